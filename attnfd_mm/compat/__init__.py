@@ -1,0 +1,26 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""Version-gated fixes for running the OpenMMLab stack on current torch.
+
+Each fix is a no-op where it is not needed, is applied once by
+``import attnfd_mm`` and never edits installed packages.
+"""
+from typing import Dict
+
+from .checkpoint_loading import allow_mmengine_checkpoints
+from .mmrazor_quantization import gate_mmrazor_quantization
+
+_applied: Dict[str, bool] = {}
+
+
+def apply_compat_patches() -> Dict[str, bool]:
+    """Apply every fix once; return which ones were needed."""
+    if not _applied:
+        _applied['mmrazor_quantization'] = gate_mmrazor_quantization()
+        _applied['mmengine_checkpoints'] = allow_mmengine_checkpoints()
+    return dict(_applied)
+
+
+__all__ = [
+    'apply_compat_patches', 'allow_mmengine_checkpoints',
+    'gate_mmrazor_quantization'
+]

@@ -1,0 +1,4 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+from .connector_warmup_hook import ConnectorWarmupHook
+
+__all__ = ['ConnectorWarmupHook']

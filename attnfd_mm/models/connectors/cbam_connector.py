@@ -1,0 +1,119 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""CBAM connector: channel-then-spatial attention refinement of a feature."""
+from typing import Dict, Optional
+
+import torch
+from mmrazor.models.architectures.connectors.base_connector import \
+    BaseConnector
+from mmrazor.registry import MODELS
+from torch import Tensor, nn
+
+from attnfd_mm.utils import check_feature_channels
+from .channel_align import build_channel_align
+
+
+@MODELS.register_module()
+class CBAMConnector(BaseConnector):
+    r"""Attention refinement of `AttnFD <https://arxiv.org/abs/2403.05451>`_
+    with the Convolutional Block Attention Module
+    (`CBAM <https://arxiv.org/abs/1807.06521>`_), channel first, then spatial.
+
+    .. math::
+        F' = M_C(F) \otimes F, \qquad F'' = M_S(F') \otimes F'
+
+    Learnable gates (``learnable=True``, the student side):
+
+    - :math:`M_C(F) = \sigma(\mathrm{MLP}(\mathrm{avg}(F))
+      + \mathrm{MLP}(\mathrm{max}(F)))`, MLP = Linear(c, c/r) - ReLU -
+      Linear(c/r, c), both with bias;
+    - :math:`M_S(F') = \sigma(\mathrm{BN}(\mathrm{Conv}_{7\times7}
+      ([\max_c F'; \mathrm{mean}_c F'])))`, conv without bias, BN(1).
+
+    Parameter-free gates (``learnable=False``, the teacher side; works with
+    any stock teacher checkpoint):
+    :math:`M_C(F) = \sigma(\mathrm{avg}(F) + \mathrm{max}(F))` and
+    :math:`M_S(F') = \sigma(\max_c F' + \mathrm{mean}_c F')`.
+
+    With ``out_channels``, the refined map is then aligned to the teacher's
+    channel count by Conv1x1 (no bias) + BN, conv initialised with
+    :math:`\mathcal{N}(0, \sqrt{2 / c_{out}})`, BN weight 1, bias 0.
+    Learnable parameters without alignment: ``c*c/8 + c/16 + c + 100``
+    for r=16 and a 7x7 kernel.
+
+    Args:
+        in_channels (int): Channels of the input feature.
+        out_channels (int, optional): Channels after alignment; ``None``
+            for no alignment. Only with ``learnable=True``. Defaults to None.
+        reduction (int): MLP reduction ratio r. Defaults to 16.
+        spatial_kernel (int): Odd kernel size of the spatial conv.
+            Defaults to 7.
+        learnable (bool): Learnable gates (student) or parameter-free gates
+            (teacher). Defaults to True.
+        init_cfg (dict, optional): mmengine init config. Defaults to None.
+
+    Shapes:
+        - input: (B, in_channels, H, W)
+        - output: (B, out_channels or in_channels, H, W)
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: Optional[int] = None,
+                 reduction: int = 16,
+                 spatial_kernel: int = 7,
+                 learnable: bool = True,
+                 init_cfg: Optional[Dict] = None) -> None:
+        super().__init__(init_cfg)
+        if in_channels < 1 or (learnable and in_channels // reduction < 1):
+            raise ValueError(
+                f'CBAMConnector: in_channels={in_channels} is too small for '
+                f'reduction={reduction}; need in_channels >= reduction.')
+        if spatial_kernel % 2 != 1:
+            raise ValueError('CBAMConnector: spatial_kernel must be odd, got '
+                             f'{spatial_kernel}.')
+        if out_channels is not None and not learnable:
+            raise ValueError(
+                'CBAMConnector: out_channels (channel alignment) needs '
+                'learnable=True; align the student side to the teacher.')
+        self.in_channels = in_channels
+        self.learnable = learnable
+        if learnable:
+            hidden = in_channels // reduction
+            self.channel_mlp = nn.Sequential(
+                nn.Linear(in_channels, hidden), nn.ReLU(inplace=True),
+                nn.Linear(hidden, in_channels))
+            self.spatial_conv = nn.Conv2d(
+                2, 1, spatial_kernel, padding=spatial_kernel // 2, bias=False)
+            self.spatial_bn = nn.BatchNorm2d(1, eps=1e-5, momentum=0.01)
+        self.align = (None if out_channels is None else
+                      build_channel_align(in_channels, out_channels))
+
+    def channel_gate(self, x: Tensor) -> Tensor:
+        """:math:`M_C`, shape (B, C, 1, 1)."""
+        avg = x.mean(dim=(2, 3))
+        mx = x.amax(dim=(2, 3))
+        if self.learnable:
+            logits = self.channel_mlp(avg) + self.channel_mlp(mx)
+        else:
+            logits = avg + mx
+        return torch.sigmoid(logits)[:, :, None, None]
+
+    def spatial_gate(self, x: Tensor) -> Tensor:
+        """:math:`M_S`, shape (B, 1, H, W)."""
+        mx = x.amax(dim=1, keepdim=True)
+        mean = x.mean(dim=1, keepdim=True)
+        if self.learnable:
+            logits = self.spatial_bn(
+                self.spatial_conv(torch.cat([mx, mean], dim=1)))
+        else:
+            logits = mx + mean
+        return torch.sigmoid(logits)
+
+    def forward_train(self, feature: Tensor) -> Tensor:
+        """Refine ``feature`` (B, C, H, W), then align its channels."""
+        check_feature_channels(feature, self.in_channels, type(self).__name__)
+        refined = feature * self.channel_gate(feature)
+        refined = refined * self.spatial_gate(refined)
+        if self.align is not None:
+            refined = self.align(refined)
+        return refined

@@ -1,0 +1,19 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""Student-to-teacher channel alignment shared by the attention connectors."""
+import math
+
+from torch import nn
+
+
+def build_channel_align(in_channels: int, out_channels: int) -> nn.Sequential:
+    """Conv1x1 (no bias) + BN mapping ``in_channels`` to ``out_channels``.
+
+    The conv is initialised with N(0, sqrt(2 / (k * k * out_channels))),
+    k = 1, and the BN with weight 1 and bias 0, as in AttnFD's code.
+    """
+    conv = nn.Conv2d(in_channels, out_channels, 1, bias=False)
+    nn.init.normal_(conv.weight, 0.0, math.sqrt(2.0 / out_channels))
+    bn = nn.BatchNorm2d(out_channels)
+    nn.init.ones_(bn.weight)
+    nn.init.zeros_(bn.bias)
+    return nn.Sequential(conv, bn)

@@ -1,0 +1,4 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+from .attnfd_loss import AttnFDLoss
+
+__all__ = ['AttnFDLoss']

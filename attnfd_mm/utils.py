@@ -1,0 +1,32 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""Small validation helpers shared by the plugin's modules."""
+import math
+from numbers import Real
+
+from torch import Tensor
+
+
+def check_loss_weight(loss_weight: float, owner: str) -> float:
+    """Return ``loss_weight`` as a float, or raise a named error.
+
+    Args:
+        loss_weight (float): The weight to check.
+        owner (str): Name of the module that takes it, for the message.
+    """
+    if isinstance(loss_weight, bool) or not isinstance(loss_weight, Real):
+        raise TypeError(f'{owner}: loss_weight must be a number, got '
+                        f'{loss_weight!r} ({type(loss_weight).__name__}).')
+    if not math.isfinite(loss_weight) or loss_weight < 0:
+        raise ValueError(f'{owner}: loss_weight must be a finite number '
+                         f'>= 0, got {loss_weight!r}.')
+    return float(loss_weight)
+
+
+def check_feature_channels(feature: Tensor, in_channels: int,
+                           owner: str) -> None:
+    """Raise a named error unless ``feature`` is (B, in_channels, H, W)."""
+    if feature.dim() != 4 or feature.shape[1] != in_channels:
+        raise ValueError(
+            f'{owner} was built with in_channels={in_channels} but received '
+            f'a feature of shape {tuple(feature.shape)}. Set in_channels to '
+            'the channel count of the recorded feature (dim 1).')

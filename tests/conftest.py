@@ -1,0 +1,41 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+import os
+import subprocess
+import sys
+from typing import List
+
+import pytest
+import torch
+
+import attnfd_mm  # noqa: F401  (compat fixes + registry)
+from attnfd_mm.testing import make_synthetic_shapes
+
+torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+
+
+@pytest.fixture(scope='session')
+def shapes_root(tmp_path_factory) -> str:
+    """The synthetic shapes dataset, written once per test session."""
+    return make_synthetic_shapes(
+        str(tmp_path_factory.mktemp('shapes')), num_train=8, num_val=4,
+        size=64)
+
+
+def run_python(code: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter (no attnfd_mm imported)."""
+    return subprocess.run([sys.executable, '-c', code],
+                          capture_output=True,
+                          text=True,
+                          timeout=timeout)
+
+
+def run_tool(args: List[str], cwd: str,
+             timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run a ``tools/`` script of this repository."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return subprocess.run([sys.executable, *args],
+                          capture_output=True,
+                          text=True,
+                          timeout=timeout,
+                          cwd=cwd,
+                          env=dict(os.environ, PYTHONPATH=root))

@@ -1,0 +1,68 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""Test (evaluate) a checkpoint on a config's test set (mmseg's flags)."""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import DictAction
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
+from attnfd_mm.apis import load_runner_config
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Evaluate a segmentor or a distilled student.')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--work-dir',
+        help='the dir to save the evaluation metrics and logs')
+    parser.add_argument(
+        '--out',
+        type=str,
+        help='the dir to save the predicted masks (as PNG files)')
+    parser.add_argument(
+        '--show-dir',
+        help='the dir to save painted predictions for visual inspection')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings in the config, key=value pairs')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    if not osp.isfile(args.checkpoint) and '://' not in args.checkpoint:
+        raise FileNotFoundError(f'Checkpoint not found: {args.checkpoint!r}.')
+    cfg = load_runner_config(args.config, args.work_dir, args.cfg_options,
+                             args.launcher)
+    cfg.load_from = args.checkpoint
+    if args.show_dir:
+        visualization = cfg.default_hooks.setdefault(
+            'visualization', dict(type='SegVisualizationHook'))
+        visualization.update(draw=True, interval=1)
+        cfg.visualizer.save_dir = args.show_dir
+    if args.out:
+        cfg.test_evaluator.update(
+            output_dir=args.out, keep_results=True)
+    runner = (Runner.from_cfg(cfg)
+              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()
