@@ -80,6 +80,21 @@ def test_teacher_detached_and_student_gets_gradient():
     assert t.grad is None
 
 
+def test_learnable_teacher_connector_trains_when_not_detached():
+    from attnfd_mm.models import CBAMConnector
+    teacher_conn = CBAMConnector(16)  # learnable teacher-side CBAM
+    with torch.no_grad():  # a frozen teacher network runs without grad
+        t_raw = torch.randn(2, 16, 4, 4)
+    s = torch.randn(2, 16, 4, 4, requires_grad=True)
+    AttnFDLoss(detach_teacher=False)(s, teacher_conn(t_raw)).backward()
+    assert all(p.grad is not None for p in teacher_conn.parameters())
+    assert s.grad.abs().sum() > 0
+    teacher_conn.zero_grad()
+    AttnFDLoss()(s, teacher_conn(t_raw)).backward()
+    assert all(p.grad is None or not p.grad.any()
+               for p in teacher_conn.parameters())
+
+
 def test_student_resized_to_teacher():
     s = torch.randn(2, 3, 4, 4, dtype=torch.float64, requires_grad=True)
     t = torch.randn(2, 3, 8, 8, dtype=torch.float64)

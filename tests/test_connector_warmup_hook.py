@@ -6,11 +6,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from attnfd_mm.engine import ConnectorWarmupHook
-from attnfd_mm.testing import attnfd_distiller, stock_segmentor, \
-    tiny_runner_config
-from attnfd_mm.testing.tiny_configs import DEEPLABV3_LAYERS
-
-STUDENT = 'mmseg::deeplabv3/deeplabv3_r18-d8_4xb2-80k_cityscapes-512x1024.py'
+from attnfd_mm.testing import tiny_distill_model, tiny_runner_config
 
 
 class Snapshots(Hook):
@@ -41,13 +37,7 @@ def _changed(a, b):
 
 
 def test_student_frozen_then_trained(tmp_path, shapes_root):
-    model = dict(
-        _scope_='mmrazor',
-        type='FrozenTeacherDistill',
-        architecture=stock_segmentor(STUDENT),
-        teacher=stock_segmentor(STUDENT),
-        distiller=attnfd_distiller(DEEPLABV3_LAYERS['r18'],
-                                   DEEPLABV3_LAYERS['r18']))
+    model = tiny_distill_model('r18', 'r18')
     cfg = tiny_runner_config(str(tmp_path), shapes_root, model, max_iters=3)
     cfg.custom_hooks = [dict(type='ConnectorWarmupHook', warmup_iters=2)]
     runner = Runner.from_cfg(cfg)
@@ -64,13 +54,7 @@ def test_student_frozen_then_trained(tmp_path, shapes_root):
 
 
 def test_keeps_deliberately_frozen_parameters_frozen(tmp_path, shapes_root):
-    model = dict(
-        _scope_='mmrazor',
-        type='FrozenTeacherDistill',
-        architecture=stock_segmentor(STUDENT),
-        teacher=stock_segmentor(STUDENT),
-        distiller=attnfd_distiller(DEEPLABV3_LAYERS['r18'],
-                                   DEEPLABV3_LAYERS['r18']))
+    model = tiny_distill_model('r18', 'r18')
     model['architecture']['backbone']['frozen_stages'] = 1
     cfg = tiny_runner_config(str(tmp_path), shapes_root, model, max_iters=2)
     cfg.custom_hooks = [dict(type='ConnectorWarmupHook', warmup_iters=1)]

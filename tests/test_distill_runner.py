@@ -6,22 +6,13 @@ import pytest
 import torch
 from mmengine.runner import Runner
 
-from attnfd_mm.testing import attnfd_distiller, stock_segmentor, \
-    tiny_runner_config
-from attnfd_mm.testing.tiny_configs import DEEPLABV3_LAYERS
-
-STUDENT = 'mmseg::deeplabv3/deeplabv3_r18-d8_4xb2-80k_cityscapes-512x1024.py'
-TEACHER = 'mmseg::deeplabv3/deeplabv3_r50-d8_4xb2-40k_cityscapes-512x1024.py'
+from attnfd_mm.testing import (DEEPLABV3_CONFIGS, stock_segmentor,
+                               tiny_distill_model, tiny_runner_config)
 
 
 def distill_model(algorithm: str = 'SingleTeacherDistill', **kwargs) -> dict:
-    return dict(
-        _scope_='mmrazor',
-        type=algorithm,
-        architecture=stock_segmentor(STUDENT),
-        teacher=stock_segmentor(TEACHER),
-        distiller=attnfd_distiller(DEEPLABV3_LAYERS['r18'],
-                                   DEEPLABV3_LAYERS['r50'], **kwargs))
+    """Stock DeepLabV3-R50 teacher, DeepLabV3-R18 student, AttnFD at B+E."""
+    return tiny_distill_model('r18', 'r50', algorithm, **kwargs)
 
 
 def build_runner(work_dir, shapes_root, max_iters, algorithm, **kw):
@@ -40,7 +31,8 @@ def save_teacher(path) -> dict:
     """A teacher checkpoint as mmengine writes it; returns its state."""
     from mmengine.model import revert_sync_batchnorm
     from mmseg.registry import MODELS
-    teacher = revert_sync_batchnorm(MODELS.build(stock_segmentor(TEACHER)))
+    teacher = revert_sync_batchnorm(MODELS.build(
+        stock_segmentor(DEEPLABV3_CONFIGS['r50'])))
     teacher.init_weights()
     state = {k: v.clone() for k, v in teacher.state_dict().items()}
     torch.save(dict(state_dict=state, meta=dict()), str(path))
@@ -70,6 +62,22 @@ def test_two_iterations_log_attnfd_terms(tmp_path, shapes_root, algorithm):
     for k, v in runner.model.teacher.state_dict().items():
         assert torch.equal(v, teacher_state[k]), k
     assert osp.isfile(osp.join(str(tmp_path), 'iter_2.pth'))
+
+
+def test_learnable_teacher_connectors_train_jointly(tmp_path, shapes_root):
+    """SPEC option: teacher-side CBAM trained through the AttnFD loss."""
+    teacher_state = save_teacher(tmp_path / 'teacher.pth')
+    model = distill_model('FrozenTeacherDistill', teacher_learnable=True)
+    model['teacher_ckpt'] = str(tmp_path / 'teacher.pth')
+    runner = Runner.from_cfg(
+        tiny_runner_config(str(tmp_path), shapes_root, model, max_iters=1))
+    conn_t = runner.model.distiller.connectors['B_t']
+    before = {k: v.clone() for k, v in conn_t.state_dict().items()}
+    runner.train()
+    assert any(not torch.equal(before[k], v)
+               for k, v in conn_t.state_dict().items() if 'weight' in k)
+    for k, v in runner.model.teacher.state_dict().items():
+        assert torch.equal(v, teacher_state[k]), k
 
 
 def test_frozen_teacher_stays_in_eval_mode(tmp_path, shapes_root):

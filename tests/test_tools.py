@@ -4,12 +4,7 @@ import os.path as osp
 
 from conftest import run_tool
 
-from attnfd_mm.testing import attnfd_distiller, stock_segmentor, \
-    tiny_runner_config
-from attnfd_mm.testing.tiny_configs import DEEPLABV3_LAYERS
-
-STUDENT = 'mmseg::deeplabv3/deeplabv3_r18-d8_4xb2-80k_cityscapes-512x1024.py'
-TEACHER = 'mmseg::deeplabv3/deeplabv3_r50-d8_4xb2-40k_cityscapes-512x1024.py'
+from attnfd_mm.testing import tiny_distill_model, tiny_runner_config
 
 
 def test_help(tmp_path):
@@ -21,15 +16,20 @@ def test_help(tmp_path):
             assert flag in out.stdout
 
 
+def test_dist_train_usage():
+    import subprocess
+    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    ok = subprocess.run(['bash', 'tools/dist_train.sh', '--help'],
+                        capture_output=True, text=True, cwd=root)
+    assert ok.returncode == 0 and 'CONFIG GPUS' in ok.stdout
+    bad = subprocess.run(['bash', 'tools/dist_train.sh', 'only_config.py'],
+                         capture_output=True, text=True, cwd=root)
+    assert bad.returncode == 2 and 'CONFIG GPUS' in bad.stderr
+
+
 def _write_config(tmp_path, shapes_root):
-    model = dict(
-        _scope_='mmrazor',
-        type='FrozenTeacherDistill',
-        architecture=stock_segmentor(STUDENT),
-        teacher=stock_segmentor(TEACHER),
-        distiller=attnfd_distiller(DEEPLABV3_LAYERS['r18'],
-                                   DEEPLABV3_LAYERS['r50']))
-    cfg = tiny_runner_config('unused', shapes_root, model, max_iters=2)
+    cfg = tiny_runner_config('unused', shapes_root, tiny_distill_model(),
+                             max_iters=2)
     cfg.pop('work_dir')
     cfg.custom_imports = dict(imports=['attnfd_mm'],
                               allow_failed_imports=False)

@@ -20,12 +20,9 @@ from typing import Dict
 from mmengine.runner import Runner
 
 import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
-from attnfd_mm.testing import (attnfd_distiller, make_synthetic_shapes,
-                               stock_segmentor, tiny_runner_config)
-from attnfd_mm.testing.tiny_configs import DEEPLABV3_LAYERS
-
-STUDENT = 'mmseg::deeplabv3/deeplabv3_r18-d8_4xb2-80k_cityscapes-512x1024.py'
-TEACHER = 'mmseg::deeplabv3/deeplabv3_r50-d8_4xb2-40k_cityscapes-512x1024.py'
+from attnfd_mm.testing import (DEEPLABV3_CONFIGS, make_synthetic_shapes,
+                               stock_segmentor, tiny_distill_model,
+                               tiny_runner_config)
 
 
 def parse_args() -> argparse.Namespace:
@@ -72,20 +69,13 @@ def main() -> None:
 
     results = {}
     results['teacher (DeepLabV3-R50)'] = run_stage(
-        'teacher', stock_segmentor(TEACHER), args, data_root,
+        'teacher', stock_segmentor(DEEPLABV3_CONFIGS['r50']), args, data_root,
         args.teacher_iters)
     teacher_ckpt = osp.join(args.work_dir, 'teacher',
                             f'iter_{args.teacher_iters}.pth')
     results['student (DeepLabV3-R18)'] = run_stage(
-        'student', stock_segmentor(STUDENT), args, data_root, args.iters)
-    distill = dict(
-        _scope_='mmrazor',
-        type='FrozenTeacherDistill',
-        architecture=stock_segmentor(STUDENT),
-        teacher=stock_segmentor(TEACHER),
-        teacher_ckpt=teacher_ckpt,
-        distiller=attnfd_distiller(DEEPLABV3_LAYERS['r18'],
-                                   DEEPLABV3_LAYERS['r50']))
+        'student', stock_segmentor(DEEPLABV3_CONFIGS['r18']), args, data_root, args.iters)
+    distill = tiny_distill_model('r18', 'r50', teacher_ckpt=teacher_ckpt)
     results['student + AttnFD (B+E)'] = run_stage(
         'student_attnfd', distill, args, data_root, args.iters)
 

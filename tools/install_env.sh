@@ -62,7 +62,7 @@ else
   "${PIP[@]}" install -q "mmengine==0.10.7" addict yapf packaging Pillow pyyaml
   MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
   CFLAGS="-O0 -g0" CXXFLAGS="-O0 -g0" \
-    run_with_heartbeat "building mmcv 2.1.0 with ops (first time only: about 10-15 min on 2 cores; cached afterwards)" \
+    run_with_heartbeat "installing mmcv 2.1.0 with ops (built from source the first time: about 15 min on 2 cores; from pip's wheel cache afterwards)" \
       "$LOG_DIR/mmcv.log" \
       "${PIP[@]}" install -v --no-build-isolation "mmcv==2.1.0"
 fi

@@ -1,15 +1,14 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Test (evaluate) a checkpoint on a config's test set (mmseg's flags)."""
 import argparse
-import os
 import os.path as osp
 
-from mmengine.config import DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
-from attnfd_mm.apis import load_runner_config
+from attnfd_mm.apis import (add_runner_args, load_runner_config,
+                            parse_runner_args)
 
 
 def parse_args() -> argparse.Namespace:
@@ -18,30 +17,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
-        '--work-dir',
-        help='the dir to save the evaluation metrics and logs')
-    parser.add_argument(
         '--out',
         type=str,
         help='the dir to save the predicted masks (as PNG files)')
     parser.add_argument(
         '--show-dir',
         help='the dir to save painted predictions for visual inspection')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings in the config, key=value pairs')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_args(parser)
+    return parse_runner_args(parser)
 
 
 def main() -> None:

@@ -1,15 +1,14 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Train a segmentor or a distillation algorithm (mmseg's flags)."""
 import argparse
-import os
 
-from mmengine.config import DictAction
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
-from attnfd_mm.apis import load_runner_config
+from attnfd_mm.apis import (add_runner_args, load_runner_config,
+                            parse_runner_args)
 
 
 def parse_args() -> argparse.Namespace:
@@ -17,7 +16,6 @@ def parse_args() -> argparse.Namespace:
         description='Train a segmentor, or distil a teacher into a student '
         'with attnfd_mm.')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='the dir to save logs and models')
     parser.add_argument(
         '--resume',
         action='store_true',
@@ -29,23 +27,8 @@ def parse_args() -> argparse.Namespace:
         action='store_true',
         default=False,
         help='enable automatic-mixed-precision training')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings in the config, key=value pairs, e.g. '
-        'train_cfg.max_iters=100 model.teacher_ckpt=teacher.pth')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    # torch.distributed.launch passes --local_rank / --local-rank
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_args(parser)
+    return parse_runner_args(parser)
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-from .runner_config import load_runner_config
+from .runner_config import (add_runner_args, load_runner_config,
+                            parse_runner_args)
 
-__all__ = ['load_runner_config']
+__all__ = ['add_runner_args', 'load_runner_config', 'parse_runner_args']

@@ -1,13 +1,43 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Config handling shared by ``tools/train.py`` and ``tools/test.py``."""
+import argparse
+import os
 import os.path as osp
 from typing import Dict, Optional
 
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 
 #: Scope of the runner's registries: datasets, metrics, hooks and visual
 #: tools come from mmseg; distillation models carry ``_scope_='mmrazor'``.
 DEFAULT_SCOPE = 'mmseg'
+
+
+def add_runner_args(parser: argparse.ArgumentParser) -> None:
+    """Add the flags ``train.py`` and ``test.py`` share with mmseg's tools:
+    ``--work-dir``, ``--cfg-options``, ``--launcher``, ``--local_rank``."""
+    parser.add_argument(
+        '--work-dir', help='the dir to save logs, models and metrics')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings in the config, key=value pairs, e.g. '
+        'train_cfg.max_iters=100 model.teacher_ckpt=teacher.pth')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    # torch.distributed.launch passes --local_rank / --local-rank
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_runner_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Parse the command line; export ``LOCAL_RANK`` as mmseg's tools do."""
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
 
 
 def load_runner_config(config: str,

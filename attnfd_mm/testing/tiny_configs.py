@@ -8,6 +8,14 @@ from mmengine.hub import get_config
 
 from .synthetic_shapes import SHAPES_CLASSES, SHAPES_PALETTE
 
+#: Stock mmseg DeepLabV3-D8 configs by backbone.
+DEEPLABV3_CONFIGS: Dict[str, str] = {
+    'r18': 'mmseg::deeplabv3/deeplabv3_r18-d8_4xb2-80k_cityscapes-512x1024.py',
+    'r50': 'mmseg::deeplabv3/deeplabv3_r50-d8_4xb2-40k_cityscapes-512x1024.py',
+    'r101':
+    'mmseg::deeplabv3/deeplabv3_r101-d8_4xb2-40k_cityscapes-512x1024.py',
+}
+
 # (source, record_idx, channels) of AttnFD's layers B and E in stock mmseg
 # DeepLabV3 models: B is the pre-ReLU output of the last residual block
 # (the input of its ``relu`` at the block's last call), E the ASPP output.
@@ -67,32 +75,35 @@ def attnfd_distiller(student_layers: Dict[str, Tuple[str, int, int]],
                      layers: Sequence[str] = ('B', 'E'),
                      loss_weight: float = 2.0,
                      normalize: str = 'batch',
-                     teacher_connector: Optional[Dict] = None) -> Dict:
+                     teacher_learnable: bool = False) -> Dict:
     """A ``ConfigurableDistiller`` dict distilling ``layers`` with AttnFD.
 
     Student side: learnable ``CBAMConnector`` with channel alignment;
-    teacher side: parameter-free ``CBAMConnector`` unless
-    ``teacher_connector`` (a dict merged into it) says otherwise.
+    teacher side: parameter-free ``CBAMConnector``, or a learnable one
+    trained through the loss (``teacher_learnable=True``).
     """
     recorders_s, recorders_t, connectors, losses, mappings = ({}, {}, {},
                                                               {}, {})
     for name in layers:
         s_src, s_idx, s_ch = student_layers[name]
         t_src, t_idx, t_ch = teacher_layers[name]
-        for side, src, recorders in (('s', s_src, recorders_s),
-                                     ('t', t_src, recorders_t)):
+        for src, recorders in ((s_src, recorders_s), (t_src, recorders_t)):
             kind = 'PreForwardInputs' if src.endswith('relu') else \
                 'ModuleOutputs'
             recorders[name] = dict(type=kind, source=src)
-        t_conn = dict(type='CBAMConnector', in_channels=t_ch, learnable=False)
-        t_conn.update(teacher_connector or {})
+        t_conn = dict(
+            type='CBAMConnector', in_channels=t_ch,
+            learnable=teacher_learnable)
         connectors[f'{name}_s'] = dict(
             type='CBAMConnector',
             in_channels=s_ch,
             out_channels=None if s_ch == t_ch else t_ch)
         connectors[f'{name}_t'] = t_conn
         losses[f'loss_attnfd_{name}'] = dict(
-            type='AttnFDLoss', loss_weight=loss_weight, normalize=normalize)
+            type='AttnFDLoss',
+            loss_weight=loss_weight,
+            normalize=normalize,
+            detach_teacher=not teacher_learnable)
 
         def record(src: str, idx: int, student: bool) -> Dict:
             out = dict(recorder=name, from_student=student,
@@ -111,6 +122,27 @@ def attnfd_distiller(student_layers: Dict[str, Tuple[str, int, int]],
         connectors=connectors,
         distill_losses=losses,
         loss_forward_mappings=mappings)
+
+
+def tiny_distill_model(student: str = 'r18',
+                       teacher: str = 'r50',
+                       algorithm: str = 'FrozenTeacherDistill',
+                       teacher_ckpt: Optional[str] = None,
+                       **distiller_kwargs) -> Dict:
+    """An MMRazor algorithm dict distilling stock DeepLabV3 models with
+    AttnFD at tiny size; ``distiller_kwargs`` go to
+    :func:`attnfd_distiller`."""
+    model = dict(
+        _scope_='mmrazor',
+        type=algorithm,
+        architecture=stock_segmentor(DEEPLABV3_CONFIGS[student]),
+        teacher=stock_segmentor(DEEPLABV3_CONFIGS[teacher]),
+        distiller=attnfd_distiller(DEEPLABV3_LAYERS[student],
+                                   DEEPLABV3_LAYERS[teacher],
+                                   **distiller_kwargs))
+    if teacher_ckpt is not None:
+        model['teacher_ckpt'] = teacher_ckpt
+    return model
 
 
 def tiny_runner_config(work_dir: str,

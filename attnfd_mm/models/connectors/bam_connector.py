@@ -9,7 +9,7 @@ from mmrazor.registry import MODELS
 from torch import Tensor, nn
 
 from attnfd_mm.utils import check_feature_channels
-from .channel_align import build_channel_align
+from .channel_align import optional_channel_align
 
 
 @MODELS.register_module()
@@ -57,10 +57,6 @@ class BAMConnector(BaseConnector):
             raise ValueError(
                 f'BAMConnector: in_channels={in_channels} is too small for '
                 f'reduction={reduction}; need in_channels >= reduction.')
-        if out_channels is not None and not learnable:
-            raise ValueError(
-                'BAMConnector: out_channels (channel alignment) needs '
-                'learnable=True; align the student side to the teacher.')
         self.in_channels = in_channels
         self.learnable = learnable
         if learnable:
@@ -78,8 +74,8 @@ class BAMConnector(BaseConnector):
                 ]
             layers.append(nn.Conv2d(hidden, 1, 1))
             self.spatial_branch = nn.Sequential(*layers)
-        self.align = (None if out_channels is None else
-                      build_channel_align(in_channels, out_channels))
+        self.align = optional_channel_align(
+            type(self).__name__, in_channels, out_channels, learnable)
 
     def forward_train(self, feature: Tensor) -> Tensor:
         """Refine ``feature`` (B, C, H, W), then align its channels."""

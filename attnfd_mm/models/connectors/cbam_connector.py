@@ -9,7 +9,7 @@ from mmrazor.registry import MODELS
 from torch import Tensor, nn
 
 from attnfd_mm.utils import check_feature_channels
-from .channel_align import build_channel_align
+from .channel_align import optional_channel_align
 
 
 @MODELS.register_module()
@@ -71,10 +71,6 @@ class CBAMConnector(BaseConnector):
         if spatial_kernel % 2 != 1:
             raise ValueError('CBAMConnector: spatial_kernel must be odd, got '
                              f'{spatial_kernel}.')
-        if out_channels is not None and not learnable:
-            raise ValueError(
-                'CBAMConnector: out_channels (channel alignment) needs '
-                'learnable=True; align the student side to the teacher.')
         self.in_channels = in_channels
         self.learnable = learnable
         if learnable:
@@ -85,8 +81,8 @@ class CBAMConnector(BaseConnector):
             self.spatial_conv = nn.Conv2d(
                 2, 1, spatial_kernel, padding=spatial_kernel // 2, bias=False)
             self.spatial_bn = nn.BatchNorm2d(1, eps=1e-5, momentum=0.01)
-        self.align = (None if out_channels is None else
-                      build_channel_align(in_channels, out_channels))
+        self.align = optional_channel_align(
+            type(self).__name__, in_channels, out_channels, learnable)
 
     def channel_gate(self, x: Tensor) -> Tensor:
         """:math:`M_C`, shape (B, C, 1, 1)."""

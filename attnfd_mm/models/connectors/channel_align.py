@@ -1,6 +1,7 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Student-to-teacher channel alignment shared by the attention connectors."""
 import math
+from typing import Optional
 
 from torch import nn
 
@@ -17,3 +18,20 @@ def build_channel_align(in_channels: int, out_channels: int) -> nn.Sequential:
     nn.init.ones_(bn.weight)
     nn.init.zeros_(bn.bias)
     return nn.Sequential(conv, bn)
+
+
+def optional_channel_align(owner: str, in_channels: int,
+                           out_channels: Optional[int],
+                           learnable: bool) -> Optional[nn.Sequential]:
+    """The student-side alignment of a connector, or None.
+
+    Raises a named error when ``out_channels`` is asked of a parameter-free
+    (teacher-side) connector.
+    """
+    if out_channels is None:
+        return None
+    if not learnable:
+        raise ValueError(
+            f'{owner}: out_channels (channel alignment) needs '
+            'learnable=True; align the student side to the teacher.')
+    return build_channel_align(in_channels, out_channels)

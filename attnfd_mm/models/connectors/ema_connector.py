@@ -10,7 +10,7 @@ from mmrazor.registry import MODELS
 from torch import Tensor, nn
 
 from attnfd_mm.utils import check_feature_channels
-from .channel_align import build_channel_align
+from .channel_align import optional_channel_align
 
 
 @MODELS.register_module()
@@ -61,10 +61,6 @@ class EMAConnector(BaseConnector):
             raise ValueError(
                 f'EMAConnector: in_channels={in_channels} must be divisible '
                 f'by groups={groups}.')
-        if out_channels is not None and not learnable:
-            raise ValueError(
-                'EMAConnector: out_channels (channel alignment) needs '
-                'learnable=True; align the student side to the teacher.')
         self.in_channels = in_channels
         self.groups = groups
         self.learnable = learnable
@@ -73,8 +69,8 @@ class EMAConnector(BaseConnector):
             self.direction_conv = nn.Conv2d(width, width, 1)
             self.local_conv = nn.Conv2d(width, width, 3, padding=1)
             self.norm = nn.GroupNorm(width, width)
-        self.align = (None if out_channels is None else
-                      build_channel_align(in_channels, out_channels))
+        self.align = optional_channel_align(
+            type(self).__name__, in_channels, out_channels, learnable)
 
     def forward_train(self, feature: Tensor) -> Tensor:
         """Refine ``feature`` (B, C, H, W), then align its channels."""

@@ -31,13 +31,19 @@ class AttnFDLoss(nn.Module):
       loss is the mean over samples of a per-sample distance; it does not
       depend on the batch size or on how a batch is split across processes.
 
-    The teacher map is detached. When the spatial sizes differ, the student
-    map is resized to the teacher's with bilinear interpolation.
+    The teacher map is detached by default. With a learnable teacher-side
+    connector trained jointly through this loss (an option of the paper),
+    set ``detach_teacher=False``: the teacher network itself still gets no
+    gradient (a frozen teacher runs without grad), only its connector does.
+    When the spatial sizes differ, the student map is resized to the
+    teacher's with bilinear interpolation.
 
     Args:
         loss_weight (float): :math:`\alpha`, the weight of the loss.
             Defaults to 2.0 (``attn_lambda`` in the authors' code).
         normalize (str): ``'batch'`` or ``'sample'``. Defaults to ``'batch'``.
+        detach_teacher (bool): Stop gradients at the teacher map.
+            Defaults to True.
         eps (float): Lower bound of a norm, against division by zero.
             Defaults to 1e-12.
     """
@@ -45,6 +51,7 @@ class AttnFDLoss(nn.Module):
     def __init__(self,
                  loss_weight: float = 2.0,
                  normalize: str = 'batch',
+                 detach_teacher: bool = True,
                  eps: float = 1e-12) -> None:
         super().__init__()
         self.loss_weight = check_loss_weight(loss_weight, type(self).__name__)
@@ -53,6 +60,7 @@ class AttnFDLoss(nn.Module):
                 f'AttnFDLoss: unknown normalize={normalize!r}; use one of '
                 f'{list(_NORMALIZE_MODES)}.')
         self.normalize = normalize
+        self.detach_teacher = detach_teacher
         self.eps = eps
 
     def forward(self, s_feature: Tensor, t_feature: Tensor) -> Tensor:
@@ -65,7 +73,8 @@ class AttnFDLoss(nn.Module):
         Returns:
             Tensor: Scalar loss.
         """
-        t_feature = t_feature.detach()
+        if self.detach_teacher:
+            t_feature = t_feature.detach()
         self._check_shapes(s_feature, t_feature)
         if s_feature.shape[-2:] != t_feature.shape[-2:]:
             s_feature = F.interpolate(
