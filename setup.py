@@ -35,7 +35,9 @@ setup(
     include_package_data=True,
     python_requires='>=3.8',
     install_requires=read_requirements('runtime.txt'),
-    extras_require=dict(tests=read_requirements('tests.txt')),
+    extras_require=dict(
+        tests=read_requirements('tests.txt'),
+        optional=read_requirements('optional.txt')),
     classifiers=[
         'Programming Language :: Python :: 3',
         'Topic :: Scientific/Engineering :: Artificial Intelligence',

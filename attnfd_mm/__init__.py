@@ -19,6 +19,6 @@ from .version import __version__
 
 apply_compat_patches()
 
-from . import apis, engine, models  # noqa: E402,F401  (registers modules)
+from . import apis, datasets, engine, evaluation, models  # noqa: E402,F401,E501
 
 __all__ = ['__version__', 'apply_compat_patches']

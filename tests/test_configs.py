@@ -7,33 +7,32 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
+from mmengine.registry import MODELS, DefaultScope
 from mmengine.structures import PixelData
-from mmrazor.registry import MODELS
+from mmseg.registry import DATASETS
 from mmseg.structures import SegDataSample
+
+import attnfd_mm  # noqa: F401
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
     osp.relpath(p, ROOT)
     for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
-                       recursive=True))
+                       recursive=True) if '/_base_/' not in p)
 
 
-def _no_pretrained(cfg: Config) -> None:
-    """Switch off every download: ImageNet weights and teacher ckpts."""
-    model = cfg.model
+def _no_pretrained(model: Config) -> Config:
+    """Switch off every download (ImageNet weights, teacher checkpoints) and
+    shrink the input padding to 64x64."""
     if 'teacher_ckpt' in model:
         model.teacher_ckpt = None
-    for key in ('architecture', 'teacher'):
-        sub = model.get(key)
-        if sub is None:
-            continue
-        if 'cfg_path' in sub:
-            sub.pretrained = False
-        else:
-            sub.pretrained = None
-            sub.backbone.pop('init_cfg', None)
-    if 'architecture' in model and 'data_preprocessor' in model.architecture:
-        model.architecture.data_preprocessor.size = (64, 64)
+        model.teacher.pretrained = False
+        _no_pretrained(model.architecture)
+        return model
+    model.pretrained = None
+    model.backbone.pop('init_cfg', None)
+    model.data_preprocessor.size = (64, 64)
+    return model
 
 
 def _batch(num_classes: int, n: int = 2, size: int = 64):
@@ -50,24 +49,49 @@ def _batch(num_classes: int, n: int = 2, size: int = 64):
     return inputs, samples
 
 
-def test_configs_exist():
-    assert 'configs/attnfd/deeplabv3_r101_r18_voc.py' in CONFIGS
+def test_config_families_exist():
+    names = set(CONFIGS)
+    for ds in ('voc', 'cityscapes', 'coco', 'camvid'):
+        for pair in ('r18', 'mbv2', 'pspnet_r18'):
+            for prefix in ('attnfd/', 'baselines/kd_', 'baselines/cwd_'):
+                assert f'configs/{prefix}deeplabv3_r101_{pair}_{ds}.py' \
+                    in names
+    assert 'configs/attnfd/deeplabv3plus_r101_r18_voc.py' in names
+    assert 'configs/attnfd/deeplabv3plus_r101_mbv2_voc.py' in names
+    assert len([n for n in names if '/ablations/table5' in n]) == 7
+    assert len([n for n in names if '/ablations/table6' in n]) == 5
 
 
 @pytest.mark.parametrize('config', CONFIGS)
 def test_config_builds_and_trains_one_step(config):
     cfg = Config.fromfile(osp.join(ROOT, config))
-    _no_pretrained(cfg)
-    model = revert_sync_batchnorm(MODELS.build(cfg.model))
+    dataset = cfg.train_dataloader.dataset
+    if dataset.type == 'ConcatDataset':  # VOC + SBD aug
+        dataset = dataset.datasets[0]
+    dataset = DATASETS.get(dataset.type)
+    num_classes = len(dataset.METAINFO['classes'])
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        model = revert_sync_batchnorm(MODELS.build(_no_pretrained(cfg.model)))
     model.train()
-    num_classes = model.student.decode_head.num_classes
+    distilled = hasattr(model, 'distiller')
+    student = model.student if distilled else model
+    assert student.decode_head.num_classes == num_classes
     inputs, samples = _batch(num_classes)
     losses = model.loss(inputs, samples)
-    distill_terms = [k for k in losses if k.startswith('distill.')]
-    assert distill_terms, f'{config} computes no distillation loss'
     total = sum(v for k, v in losses.items() if 'loss' in k)
     assert torch.isfinite(total)
     total.backward()
+    if not distilled:
+        assert not any(k.startswith('distill.') for k in losses)
+        return
+    distill_terms = [k for k in losses if k.startswith('distill.')]
+    assert distill_terms, f'{config} computes no distillation loss'
+    layers = cfg.model.distiller.get('layers')
+    if layers is not None:
+        assert sorted(distill_terms) == sorted(
+            f'distill.loss_attnfd_{name}' for name in layers)
     for name, p in model.distiller.connectors.named_parameters():
         assert p.grad is not None, name
     assert all(p.grad is None for p in model.teacher.parameters())
+    assert any(p.grad is not None and p.grad.abs().sum() > 0
+               for p in student.backbone.parameters())

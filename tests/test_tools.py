@@ -1,10 +1,27 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """tools/train.py and tools/test.py: flags, work-dir layout, resume."""
+import json
+import os
 import os.path as osp
+import struct
+import subprocess
+from typing import Tuple
 
+import pytest
 from conftest import run_tool
 
-from attnfd_mm.testing import tiny_distill_model, tiny_runner_config
+from attnfd_mm.testing import (SHAPES_CLASSES, tiny_distill_model,
+                               tiny_runner_config)
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def _png_size(path: str) -> Tuple[int, int]:
+    """(width, height) of a PNG file, read from its header."""
+    with open(path, 'rb') as f:
+        header = f.read(24)
+    assert header[:8] == b'\x89PNG\r\n\x1a\n', path
+    return struct.unpack('>II', header[16:24])
 
 
 def test_help(tmp_path):
@@ -16,15 +33,29 @@ def test_help(tmp_path):
             assert flag in out.stdout
 
 
-def test_dist_train_usage():
-    import subprocess
-    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    ok = subprocess.run(['bash', 'tools/dist_train.sh', '--help'],
-                        capture_output=True, text=True, cwd=root)
-    assert ok.returncode == 0 and 'CONFIG GPUS' in ok.stdout
-    bad = subprocess.run(['bash', 'tools/dist_train.sh', 'only_config.py'],
-                         capture_output=True, text=True, cwd=root)
-    assert bad.returncode == 2 and 'CONFIG GPUS' in bad.stderr
+@pytest.mark.parametrize('script,usage', [
+    ('tools/dist_train.sh', 'CONFIG GPUS'),
+    ('tools/dist_test.sh', 'CONFIG CHECKPOINT GPUS'),
+    ('tools/slurm_train.sh', 'PARTITION JOB_NAME CONFIG'),
+])
+def test_shell_launchers_usage(script, usage):
+    ok = subprocess.run(['bash', script, '--help'],
+                        capture_output=True, text=True, cwd=ROOT)
+    assert ok.returncode == 0 and usage in ok.stdout
+    bad = subprocess.run(['bash', script, 'only_one_arg'],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 2 and usage in bad.stderr
+
+
+@pytest.mark.parametrize('tool', [
+    'tools/convert_kd_ckpt_to_student.py', 'tools/visualize_attention.py',
+    'tools/analysis/per_class_iou.py',
+    'tools/dataset_converters/coco_voc21.py'
+])
+def test_python_tools_help(tool):
+    out = run_tool([tool, '--help'], cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert 'usage:' in out.stdout
 
 
 def _write_config(tmp_path, shapes_root):
@@ -58,12 +89,45 @@ def test_train_resume_and_test(tmp_path, shapes_root):
     assert out.returncode == 0, out.stderr[-3000:]
     assert 'resumed epoch: 0, iter: 2' in out.stdout + out.stderr
     assert osp.isfile(osp.join(work_dir, 'iter_3.pth'))
+    metrics = str(tmp_path / 'metrics.json')
     out = run_tool([
         'tools/test.py', config, osp.join(work_dir, 'iter_3.pth'),
-        '--work-dir', str(tmp_path / 'test'), '--cfg-options', 'log_level=INFO'
+        '--work-dir', str(tmp_path / 'test'), '--metrics-out', metrics,
+        '--cfg-options', 'log_level=INFO'
     ], cwd=root)
     assert out.returncode == 0, out.stderr[-3000:]
     assert 'mIoU' in out.stdout + out.stderr
+    with open(metrics) as f:
+        values = json.load(f)
+    assert set(f'IoU.{c}' for c in SHAPES_CLASSES) <= set(values)
+    assert 0 <= values['mIoU'] <= 100
+
+    # per-class comparison of two result files: table and bar chart
+    png = str(tmp_path / 'per_class.png')
+    out = run_tool([
+        'tools/analysis/per_class_iou.py', metrics, metrics, '--names', 'a',
+        'b', '--out-png', png
+    ], cwd=root)
+    assert out.returncode == 0, out.stderr[-3000:]
+    rows = [line for line in out.stdout.splitlines() if line.startswith('|')]
+    assert rows[0] == '| class | a | b |'
+    assert len(rows) == 2 + len(SHAPES_CLASSES) + 1  # header, classes, mIoU
+    assert f'| mIoU | {values["mIoU"]:.2f} | {values["mIoU"]:.2f} |' in rows
+    assert _png_size(png)[0] > 100
+
+    # Figure 1 for one image: one row per distilled layer (B, E)
+    image = osp.join(shapes_root, 'img_dir', 'val',
+                     sorted(os.listdir(osp.join(shapes_root, 'img_dir',
+                                                'val')))[0])
+    grid = str(tmp_path / 'attention.png')
+    out = run_tool([
+        'tools/visualize_attention.py', config,
+        osp.join(work_dir, 'iter_3.pth'), image, '--out', grid
+    ], cwd=root)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert '2 layers' in out.stdout
+    width, height = _png_size(grid)
+    assert width > 2 * height  # five columns, two rows
 
 
 def test_missing_config_and_checkpoint(tmp_path):

@@ -70,7 +70,7 @@ fi
 # 3. the OpenMMLab stack and test tools.
 log "installing mmengine, mmsegmentation, mmrazor and test tools"
 "${PIP[@]}" install -q "mmengine==0.10.7" "mmsegmentation==1.2.2" "mmrazor==1.0.0" \
-  ftfy regex joblib pytest "torch==2.13.0" "numpy<2"
+  ftfy regex joblib pytest pycocotools "torch==2.13.0" "numpy<2"
 
 # 4. this package, editable.
 log "installing attnfd_mm (editable)"

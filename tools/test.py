@@ -1,8 +1,12 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Test (evaluate) a checkpoint on a config's test set (mmseg's flags)."""
 import argparse
+import json
+import os
 import os.path as osp
+from typing import Dict
 
+from mmengine.dist import is_main_process
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
@@ -23,8 +27,20 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--show-dir',
         help='the dir to save painted predictions for visual inspection')
+    parser.add_argument(
+        '--metrics-out',
+        help='write the metrics (with IoU.<class> when the evaluator is '
+        'PerClassIoUMetric) to this JSON file, for '
+        'tools/analysis/per_class_iou.py')
     add_runner_args(parser)
     return parse_runner_args(parser)
+
+
+def dump_metrics(metrics: Dict, path: str) -> None:
+    """Write ``metrics`` (floats) to ``path`` as JSON."""
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    with open(path, 'w') as f:
+        json.dump({k: float(v) for k, v in metrics.items()}, f, indent=2)
 
 
 def main() -> None:
@@ -44,7 +60,9 @@ def main() -> None:
             output_dir=args.out, keep_results=True)
     runner = (Runner.from_cfg(cfg)
               if 'runner_type' not in cfg else RUNNERS.build(cfg))
-    runner.test()
+    metrics = runner.test()
+    if args.metrics_out and is_main_process():
+        dump_metrics(metrics, args.metrics_out)
 
 
 if __name__ == '__main__':

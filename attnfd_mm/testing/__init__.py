@@ -1,12 +1,12 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Tiny data and configs for tests and the CPU demo."""
 from .synthetic_shapes import SHAPES_CLASSES, make_synthetic_shapes
-from .tiny_configs import (DEEPLABV3_CONFIGS, DEEPLABV3_LAYERS,
+from .tiny_configs import (DEEPLABV3_CONFIGS,
                            attnfd_distiller, stock_segmentor,
                            tiny_distill_model, tiny_runner_config)
 
 __all__ = [
     'SHAPES_CLASSES', 'make_synthetic_shapes', 'DEEPLABV3_CONFIGS',
-    'DEEPLABV3_LAYERS', 'stock_segmentor', 'attnfd_distiller',
+    'stock_segmentor', 'attnfd_distiller',
     'tiny_distill_model', 'tiny_runner_config'
 ]

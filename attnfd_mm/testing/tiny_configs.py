@@ -16,22 +16,6 @@ DEEPLABV3_CONFIGS: Dict[str, str] = {
     'mmseg::deeplabv3/deeplabv3_r101-d8_4xb2-40k_cityscapes-512x1024.py',
 }
 
-# (source, record_idx, channels) of AttnFD's layers B and E in stock mmseg
-# DeepLabV3 models: B is the pre-ReLU output of the last residual block
-# (the input of its ``relu`` at the block's last call), E the ASPP output.
-DEEPLABV3_LAYERS: Dict[str, Dict[str, Tuple[str, int, int]]] = {
-    'r18': dict(
-        B=('backbone.layer4.1.relu', 1, 512),
-        E=('decode_head.bottleneck', 0, 128)),
-    'r50': dict(
-        B=('backbone.layer4.2.relu', 2, 2048),
-        E=('decode_head.bottleneck', 0, 512)),
-    'r101': dict(
-        B=('backbone.layer4.2.relu', 2, 2048),
-        E=('decode_head.bottleneck', 0, 512)),
-}
-
-
 def _sync_bn_to_bn(node: Any) -> Any:
     """Return ``node`` with every SyncBN norm config turned into BN."""
     if isinstance(node, dict):
@@ -70,58 +54,28 @@ def stock_segmentor(cfg_path: str,
     return model
 
 
-def attnfd_distiller(student_layers: Dict[str, Tuple[str, int, int]],
-                     teacher_layers: Dict[str, Tuple[str, int, int]],
+def attnfd_distiller(student: str = 'r18',
+                     teacher: str = 'r50',
                      layers: Sequence[str] = ('B', 'E'),
                      loss_weight: float = 2.0,
                      normalize: str = 'batch',
                      teacher_learnable: bool = False) -> Dict:
-    """A ``ConfigurableDistiller`` dict distilling ``layers`` with AttnFD.
+    """An ``AttnFDDistiller`` dict for stock DeepLabV3 ``student`` and
+    ``teacher`` backbones (``'r18'``, ``'r50'``, ``'r101'``).
 
     Student side: learnable ``CBAMConnector`` with channel alignment;
     teacher side: parameter-free ``CBAMConnector``, or a learnable one
     trained through the loss (``teacher_learnable=True``).
     """
-    recorders_s, recorders_t, connectors, losses, mappings = ({}, {}, {},
-                                                              {}, {})
-    for name in layers:
-        s_src, s_idx, s_ch = student_layers[name]
-        t_src, t_idx, t_ch = teacher_layers[name]
-        for src, recorders in ((s_src, recorders_s), (t_src, recorders_t)):
-            kind = 'PreForwardInputs' if src.endswith('relu') else \
-                'ModuleOutputs'
-            recorders[name] = dict(type=kind, source=src)
-        t_conn = dict(
-            type='CBAMConnector', in_channels=t_ch,
-            learnable=teacher_learnable)
-        connectors[f'{name}_s'] = dict(
-            type='CBAMConnector',
-            in_channels=s_ch,
-            out_channels=None if s_ch == t_ch else t_ch)
-        connectors[f'{name}_t'] = t_conn
-        losses[f'loss_attnfd_{name}'] = dict(
-            type='AttnFDLoss',
-            loss_weight=loss_weight,
-            normalize=normalize,
-            detach_teacher=not teacher_learnable)
-
-        def record(src: str, idx: int, student: bool) -> Dict:
-            out = dict(recorder=name, from_student=student,
-                       connector=f'{name}_{"s" if student else "t"}')
-            if src.endswith('relu'):
-                out.update(record_idx=idx, data_idx=0)
-            return out
-
-        mappings[f'loss_attnfd_{name}'] = dict(
-            s_feature=record(s_src, s_idx, True),
-            t_feature=record(t_src, t_idx, False))
     return dict(
-        type='ConfigurableDistiller',
-        student_recorders=recorders_s,
-        teacher_recorders=recorders_t,
-        connectors=connectors,
-        distill_losses=losses,
-        loss_forward_mappings=mappings)
+        type='AttnFDDistiller',
+        student_layers=f'deeplabv3_{student}',
+        teacher_layers=f'deeplabv3_{teacher}',
+        layers=list(layers),
+        teacher_connector=dict(
+            type='CBAMConnector', learnable=teacher_learnable),
+        loss=dict(
+            type='AttnFDLoss', loss_weight=loss_weight, normalize=normalize))
 
 
 def tiny_distill_model(student: str = 'r18',
@@ -137,9 +91,7 @@ def tiny_distill_model(student: str = 'r18',
         type=algorithm,
         architecture=stock_segmentor(DEEPLABV3_CONFIGS[student]),
         teacher=stock_segmentor(DEEPLABV3_CONFIGS[teacher]),
-        distiller=attnfd_distiller(DEEPLABV3_LAYERS[student],
-                                   DEEPLABV3_LAYERS[teacher],
-                                   **distiller_kwargs))
+        distiller=attnfd_distiller(student, teacher, **distiller_kwargs))
     if teacher_ckpt is not None:
         model['teacher_ckpt'] = teacher_ckpt
     return model
@@ -191,8 +143,8 @@ def tiny_runner_config(work_dir: str,
         train_dataloader=loader('train', True, batch_size),
         val_dataloader=loader('val', False, 1),
         test_dataloader=loader('val', False, 1),
-        val_evaluator=dict(type='IoUMetric', iou_metrics=['mIoU']),
-        test_evaluator=dict(type='IoUMetric', iou_metrics=['mIoU']),
+        val_evaluator=dict(type='PerClassIoUMetric', iou_metrics=['mIoU']),
+        test_evaluator=dict(type='PerClassIoUMetric', iou_metrics=['mIoU']),
         train_cfg=dict(
             type='IterBasedTrainLoop',
             max_iters=max_iters,

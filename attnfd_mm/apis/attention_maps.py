@@ -1,0 +1,98 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""The paper's Figure 1: raw and attention-refined features, side by side."""
+from typing import Dict, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+#: Column order of the grid after the input image.
+MAP_COLUMNS = ('teacher raw', 'teacher refined', 'student raw',
+               'student refined')
+
+
+@torch.no_grad()
+def collect_attention_maps(model: torch.nn.Module,
+                           inputs: Tensor) -> Dict[str, Dict[str, Tensor]]:
+    """Channel-mean heat maps of every distilled layer for one batch.
+
+    Args:
+        model: A built distillation algorithm (``FrozenTeacherDistill`` or
+            ``SingleTeacherDistill``) in eval mode.
+        inputs (Tensor): Preprocessed images, shape (N, 3, H, W).
+
+    Returns:
+        dict: For each distillation loss, a dict of :data:`MAP_COLUMNS` to
+        heat maps of shape (N, h, w) (the mean over channels of the recorded
+        feature before and after its connector).
+    """
+    distiller = model.distiller
+    with distiller.teacher_recorders, distiller.deliveries:
+        model.teacher(inputs, None, mode='tensor')
+    with distiller.student_recorders, distiller.deliveries:
+        model.student(inputs, None, mode='tensor')
+    maps = {}
+    for loss_name, mapping in distiller.loss_forward_mappings.items():
+        layer = {}
+        for record in mapping.values():
+            side = 'student' if record['from_student'] else 'teacher'
+            raw = dict(record, connector=None)
+            layer[f'{side} raw'] = distiller.get_record(**raw)
+            layer[f'{side} refined'] = distiller.get_record(**record)
+        maps[loss_name] = {
+            k: v.float().mean(dim=1) if v.dim() == 4 else v.float()
+            for k, v in layer.items()
+        }
+    return maps
+
+
+def _normalized(heat: Tensor, size) -> np.ndarray:
+    """``heat`` (h, w) resized to ``size`` and scaled to [0, 1]."""
+    heat = F.interpolate(
+        heat[None, None], size=size, mode='bilinear', align_corners=False)
+    heat = heat[0, 0]
+    heat = heat - heat.min()
+    return (heat / heat.max().clamp(min=1e-12)).cpu().numpy()
+
+
+def plot_attention_grid(image: np.ndarray,
+                        maps: Dict[str, Dict[str, Tensor]],
+                        out_file: str,
+                        index: int = 0,
+                        title: Optional[str] = None) -> None:
+    """Save a PNG grid: one row per distilled layer; the image, then the
+    teacher's and the student's raw and refined heat maps.
+
+    Args:
+        image (np.ndarray): The input image, RGB, (H, W, 3) uint8.
+        maps (dict): The output of :func:`collect_attention_maps`.
+        out_file (str): Path of the PNG.
+        index (int): Which image of the batch to draw.
+        title (str, optional): Figure title.
+    """
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    rows = len(maps)
+    fig, axes = plt.subplots(
+        rows, 1 + len(MAP_COLUMNS), figsize=(3 * (1 + len(MAP_COLUMNS)),
+                                             2.6 * rows), squeeze=False)
+    for row, (loss_name, layer) in enumerate(maps.items()):
+        axes[row, 0].imshow(image)
+        axes[row, 0].set_ylabel(loss_name.replace('loss_attnfd_', 'layer '))
+        for col, column in enumerate(MAP_COLUMNS, start=1):
+            axes[row, col].imshow(
+                _normalized(layer[column][index], image.shape[:2]),
+                cmap='jet')
+            if row == 0:
+                axes[row, col].set_title(column)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(out_file, dpi=80)
+    plt.close(fig)

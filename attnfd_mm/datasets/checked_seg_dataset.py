@@ -1,0 +1,97 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""Base of the plugin's datasets: named errors for bad roots and labels."""
+import os.path as osp
+from typing import Dict, List, Sequence
+
+import mmcv
+import numpy as np
+from mmseg.datasets import BaseSegDataset
+
+
+def check_label_files(data_list: List[Dict], num_classes: int,
+                      allowed_extra: Sequence[int]) -> None:
+    """Raise a ``ValueError`` naming the label maps (before any label
+    mapping) that hold values outside ``[0, num_classes)`` and
+    ``allowed_extra``, with the offending values."""
+    allowed = set(range(num_classes)) | set(allowed_extra)
+    bad = []
+    for info in data_list:
+        path = info.get('seg_map_path')
+        if path is None:
+            continue
+        values = np.unique(mmcv.imread(path, flag='unchanged',
+                                       backend='pillow'))
+        outside = sorted(int(v) for v in values if int(v) not in allowed)
+        if outside:
+            bad.append(f'{path}: {outside}')
+    if bad:
+        raise ValueError(
+            f'{len(bad)} label maps hold values outside the {num_classes} '
+            f'classes [0, {num_classes - 1}] and the ignored values '
+            f'{sorted(allowed_extra)}: ' + '; '.join(bad[:5]) +
+            ('; ...' if len(bad) > 5 else '') + '. Relabel these files or '
+            'point data_root at the dataset as distributed.')
+
+
+class CheckedSegDataset(BaseSegDataset):
+    """``BaseSegDataset`` that names what is wrong with its files.
+
+    - a missing image or label folder, or an empty dataset, raises a
+      ``FileNotFoundError`` naming the folder and the expected layout;
+    - ``void_labels`` are mapped to ``ignore_index``;
+    - with ``check_labels=True``, every label map is read once at start-up
+      and values outside the classes raise a ``ValueError`` naming the files
+      and values.
+
+    Args:
+        check_labels (bool): Scan the label maps at start-up.
+            Defaults to False.
+        void_labels (Sequence[int]): Raw label values to ignore.
+        **kwargs: The arguments of ``BaseSegDataset``.
+    """
+
+    #: Shown in errors: how the dataset's folder is laid out.
+    LAYOUT = 'img_dir/ and ann_dir/'
+
+    def __init__(self,
+                 *args,
+                 check_labels: bool = False,
+                 void_labels: Sequence[int] = (),
+                 **kwargs) -> None:
+        self.check_labels = check_labels
+        self.void_labels = tuple(void_labels)
+        super().__init__(*args, **kwargs)
+
+    def _check_dir(self, path: str, what: str) -> None:
+        if not osp.isdir(path):
+            raise FileNotFoundError(
+                f'{type(self).__name__}: {what} folder {path!r} does not '
+                f'exist. Expected under data_root={self.data_root!r}: '
+                f'{self.LAYOUT}. Set data_root (e.g. --cfg-options '
+                'train_dataloader.dataset.data_root=PATH) to the dataset.')
+
+    def load_data_list(self) -> List[Dict]:
+        """Check the folders, list the samples, check and map the labels."""
+        self._check_dir(self.data_prefix.get('img_path', ''), 'image')
+        if self.data_prefix.get('seg_map_path'):
+            self._check_dir(self.data_prefix['seg_map_path'], 'label')
+        return self.finish_data_list(super().load_data_list())
+
+    def finish_data_list(self, data_list: List[Dict]) -> List[Dict]:
+        """Raise on an empty list, map void labels, optionally scan labels."""
+        if not data_list:
+            raise FileNotFoundError(
+                f'{type(self).__name__}: no samples found under '
+                f'{self.data_prefix.get("img_path")!r} (image suffix '
+                f'{self.img_suffix!r}, ann_file {self.ann_file!r}). Expected '
+                f'under data_root: {self.LAYOUT}.')
+        num_classes = len(self.metainfo['classes'])
+        if self.check_labels:
+            check_label_files(data_list, num_classes,
+                              self.void_labels + (self.ignore_index, ))
+        if self.void_labels:
+            label_map = dict(self.label_map or {})
+            label_map.update({v: self.ignore_index for v in self.void_labels})
+            for info in data_list:
+                info['label_map'] = label_map
+        return data_list

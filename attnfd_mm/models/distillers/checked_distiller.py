@@ -1,0 +1,75 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""``ConfigurableDistiller`` that names bad recorder sources."""
+import difflib
+from typing import List
+
+from mmrazor.models.distillers import ConfigurableDistiller
+from mmrazor.models.task_modules.recorder import (ModuleOutputsRecorder,
+                                                  ParameterRecorder,
+                                                  RecorderManager)
+from mmrazor.registry import MODELS
+from torch import nn
+
+from ..recorders import PreForwardInputsRecorder
+
+
+def closest_names(name: str, candidates: List[str], n: int = 5) -> List[str]:
+    """Up to ``n`` names of ``candidates`` closest to ``name``."""
+    close = difflib.get_close_matches(name, candidates, n=n, cutoff=0.4)
+    if close:
+        return close
+    # Fall back on the names sharing the longest dotted prefix.
+    parts = name.split('.')
+    for depth in range(len(parts) - 1, 0, -1):
+        prefix = '.'.join(parts[:depth]) + '.'
+        shared = [c for c in candidates if c.startswith(prefix)]
+        if shared:
+            return shared[:n]
+    return candidates[:n]
+
+
+def check_recorder_sources(recorders: RecorderManager, model: nn.Module,
+                           side: str) -> None:
+    """Raise a ``KeyError`` naming every recorder whose ``source`` is not a
+    module (or parameter) of ``model``, with the closest valid names."""
+    modules = [n for n, _ in model.named_modules() if n]
+    params = [n for n, _ in model.named_parameters()]
+    problems = []
+    for key, recorder in recorders.recorders.items():
+        if isinstance(recorder,
+                      (ModuleOutputsRecorder, PreForwardInputsRecorder)):
+            valid, kind = modules, 'module'
+        elif isinstance(recorder, ParameterRecorder):
+            valid, kind = params, 'parameter'
+        else:
+            continue
+        if recorder.source not in valid:
+            problems.append(
+                f'{side}_recorders[{key!r}]: source {recorder.source!r} is '
+                f'not a {kind} of the {side} '
+                f'({type(model).__name__}); closest valid names: '
+                f'{closest_names(recorder.source, valid)}')
+    if problems:
+        raise KeyError('\n'.join(problems) +
+                       '\nFix the source names in the distiller config.')
+
+
+@MODELS.register_module()
+class CheckedDistiller(ConfigurableDistiller):
+    """MMRazor's ``ConfigurableDistiller`` with named errors.
+
+    Before hooking its recorders into the student and the teacher, it checks
+    that every module or parameter recorder points at an existing name and,
+    if not, lists the closest valid names (MMRazor only asserts). Everything
+    else is ``ConfigurableDistiller``'s.
+    """
+
+    def prepare_from_student(self, model: nn.Module) -> None:
+        """Check the student recorders' sources, then hook them."""
+        check_recorder_sources(self.student_recorders, model, 'student')
+        super().prepare_from_student(model)
+
+    def prepare_from_teacher(self, model: nn.Module) -> None:
+        """Check the teacher recorders' sources, then hook them."""
+        check_recorder_sources(self.teacher_recorders, model, 'teacher')
+        super().prepare_from_teacher(model)

@@ -1,0 +1,82 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""Where AttnFD's layers B, E and D sit in stock mmseg models.
+
+B is the last backbone stage output; for ResNets it is the *pre-ReLU*
+output of the last residual block, recorded as the input of the block's
+``relu`` at its last call (``BasicBlock``: call 1, ``Bottleneck``: call 2).
+MobileNetV2's last stage ends without an activation, so its output is used.
+E is the ASPP / PPM output after its projection ConvModule
+(``decode_head.bottleneck``); D is DeepLabV3+'s decoder feature just before
+the classifier (``decode_head.sep_bottleneck``). ``channels`` are those of
+the stock mmseg configs; a model with other widths needs its own layer dict.
+"""
+import copy
+from typing import Dict, Union
+
+_RESNET_BASIC_B = dict(
+    source='backbone.layer4.1.relu', recorder='PreForwardInputs',
+    record_idx=1, channels=512)
+_RESNET_BOTTLENECK_B = dict(
+    source='backbone.layer4.2.relu', recorder='PreForwardInputs',
+    record_idx=2, channels=2048)
+_MBV2_B = dict(source='backbone.layer7', channels=320)
+
+
+def _e(channels: int) -> Dict:
+    return dict(source='decode_head.bottleneck', channels=channels)
+
+
+def _d(channels: int) -> Dict:
+    return dict(source='decode_head.sep_bottleneck', channels=channels)
+
+
+#: Layer dicts of stock mmseg models, by ``<architecture>_<backbone>``.
+ATTNFD_LAYER_PRESETS: Dict[str, Dict[str, Dict]] = {
+    'deeplabv3_r18': dict(B=_RESNET_BASIC_B, E=_e(128)),
+    'deeplabv3_r50': dict(B=_RESNET_BOTTLENECK_B, E=_e(512)),
+    'deeplabv3_r101': dict(B=_RESNET_BOTTLENECK_B, E=_e(512)),
+    'deeplabv3_mbv2': dict(B=_MBV2_B, E=_e(512)),
+    'pspnet_r18': dict(B=_RESNET_BASIC_B, E=_e(128)),
+    'pspnet_r101': dict(B=_RESNET_BOTTLENECK_B, E=_e(512)),
+    'deeplabv3plus_r18': dict(B=_RESNET_BASIC_B, E=_e(128), D=_d(128)),
+    'deeplabv3plus_r101': dict(
+        B=_RESNET_BOTTLENECK_B, E=_e(512), D=_d(512)),
+    'deeplabv3plus_mbv2': dict(B=_MBV2_B, E=_e(512), D=_d(512)),
+}
+
+
+def resolve_layers(layers: Union[str, Dict[str, Dict]],
+                   side: str) -> Dict[str, Dict]:
+    """A layer dict from a preset name or a dict, checked and copied.
+
+    Each layer is ``dict(source=..., channels=..., recorder='ModuleOutputs',
+    record_idx=0)``; ``recorder`` and ``record_idx`` are optional.
+
+    Args:
+        layers (str | dict): A key of :data:`ATTNFD_LAYER_PRESETS` or a
+            dict of layer dicts by layer name.
+        side (str): ``'student'`` or ``'teacher'``, for messages.
+    """
+    if isinstance(layers, str):
+        if layers not in ATTNFD_LAYER_PRESETS:
+            raise KeyError(
+                f'Unknown {side}_layers preset {layers!r}. Presets: '
+                f'{sorted(ATTNFD_LAYER_PRESETS)}; or pass a dict such as '
+                "dict(B=dict(source='backbone.layer4', channels=512)).")
+        layers = ATTNFD_LAYER_PRESETS[layers]
+    resolved = {}
+    for name, layer in dict(layers).items():
+        layer = copy.deepcopy(dict(layer))
+        missing = {'source', 'channels'} - set(layer)
+        unknown = set(layer) - {'source', 'channels', 'recorder',
+                                'record_idx'}
+        if missing or unknown:
+            raise ValueError(
+                f'{side}_layers[{name!r}] = {layer} must have the keys '
+                "'source' and 'channels' (optional: 'recorder', "
+                f"'record_idx'); missing {sorted(missing)}, unknown "
+                f'{sorted(unknown)}.')
+        layer.setdefault('recorder', 'ModuleOutputs')
+        layer.setdefault('record_idx', 0)
+        resolved[name] = layer
+    return resolved

@@ -1,0 +1,22 @@
+# AttnFD: DeepLabV3-R101-D8 (teacher) -> DeepLabV3-MobileNetV2-D8 (student) on
+# CamVid, layers B + E (no distinct D); CBAM on both sides (learnable on the
+# student, parameter-free on the teacher), AttnFDLoss weight 2.
+#   python tools/train.py configs/attnfd/deeplabv3_r101_mbv2_camvid.py
+_base_ = [
+    '../baselines/deeplabv3_mbv2_camvid.py',
+    '../_base_/teachers/deeplabv3_r101_camvid.py'
+]
+model = dict(
+    _delete_=True,
+    _scope_='mmrazor',
+    type='FrozenTeacherDistill',
+    architecture=_base_.model,
+    teacher=_base_.teacher,
+    teacher_ckpt=_base_.teacher_ckpt,
+    distiller=dict(
+        type='AttnFDDistiller',
+        student_layers='deeplabv3_mbv2',
+        teacher_layers=_base_.teacher_layers,
+        layers=['B', 'E']))
+find_unused_parameters = True
+val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

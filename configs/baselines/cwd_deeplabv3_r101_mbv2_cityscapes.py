@@ -1,0 +1,28 @@
+# CWD baseline: DeepLabV3-R101-D8 -> DeepLabV3-MobileNetV2-D8 on Cityscapes,
+# channel-wise distillation of the logits with MMRazor's ChannelWiseDivergence
+# (tau 1, weight 5, as MMRazor's own CWD segmentation config).
+_base_ = [
+    '../baselines/deeplabv3_mbv2_cityscapes.py',
+    '../_base_/teachers/deeplabv3_r101_cityscapes.py'
+]
+model = dict(
+    _delete_=True,
+    _scope_='mmrazor',
+    type='FrozenTeacherDistill',
+    architecture=_base_.model,
+    teacher=_base_.teacher,
+    teacher_ckpt=_base_.teacher_ckpt,
+    distiller=dict(
+        type='CheckedDistiller',
+        student_recorders=dict(
+            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
+        teacher_recorders=dict(
+            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
+        distill_losses=dict(
+            loss_cwd=dict(type='ChannelWiseDivergence', tau=1, loss_weight=5)),
+        loss_forward_mappings=dict(
+            loss_cwd=dict(
+                preds_S=dict(from_student=True, recorder='logits'),
+                preds_T=dict(from_student=False, recorder='logits')))))
+find_unused_parameters = True
+val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -1,0 +1,32 @@
+# KD baseline: DeepLabV3-R101-D8 -> PSPNet-R18-D8 on CamVid, pixel-wise KL of
+# the logits (Hinton KD, T=1) with MMRazor's KLDivergence. Its 'mean' reduction
+# averages over N*C*H*W; loss_weight=num_classes makes it the KL per pixel.
+_base_ = [
+    '../baselines/pspnet_r18_camvid.py',
+    '../_base_/teachers/deeplabv3_r101_camvid.py'
+]
+model = dict(
+    _delete_=True,
+    _scope_='mmrazor',
+    type='FrozenTeacherDistill',
+    architecture=_base_.model,
+    teacher=_base_.teacher,
+    teacher_ckpt=_base_.teacher_ckpt,
+    distiller=dict(
+        type='CheckedDistiller',
+        student_recorders=dict(
+            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
+        teacher_recorders=dict(
+            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
+        distill_losses=dict(
+            loss_kd=dict(
+                type='KLDivergence',
+                tau=1.0,
+                reduction='mean',
+                loss_weight=_base_.num_classes)),
+        loss_forward_mappings=dict(
+            loss_kd=dict(
+                preds_S=dict(from_student=True, recorder='logits'),
+                preds_T=dict(from_student=False, recorder='logits')))))
+find_unused_parameters = True
+val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -1,0 +1,159 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""AttnFDDistiller's expansion, CheckedDistiller's recorder errors and
+FrozenTeacherDistill's teacher checks."""
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import MODELS, DefaultScope
+
+from attnfd_mm.models.distillers import ATTNFD_LAYER_PRESETS
+from attnfd_mm.testing import (DEEPLABV3_CONFIGS, stock_segmentor,
+                               tiny_distill_model)
+
+
+def _build(cfg):
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        return MODELS.build(cfg)
+
+
+def _distiller(**kwargs):
+    return _build(dict(_scope_='mmrazor', type='AttnFDDistiller', **kwargs))
+
+
+def test_expansion_r18_student_r101_teacher():
+    d = _distiller(student_layers='deeplabv3_r18',
+                   teacher_layers='deeplabv3_r101')
+    assert set(d.connectors) == {'B_s', 'B_t', 'E_s', 'E_t'}
+    # student side aligned to the teacher's channels; teacher side fixed
+    assert d.connectors['B_s'].in_channels == 512
+    assert d.connectors['B_s'].align is not None
+    assert sum(p.numel() for p in d.connectors['B_t'].parameters()) == 0
+    assert set(d.distill_losses) == {'loss_attnfd_B', 'loss_attnfd_E'}
+    assert d.distill_losses['loss_attnfd_B'].loss_weight == 2.0
+    assert d.distill_losses['loss_attnfd_B'].detach_teacher
+    b = d.loss_forward_mappings['loss_attnfd_B']
+    assert b['s_feature'] == dict(recorder='B', from_student=True,
+                                  record_idx=1, data_idx=0, connector='B_s')
+    assert b['t_feature']['record_idx'] == 2
+
+
+def test_learnable_teacher_connector_undetaches_the_loss():
+    d = _distiller(student_layers='deeplabv3plus_r18',
+                   teacher_layers='deeplabv3plus_r101',
+                   layers=['D'],
+                   teacher_connector=dict(type='CBAMConnector',
+                                          learnable=True))
+    assert not d.distill_losses['loss_attnfd_D'].detach_teacher
+    assert sum(p.numel() for p in d.connectors['D_t'].parameters()) > 0
+
+
+def test_map_connectors_get_no_out_channels():
+    d = _distiller(student_layers='deeplabv3_r18',
+                   teacher_layers='deeplabv3_r101',
+                   connector=dict(type='ATConnector'),
+                   teacher_connector=dict(type='ATConnector'))
+    assert d.connectors['B_s'].in_channels == 512
+    assert d.connectors['B_t'].in_channels == 2048
+
+
+def test_unknown_preset_and_layer_are_named():
+    with pytest.raises(KeyError, match="Presets: .*'deeplabv3_r18'"):
+        _distiller(student_layers='deeplabv3_r19',
+                   teacher_layers='deeplabv3_r101')
+    with pytest.raises(KeyError) as err:
+        _distiller(student_layers='deeplabv3_r18',
+                   teacher_layers='deeplabv3_r101', layers=['B', 'D'])
+    assert "['D']" in str(err.value) and "['B', 'E']" in str(err.value)
+    with pytest.raises(ValueError, match="missing \\['channels'\\]"):
+        _distiller(student_layers=dict(B=dict(source='backbone.layer4')),
+                   teacher_layers='deeplabv3_r101', layers=['B'])
+
+
+def test_presets_match_the_built_models():
+    """Every preset's sources exist in the stock model and carry the stated
+    channels (checked by a forward pass through the recorders)."""
+    cfgs = dict(
+        deeplabv3_r18=DEEPLABV3_CONFIGS['r18'],
+        deeplabv3_mbv2='mmseg::mobilenet_v2/mobilenet-v2-d8_deeplabv3_'
+        '4xb2-80k_cityscapes-512x1024.py',
+        pspnet_r18='mmseg::pspnet/pspnet_r18-d8_4xb2-80k_cityscapes-'
+        '512x1024.py',
+        deeplabv3plus_r18='mmseg::deeplabv3plus/deeplabv3plus_r18-d8_4xb2-'
+        '80k_cityscapes-512x1024.py')
+    for preset, cfg_path in cfgs.items():
+        model = _build(stock_segmentor(cfg_path)).eval()
+        layers = list(ATTNFD_LAYER_PRESETS[preset])
+        d = _distiller(student_layers=preset, teacher_layers=preset,
+                       layers=layers)
+        d.prepare_from_student(model)
+        with d.student_recorders, torch.no_grad():
+            model(torch.randn(1, 3, 64, 64), None, mode='tensor')
+        for name in layers:
+            mapping = d.loss_forward_mappings[f'loss_attnfd_{name}']
+            feat = d.get_record(**dict(mapping['s_feature'], connector=None))
+            assert feat.shape[1] == ATTNFD_LAYER_PRESETS[preset][name][
+                'channels'], (preset, name)
+
+
+def test_bad_recorder_source_lists_closest_names():
+    cfg = tiny_distill_model('r18', 'r18')
+    cfg['distiller']['student_layers'] = dict(
+        ATTNFD_LAYER_PRESETS['deeplabv3_r18'],
+        B=dict(source='backbone.layer4.1.rleu', channels=512))
+    with pytest.raises(KeyError) as err:
+        _build(cfg)
+    msg = str(err.value)
+    assert "student_recorders['B']" in msg
+    assert "'backbone.layer4.1.rleu' is not a module" in msg
+    assert "'backbone.layer4.1.relu'" in msg  # the closest valid name
+
+
+def test_num_classes_mismatch():
+    cfg = tiny_distill_model('r18', 'r18')
+    cfg['teacher'] = stock_segmentor(DEEPLABV3_CONFIGS['r18'], num_classes=7)
+    with pytest.raises(ValueError,
+                       match='teacher predicts 7 classes but the student 4'):
+        _build(cfg)
+
+
+def test_teacher_checkpoint_errors(tmp_path):
+    missing = str(tmp_path / 'missing.pth')
+    with pytest.raises(FileNotFoundError, match='Train the teacher first'):
+        _build(tiny_distill_model('r18', 'r18', teacher_ckpt=missing))
+
+    garbage = tmp_path / 'garbage.pth'
+    garbage.write_bytes(b'not a checkpoint')
+    with pytest.raises(RuntimeError, match='Cannot read the teacher'):
+        _build(tiny_distill_model('r18', 'r18', teacher_ckpt=str(garbage)))
+
+    # an R18 checkpoint for an R50 teacher: counts and examples
+    r18 = _build(stock_segmentor(DEEPLABV3_CONFIGS['r18']))
+    wrong = str(tmp_path / 'r18.pth')
+    torch.save(dict(state_dict=r18.state_dict()), wrong)
+    with pytest.raises(ValueError) as err:
+        _build(tiny_distill_model('r18', 'r50', teacher_ckpt=wrong))
+    msg = str(err.value)
+    assert 'does not fit the teacher' in msg
+    assert 'missing keys' in msg and 'of another shape' in msg
+    assert 'backbone.layer1.0.conv3.weight' in msg
+
+    # the right checkpoint loads, bit for bit
+    good = str(tmp_path / 'good.pth')
+    teacher = _build(stock_segmentor(DEEPLABV3_CONFIGS['r50']))
+    torch.save(dict(state_dict=teacher.state_dict()), good)
+    algo = _build(tiny_distill_model('r18', 'r50', teacher_ckpt=good))
+    for k, v in teacher.state_dict().items():
+        assert torch.equal(algo.teacher.state_dict()[k], v), k
+
+
+def test_teacher_from_local_config_file(tmp_path):
+    path = str(tmp_path / 'teacher.py')
+    Config(dict(model=stock_segmentor(DEEPLABV3_CONFIGS['r50']),
+                default_scope='mmseg')).dump(path)
+    cfg = tiny_distill_model('r18', 'r50')
+    cfg['teacher'] = dict(cfg_path=path)
+    algo = _build(cfg)
+    assert algo.teacher.backbone.depth == 50
+    cfg['teacher'] = dict(cfg_path=str(tmp_path / 'nope.py'))
+    with pytest.raises(FileNotFoundError, match='Teacher config not found'):
+        _build(cfg)
