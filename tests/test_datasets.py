@@ -6,10 +6,17 @@ import os.path as osp
 
 import numpy as np
 import pytest
+from mmengine.registry import DefaultScope
 from mmseg.registry import DATASETS
 from PIL import Image
 
-LOAD = [dict(type='mmseg.LoadImageFromFile'), dict(type='mmseg.LoadAnnotations')]
+LOAD = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations')]
+
+
+def _build(cfg):
+    """Build a dataset (and its pipeline) in mmseg's scope."""
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        return DATASETS.build(cfg)
 
 
 def _write_camvid(root: str, split: str, labels, with_txt: bool = True):
@@ -38,7 +45,7 @@ def _label(values):
 def test_camvid_reads_segnet_layout_and_ignores_void(tmp_path):
     root = str(tmp_path)
     _write_camvid(root, 'train', [_label([3, 11, 10]), _label([1, 2])])
-    dataset = DATASETS.build(
+    dataset = _build(
         dict(type='CamVidDataset', data_root=root, split='train',
              pipeline=LOAD))
     assert len(dataset) == 2
@@ -54,14 +61,14 @@ def test_camvid_without_txt_lists_the_folder(tmp_path):
     root = str(tmp_path)
     _write_camvid(root, 'test', [_label([1]), _label([2]), _label([3])],
                   with_txt=False)
-    dataset = DATASETS.build(
+    dataset = _build(
         dict(type='CamVidDataset', data_root=root, split='test'))
     assert len(dataset) == 3
 
 
 def test_camvid_missing_root(tmp_path):
     with pytest.raises(FileNotFoundError) as err:
-        DATASETS.build(dict(type='CamVidDataset',
+        _build(dict(type='CamVidDataset',
                             data_root=str(tmp_path / 'nope'), split='val'))
     msg = str(err.value)
     assert 'nope/val' in msg and 'SegNet layout' in msg and 'data_root' in msg
@@ -71,7 +78,7 @@ def test_camvid_empty_root(tmp_path):
     os.makedirs(tmp_path / 'val')
     os.makedirs(tmp_path / 'valannot')
     with pytest.raises(FileNotFoundError, match='no samples found'):
-        DATASETS.build(dict(type='CamVidDataset', data_root=str(tmp_path),
+        _build(dict(type='CamVidDataset', data_root=str(tmp_path),
                             split='val'))
 
 
@@ -79,7 +86,7 @@ def test_camvid_label_out_of_range_names_file_and_values(tmp_path):
     root = str(tmp_path)
     _write_camvid(root, 'train', [_label([1, 2]), _label([4, 12, 40])])
     with pytest.raises(ValueError) as err:
-        DATASETS.build(dict(type='CamVidDataset', data_root=root))
+        _build(dict(type='CamVidDataset', data_root=root))
     msg = str(err.value)
     assert 'trainannot/0001TP_000001.png: [12, 40]' in msg
     assert '0001TP_000000' not in msg
@@ -102,12 +109,12 @@ def test_coco_voc21_dataset_layout(tmp_path):
             img_path='train2017', seg_map_path='voc21/annotations/train2017'),
         ann_file='voc21/train2017.txt',
         pipeline=LOAD)
-    dataset = DATASETS.build(cfg)
+    dataset = _build(cfg)
     assert len(dataset) == 1 and len(dataset.metainfo['classes']) == 21
     assert dataset[0]['gt_seg_map'].max() == 15
     Image.fromarray(np.full((4, 4), 30, np.uint8)).save(
         root / 'voc21/annotations/train2017' / '000000000001.png')
     with pytest.raises(ValueError, match=r'000000000001.png: \[30\]'):
-        DATASETS.build(dict(cfg, check_labels=True))
+        _build(dict(cfg, check_labels=True))
     with pytest.raises(FileNotFoundError, match='coco_voc21.py'):
-        DATASETS.build(dict(cfg, data_root=str(root / 'missing')))
+        _build(dict(cfg, data_root=str(root / 'missing')))

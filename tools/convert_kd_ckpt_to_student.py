@@ -37,8 +37,9 @@ def convert(checkpoint: Dict) -> Dict:
             'distillation checkpoint (saved while training a distillation '
             'config)?')
     meta = dict(checkpoint.get('meta') or {})
-    kept_meta = {k: meta[k] for k in ('dataset_meta', 'seed', 'mmseg_version',
-                                       'mmengine_version', 'time') if k in meta}
+    keep = ('dataset_meta', 'seed', 'mmseg_version', 'mmengine_version',
+            'time')
+    kept_meta = {k: meta[k] for k in keep if k in meta}
     kept_meta['converted_from'] = 'attnfd_mm distillation checkpoint'
     return dict(state_dict=student, meta=kept_meta)
 

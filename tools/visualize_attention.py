@@ -65,7 +65,10 @@ def main() -> None:
     state = CheckpointLoader.load_checkpoint(args.checkpoint, 'cpu')
     state = state.get('state_dict', state)
     if args.teacher_ckpt:
-        state = {k: v for k, v in state.items() if not k.startswith('teacher.')}
+        state = {
+            k: v
+            for k, v in state.items() if not k.startswith('teacher.')
+        }
     elif not any(k.startswith('teacher.') for k in state):
         raise ValueError(
             f'{args.checkpoint} holds no teacher weights; pass the teacher '

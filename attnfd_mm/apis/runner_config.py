@@ -3,9 +3,12 @@
 import argparse
 import os
 import os.path as osp
-from typing import Dict, Optional
+from typing import Any, Dict, Optional
+
+import torch
 
 from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
 
 #: Scope of the runner's registries: datasets, metrics, hooks and visual
 #: tools come from mmseg; distillation models carry ``_scope_='mmrazor'``.
@@ -71,4 +74,41 @@ def load_runner_config(config: str,
                                 osp.splitext(osp.basename(config))[0])
     if cfg.get('default_scope', None) is None:
         cfg.default_scope = DEFAULT_SCOPE
+    if launcher != 'none' and not torch.cuda.is_available():
+        configure_cpu_distributed(cfg)
     return cfg
+
+
+def sync_bn_to_bn(node: Any) -> Any:
+    """Return ``node`` (a config tree) with every SyncBN norm turned into
+    BN."""
+    if isinstance(node, dict):
+        node = type(node)((k, sync_bn_to_bn(v)) for k, v in node.items())
+        if node.get('type') == 'SyncBN':
+            node['type'] = 'BN'
+        return node
+    if isinstance(node, (list, tuple)):
+        return type(node)(sync_bn_to_bn(v) for v in node)
+    return node
+
+
+def configure_cpu_distributed(cfg: Config) -> None:
+    """Adapt ``cfg`` to multi-process training without CUDA.
+
+    The gloo backend (NCCL needs CUDA), DDP without ``device_ids`` (CPU
+    modules), and BN for the model's SyncBN, which needs CUDA to train;
+    mmengine only reverts SyncBN when not distributed. Each process then
+    normalises its own batch.
+    """
+    env = cfg.setdefault('env_cfg', {})
+    env.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    wrapper = cfg.get('model_wrapper_cfg', None) or dict(
+        type='MMDistributedDataParallel')
+    wrapper['device_ids'] = None
+    wrapper.setdefault('broadcast_buffers', False)  # as mmengine's default
+    wrapper.setdefault('find_unused_parameters',
+                       cfg.get('find_unused_parameters', False))
+    cfg.model_wrapper_cfg = wrapper
+    cfg.model = sync_bn_to_bn(cfg.model)
+    print_log('No CUDA: distributed training on CPU with the gloo backend, '
+              'SyncBN as BN.', logger='current')

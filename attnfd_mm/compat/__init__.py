@@ -7,6 +7,7 @@ Each fix is a no-op where it is not needed, is applied once by
 from typing import Dict
 
 from .checkpoint_loading import allow_mmengine_checkpoints
+from .cpu_distributed import allow_cpu_distributed
 from .mmrazor_quantization import gate_mmrazor_quantization
 
 _applied: Dict[str, bool] = {}
@@ -17,10 +18,12 @@ def apply_compat_patches() -> Dict[str, bool]:
     if not _applied:
         _applied['mmrazor_quantization'] = gate_mmrazor_quantization()
         _applied['mmengine_checkpoints'] = allow_mmengine_checkpoints()
+        _applied['cpu_distributed'] = allow_cpu_distributed()
     return dict(_applied)
 
 
 __all__ = [
-    'apply_compat_patches', 'allow_mmengine_checkpoints',
+    'apply_compat_patches', 'allow_cpu_distributed',
+    'allow_mmengine_checkpoints',
     'gate_mmrazor_quantization'
 ]

@@ -1,11 +1,12 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Stock mmseg models and runner configs shrunk for CPU tests and demos."""
 import copy
-from typing import Any, Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 from mmengine.hub import get_config
 
+from attnfd_mm.apis.runner_config import sync_bn_to_bn
 from .synthetic_shapes import SHAPES_CLASSES, SHAPES_PALETTE
 
 #: Stock mmseg DeepLabV3-D8 configs by backbone.
@@ -15,17 +16,6 @@ DEEPLABV3_CONFIGS: Dict[str, str] = {
     'r101':
     'mmseg::deeplabv3/deeplabv3_r101-d8_4xb2-40k_cityscapes-512x1024.py',
 }
-
-def _sync_bn_to_bn(node: Any) -> Any:
-    """Return ``node`` with every SyncBN norm config turned into BN."""
-    if isinstance(node, dict):
-        node = {k: _sync_bn_to_bn(v) for k, v in node.items()}
-        if node.get('type') == 'SyncBN':
-            node['type'] = 'BN'
-        return node
-    if isinstance(node, (list, tuple)):
-        return type(node)(_sync_bn_to_bn(v) for v in node)
-    return node
 
 
 def stock_segmentor(cfg_path: str,
@@ -41,7 +31,7 @@ def stock_segmentor(cfg_path: str,
             'cityscapes-512x1024.py'``.
     """
     model = get_config(cfg_path).model.to_dict()
-    model = _sync_bn_to_bn(model)
+    model = sync_bn_to_bn(model)
     model['_scope_'] = 'mmseg'
     model['pretrained'] = None
     model['backbone'].pop('init_cfg', None)
@@ -174,6 +164,7 @@ def tiny_runner_config(work_dir: str,
                 by_epoch=False,
                 interval=checkpoint_interval or max_iters),
             sampler_seed=dict(type='DistSamplerSeedHook')),
+        custom_hooks=[dict(type='RandomStateHook')],
         env_cfg=dict(
             cudnn_benchmark=False,
             mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),

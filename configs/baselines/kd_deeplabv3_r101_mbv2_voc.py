@@ -11,6 +11,8 @@ model = dict(
     _scope_='mmrazor',
     type='FrozenTeacherDistill',
     architecture=_base_.model,
+    # the student's (the runner would otherwise pass the top-level one)
+    data_preprocessor=dict(_base_.model.data_preprocessor, _scope_='mmseg'),
     teacher=_base_.teacher,
     teacher_ckpt=_base_.teacher_ckpt,
     distiller=dict(

@@ -1,4 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 from .connector_warmup_hook import ConnectorWarmupHook
+from .random_state_hook import RandomStateHook
 
-__all__ = ['ConnectorWarmupHook']
+__all__ = ['ConnectorWarmupHook', 'RandomStateHook']

@@ -2,16 +2,19 @@
 """Single-teacher distillation with a teacher frozen in eval mode."""
 import os.path as osp
 from collections import OrderedDict
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 from mmengine.config import Config
+from mmengine.dist import all_reduce, get_world_size
+from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
-from mmengine.runner import CheckpointLoader
 from mmengine.structures import BaseDataElement
 from mmrazor.models.algorithms import SingleTeacherDistill
 from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
+
+from .teacher_checkpoint import load_teacher_checkpoint
 
 
 @MODELS.register_module()
@@ -31,7 +34,9 @@ class FrozenTeacherDistill(SingleTeacherDistill):
     well as MMRazor's ``'mmseg::...'``); the teacher checkpoint must exist,
     be readable and fit the teacher's keys and shapes; teacher and student
     must predict the same number of classes. Each failure raises before
-    training with a message naming the fix.
+    training with a message naming the fix. A NaN or infinite distillation
+    loss raises ``FloatingPointError`` before the update; under DDP the
+    logged losses are averaged over processes.
 
     Args:
         teacher (dict | BaseModel): The teacher's model dict, a
@@ -79,10 +84,23 @@ class FrozenTeacherDistill(SingleTeacherDistill):
             else:
                 self.student(batch_inputs, data_samples, mode='tensor')
         if not self.distillation_stopped:
-            losses.update(
-                add_prefix(self.distiller.compute_distill_losses(),
-                           'distill'))
+            distill_losses = self.distiller.compute_distill_losses()
+            check_finite_losses(distill_losses, losses)
+            losses.update(add_prefix(distill_losses, 'distill'))
         return losses
+
+    def parse_losses(
+        self, losses: Dict[str, torch.Tensor]
+    ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+        """mmengine's ``parse_losses``, with the logged values averaged
+        over processes (as mmseg 0.x did): under DDP the log then shows the
+        losses of the whole batch, not of rank 0's share. The loss that is
+        back-propagated stays this process's own."""
+        loss, log_vars = super().parse_losses(losses)
+        if get_world_size() > 1:
+            log_vars = OrderedDict(
+                (k, all_reduce_mean(v)) for k, v in log_vars.items())
+        return loss, log_vars
 
     def train(self, mode: bool = True) -> 'FrozenTeacherDistill':
         """Set train mode, keeping a frozen teacher wholly in eval mode."""
@@ -90,6 +108,40 @@ class FrozenTeacherDistill(SingleTeacherDistill):
         if not self.teacher_trainable:
             self.teacher.eval()
         return self
+
+
+def all_reduce_mean(value: torch.Tensor) -> torch.Tensor:
+    """The mean of ``value`` over processes (a detached copy)."""
+    value = value.detach().clone()
+    all_reduce(value, op='mean')
+    return value
+
+
+def check_finite_losses(distill_losses: Dict[str, torch.Tensor],
+                        student_losses: Dict[str, torch.Tensor]) -> None:
+    """Raise a ``FloatingPointError`` naming the iteration, the layers and
+    every loss term when a distillation loss is NaN or infinite.
+
+    It is raised before the backward pass, so no weight is touched and the
+    last checkpoint in the work dir is the last good state.
+    """
+    bad = [k for k, v in distill_losses.items()
+           if not torch.isfinite(v).all()]
+    if not bad:
+        return
+    iteration = MessageHub.get_current_instance().get_info('iter')
+    terms = {
+        k: float(v.detach().float().mean())
+        for k, v in {**student_losses, **distill_losses}.items()
+        if isinstance(v, torch.Tensor) and 'loss' in k
+    }
+    raise FloatingPointError(
+        f'Non-finite distillation loss at iteration '
+        f'{"?" if iteration is None else iteration + 1}: {bad}; loss terms: '
+        f'{terms}. Training stopped before the update: the last checkpoint '
+        'in the work dir is the last good state. Lower the learning rate or '
+        'the loss weights, check the teacher checkpoint and the data, then '
+        'resume with --resume.')
 
 
 def _teacher_model_cfg(
@@ -127,54 +179,3 @@ def _check_num_classes(student: torch.nn.Module,
             f'The teacher predicts {t_classes} classes but the student '
             f'{s_classes}: distil a teacher trained on the same dataset, or '
             'set num_classes of both decode heads to the dataset\'s.')
-
-
-def load_teacher_checkpoint(teacher: torch.nn.Module, filename: str) -> None:
-    """Load ``filename`` into ``teacher``, strictly, with named errors.
-
-    Raises:
-        RuntimeError: The file cannot be read (with the reader's reason).
-        ValueError: Its keys or shapes do not fit the teacher: how many keys
-            are missing, unexpected or of another shape, with a few of each.
-    """
-    try:
-        checkpoint = CheckpointLoader.load_checkpoint(
-            filename, map_location='cpu', logger='current')
-    except Exception as err:  # noqa: BLE001  (any reader failure)
-        raise RuntimeError(
-            f'Cannot read the teacher checkpoint {filename!r}: '
-            f'{type(err).__name__}: {err}. Point teacher_ckpt at a '
-            'checkpoint saved by mmseg/mmengine for the teacher config.'
-        ) from err
-    state = checkpoint.get('state_dict', checkpoint) \
-        if isinstance(checkpoint, dict) else None
-    if not isinstance(state, dict):
-        raise RuntimeError(
-            f'The teacher checkpoint {filename!r} holds no state dict.')
-    state = OrderedDict(
-        (k[len('module.'):] if k.startswith('module.') else k, v)
-        for k, v in state.items())
-    own = teacher.state_dict()
-    missing = [k for k in own if k not in state
-               and not k.endswith('num_batches_tracked')]
-    unexpected = [k for k in state if k not in own]
-    reshaped = [
-        f'{k}: {tuple(state[k].shape)} vs {tuple(v.shape)}'
-        for k, v in own.items()
-        if k in state and hasattr(state[k], 'shape')
-        and state[k].shape != v.shape
-    ]
-    if missing or unexpected or reshaped:
-        hint = ''
-        if any(k.startswith(('architecture.', 'teacher.'))
-               for k in unexpected):
-            hint = (' It looks like a distillation checkpoint: convert it '
-                    'with tools/convert_kd_ckpt_to_student.py first.')
-        raise ValueError(
-            f'The teacher checkpoint {filename!r} does not fit the teacher '
-            f'model: {len(missing)} missing keys {missing[:5]}, '
-            f'{len(unexpected)} unexpected keys {unexpected[:5]}, '
-            f'{len(reshaped)} keys of another shape {reshaped[:5]}. Check '
-            'that teacher_ckpt was trained with the teacher config (same '
-            f'backbone depth, channels and num_classes).{hint}')
-    teacher.load_state_dict(state, strict=False)

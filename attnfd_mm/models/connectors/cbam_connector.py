@@ -3,6 +3,7 @@
 from typing import Dict, Optional
 
 import torch
+from mmcv.cnn import build_norm_layer
 from mmrazor.models.architectures.connectors.base_connector import \
     BaseConnector
 from mmrazor.registry import MODELS
@@ -49,6 +50,12 @@ class CBAMConnector(BaseConnector):
             Defaults to 7.
         learnable (bool): Learnable gates (student) or parameter-free gates
             (teacher). Defaults to True.
+        norm_cfg (dict): Norm of the learnable spatial gate. Defaults to
+            ``dict(type='BN', eps=1e-5, momentum=0.01)`` (the paper's).
+        align_norm_cfg (dict): Norm of the channel alignment. Defaults to
+            ``dict(type='BN')``. A batch-independent norm (e.g.
+            ``dict(type='GN', num_groups=1)``) makes both independent of how
+            a batch is split across processes.
         init_cfg (dict, optional): mmengine init config. Defaults to None.
 
     Shapes:
@@ -62,6 +69,8 @@ class CBAMConnector(BaseConnector):
                  reduction: int = 16,
                  spatial_kernel: int = 7,
                  learnable: bool = True,
+                 norm_cfg: Dict = dict(type='BN', eps=1e-5, momentum=0.01),
+                 align_norm_cfg: Dict = dict(type='BN'),
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(init_cfg)
         if in_channels < 1 or (learnable and in_channels // reduction < 1):
@@ -80,9 +89,10 @@ class CBAMConnector(BaseConnector):
                 nn.Linear(hidden, in_channels))
             self.spatial_conv = nn.Conv2d(
                 2, 1, spatial_kernel, padding=spatial_kernel // 2, bias=False)
-            self.spatial_bn = nn.BatchNorm2d(1, eps=1e-5, momentum=0.01)
+            self.spatial_bn = build_norm_layer(norm_cfg, 1)[1]
         self.align = optional_channel_align(
-            type(self).__name__, in_channels, out_channels, learnable)
+            type(self).__name__, in_channels, out_channels, learnable,
+            align_norm_cfg)
 
     def channel_gate(self, x: Tensor) -> Tensor:
         """:math:`M_C`, shape (B, C, 1, 1)."""

@@ -2,7 +2,6 @@
 """AttnFD loss: distance between L2-normalised, attention-refined features."""
 from typing import Tuple
 
-import torch
 import torch.nn.functional as F
 from mmrazor.registry import MODELS
 from torch import Tensor, nn

@@ -26,3 +26,5 @@ default_hooks = dict(
         save_best='mIoU'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))
+# random states in checkpoints: a resumed run continues the same run
+custom_hooks = [dict(type='RandomStateHook')]
