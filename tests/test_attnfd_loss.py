@@ -106,6 +106,16 @@ def test_student_resized_to_teacher():
     assert s.grad.abs().sum() > 0
 
 
+def test_maps_that_cannot_be_resized_are_named():
+    """Only 4-D maps can be resized to each other: a 3-D map is an error
+    naming both shapes, as is a batch-size mismatch."""
+    with pytest.raises(ValueError, match=r'4-D maps .*\(2, 3, 16\).*'
+                       r'\(2, 3, 8, 8\)'):
+        AttnFDLoss()(torch.randn(2, 3, 16), torch.randn(2, 3, 8, 8))
+    with pytest.raises(ValueError, match='batch sizes differ'):
+        AttnFDLoss()(torch.randn(1, 3, 8, 8), torch.randn(2, 3, 8, 8))
+
+
 def test_channel_mismatch_names_shapes_and_fix():
     with pytest.raises(ValueError) as err:
         AttnFDLoss()(torch.randn(2, 128, 4, 4), torch.randn(2, 512, 4, 4))

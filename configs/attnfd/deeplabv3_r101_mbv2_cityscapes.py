@@ -1,6 +1,8 @@
 # AttnFD: DeepLabV3-R101-D8 (teacher) -> DeepLabV3-MobileNetV2-D8 (student) on
 # Cityscapes, layers B + E (no distinct D); CBAM on both sides (learnable on
 # the student, parameter-free on the teacher), AttnFDLoss weight 2.
+# Schedule (cityscapes protocol, ../_base_/protocols/cityscapes.py): 200 epochs
+# x 2,975 images / batch 6 = 99,167 iterations, LR 0.01.
 #   python tools/train.py configs/attnfd/deeplabv3_r101_mbv2_cityscapes.py
 _base_ = [
     '../baselines/deeplabv3_mbv2_cityscapes.py',

@@ -1,6 +1,8 @@
 # AttnFD: DeepLabV3-R101-D8 (teacher) -> DeepLabV3-MobileNetV2-D8 (student) on
 # COCO-VOC21, layers B + E (no distinct D); CBAM on both sides (learnable on
 # the student, parameter-free on the teacher), AttnFDLoss weight 2.
+# Schedule (coco_voc21 protocol, ../_base_/protocols/coco_voc21.py): 30 epochs
+# at batch 6 (epoch loop: 30 x N_kept / 6 iterations), LR 0.1.
 #   python tools/train.py configs/attnfd/deeplabv3_r101_mbv2_coco.py
 _base_ = [
     '../baselines/deeplabv3_mbv2_coco.py',

@@ -2,6 +2,8 @@
 # Pascal VOC 2012 aug, layers B + E (no distinct D); CBAM on both sides
 # (learnable on the student, parameter-free on the teacher), AttnFDLoss weight
 # 2.
+# Schedule (voc protocol, ../_base_/protocols/voc.py): 50 epochs x 10,582
+# images / batch 6 = 88,184 iterations, LR 0.007.
 #   python tools/train.py configs/attnfd/deeplabv3_r101_mbv2_voc.py
 _base_ = [
     '../baselines/deeplabv3_mbv2_voc.py',

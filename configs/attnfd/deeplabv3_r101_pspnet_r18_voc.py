@@ -1,6 +1,8 @@
 # AttnFD: DeepLabV3-R101-D8 (teacher) -> PSPNet-R18-D8 (student) on Pascal VOC
 # 2012 aug, layers B + E (no distinct D); CBAM on both sides (learnable on the
 # student, parameter-free on the teacher), AttnFDLoss weight 2.
+# Schedule (voc protocol, ../_base_/protocols/voc.py): 50 epochs x 10,582
+# images / batch 6 = 88,184 iterations, LR 0.007.
 #   python tools/train.py configs/attnfd/deeplabv3_r101_pspnet_r18_voc.py
 _base_ = [
     '../baselines/pspnet_r18_voc.py',

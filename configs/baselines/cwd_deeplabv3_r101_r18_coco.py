@@ -1,6 +1,8 @@
 # CWD baseline: DeepLabV3-R101-D8 -> DeepLabV3-R18-D8 on COCO-VOC21, channel-
 # wise distillation of the logits with MMRazor's ChannelWiseDivergence (tau 1,
 # weight 5, as MMRazor's own CWD segmentation config).
+# Schedule (coco_voc21 protocol, ../_base_/protocols/coco_voc21.py): 30 epochs
+# at batch 6 (epoch loop: 30 x N_kept / 6 iterations), LR 0.1.
 _base_ = [
     '../baselines/deeplabv3_r18_coco.py',
     '../_base_/teachers/deeplabv3_r101_coco.py'

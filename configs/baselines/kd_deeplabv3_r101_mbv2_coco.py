@@ -2,6 +2,8 @@
 # pixel-wise KL of the logits (Hinton KD, T=1) with MMRazor's KLDivergence. Its
 # 'mean' reduction averages over N*C*H*W; loss_weight=num_classes makes it the
 # KL per pixel.
+# Schedule (coco_voc21 protocol, ../_base_/protocols/coco_voc21.py): 30 epochs
+# at batch 6 (epoch loop: 30 x N_kept / 6 iterations), LR 0.1.
 _base_ = [
     '../baselines/deeplabv3_mbv2_coco.py',
     '../_base_/teachers/deeplabv3_r101_coco.py'

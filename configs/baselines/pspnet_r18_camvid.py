@@ -1,5 +1,7 @@
 # PSPNet-R18-D8 alone on CamVid: the "student" column, trained under the same
-# protocol as its distilled versions (../_base_/protocols/camvid.py).
+# protocol as its distilled versions.
+# Schedule (camvid protocol, ../_base_/protocols/camvid.py): 200 epochs x 367
+# images / batch 8 = 9,175 iterations, LR 0.01.
 _base_ = [
     '../_base_/models/pspnet_r18-d8.py',
     '../_base_/protocols/camvid.py'
