@@ -1,0 +1,192 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""The cost of distillation: time per training iteration and peak memory.
+
+    python tools/benchmarks/overhead.py [--sizes 180x240 512x512] \
+        [--batch 2] [--reps 5] [--device cpu] [--out overhead.md]
+
+On identical random inputs, each case runs in a fresh process (so that its
+peak memory is its own): the DeepLabV3-R18 student's training step alone,
+the DeepLabV3-R101 teacher's no-grad forward alone, the student's step with
+AttnFD (B+E) and with CWD; and, for layer D, the same for DeepLabV3+ (student
+alone, teacher forward, AttnFD B+E+D). Models come from this repository's
+CamVid / VOC configs with random weights (timing does not depend on them).
+Prints a Markdown table with the median step time and the key ratio
+``distill step / (student step + teacher forward)``. Peak memory is the
+process's peak resident set on CPU (model, data and activations) and
+``torch.cuda.max_memory_allocated`` on GPU.
+"""
+import argparse
+import multiprocessing as mp
+import os.path as osp
+import resource
+import statistics
+import time
+from typing import Dict, List, Tuple
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+#: case -> (config, what is timed)
+CASES: Dict[str, Tuple[str, str]] = {
+    'student (DeepLabV3-R18)': ('baselines/deeplabv3_r18_camvid.py', 'step'),
+    'teacher forward (DeepLabV3-R101)': ('teachers/deeplabv3_r101_camvid.py',
+                                         'forward'),
+    'student + AttnFD (B+E)': ('attnfd/deeplabv3_r101_r18_camvid.py', 'step'),
+    'student + CWD': ('baselines/cwd_deeplabv3_r101_r18_camvid.py', 'step'),
+    'student (DeepLabV3+-R18)': ('baselines/deeplabv3plus_r18_voc.py', 'step'),
+    'teacher forward (DeepLabV3+-R101)': ('attnfd/deeplabv3plus_r101_r18_voc.py',
+                                          'teacher'),
+    'student + AttnFD (B+E+D)': ('attnfd/deeplabv3plus_r101_r18_voc.py',
+                                 'step'),
+}
+#: ratio name -> (distilled case, student case, teacher case)
+RATIOS = {
+    'AttnFD (B+E)': ('student + AttnFD (B+E)', 'student (DeepLabV3-R18)',
+                     'teacher forward (DeepLabV3-R101)'),
+    'CWD': ('student + CWD', 'student (DeepLabV3-R18)',
+            'teacher forward (DeepLabV3-R101)'),
+    'AttnFD (B+E+D)': ('student + AttnFD (B+E+D)', 'student (DeepLabV3+-R18)',
+                       'teacher forward (DeepLabV3+-R101)'),
+}
+
+
+def _build(config: str, teacher_only: bool = False):
+    """The model of ``config`` (or only its teacher) with downloads off,
+    SyncBN as BN."""
+    from mmengine.config import Config
+    from mmengine.model import revert_sync_batchnorm
+    from mmengine.registry import MODELS, DefaultScope
+    from mmrazor.registry import MODELS as RAZOR_MODELS
+
+    import attnfd_mm  # noqa: F401
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', config))
+    model = cfg.model
+    if teacher_only:
+        with DefaultScope.overwrite_default_scope('mmrazor'):
+            return revert_sync_batchnorm(
+                RAZOR_MODELS.build(dict(model.teacher, pretrained=False)))
+    if 'teacher_ckpt' in model:
+        model.teacher_ckpt = None
+        model.teacher.pretrained = False
+        model.architecture.pretrained = None
+    else:
+        model.pretrained = None
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        return revert_sync_batchnorm(MODELS.build(model))
+
+
+def _measure(config: str, what: str, size: Tuple[int, int], batch: int,
+             warmup: int, reps: int, device: str, queue) -> None:
+    """Child process: time ``reps`` iterations, report median and peak."""
+    import torch
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+
+    torch.manual_seed(0)
+    # 'teacher': the teacher of a distillation config, alone
+    model = _build(config, teacher_only=what == 'teacher').to(device)
+    what = 'forward' if what == 'teacher' else what
+    student = getattr(model, 'student', model)
+    num_classes = student.decode_head.num_classes
+    inputs = torch.randn(batch, 3, *size, device=device)
+    samples = []
+    for _ in range(batch):
+        s = SegDataSample()
+        s.gt_sem_seg = PixelData(data=torch.randint(
+            0, num_classes, (1, *size), device=device))
+        s.set_metainfo(dict(img_shape=size, ori_shape=size, pad_shape=size))
+        samples.append(s)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optim = torch.optim.SGD(params, lr=1e-3, momentum=0.9)
+
+    def one() -> None:
+        if what == 'forward':
+            model.eval()
+            with torch.no_grad():
+                model(inputs, None, mode='tensor')
+        else:
+            model.train()
+            losses = model.loss(inputs, samples)
+            loss = sum(v for k, v in losses.items() if 'loss' in k)
+            optim.zero_grad()
+            loss.backward()
+            optim.step()
+
+    for _ in range(warmup):
+        one()
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        one()
+        if device.startswith('cuda'):
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    peak = (torch.cuda.max_memory_allocated() / 2**20
+            if device.startswith('cuda') else
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    queue.put((statistics.median(times), peak))
+
+
+def measure(config: str, what: str, size, args) -> Tuple[float, float]:
+    """Run one case in a fresh process; (median seconds, peak MiB)."""
+    ctx = mp.get_context('spawn')
+    queue = ctx.Queue()
+    proc = ctx.Process(
+        target=_measure,
+        args=(config, what, size, args.batch, args.warmup, args.reps,
+              args.device, queue))
+    proc.start()
+    proc.join()
+    if proc.exitcode != 0:
+        raise RuntimeError(f'{config} ({what}) failed: exit {proc.exitcode}')
+    return queue.get()
+
+
+def report(size, results: Dict[str, Tuple[float, float]]) -> List[str]:
+    """Markdown lines for one input size."""
+    lines = [f'\n### {size[0]}x{size[1]}\n',
+             '| case | median s/iter | peak MiB |', '|---|---|---|']
+    for name, (sec, peak) in results.items():
+        lines.append(f'| {name} | {sec:.3f} | {peak:.0f} |')
+    lines += ['', '| ratio | distill step / (student step + teacher forward) '
+              '| distill step / student step |', '|---|---|---|']
+    for name, (dist, stu, tea) in RATIOS.items():
+        if {dist, stu, tea} <= set(results):
+            d, s, t = (results[k][0] for k in (dist, stu, tea))
+            lines.append(f'| {name} | {d / (s + t):.3f} | {d / s:.2f} |')
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--sizes', nargs='+', default=['180x240', '512x512'],
+                        help='input sizes HxW')
+    parser.add_argument('--batch', type=int, default=2)
+    parser.add_argument('--warmup', type=int, default=1)
+    parser.add_argument('--reps', type=int, default=5)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--cases', nargs='+', choices=list(CASES),
+                        default=list(CASES), metavar='CASE')
+    parser.add_argument('--out', help='also write the tables here')
+    args = parser.parse_args()
+    lines = [f'batch {args.batch}, {args.reps} timed iterations after '
+             f'{args.warmup} warm-up, device {args.device}']
+    for text in args.sizes:
+        size = tuple(int(v) for v in text.lower().split('x'))
+        results = {}
+        for name in args.cases:
+            config, what = CASES[name]
+            results[name] = measure(config, what, size, args)
+            print(f'[overhead] {text} {name}: {results[name][0]:.3f} s, '
+                  f'{results[name][1]:.0f} MiB', flush=True)
+        lines += report(size, results)
+    print('\n'.join(lines))
+    if args.out:
+        with open(args.out, 'w') as f:
+            f.write('\n'.join(lines) + '\n')
+
+
+if __name__ == '__main__':
+    main()
