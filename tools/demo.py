@@ -20,12 +20,11 @@ import os.path as osp
 from typing import Dict
 
 import mmcv
-import torch
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
-from attnfd_mm.apis import collect_attention_maps, plot_attention_grid
+from attnfd_mm.apis import draw_attention_grid
 from attnfd_mm.testing import (DEEPLABV3_CONFIGS, make_synthetic_shapes,
                                stock_segmentor, tiny_distill_model,
                                tiny_runner_config)
@@ -55,11 +54,8 @@ def draw_attention(runner: Runner, data_root: str, out_file: str) -> None:
     image = mmcv.imread(
         osp.join(img_dir, sorted(os.listdir(img_dir))[0]),
         channel_order='rgb')
-    model = runner.model.eval()
-    tensor = torch.from_numpy(image).permute(2, 0, 1).contiguous()
-    inputs = model.data_preprocessor(dict(inputs=[tensor]), False)['inputs']
-    plot_attention_grid(image, collect_attention_maps(model, inputs),
-                        out_file, title='AttnFD demo: layers B and E')
+    draw_attention_grid(runner.model.eval(), image, out_file,
+                        title='AttnFD demo: layers B and E')
     print(f'[demo] attention maps -> {out_file}')
 
 

@@ -15,14 +15,13 @@ import os
 import os.path as osp
 
 import mmcv
-import torch
 from mmengine.config import Config
 from mmengine.registry import MODELS, DefaultScope
 from mmengine.runner import CheckpointLoader
 from mmengine.runner.checkpoint import load_state_dict
 
 import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
-from attnfd_mm.apis import collect_attention_maps, plot_attention_grid
+from attnfd_mm.apis import draw_attention_grid
 
 
 def parse_args() -> argparse.Namespace:
@@ -79,14 +78,10 @@ def main() -> None:
     image = mmcv.imread(args.image, channel_order='rgb')
     if args.size:
         image = mmcv.imresize(image, tuple(args.size[::-1]))
-    tensor = torch.from_numpy(image).permute(2, 0, 1).contiguous()
-    inputs = model.data_preprocessor(
-        dict(inputs=[tensor.to(args.device)]), False)['inputs']
-    maps = collect_attention_maps(model, inputs)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    plot_attention_grid(image, maps, args.out,
-                        title=osp.basename(args.config))
-    print(f'{len(maps)} layers -> {args.out}')
+    layers = draw_attention_grid(model, image, args.out,
+                                 title=osp.basename(args.config))
+    print(f'{layers} layers -> {args.out}')
 
 
 if __name__ == '__main__':

@@ -1,10 +1,11 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 from .attention_maps import (MAP_COLUMNS, collect_attention_maps,
-                             plot_attention_grid)
+                             draw_attention_grid, plot_attention_grid)
 from .runner_config import (add_runner_args, load_runner_config,
                             parse_runner_args)
 
 __all__ = [
-    'MAP_COLUMNS', 'collect_attention_maps', 'plot_attention_grid',
+    'MAP_COLUMNS', 'collect_attention_maps', 'draw_attention_grid',
+    'plot_attention_grid',
     'add_runner_args', 'load_runner_config', 'parse_runner_args'
 ]

@@ -96,3 +96,22 @@ def plot_attention_grid(image: np.ndarray,
     fig.tight_layout()
     fig.savefig(out_file, dpi=80)
     plt.close(fig)
+
+
+def draw_attention_grid(model: torch.nn.Module,
+                        image: np.ndarray,
+                        out_file: str,
+                        title: Optional[str] = None) -> int:
+    """Preprocess ``image`` (RGB, (H, W, 3) uint8) with the model's data
+    preprocessor, collect its heat maps and save the grid to ``out_file``.
+
+    Returns:
+        int: The number of distilled layers drawn.
+    """
+    device = next(model.parameters()).device
+    tensor = torch.from_numpy(image).permute(2, 0, 1).contiguous()
+    inputs = model.data_preprocessor(
+        dict(inputs=[tensor.to(device)]), False)['inputs']
+    maps = collect_attention_maps(model, inputs)
+    plot_attention_grid(image, maps, out_file, title=title)
+    return len(maps)
