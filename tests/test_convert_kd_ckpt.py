@@ -3,12 +3,14 @@
 checkpoint loads in stock mmseg and predicts exactly as in the algorithm."""
 import os.path as osp
 
+import pytest
 import torch
 from conftest import run_tool
 from mmengine.config import Config
 from mmengine.registry import MODELS, DefaultScope
 from mmseg.apis import init_model
 
+from attnfd_mm.apis import weights_checkpoint
 from attnfd_mm.testing import stock_segmentor, tiny_distill_model
 from attnfd_mm.testing.tiny_configs import DEEPLABV3_CONFIGS
 
@@ -56,3 +58,20 @@ def test_plain_checkpoint_is_refused(tmp_path):
     assert out.returncode != 0
     assert "No student weights (keys starting with 'architecture.')" \
         in out.stderr
+
+
+def test_weights_checkpoint_drops_training_state():
+    state = {'backbone.w': torch.ones(2)}
+    ckpt = dict(state_dict=state, optimizer={'state': {}},
+                param_schedulers=[{}], message_hub={},
+                meta=dict(dataset_meta=dict(classes=('a', )), iter=8,
+                          seed=3))
+    out = weights_checkpoint(ckpt)
+    assert set(out) == {'state_dict', 'meta'}
+    assert out['state_dict'] is state
+    assert out['meta']['dataset_meta'] == dict(classes=('a', ))
+    assert out['meta']['seed'] == 3 and 'iter' not in out['meta']
+    with pytest.raises(ValueError, match='distillation checkpoint'):
+        weights_checkpoint(dict(state_dict={'architecture.w': 1}))
+    with pytest.raises(ValueError, match='no state_dict'):
+        weights_checkpoint(dict(optimizer={}))

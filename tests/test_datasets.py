@@ -69,7 +69,7 @@ def test_camvid_without_txt_lists_the_folder(tmp_path):
 def test_camvid_missing_root(tmp_path):
     with pytest.raises(FileNotFoundError) as err:
         _build(dict(type='CamVidDataset',
-                            data_root=str(tmp_path / 'nope'), split='val'))
+                    data_root=str(tmp_path / 'nope'), split='val'))
     msg = str(err.value)
     assert 'nope/val' in msg and 'SegNet layout' in msg and 'data_root' in msg
 
@@ -79,7 +79,7 @@ def test_camvid_empty_root(tmp_path):
     os.makedirs(tmp_path / 'valannot')
     with pytest.raises(FileNotFoundError, match='no samples found'):
         _build(dict(type='CamVidDataset', data_root=str(tmp_path),
-                            split='val'))
+                    split='val'))
 
 
 def test_camvid_label_out_of_range_names_file_and_values(tmp_path):

@@ -114,8 +114,9 @@ def test_save_and_resume_under_current_torch(tmp_path, shapes_root):
         torch.testing.assert_close(v, saved[k], msg=k)
     resumed_optim = second.optim_wrapper.state_dict()
     for pid, st in saved_optim['state'].items():
-        torch.testing.assert_close(resumed_optim['state'][pid]['momentum_buffer'],
-                                   st['momentum_buffer'])
+        torch.testing.assert_close(
+            resumed_optim['state'][pid]['momentum_buffer'],
+            st['momentum_buffer'])
     second.train()
     assert second.iter == 4
     assert osp.isfile(osp.join(str(tmp_path), 'iter_4.pth'))

@@ -7,7 +7,8 @@ from mmengine.config import Config
 from mmengine.registry import MODELS, DefaultScope
 
 from attnfd_mm.models.distillers import ATTNFD_LAYER_PRESETS
-from attnfd_mm.testing import (DEEPLABV3_CONFIGS, stock_segmentor,
+from attnfd_mm.testing import (DEEPLABV3_CONFIGS, deeplabv3_segmentor,
+                               stock_segmentor,
                                tiny_distill_model)
 
 
@@ -80,8 +81,10 @@ def test_presets_match_the_built_models():
         '512x1024.py',
         deeplabv3plus_r18='mmseg::deeplabv3plus/deeplabv3plus_r18-d8_4xb2-'
         '80k_cityscapes-512x1024.py')
-    for preset, cfg_path in cfgs.items():
-        model = _build(stock_segmentor(cfg_path)).eval()
+    models = {k: stock_segmentor(v) for k, v in cfgs.items()}
+    models['deeplabv3_r34'] = deeplabv3_segmentor('r34')
+    for preset, model_cfg in models.items():
+        model = _build(model_cfg).eval()
         layers = list(ATTNFD_LAYER_PRESETS[preset])
         d = _distiller(student_layers=preset, teacher_layers=preset,
                        layers=layers)
@@ -93,6 +96,14 @@ def test_presets_match_the_built_models():
             feat = d.get_record(**dict(mapping['s_feature'], connector=None))
             assert feat.shape[1] == ATTNFD_LAYER_PRESETS[preset][name][
                 'channels'], (preset, name)
+
+
+def test_deeplabv3_segmentor_backbones():
+    assert deeplabv3_segmentor('r34')['backbone']['depth'] == 34
+    assert deeplabv3_segmentor('r50')['backbone']['depth'] == 50
+    with pytest.raises(KeyError,
+                       match=r"valid ones: \['r101', 'r18', 'r34', 'r50'\]"):
+        deeplabv3_segmentor('r19')
 
 
 def test_bad_recorder_source_lists_closest_names():
@@ -156,4 +167,66 @@ def test_teacher_from_local_config_file(tmp_path):
     assert algo.teacher.backbone.depth == 50
     cfg['teacher'] = dict(cfg_path=str(tmp_path / 'nope.py'))
     with pytest.raises(FileNotFoundError, match='Teacher config not found'):
+        _build(cfg)
+
+
+def _loss_batch(size=(32, 32), num_classes=4):
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    torch.manual_seed(0)
+    samples = []
+    for _ in range(2):
+        s = SegDataSample()
+        s.gt_sem_seg = PixelData(
+            data=torch.randint(0, num_classes, (1, *size)))
+        s.set_metainfo(dict(img_shape=size, ori_shape=size, pad_shape=size))
+        samples.append(s)
+    return torch.randn(2, 3, *size), samples
+
+
+def test_cheaper_teacher_paths_match_float32():
+    """bf16 autocast and channels-last change the frozen teacher's forward,
+    not the losses (beyond bf16 rounding); the records reach the connectors
+    in float32."""
+    inputs, samples = _loss_batch()
+    ref = _build(tiny_distill_model('r18', 'r18')).train()
+    torch.manual_seed(1)  # the same dropout masks in every run
+    ref_losses = ref.loss(inputs, samples)
+    for kwargs, rel in ((dict(teacher_channels_last=True), 1e-4),
+                        (dict(teacher_autocast='bfloat16'), 5e-2),
+                        (dict(teacher_autocast='bfloat16',
+                              teacher_channels_last=True), 5e-2)):
+        cfg = tiny_distill_model('r18', 'r18')
+        cfg.update(kwargs)
+        algo = _build(cfg).train()
+        algo.load_state_dict(ref.state_dict())
+        if kwargs.get('teacher_channels_last'):
+            assert algo.teacher.backbone.stem[0].weight.is_contiguous(
+                memory_format=torch.channels_last)
+        torch.manual_seed(1)
+        losses = algo.loss(inputs, samples)
+        for name in ('distill.loss_attnfd_B', 'distill.loss_attnfd_E'):
+            assert losses[name].dtype == torch.float32
+            assert float(losses[name]) == pytest.approx(
+                float(ref_losses[name]), rel=rel), (kwargs, name)
+        for layer in ('B', 'E'):
+            buffer = algo.distiller.teacher_recorders.recorders[
+                layer].data_buffer
+            tensors = [t for d in buffer
+                       for t in (d if isinstance(d, tuple) else (d, ))]
+            assert tensors and all(t.dtype == torch.float32
+                                   for t in tensors), (kwargs, layer)
+        # the student's own loss does not depend on the teacher's path
+        assert torch.equal(losses['student.decode.loss_ce'],
+                           ref_losses['student.decode.loss_ce'])
+
+
+def test_cheaper_teacher_paths_bad_input():
+    cfg = tiny_distill_model('r18', 'r18')
+    cfg['teacher_autocast'] = 'int8'
+    with pytest.raises(ValueError, match="'bfloat16', 'float16'.*'int8'"):
+        _build(cfg)
+    cfg = tiny_distill_model('r18', 'r18')
+    cfg.update(teacher_channels_last=True, teacher_trainable=True)
+    with pytest.raises(ValueError, match='apply to a frozen teacher'):
         _build(cfg)

@@ -140,3 +140,32 @@ def test_missing_config_and_checkpoint(tmp_path):
         str(tmp_path / 'none.pth')
     ], cwd=root)
     assert out.returncode != 0 and 'Checkpoint not found' in out.stderr
+
+
+def test_set_data_root_reaches_every_dataset(tmp_path):
+    from mmengine.config import Config
+
+    from attnfd_mm.apis.runner_config import set_data_root
+    leaf = dict(type='CamVidDataset', data_root='data/camvid', split='val')
+    cfg = Config(dict(
+        data_root='data/camvid',
+        train_dataloader=dict(dataset=dict(
+            type='ConcatDataset',
+            datasets=[dict(type='RepeatDataset', times=2,
+                           dataset=dict(leaf, split='train')),
+                      dict(leaf, split='val')])),
+        val_dataloader=dict(dataset=leaf),
+        test_dataloader=dict(dataset=dict(type='CamVidDataset',
+                                          split='test'))))
+    root = str(tmp_path)
+    set_data_root(cfg, root)
+    train = cfg.train_dataloader.dataset
+    assert 'data_root' not in train
+    assert 'data_root' not in train.datasets[0]
+    assert train.datasets[0].dataset.data_root == root
+    assert train.datasets[1].data_root == root
+    assert cfg.val_dataloader.dataset.data_root == root
+    assert cfg.test_dataloader.dataset.data_root == root
+    assert cfg.data_root == root
+    with pytest.raises(FileNotFoundError, match='Dataset root not found'):
+        set_data_root(cfg, str(tmp_path / 'nope'))

@@ -12,36 +12,12 @@ the prefix) and the dataset meta, and loads with the student config, e.g.
 import argparse
 import os
 import os.path as osp
-from typing import Dict
 
 import torch
 from mmengine.runner import CheckpointLoader
 
 import attnfd_mm  # noqa: F401  (compat: loads mmengine checkpoints safely)
-
-PREFIX = 'architecture.'
-
-
-def convert(checkpoint: Dict) -> Dict:
-    """The student-only checkpoint of a distillation ``checkpoint``."""
-    state = checkpoint.get('state_dict', checkpoint)
-    student = {
-        k[len(PREFIX):]: v
-        for k, v in state.items() if k.startswith(PREFIX)
-    }
-    if not student:
-        raise ValueError(
-            'No student weights (keys starting with '
-            f'{PREFIX!r}) in this checkpoint; its keys start like '
-            f'{sorted({k.split(".")[0] for k in state})[:5]}. Is it a '
-            'distillation checkpoint (saved while training a distillation '
-            'config)?')
-    meta = dict(checkpoint.get('meta') or {})
-    keep = ('dataset_meta', 'seed', 'mmseg_version', 'mmengine_version',
-            'time')
-    kept_meta = {k: meta[k] for k in keep if k in meta}
-    kept_meta['converted_from'] = 'attnfd_mm distillation checkpoint'
-    return dict(state_dict=student, meta=kept_meta)
+from attnfd_mm.apis import student_checkpoint
 
 
 def main() -> None:
@@ -54,7 +30,7 @@ def main() -> None:
     if not osp.isfile(args.src):
         raise FileNotFoundError(f'Checkpoint not found: {args.src!r}.')
     checkpoint = CheckpointLoader.load_checkpoint(args.src, map_location='cpu')
-    converted = convert(checkpoint)
+    converted = student_checkpoint(checkpoint)
     os.makedirs(osp.dirname(osp.abspath(args.dst)), exist_ok=True)
     torch.save(converted, args.dst)
     print(f'{len(converted["state_dict"])} student tensors -> {args.dst}')

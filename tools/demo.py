@@ -2,7 +2,7 @@
 """CPU demo: teacher, student alone and student + AttnFD on synthetic data.
 
 Generates a small deterministic dataset of coloured shapes (no download),
-trains a DeepLabV3-R50-D8 teacher, a DeepLabV3-R18-D8 student alone and the
+trains a DeepLabV3-R34-D8 teacher, a DeepLabV3-R18-D8 student alone and the
 same student distilled with AttnFD (layers B + E) from the teacher, all
 built from mmseg's stock configs, then prints their validation mIoU and
 writes the paper's Figure 1 (raw and attention-refined feature maps of
@@ -25,9 +25,8 @@ from mmengine.runner import Runner
 
 import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
 from attnfd_mm.apis import draw_attention_grid
-from attnfd_mm.testing import (DEEPLABV3_CONFIGS, make_synthetic_shapes,
-                               stock_segmentor, tiny_distill_model,
-                               tiny_runner_config)
+from attnfd_mm.testing import (deeplabv3_segmentor, make_synthetic_shapes,
+                               tiny_distill_model, tiny_runner_config)
 
 
 def parse_args() -> argparse.Namespace:
@@ -95,15 +94,14 @@ def main() -> None:
         osp.join(args.work_dir, 'data'), num_train=64, num_val=16, size=64)
 
     results = {}
-    results['teacher (DeepLabV3-R50)'] = run_stage(
-        'teacher', stock_segmentor(DEEPLABV3_CONFIGS['r50']), args, data_root,
+    results['teacher (DeepLabV3-R34)'] = run_stage(
+        'teacher', deeplabv3_segmentor('r34'), args, data_root,
         args.teacher_iters)
     teacher_ckpt = osp.join(args.work_dir, 'teacher',
                             f'iter_{args.teacher_iters}.pth')
     results['student (DeepLabV3-R18)'] = run_stage(
-        'student', stock_segmentor(DEEPLABV3_CONFIGS['r18']), args, data_root,
-        args.iters)
-    distill = tiny_distill_model('r18', 'r50', teacher_ckpt=teacher_ckpt)
+        'student', deeplabv3_segmentor('r18'), args, data_root, args.iters)
+    distill = tiny_distill_model('r18', 'r34', teacher_ckpt=teacher_ckpt)
     results['student + AttnFD (B+E)'] = run_stage(
         'student_attnfd', distill, args, data_root, args.iters)
 

@@ -48,7 +48,7 @@ def main() -> None:
     if not osp.isfile(args.checkpoint) and '://' not in args.checkpoint:
         raise FileNotFoundError(f'Checkpoint not found: {args.checkpoint!r}.')
     cfg = load_runner_config(args.config, args.work_dir, args.cfg_options,
-                             args.launcher)
+                             args.launcher, args.data_root)
     cfg.load_from = args.checkpoint
     if args.show_dir:
         visualization = cfg.default_hooks.setdefault(

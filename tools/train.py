@@ -34,7 +34,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     cfg = load_runner_config(args.config, args.work_dir, args.cfg_options,
-                             args.launcher)
+                             args.launcher, args.data_root)
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if optim_wrapper == 'AmpOptimWrapper':

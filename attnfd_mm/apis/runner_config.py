@@ -16,10 +16,15 @@ DEFAULT_SCOPE = 'mmseg'
 
 
 def add_runner_args(parser: argparse.ArgumentParser) -> None:
-    """Add the flags ``train.py`` and ``test.py`` share with mmseg's tools:
-    ``--work-dir``, ``--cfg-options``, ``--launcher``, ``--local_rank``."""
+    """Add the flags ``train.py`` and ``test.py`` share with mmseg's tools
+    (``--work-dir``, ``--cfg-options``, ``--launcher``, ``--local_rank``)
+    and ``--data-root``."""
     parser.add_argument(
         '--work-dir', help='the dir to save logs, models and metrics')
+    parser.add_argument(
+        '--data-root',
+        help='dataset root for every dataloader of the config (e.g. a CamVid '
+        'root with train/, val/, test/ and their *annot/ folders)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -46,7 +51,8 @@ def parse_runner_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
 def load_runner_config(config: str,
                        work_dir: Optional[str] = None,
                        cfg_options: Optional[Dict] = None,
-                       launcher: str = 'none') -> Config:
+                       launcher: str = 'none',
+                       data_root: Optional[str] = None) -> Config:
     """Load ``config`` as mmseg's and mmrazor's tools do.
 
     ``--cfg-options`` are merged, ``work_dir`` defaults to
@@ -57,6 +63,8 @@ def load_runner_config(config: str,
         work_dir (str, optional): Overrides ``cfg.work_dir``.
         cfg_options (dict, optional): Key-value pairs merged into the config.
         launcher (str): ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
+        data_root (str, optional): Dataset root of every dataloader (see
+            :func:`set_data_root`).
 
     Returns:
         Config: The config, ready for ``Runner.from_cfg``.
@@ -67,6 +75,8 @@ def load_runner_config(config: str,
     cfg.launcher = launcher
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    if data_root is not None:
+        set_data_root(cfg, data_root)
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir', None) is None:
@@ -77,6 +87,37 @@ def load_runner_config(config: str,
     if launcher != 'none' and not torch.cuda.is_available():
         configure_cpu_distributed(cfg)
     return cfg
+
+
+def set_data_root(cfg: Config, data_root: str) -> None:
+    """Point the datasets of every dataloader of ``cfg`` (and the datasets
+    that wrappers such as ``ConcatDataset`` hold) at ``data_root``.
+
+    ``--cfg-options data_root=...`` cannot do this: the config's
+    ``data_root`` variable is substituted when the file is parsed.
+
+    Raises:
+        FileNotFoundError: ``data_root`` is not a directory.
+    """
+    if not osp.isdir(data_root):
+        raise FileNotFoundError(f'Dataset root not found: {data_root!r}.')
+
+    def visit(dataset: Any) -> None:
+        if isinstance(dataset, (list, tuple)):
+            for d in dataset:
+                visit(d)
+        elif isinstance(dataset, dict):
+            if 'data_root' in dataset or 'dataset' not in dataset and \
+                    'datasets' not in dataset:
+                dataset['data_root'] = data_root
+            visit(dataset.get('dataset'))
+            visit(dataset.get('datasets'))
+
+    cfg.data_root = data_root
+    for split in ('train', 'val', 'test'):
+        loader = cfg.get(f'{split}_dataloader', None)
+        if loader:
+            visit(loader.get('dataset'))
 
 
 def sync_bn_to_bn(node: Any) -> Any:

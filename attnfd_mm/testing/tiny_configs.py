@@ -16,6 +16,11 @@ DEEPLABV3_CONFIGS: Dict[str, str] = {
     'r101':
     'mmseg::deeplabv3/deeplabv3_r101-d8_4xb2-40k_cityscapes-512x1024.py',
 }
+#: Backbones without a stock mmseg DeepLabV3 config: (config, ResNet depth).
+#: ResNet-34 keeps the R18 model's head (512 -> 128 channels).
+DEEPLABV3_DERIVED: Dict[str, Tuple[str, int]] = {
+    'r34': (DEEPLABV3_CONFIGS['r18'], 34),
+}
 
 
 def stock_segmentor(cfg_path: str,
@@ -44,6 +49,28 @@ def stock_segmentor(cfg_path: str,
     return model
 
 
+def deeplabv3_segmentor(backbone: str, **kwargs) -> Dict:
+    """:func:`stock_segmentor` of a DeepLabV3-D8 by backbone name.
+
+    Args:
+        backbone (str): A key of :data:`DEEPLABV3_CONFIGS` or
+            :data:`DEEPLABV3_DERIVED` (``'r18'``, ``'r34'``, ``'r50'``,
+            ``'r101'``).
+        **kwargs: ``num_classes`` and ``crop_size`` of
+            :func:`stock_segmentor`.
+    """
+    if backbone in DEEPLABV3_CONFIGS:
+        return stock_segmentor(DEEPLABV3_CONFIGS[backbone], **kwargs)
+    if backbone in DEEPLABV3_DERIVED:
+        cfg_path, depth = DEEPLABV3_DERIVED[backbone]
+        model = stock_segmentor(cfg_path, **kwargs)
+        model['backbone']['depth'] = depth
+        return model
+    valid = sorted({**DEEPLABV3_CONFIGS, **DEEPLABV3_DERIVED})
+    raise KeyError(f'Unknown DeepLabV3 backbone {backbone!r}; '
+                   f'valid ones: {valid}.')
+
+
 def attnfd_distiller(student: str = 'r18',
                      teacher: str = 'r50',
                      layers: Sequence[str] = ('B', 'E'),
@@ -51,7 +78,7 @@ def attnfd_distiller(student: str = 'r18',
                      normalize: str = 'batch',
                      teacher_learnable: bool = False) -> Dict:
     """An ``AttnFDDistiller`` dict for stock DeepLabV3 ``student`` and
-    ``teacher`` backbones (``'r18'``, ``'r50'``, ``'r101'``).
+    ``teacher`` backbones (``'r18'``, ``'r34'``, ``'r50'``, ``'r101'``).
 
     Student side: learnable ``CBAMConnector`` with channel alignment;
     teacher side: parameter-free ``CBAMConnector``, or a learnable one
@@ -79,8 +106,8 @@ def tiny_distill_model(student: str = 'r18',
     model = dict(
         _scope_='mmrazor',
         type=algorithm,
-        architecture=stock_segmentor(DEEPLABV3_CONFIGS[student]),
-        teacher=stock_segmentor(DEEPLABV3_CONFIGS[teacher]),
+        architecture=deeplabv3_segmentor(student),
+        teacher=deeplabv3_segmentor(teacher),
         distiller=attnfd_distiller(student, teacher, **distiller_kwargs))
     if teacher_ckpt is not None:
         model['teacher_ckpt'] = teacher_ckpt

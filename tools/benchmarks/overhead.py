@@ -14,6 +14,11 @@ Prints a Markdown table with the median step time and the key ratio
 ``distill step / (student step + teacher forward)``. Peak memory is the
 process's peak resident set on CPU (model, data and activations) and
 ``torch.cuda.max_memory_allocated`` on GPU.
+
+``--teacher-modes`` repeats the cases that run a teacher with a cheaper
+frozen-teacher path (``FrozenTeacherDistill``'s ``teacher_autocast`` and
+``teacher_channels_last``): ``channels_last``, ``bf16`` (autocast) or
+``bf16+channels_last``; ``fp32`` is the default path.
 """
 import argparse
 import multiprocessing as mp
@@ -21,7 +26,7 @@ import os.path as osp
 import resource
 import statistics
 import time
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -32,9 +37,10 @@ CASES: Dict[str, Tuple[str, str]] = {
                                          'forward'),
     'student + AttnFD (B+E)': ('attnfd/deeplabv3_r101_r18_camvid.py', 'step'),
     'student + CWD': ('baselines/cwd_deeplabv3_r101_r18_camvid.py', 'step'),
-    'student (DeepLabV3+-R18)': ('baselines/deeplabv3plus_r18_voc.py', 'step'),
-    'teacher forward (DeepLabV3+-R101)': ('attnfd/deeplabv3plus_r101_r18_voc.py',
-                                          'teacher'),
+    'student (DeepLabV3+-R18)': ('baselines/deeplabv3plus_r18_voc.py',
+                                 'step'),
+    'teacher forward (DeepLabV3+-R101)': (
+        'attnfd/deeplabv3plus_r101_r18_voc.py', 'teacher'),
     'student + AttnFD (B+E+D)': ('attnfd/deeplabv3plus_r101_r18_voc.py',
                                  'step'),
 }
@@ -58,6 +64,7 @@ def _build(config: str, teacher_only: bool = False):
     from mmrazor.registry import MODELS as RAZOR_MODELS
 
     import attnfd_mm  # noqa: F401
+    # a path relative to configs/, or an absolute one
     cfg = Config.fromfile(osp.join(ROOT, 'configs', config))
     model = cfg.model
     if teacher_only:
@@ -74,9 +81,21 @@ def _build(config: str, teacher_only: bool = False):
         return revert_sync_batchnorm(MODELS.build(model))
 
 
+#: --teacher-modes: (autocast dtype name, channels-last)
+TEACHER_MODES: Dict[str, Tuple[Optional[str], bool]] = {
+    'fp32': (None, False),
+    'channels_last': (None, True),
+    'bf16': ('bfloat16', False),
+    'bf16+channels_last': ('bfloat16', True),
+}
+
+
 def _measure(config: str, what: str, size: Tuple[int, int], batch: int,
-             warmup: int, reps: int, device: str, queue) -> None:
+             warmup: int, reps: int, device: str, queue,
+             teacher_mode: str = 'fp32') -> None:
     """Child process: time ``reps`` iterations, report median and peak."""
+    import contextlib
+
     import torch
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample
@@ -88,6 +107,22 @@ def _measure(config: str, what: str, size: Tuple[int, int], batch: int,
     student = getattr(model, 'student', model)
     num_classes = student.decode_head.num_classes
     inputs = torch.randn(batch, 3, *size, device=device)
+    autocast, channels_last = TEACHER_MODES[teacher_mode]
+    if hasattr(model, 'teacher_forward'):  # FrozenTeacherDistill
+        model.teacher_autocast = autocast
+        model.teacher_channels_last = channels_last
+        if channels_last:
+            model.teacher.to(memory_format=torch.channels_last)
+    elif what == 'forward':  # a teacher alone, as the algorithm runs it
+        if channels_last:
+            model.to(memory_format=torch.channels_last)
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
+
+    def forward_context():
+        if what == 'forward' and autocast:
+            return torch.autocast(inputs.device.type,
+                                  dtype=getattr(torch, autocast))
+        return contextlib.nullcontext()
     samples = []
     for _ in range(batch):
         s = SegDataSample()
@@ -101,7 +136,7 @@ def _measure(config: str, what: str, size: Tuple[int, int], batch: int,
     def one() -> None:
         if what == 'forward':
             model.eval()
-            with torch.no_grad():
+            with torch.no_grad(), forward_context():
                 model(inputs, None, mode='tensor')
         else:
             model.train()
@@ -129,14 +164,15 @@ def _measure(config: str, what: str, size: Tuple[int, int], batch: int,
     queue.put((statistics.median(times), peak))
 
 
-def measure(config: str, what: str, size, args) -> Tuple[float, float]:
+def measure(config: str, what: str, size, args,
+            teacher_mode: str = 'fp32') -> Tuple[float, float]:
     """Run one case in a fresh process; (median seconds, peak MiB)."""
     ctx = mp.get_context('spawn')
     queue = ctx.Queue()
     proc = ctx.Process(
         target=_measure,
         args=(config, what, size, args.batch, args.warmup, args.reps,
-              args.device, queue))
+              args.device, queue, teacher_mode))
     proc.start()
     proc.join()
     if proc.exitcode != 0:
@@ -144,7 +180,8 @@ def measure(config: str, what: str, size, args) -> Tuple[float, float]:
     return queue.get()
 
 
-def report(size, results: Dict[str, Tuple[float, float]]) -> List[str]:
+def report(size, results: Dict[str, Tuple[float, float]],
+           modes: Sequence[str] = ('fp32', )) -> List[str]:
     """Markdown lines for one input size."""
     lines = [f'\n### {size[0]}x{size[1]}\n',
              '| case | median s/iter | peak MiB |', '|---|---|---|']
@@ -152,11 +189,23 @@ def report(size, results: Dict[str, Tuple[float, float]]) -> List[str]:
         lines.append(f'| {name} | {sec:.3f} | {peak:.0f} |')
     lines += ['', '| ratio | distill step / (student step + teacher forward) '
               '| distill step / student step |', '|---|---|---|']
-    for name, (dist, stu, tea) in RATIOS.items():
-        if {dist, stu, tea} <= set(results):
-            d, s, t = (results[k][0] for k in (dist, stu, tea))
-            lines.append(f'| {name} | {d / (s + t):.3f} | {d / s:.2f} |')
+    for mode in modes:
+        for name, (dist, stu, tea) in RATIOS.items():
+            dist, tea = _with_mode(dist, mode), _with_mode(tea, mode)
+            if {dist, stu, tea} <= set(results):
+                d, s, t = (results[k][0] for k in (dist, stu, tea))
+                lines.append(f'| {_with_mode(name, mode)} | '
+                             f'{d / (s + t):.3f} | {d / s:.2f} |')
     return lines
+
+
+def _with_mode(case: str, mode: str) -> str:
+    """The name of ``case`` run with teacher path ``mode``."""
+    return case if mode == 'fp32' else f'{case} [{mode}]'
+
+
+#: cases that run no teacher (the same for every teacher mode)
+STUDENT_ONLY = ('student (DeepLabV3-R18)', 'student (DeepLabV3+-R18)')
 
 
 def main() -> None:
@@ -169,6 +218,9 @@ def main() -> None:
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--cases', nargs='+', choices=list(CASES),
                         default=list(CASES), metavar='CASE')
+    parser.add_argument('--teacher-modes', nargs='+', default=['fp32'],
+                        choices=list(TEACHER_MODES),
+                        help='teacher paths to time the teacher cases with')
     parser.add_argument('--out', help='also write the tables here')
     args = parser.parse_args()
     lines = [f'batch {args.batch}, {args.reps} timed iterations after '
@@ -176,12 +228,16 @@ def main() -> None:
     for text in args.sizes:
         size = tuple(int(v) for v in text.lower().split('x'))
         results = {}
-        for name in args.cases:
-            config, what = CASES[name]
-            results[name] = measure(config, what, size, args)
-            print(f'[overhead] {text} {name}: {results[name][0]:.3f} s, '
-                  f'{results[name][1]:.0f} MiB', flush=True)
-        lines += report(size, results)
+        for mode in args.teacher_modes:
+            for case in args.cases:
+                config, what = CASES[case]
+                if mode != 'fp32' and case in STUDENT_ONLY:
+                    continue
+                name = _with_mode(case, mode)
+                results[name] = measure(config, what, size, args, mode)
+                print(f'[overhead] {text} {name}: {results[name][0]:.3f} s, '
+                      f'{results[name][1]:.0f} MiB', flush=True)
+        lines += report(size, results, args.teacher_modes)
     print('\n'.join(lines))
     if args.out:
         with open(args.out, 'w') as f:

@@ -38,11 +38,23 @@ class FrozenTeacherDistill(SingleTeacherDistill):
     loss raises ``FloatingPointError`` before the update; under DDP the
     logged losses are averaged over processes.
 
+    The frozen teacher's forward can be made cheaper: ``teacher_autocast``
+    runs it under ``torch.autocast`` (its recorded features are cast back to
+    float32 for the connectors and losses), ``teacher_channels_last`` keeps
+    its weights and input in channels-last memory format. Whether either
+    helps depends on the device (``tools/benchmarks/overhead.py
+    --teacher-modes`` measures it).
+
     Args:
         teacher (dict | BaseModel): The teacher's model dict, a
             ``dict(cfg_path=...)`` or a built model.
         teacher_ckpt (str, optional): Path or URL of the teacher checkpoint
             (an mmseg checkpoint of the teacher config).
+        teacher_autocast (str, optional): ``'bfloat16'`` or ``'float16'``:
+            the frozen teacher's forward runs in that precision. Defaults
+            to None (float32).
+        teacher_channels_last (bool): Channels-last frozen teacher.
+            Defaults to False.
         **kwargs: The other arguments of ``SingleTeacherDistill``.
     """
 
@@ -50,7 +62,13 @@ class FrozenTeacherDistill(SingleTeacherDistill):
                  *args,
                  teacher: Union[BaseModel, Dict],
                  teacher_ckpt: Optional[str] = None,
+                 teacher_autocast: Optional[str] = None,
+                 teacher_channels_last: bool = False,
                  **kwargs) -> None:
+        if teacher_autocast not in AUTOCAST_DTYPES:
+            raise ValueError(
+                f'teacher_autocast must be one of {list(AUTOCAST_DTYPES)}, '
+                f'got {teacher_autocast!r}.')
         if teacher_ckpt and '://' not in teacher_ckpt \
                 and not osp.isfile(teacher_ckpt):
             raise FileNotFoundError(
@@ -63,6 +81,35 @@ class FrozenTeacherDistill(SingleTeacherDistill):
             load_teacher_checkpoint(self.teacher, teacher_ckpt)
             # keep the loaded weights when the runner initialises the model
             self.teacher._is_init = True
+        if self.teacher_trainable and (teacher_autocast
+                                       or teacher_channels_last):
+            raise ValueError(
+                'teacher_autocast and teacher_channels_last apply to a '
+                'frozen teacher; unset them or set teacher_trainable=False.')
+        self.teacher_autocast = teacher_autocast
+        self.teacher_channels_last = teacher_channels_last
+        if teacher_channels_last:
+            self.teacher.to(memory_format=torch.channels_last)
+
+    def teacher_forward(self, batch_inputs: torch.Tensor,
+                        data_samples: Optional[List[BaseDataElement]]
+                        ) -> None:
+        """The frozen teacher's no-grad forward, recorded by the
+        distiller's teacher recorders (float32 records)."""
+        if self.teacher_channels_last:
+            batch_inputs = batch_inputs.contiguous(
+                memory_format=torch.channels_last)
+        dtype = AUTOCAST_DTYPES[self.teacher_autocast]
+        with self.distiller.teacher_recorders, self.distiller.deliveries:
+            with torch.no_grad(), torch.autocast(
+                    batch_inputs.device.type, dtype=dtype,
+                    enabled=dtype is not None):
+                self.teacher(batch_inputs, data_samples, mode='tensor')
+            if dtype is not None:
+                for recorder in \
+                        self.distiller.teacher_recorders.recorders.values():
+                    buffer = recorder.data_buffer
+                    buffer[:] = [_to_float32(d) for d in buffer]
 
     def loss(self,
              batch_inputs: torch.Tensor,
@@ -72,9 +119,7 @@ class FrozenTeacherDistill(SingleTeacherDistill):
             return super().loss(batch_inputs, data_samples)
         losses = dict()
         self.distiller.set_deliveries_override(False)
-        with self.distiller.teacher_recorders, self.distiller.deliveries:
-            with torch.no_grad():
-                self.teacher(batch_inputs, data_samples, mode='tensor')
+        self.teacher_forward(batch_inputs, data_samples)
         self.distiller.set_deliveries_override(True)
         with self.distiller.student_recorders, self.distiller.deliveries:
             if self.calculate_student_loss:
@@ -108,6 +153,24 @@ class FrozenTeacherDistill(SingleTeacherDistill):
         if not self.teacher_trainable:
             self.teacher.eval()
         return self
+
+
+#: ``teacher_autocast`` values and their dtypes.
+AUTOCAST_DTYPES: Dict[Optional[str], Optional[torch.dtype]] = {
+    None: None,
+    'bfloat16': torch.bfloat16,
+    'float16': torch.float16,
+}
+
+
+def _to_float32(data):
+    """``data`` (a tensor or a tuple/list of them) with floating tensors
+    in float32."""
+    if isinstance(data, torch.Tensor):
+        return data.float() if data.is_floating_point() else data
+    if isinstance(data, (tuple, list)):
+        return type(data)(_to_float32(d) for d in data)
+    return data
 
 
 def all_reduce_mean(value: torch.Tensor) -> torch.Tensor:

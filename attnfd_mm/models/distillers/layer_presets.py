@@ -16,6 +16,10 @@ from typing import Dict, Union
 _RESNET_BASIC_B = dict(
     source='backbone.layer4.1.relu', recorder='PreForwardInputs',
     record_idx=1, channels=512)
+# ResNet-34 (BasicBlock, 3 blocks in its last stage)
+_RESNET34_B = dict(
+    source='backbone.layer4.2.relu', recorder='PreForwardInputs',
+    record_idx=1, channels=512)
 _RESNET_BOTTLENECK_B = dict(
     source='backbone.layer4.2.relu', recorder='PreForwardInputs',
     record_idx=2, channels=2048)
@@ -33,6 +37,8 @@ def _d(channels: int) -> Dict:
 #: Layer dicts of stock mmseg models, by ``<architecture>_<backbone>``.
 ATTNFD_LAYER_PRESETS: Dict[str, Dict[str, Dict]] = {
     'deeplabv3_r18': dict(B=_RESNET_BASIC_B, E=_e(128)),
+    # R34 with the R18 head (``deeplabv3_segmentor('r34')``)
+    'deeplabv3_r34': dict(B=_RESNET34_B, E=_e(128)),
     'deeplabv3_r50': dict(B=_RESNET_BOTTLENECK_B, E=_e(512)),
     'deeplabv3_r101': dict(B=_RESNET_BOTTLENECK_B, E=_e(512)),
     'deeplabv3_mbv2': dict(B=_MBV2_B, E=_e(512)),

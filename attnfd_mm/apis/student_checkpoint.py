@@ -1,0 +1,55 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""Plain mmseg checkpoints (weights and dataset meta only) from training
+checkpoints."""
+from typing import Dict
+
+#: Prefix of the student's weights in an MMRazor distillation checkpoint.
+STUDENT_PREFIX = 'architecture.'
+#: Meta entries kept in exported checkpoints.
+KEPT_META = ('dataset_meta', 'seed', 'mmseg_version', 'mmengine_version',
+             'time')
+
+
+def _kept_meta(checkpoint: Dict, converted_from: str) -> Dict:
+    meta = dict(checkpoint.get('meta') or {})
+    kept = {k: meta[k] for k in KEPT_META if k in meta}
+    kept['converted_from'] = converted_from
+    return kept
+
+
+def student_checkpoint(checkpoint: Dict) -> Dict:
+    """The student-only checkpoint of a distillation ``checkpoint``:
+    ``architecture.*`` weights without the prefix, and the dataset meta.
+
+    Raises:
+        ValueError: ``checkpoint`` holds no student weights.
+    """
+    state = checkpoint.get('state_dict', checkpoint)
+    student = {
+        k[len(STUDENT_PREFIX):]: v
+        for k, v in state.items() if k.startswith(STUDENT_PREFIX)
+    }
+    if not student:
+        raise ValueError(
+            'No student weights (keys starting with '
+            f'{STUDENT_PREFIX!r}) in this checkpoint; its keys start like '
+            f'{sorted({k.split(".")[0] for k in state})[:5]}. Is it a '
+            'distillation checkpoint (saved while training a distillation '
+            'config)?')
+    return dict(
+        state_dict=student,
+        meta=_kept_meta(checkpoint, 'attnfd_mm distillation checkpoint'))
+
+
+def weights_checkpoint(checkpoint: Dict) -> Dict:
+    """A segmentor's training ``checkpoint`` without optimizer, scheduler
+    and message-hub states: its weights and the dataset meta."""
+    if 'state_dict' not in checkpoint:
+        raise ValueError('Not a training checkpoint: no state_dict; its '
+                         f'keys are {sorted(checkpoint)[:5]}.')
+    if any(k.startswith(STUDENT_PREFIX) for k in checkpoint['state_dict']):
+        raise ValueError('This is a distillation checkpoint: export its '
+                         'student with student_checkpoint().')
+    return dict(
+        state_dict=checkpoint['state_dict'],
+        meta=_kept_meta(checkpoint, 'training checkpoint'))
