@@ -230,3 +230,35 @@ def test_cheaper_teacher_paths_bad_input():
     cfg.update(teacher_channels_last=True, teacher_trainable=True)
     with pytest.raises(ValueError, match='apply to a frozen teacher'):
         _build(cfg)
+
+
+def test_channels_last_teacher_feeds_view_based_losses():
+    """MMRazor's CWD reshapes the teacher logits with .view(): the records
+    of a channels-last teacher reach it in the default layout."""
+    def cwd_model(**kwargs):
+        cfg = tiny_distill_model('r18', 'r18', **kwargs)
+        logits = dict(type='ModuleOutputs', source='decode_head.conv_seg')
+        cfg['distiller'] = dict(
+            type='CheckedDistiller',
+            student_recorders=dict(logits=logits),
+            teacher_recorders=dict(logits=logits),
+            distill_losses=dict(loss_cwd=dict(
+                type='ChannelWiseDivergence', tau=1, loss_weight=5)),
+            loss_forward_mappings=dict(loss_cwd=dict(
+                preds_S=dict(from_student=True, recorder='logits'),
+                preds_T=dict(from_student=False, recorder='logits'))))
+        return _build(cfg).train()
+
+    inputs, samples = _loss_batch()
+    ref = cwd_model()
+    torch.manual_seed(1)
+    expected = ref.loss(inputs, samples)['distill.loss_cwd']
+    algo = cwd_model()
+    algo.teacher_channels_last = True
+    algo.teacher.to(memory_format=torch.channels_last)
+    algo.load_state_dict(ref.state_dict())
+    torch.manual_seed(1)
+    got = algo.loss(inputs, samples)['distill.loss_cwd']
+    assert float(got) == pytest.approx(float(expected), rel=1e-4)
+    record = algo.distiller.teacher_recorders.recorders['logits'].data_buffer
+    assert record[0].is_contiguous()

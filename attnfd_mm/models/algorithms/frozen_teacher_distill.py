@@ -95,7 +95,7 @@ class FrozenTeacherDistill(SingleTeacherDistill):
                         data_samples: Optional[List[BaseDataElement]]
                         ) -> None:
         """The frozen teacher's no-grad forward, recorded by the
-        distiller's teacher recorders (float32 records)."""
+        distiller's teacher recorders (float32, contiguous records)."""
         if self.teacher_channels_last:
             batch_inputs = batch_inputs.contiguous(
                 memory_format=torch.channels_last)
@@ -105,11 +105,13 @@ class FrozenTeacherDistill(SingleTeacherDistill):
                     batch_inputs.device.type, dtype=dtype,
                     enabled=dtype is not None):
                 self.teacher(batch_inputs, data_samples, mode='tensor')
-            if dtype is not None:
+            if dtype is not None or self.teacher_channels_last:
+                # float32, standard layout: what losses written for the
+                # default path expect (e.g. MMRazor's CWD uses .view())
                 for recorder in \
                         self.distiller.teacher_recorders.recorders.values():
                     buffer = recorder.data_buffer
-                    buffer[:] = [_to_float32(d) for d in buffer]
+                    buffer[:] = [_as_default_tensor(d) for d in buffer]
 
     def loss(self,
              batch_inputs: torch.Tensor,
@@ -163,13 +165,15 @@ AUTOCAST_DTYPES: Dict[Optional[str], Optional[torch.dtype]] = {
 }
 
 
-def _to_float32(data):
+def _as_default_tensor(data):
     """``data`` (a tensor or a tuple/list of them) with floating tensors
-    in float32."""
+    in float32 and contiguous (not channels-last)."""
     if isinstance(data, torch.Tensor):
-        return data.float() if data.is_floating_point() else data
+        if data.is_floating_point():
+            data = data.float()
+        return data.contiguous()
     if isinstance(data, (tuple, list)):
-        return type(data)(_to_float32(d) for d in data)
+        return type(data)(_as_default_tensor(d) for d in data)
     return data
 
 
