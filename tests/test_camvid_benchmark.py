@@ -63,7 +63,8 @@ def _args(root, work_dir, iters='2'):
 def test_camvid_benchmark_kill_resume_report(tmp_path, camvid_root):
     work_dir = str(tmp_path / 'bench')
     env = dict(os.environ, PYTHONPATH=ROOT)
-    # 1. killed while training the teacher, once it saved a checkpoint
+    # 1. stopped (SIGTERM to the benchmark alone) while training the
+    # teacher, once it saved a checkpoint
     proc = subprocess.Popen([sys.executable, *_args(camvid_root, work_dir)],
                             cwd=ROOT, env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL,
@@ -73,10 +74,22 @@ def test_camvid_benchmark_kill_resume_report(tmp_path, camvid_root):
     while not osp.isfile(last) and proc.poll() is None \
             and time.time() < deadline:
         time.sleep(0.1)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        assert proc.wait(timeout=120) == 128 + signal.SIGTERM
+        # it stopped the training process it had started
+        with pytest.raises(ProcessLookupError):
+            os.killpg(proc.pid, 0)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     assert osp.isfile(last), 'the teacher never saved a checkpoint'
     assert not osp.isfile(osp.join(work_dir, 'checkpoints', 'teacher.pth'))
+    with open(osp.join(work_dir, 'timings.json')) as f:
+        interrupted = json.load(f)['teacher']
+    assert interrupted > 0
 
     # 2. the same command continues: the teacher resumes, the rest runs
     out = run_tool(_args(camvid_root, work_dir), cwd=ROOT)
@@ -120,6 +133,8 @@ def test_camvid_benchmark_kill_resume_report(tmp_path, camvid_root):
         assert set(got['per_class']) == set(CLASSES)
     assert results['teacher']['mIoU'] == metrics['teacher']['mIoU']
     assert set(results['timings_s']) == set(stages)
+    # the interrupted part of the teacher counts
+    assert results['timings_s']['teacher'] > interrupted
     report = open(osp.join(work_dir, 'results.md')).read()
     assert re.search(r'^\| \+ AttnFD \(B\+E\) \| 0 1 \| [\d.]+ / [\d.]+ \|',
                      report, re.M), report

@@ -95,15 +95,15 @@ def main() -> None:
 
     results = {}
     results['teacher (DeepLabV3-R34)'] = run_stage(
-        'teacher', deeplabv3_segmentor('r34'), args, data_root,
+        'teacher_r34', deeplabv3_segmentor('r34'), args, data_root,
         args.teacher_iters)
-    teacher_ckpt = osp.join(args.work_dir, 'teacher',
+    teacher_ckpt = osp.join(args.work_dir, 'teacher_r34',
                             f'iter_{args.teacher_iters}.pth')
     results['student (DeepLabV3-R18)'] = run_stage(
         'student', deeplabv3_segmentor('r18'), args, data_root, args.iters)
     distill = tiny_distill_model('r18', 'r34', teacher_ckpt=teacher_ckpt)
     results['student + AttnFD (B+E)'] = run_stage(
-        'student_attnfd', distill, args, data_root, args.iters)
+        'student_attnfd_r34', distill, args, data_root, args.iters)
 
     print('\n| model | val mIoU |\n|---|---|')
     for name, metrics in results.items():

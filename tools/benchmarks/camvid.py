@@ -43,6 +43,7 @@ import json
 import os
 import os.path as osp
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -287,15 +288,24 @@ class Benchmark:
             return json.load(f)
 
     def _run(self, cmd: List[str], stage: str, what: str) -> None:
+        """Run a tool of this repository for ``stage``, adding its wall time
+        to ``timings.json`` also when it is interrupted (Ctrl-C, SIGTERM),
+        in which case the tool is stopped too."""
         print(f'[camvid] {stage}: {what}', flush=True)
         start = time.time()
-        result = subprocess.run([sys.executable, *cmd], cwd=ROOT)
-        self._add_time(stage, time.time() - start)
-        if result.returncode != 0:
+        proc = subprocess.Popen([sys.executable, *cmd], cwd=ROOT)
+        try:
+            returncode = proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait()
+            self._add_time(stage, time.time() - start)
+        if returncode != 0:
             raise SystemExit(
-                f'[camvid] {stage} failed ({what}, exit {result.returncode});'
-                f' its logs are under {osp.join(self.dirs["train"], stage)}.'
-                ' Fix the cause and re-run the same command to continue.')
+                f'[camvid] {stage} failed ({what}, exit {returncode}); its '
+                f'logs are under {osp.join(self.dirs["train"], stage)}. Fix '
+                'the cause and re-run the same command to continue.')
 
     def train(self, stage: str, kind: str, seed: int) -> None:
         """Train ``stage`` (resuming it if it was interrupted) and export
@@ -493,6 +503,8 @@ def summarize(results: Dict, timings: Dict[str, float],
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
+    # SIGTERM stops the running stage and keeps its time, as Ctrl-C does
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     if args.estimate:
         print(estimate(args))
         return
