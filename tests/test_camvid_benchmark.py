@@ -214,6 +214,20 @@ def test_camvid_benchmark_stage_configs(tmp_path, camvid_root, flags, size,
     assert cfg.train_dataloader.dataset.data_root == camvid_root
     assert cfg.model.teacher_ckpt == bench.checkpoint('teacher')
     assert cfg.model.distiller.teacher_layers == f'deeplabv3_r{depth}'
+    # opt-in: the learnable teacher-side CBAM, on the same teacher
+    tcbam = Config.fromfile(
+        bench.stage_config('attnfd_tcbam_seed1', 'attnfd_tcbam', 1))
+    assert tcbam.model.distiller.teacher_layers == f'deeplabv3_r{depth}'
+    assert tcbam.model.distiller.teacher_connector.learnable is True
+    assert tcbam.model.teacher_ckpt == bench.checkpoint('teacher')
+    assert tcbam.train_cfg.max_iters == iters
+    # opt-in: per-sample normalisation of the AttnFD loss
+    sample = Config.fromfile(
+        bench.stage_config('attnfd_sample_seed1', 'attnfd_sample', 1))
+    assert sample.model.distiller.loss.normalize == 'sample'
+    assert sample.model.distiller.loss.loss_weight == 2.0
+    assert sample.model.distiller.teacher_layers == f'deeplabv3_r{depth}'
+    assert sample.train_cfg.max_iters == iters
     teacher = Config.fromfile(cfg.model.teacher.cfg_path)
     assert teacher.model.backbone.depth == depth
     assert teacher.model.pretrained is None
@@ -223,3 +237,34 @@ def test_camvid_benchmark_stage_configs(tmp_path, camvid_root, flags, size,
     resize = [t for t in test.test_dataloader.dataset.pipeline
               if t.type == 'Resize'][0]
     assert tuple(resize.scale) == size[::-1]
+
+
+def test_camvid_benchmark_report_compares_each_attnfd_variant(
+        tmp_path, camvid_root):
+    camvid = _camvid_tool()
+    args = camvid.parse_args([
+        camvid_root, '--work-dir', str(tmp_path), '--methods', 'student',
+        'kd', 'attnfd', 'attnfd_tcbam'
+    ])
+    assert camvid.parse_args([camvid_root]).methods == [
+        'student', 'kd', 'cwd', 'attnfd'
+    ]
+
+    def metrics(miou):
+        return {'mIoU': miou, 'IoU.sky': miou + 1, 'IoU.road': miou - 1}
+    results = dict(teacher=metrics(40.0), students={
+        'student': {0: metrics(30.0), 1: metrics(32.0)},
+        'kd': {0: metrics(33.0), 1: metrics(33.0)},
+        'attnfd': {0: metrics(30.0), 1: metrics(30.0)},
+        'attnfd_tcbam': {0: metrics(34.0), 1: metrics(36.0)},
+    })
+    report, summary = camvid.summarize(results, {'teacher': 60.0}, args)
+    assert 'Teacher minus student alone: +9.00 mIoU.' in report
+    assert ('AttnFD (B+E) (mean over seeds) minus DeepLabV3-R18 alone: '
+            '-1.00, KD: -3.00 mIoU.') in report
+    assert ('AttnFD (B+E), learnable teacher CBAM (mean over seeds) minus '
+            'DeepLabV3-R18 alone: +4.00, KD: +2.00 mIoU.') in report
+    assert summary['methods']['attnfd_tcbam']['mean'] == 35.0
+    assert summary['methods']['attnfd_tcbam']['per_class']['sky'] == 36.0
+    assert '| + AttnFD (B+E), learnable teacher CBAM | 0 1 | 34.00 / ' \
+        '36.00 | 35.00 | 1.41 | 2.00 | +4.00 |' in report

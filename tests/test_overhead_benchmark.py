@@ -15,7 +15,7 @@ def test_overhead_table_and_ratio(tmp_path):
         'tools/benchmarks/overhead.py', '--sizes', '32x32', '--reps', '1',
         '--warmup', '0', '--cases', 'student (DeepLabV3-R18)',
         'teacher forward (DeepLabV3-R101)', 'student + AttnFD (B+E)',
-        '--out', out_md
+        '--teacher-modes', 'fp32', 'channels_last', '--out', out_md
     ], cwd=ROOT)
     assert out.returncode == 0, out.stderr[-3000:]
     table = open(out_md).read()
@@ -26,10 +26,14 @@ def test_overhead_table_and_ratio(tmp_path):
     }
     assert set(rows) == {'student (DeepLabV3-R18)',
                          'teacher forward (DeepLabV3-R101)',
-                         'student + AttnFD (B+E)'}
+                         'student + AttnFD (B+E)',
+                         'teacher forward (DeepLabV3-R101) [channels_last]',
+                         'student + AttnFD (B+E) [channels_last]'}
     assert all(sec > 0 and peak > 0 for sec, peak in rows.values())
     ratio = re.search(r'^\| AttnFD \(B\+E\) \| ([\d.]+) \| ([\d.]+) \|$',
                       table, re.M)
+    assert re.search(r'^\| AttnFD \(B\+E\) \[channels_last\] \| [\d.]+ \|',
+                     table, re.M), table
     assert ratio, table
     s, t, d = (rows[k][0] for k in ('student (DeepLabV3-R18)',
                                     'teacher forward (DeepLabV3-R101)',

@@ -3,7 +3,9 @@
 
     python tools/benchmarks/camvid.py DATA_ROOT [--work-dir DIR] \
         [--size 120x160] [--iters 1000] [--teacher-iters 1500] \
-        [--seeds 0 1] [--methods student kd cwd attnfd] [--full]
+        [--seeds 0 1] [--methods student kd cwd attnfd \
+        [attnfd_tcbam attnfd_sample]] \
+        [--full]
 
 Runs this repository's CamVid configs, scaled to a CPU budget: first the
 teacher (``configs/teachers/deeplabv3_r101_camvid.py`` for ResNet-101 and
@@ -12,11 +14,15 @@ teacher (``configs/teachers/deeplabv3_r101_camvid.py`` for ResNet-101 and
 for each seed
 the student alone (``configs/baselines/deeplabv3_r18_camvid.py``), KD and CWD
 (``configs/baselines/{kd,cwd}_deeplabv3_r101_r18_camvid.py``) and AttnFD B+E
-(``configs/attnfd/deeplabv3_r101_r18_camvid.py``), all from scratch (no
-ImageNet weights unless ``--pretrained``) under one schedule: images resized
-to ``--size`` (train: random scale 0.5-2 and a crop of that size; test: that
-size), SGD + poly LR, batch ``--batch-size``. Each stage is one
-``tools/train.py`` run; its config is written to ``DIR/configs/``.
+(``configs/attnfd/deeplabv3_r101_r18_camvid.py``); opt-in, AttnFD with the
+learnable teacher-side CBAM
+(``configs/ablations/teacher_cbam_learnable_camvid.py``) and with per-sample
+normalisation (``configs/ablations/loss_normalize_sample_camvid.py``); all
+from scratch (no ImageNet weights unless ``--pretrained``) under one
+schedule: images resized to ``--size`` (train: random scale 0.5-2 and a
+crop of that size; test: that size), SGD + poly LR, batch
+``--batch-size``. Each stage is one ``tools/train.py`` run; its config is
+written to ``DIR/configs/``.
 
 Afterwards every model is scored on the val split with ``tools/test.py``
 (predictions resized back to the full-resolution labels). ``DIR/results.md``
@@ -64,13 +70,20 @@ CONFIGS: Dict[str, str] = {
     'kd': 'baselines/kd_deeplabv3_r101_r18_camvid.py',
     'cwd': 'baselines/cwd_deeplabv3_r101_r18_camvid.py',
     'attnfd': 'attnfd/deeplabv3_r101_r18_camvid.py',
+    'attnfd_tcbam': 'ablations/teacher_cbam_learnable_camvid.py',
+    'attnfd_sample': 'ablations/loss_normalize_sample_camvid.py',
 }
 METHODS: Dict[str, str] = {
     'student': 'DeepLabV3-R18 alone',
     'kd': '+ KD',
     'cwd': '+ CWD',
     'attnfd': '+ AttnFD (B+E)',
+    'attnfd_tcbam': '+ AttnFD (B+E), learnable teacher CBAM',
+    'attnfd_sample': '+ AttnFD (B+E), per-sample norm',
 }
+#: the methods run unless --methods says otherwise (the AttnFD variants
+#: attnfd_tcbam and attnfd_sample are opt-in)
+DEFAULT_METHODS: List[str] = ['student', 'kd', 'cwd', 'attnfd']
 #: settings a work dir is bound to: changing one needs a new work dir
 BOUND_SETTINGS = ('size', 'batch_size', 'iters', 'teacher_iters',
                   'teacher_depth', 'lr', 'teacher_seed', 'full', 'pretrained')
@@ -101,7 +114,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
     parser.add_argument('--teacher-seed', type=int, default=0)
     parser.add_argument('--methods', nargs='+', choices=list(METHODS),
-                        default=list(METHODS))
+                        default=DEFAULT_METHODS,
+                        help='attnfd_tcbam (opt-in): AttnFD with the '
+                        'learnable teacher-side CBAM; attnfd_sample '
+                        '(opt-in): AttnFD with normalize=\'sample\'; '
+                        'finished stages of a '
+                        'work dir are reused when methods are added')
     parser.add_argument('--workers', type=int,
                         help='dataloader workers per loader (default: 0, '
                         'with --full 4)')
@@ -251,7 +269,7 @@ class Benchmark:
             cfg.model.teacher = dict(cfg_path=self.stage_config(
                 'teacher', 'teacher', args.teacher_seed))
             cfg.model.teacher_ckpt = self.checkpoint('teacher')
-            if kind == 'attnfd':
+            if kind.startswith('attnfd'):
                 cfg.model.distiller.teacher_layers = \
                     f'deeplabv3_r{args.teacher_depth}'
         path = osp.join(self.dirs['configs'], f'{stage}.py')
@@ -478,12 +496,14 @@ def summarize(results: Dict, timings: Dict[str, float],
     if alone is not None:
         lines += ['', f'Teacher minus student alone: '
                   f'{teacher["mIoU"] - alone:+.2f} mIoU.']
-    if 'attnfd' in means:
-        others = [m for m in ('student', 'kd', 'cwd') if m in means]
+    others = [m for m in ('student', 'kd', 'cwd') if m in means]
+    for attnfd in (m for m in means if m.startswith('attnfd')):
         if others:
-            lines.append('AttnFD (mean over seeds) minus ' + ', '.join(
-                f'{METHODS[m].lstrip("+ ")}: {means["attnfd"] - means[m]:+.2f}'
-                for m in others) + ' mIoU.')
+            lines.append(
+                f'{METHODS[attnfd].lstrip("+ ")} (mean over seeds) minus ' +
+                ', '.join(f'{METHODS[m].lstrip("+ ")}: '
+                          f'{means[attnfd] - means[m]:+.2f}'
+                          for m in others) + ' mIoU.')
     names = ['teacher'] + [m for m in results['students'] if m in per_class]
     lines += [
         '', 'Per-class IoU (mean over seeds):', '',

@@ -6,9 +6,11 @@
 
 On identical random inputs, each case runs in a fresh process (so that its
 peak memory is its own): the DeepLabV3-R18 student's training step alone,
-the DeepLabV3-R101 teacher's no-grad forward alone, the student's step with
-AttnFD (B+E) and with CWD; and, for layer D, the same for DeepLabV3+ (student
-alone, teacher forward, AttnFD B+E+D). Models come from this repository's
+the DeepLabV3-R101 teacher's forward alone, the student's step with AttnFD
+(B+E) and with CWD; and, for layer D, the same for DeepLabV3+ (student alone,
+teacher forward, AttnFD B+E+D). The teacher forward is the one the AttnFD
+step runs, ``FrozenTeacherDistill.teacher_forward`` (no grad, eval mode,
+recorders on), in the AttnFD model. Models come from this repository's
 CamVid / VOC configs with random weights (timing does not depend on them).
 Prints a Markdown table with the median step time and the key ratio
 ``distill step / (student step + teacher forward)``. Peak memory is the
@@ -30,11 +32,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-#: case -> (config, what is timed)
+#: case -> (config, what is timed: the training 'step' or the 'teacher'
+#: forward of the distillation model)
 CASES: Dict[str, Tuple[str, str]] = {
     'student (DeepLabV3-R18)': ('baselines/deeplabv3_r18_camvid.py', 'step'),
-    'teacher forward (DeepLabV3-R101)': ('teachers/deeplabv3_r101_camvid.py',
-                                         'forward'),
+    'teacher forward (DeepLabV3-R101)': ('attnfd/deeplabv3_r101_r18_camvid.py',
+                                         'teacher'),
     'student + AttnFD (B+E)': ('attnfd/deeplabv3_r101_r18_camvid.py', 'step'),
     'student + CWD': ('baselines/cwd_deeplabv3_r101_r18_camvid.py', 'step'),
     'student (DeepLabV3+-R18)': ('baselines/deeplabv3plus_r18_voc.py',
@@ -55,22 +58,15 @@ RATIOS = {
 }
 
 
-def _build(config: str, teacher_only: bool = False):
-    """The model of ``config`` (or only its teacher) with downloads off,
-    SyncBN as BN."""
+def _build(config: str):
+    """The model of ``config``, with downloads off and SyncBN as BN."""
     from mmengine.config import Config
     from mmengine.model import revert_sync_batchnorm
     from mmengine.registry import MODELS, DefaultScope
-    from mmrazor.registry import MODELS as RAZOR_MODELS
 
     import attnfd_mm  # noqa: F401
-    # a path relative to configs/, or an absolute one
     cfg = Config.fromfile(osp.join(ROOT, 'configs', config))
     model = cfg.model
-    if teacher_only:
-        with DefaultScope.overwrite_default_scope('mmrazor'):
-            return revert_sync_batchnorm(
-                RAZOR_MODELS.build(dict(model.teacher, pretrained=False)))
     if 'teacher_ckpt' in model:
         model.teacher_ckpt = None
         model.teacher.pretrained = False
@@ -94,35 +90,21 @@ def _measure(config: str, what: str, size: Tuple[int, int], batch: int,
              warmup: int, reps: int, device: str, queue,
              teacher_mode: str = 'fp32') -> None:
     """Child process: time ``reps`` iterations, report median and peak."""
-    import contextlib
-
     import torch
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample
 
     torch.manual_seed(0)
-    # 'teacher': the teacher of a distillation config, alone
-    model = _build(config, teacher_only=what == 'teacher').to(device)
-    what = 'forward' if what == 'teacher' else what
+    model = _build(config).to(device)
     student = getattr(model, 'student', model)
     num_classes = student.decode_head.num_classes
     inputs = torch.randn(batch, 3, *size, device=device)
-    autocast, channels_last = TEACHER_MODES[teacher_mode]
     if hasattr(model, 'teacher_forward'):  # FrozenTeacherDistill
+        autocast, channels_last = TEACHER_MODES[teacher_mode]
         model.teacher_autocast = autocast
         model.teacher_channels_last = channels_last
         if channels_last:
             model.teacher.to(memory_format=torch.channels_last)
-    elif what == 'forward':  # a teacher alone, as the algorithm runs it
-        if channels_last:
-            model.to(memory_format=torch.channels_last)
-            inputs = inputs.contiguous(memory_format=torch.channels_last)
-
-    def forward_context():
-        if what == 'forward' and autocast:
-            return torch.autocast(inputs.device.type,
-                                  dtype=getattr(torch, autocast))
-        return contextlib.nullcontext()
     samples = []
     for _ in range(batch):
         s = SegDataSample()
@@ -132,14 +114,12 @@ def _measure(config: str, what: str, size: Tuple[int, int], batch: int,
         samples.append(s)
     params = [p for p in model.parameters() if p.requires_grad]
     optim = torch.optim.SGD(params, lr=1e-3, momentum=0.9)
+    model.train()  # a frozen teacher stays in eval mode
 
     def one() -> None:
-        if what == 'forward':
-            model.eval()
-            with torch.no_grad(), forward_context():
-                model(inputs, None, mode='tensor')
+        if what == 'teacher':
+            model.teacher_forward(inputs, samples)
         else:
-            model.train()
             losses = model.loss(inputs, samples)
             loss = sum(v for k, v in losses.items() if 'loss' in k)
             optim.zero_grad()
