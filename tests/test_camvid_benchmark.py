@@ -141,7 +141,7 @@ def test_camvid_benchmark_kill_resume_report(tmp_path, camvid_root):
     delta = results['methods']['attnfd']['mean'] - \
         results['methods']['student']['mean']
     assert f'| {delta:+.2f} |' in report
-    assert f'AttnFD (mean over seeds) minus DeepLabV3-R18 alone: ' \
+    assert f'AttnFD (B+E) (mean over seeds) minus DeepLabV3-R18 alone: ' \
         f'{delta:+.2f} mIoU.' in report
     teacher_gap = metrics['teacher']['mIoU'] - \
         results['methods']['student']['mean']
