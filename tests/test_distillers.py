@@ -8,7 +8,7 @@ from mmengine.registry import MODELS, DefaultScope
 
 from attnfd_mm.models.distillers import ATTNFD_LAYER_PRESETS
 from attnfd_mm.testing import (DEEPLABV3_CONFIGS, deeplabv3_segmentor,
-                               stock_segmentor,
+                               random_batch, stock_segmentor,
                                tiny_distill_model)
 
 
@@ -170,25 +170,11 @@ def test_teacher_from_local_config_file(tmp_path):
         _build(cfg)
 
 
-def _loss_batch(size=(32, 32), num_classes=4):
-    from mmengine.structures import PixelData
-    from mmseg.structures import SegDataSample
-    torch.manual_seed(0)
-    samples = []
-    for _ in range(2):
-        s = SegDataSample()
-        s.gt_sem_seg = PixelData(
-            data=torch.randint(0, num_classes, (1, *size)))
-        s.set_metainfo(dict(img_shape=size, ori_shape=size, pad_shape=size))
-        samples.append(s)
-    return torch.randn(2, 3, *size), samples
-
-
 def test_cheaper_teacher_paths_match_float32():
     """bf16 autocast and channels-last change the frozen teacher's forward,
     not the losses (beyond bf16 rounding); the records reach the connectors
     in float32."""
-    inputs, samples = _loss_batch()
+    inputs, samples = random_batch((32, 32))
     ref = _build(tiny_distill_model('r18', 'r18')).train()
     torch.manual_seed(1)  # the same dropout masks in every run
     ref_losses = ref.loss(inputs, samples)
@@ -249,7 +235,7 @@ def test_channels_last_teacher_feeds_view_based_losses():
                 preds_T=dict(from_student=False, recorder='logits'))))
         return _build(cfg).train()
 
-    inputs, samples = _loss_batch()
+    inputs, samples = random_batch((32, 32))
     ref = cwd_model()
     torch.manual_seed(1)
     expected = ref.loss(inputs, samples)['distill.loss_cwd']

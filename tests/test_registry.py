@@ -9,9 +9,11 @@ cfg = Config.fromfile({path!r})
 from mmengine.registry import HOOKS
 from mmrazor.registry import MODELS, TASK_UTILS
 for name in ('AttnFDLoss', 'CBAMConnector', 'ATConnector', 'SAConnector',
-             'BAMConnector', 'EMAConnector', 'FrozenTeacherDistill'):
+             'BAMConnector', 'EMAConnector', 'FrozenTeacherDistill',
+             'AttnFDDistiller', 'LogitsDistiller', 'CheckedDistiller'):
     assert MODELS.get(name) is not None, name
-assert TASK_UTILS.get('PreForwardInputsRecorder') is not None
+for name in ('PreForwardInputsRecorder', 'OutputElementRecorder'):
+    assert TASK_UTILS.get(name) is not None, name
 assert HOOKS.get('ConnectorWarmupHook') is not None
 loss = MODELS.build(dict(type='AttnFDLoss', loss_weight=1.0))
 assert type(loss).__module__ == 'attnfd_mm.models.losses.attnfd_loss'

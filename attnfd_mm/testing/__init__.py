@@ -1,5 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Tiny data and configs for tests and the CPU demo."""
+from .batches import random_batch
 from .synthetic_shapes import SHAPES_CLASSES, make_synthetic_shapes
 from .tiny_configs import (DEEPLABV3_CONFIGS, DEEPLABV3_DERIVED,
                            attnfd_distiller, deeplabv3_segmentor,
@@ -7,8 +8,8 @@ from .tiny_configs import (DEEPLABV3_CONFIGS, DEEPLABV3_DERIVED,
                            tiny_distill_model, tiny_runner_config)
 
 __all__ = [
-    'SHAPES_CLASSES', 'make_synthetic_shapes', 'DEEPLABV3_CONFIGS',
-    'DEEPLABV3_DERIVED', 'deeplabv3_segmentor', 'stock_segmentor',
-    'attnfd_distiller',
-    'tiny_distill_model', 'tiny_runner_config'
+    'random_batch', 'SHAPES_CLASSES', 'make_synthetic_shapes',
+    'DEEPLABV3_CONFIGS', 'DEEPLABV3_DERIVED', 'deeplabv3_segmentor',
+    'stock_segmentor', 'attnfd_distiller', 'tiny_distill_model',
+    'tiny_runner_config'
 ]

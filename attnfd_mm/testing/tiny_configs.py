@@ -1,7 +1,7 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Stock mmseg models and runner configs shrunk for CPU tests and demos."""
 import copy
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from mmengine.config import Config
 from mmengine.hub import get_config
@@ -42,11 +42,34 @@ def stock_segmentor(cfg_path: str,
     model['backbone'].pop('init_cfg', None)
     model['data_preprocessor']['size'] = tuple(crop_size)
     for head in ('decode_head', 'auxiliary_head'):
-        heads = model.get(head)
-        for h in heads if isinstance(heads, list) else [heads]:
-            if h is not None:
-                h['num_classes'] = num_classes
+        if model.get(head) is not None:
+            _set_num_classes(model[head], num_classes)
     return model
+
+
+def _set_num_classes(head: Union[Dict, List], num_classes: int) -> None:
+    """Set every ``num_classes`` of a head dict (or list of them), nested
+    ones included (K-Net's kernel heads); a top-level head dict without one
+    gets it. Per-class loss weights of the stock dataset are dropped."""
+    for h in head if isinstance(head, list) else [head]:
+        losses = h.get('loss_decode', [])
+        for loss in losses if isinstance(losses, list) else [losses]:
+            loss.pop('class_weight', None)
+        nested = [v for v in h.values() if isinstance(v, (dict, list))]
+        if 'num_classes' in h or not any(
+                _has_num_classes(v) for v in nested):
+            h['num_classes'] = num_classes
+        for v in nested:
+            if _has_num_classes(v):
+                _set_num_classes(v, num_classes)
+
+
+def _has_num_classes(cfg) -> bool:
+    if isinstance(cfg, list):
+        return any(_has_num_classes(c) for c in cfg)
+    return isinstance(cfg, dict) and (
+        'num_classes' in cfg or any(
+            _has_num_classes(v) for v in cfg.values()))
 
 
 def deeplabv3_segmentor(backbone: str, **kwargs) -> Dict:

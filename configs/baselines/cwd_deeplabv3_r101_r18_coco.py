@@ -17,16 +17,8 @@ model = dict(
     teacher=_base_.teacher,
     teacher_ckpt=_base_.teacher_ckpt,
     distiller=dict(
-        type='CheckedDistiller',
-        student_recorders=dict(
-            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
-        teacher_recorders=dict(
-            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
-        distill_losses=dict(
-            loss_cwd=dict(type='ChannelWiseDivergence', tau=1, loss_weight=5)),
-        loss_forward_mappings=dict(
-            loss_cwd=dict(
-                preds_S=dict(from_student=True, recorder='logits'),
-                preds_T=dict(from_student=False, recorder='logits')))))
+        type='LogitsDistiller',
+        loss_name='loss_cwd',
+        loss=dict(type='ChannelWiseDivergence', tau=1, loss_weight=5)))
 find_unused_parameters = True
 val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -18,20 +18,12 @@ model = dict(
     teacher=_base_.teacher,
     teacher_ckpt=_base_.teacher_ckpt,
     distiller=dict(
-        type='CheckedDistiller',
-        student_recorders=dict(
-            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
-        teacher_recorders=dict(
-            logits=dict(type='ModuleOutputs', source='decode_head.conv_seg')),
-        distill_losses=dict(
-            loss_kd=dict(
-                type='KLDivergence',
-                tau=1.0,
-                reduction='mean',
-                loss_weight=_base_.num_classes)),
-        loss_forward_mappings=dict(
-            loss_kd=dict(
-                preds_S=dict(from_student=True, recorder='logits'),
-                preds_T=dict(from_student=False, recorder='logits')))))
+        type='LogitsDistiller',
+        loss_name='loss_kd',
+        loss=dict(
+            type='KLDivergence',
+            tau=1.0,
+            reduction='mean',
+            loss_weight=_base_.num_classes)))
 find_unused_parameters = True
 val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

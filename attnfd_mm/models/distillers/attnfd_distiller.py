@@ -4,9 +4,13 @@ import copy
 import inspect
 from typing import Dict, Optional, Sequence, Union
 
+from mmrazor.models.task_modules.recorder import RecorderManager
 from mmrazor.registry import MODELS
+from torch import nn
 
-from .checked_distiller import CheckedDistiller
+from .auto_layers_distiller import (AUTO, AutoLayersDistiller,
+                                    record_mapping, recorder_cfg)
+from .layer_finder import find_layers
 from .layer_presets import resolve_layers
 
 
@@ -20,7 +24,7 @@ def _accepts(connector_type: str, arg: str) -> bool:
 
 
 @MODELS.register_module()
-class AttnFDDistiller(CheckedDistiller):
+class AttnFDDistiller(AutoLayersDistiller):
     """Distiller of `Attention-guided Feature Distillation for Semantic
     Segmentation <https://arxiv.org/abs/2403.05451>`_ (AttnFD, AAAI 2025).
 
@@ -33,15 +37,20 @@ class AttnFDDistiller(CheckedDistiller):
       connector can align channels) and ``L_t`` (``teacher_connector``);
     - a loss ``loss_attnfd_L`` (``loss``) between the two refined maps.
 
+    With ``'auto'`` layers (the default) the layers, channels included, are
+    found in the built student or teacher when the algorithm hands it over
+    (:func:`~attnfd_mm.models.distillers.find_layers`), so any pair of mmseg
+    segmentors works without a layer table; the connectors are built then.
+
     Args:
-        student_layers (str | dict): A preset of
+        student_layers (str | dict): ``'auto'``, a preset of
             :data:`~attnfd_mm.models.distillers.ATTNFD_LAYER_PRESETS`
             (e.g. ``'deeplabv3_r18'``) or a dict of layer dicts
             ``dict(source=..., channels=..., recorder='ModuleOutputs',
-            record_idx=0)`` by layer name.
+            record_idx=0)`` by layer name. Defaults to ``'auto'``.
         teacher_layers (str | dict): The same for the teacher.
         layers (Sequence[str]): The layers to distil. Defaults to
-            ``('B', 'E')``, the layers of DeepLabV3 and PSPNet.
+            ``('B', 'E')``, the layers every supported model has.
         connector (dict): Student-side connector. Defaults to a learnable
             ``CBAMConnector``.
         teacher_connector (dict): Teacher-side connector. Defaults to the
@@ -50,69 +59,84 @@ class AttnFDDistiller(CheckedDistiller):
             ``AttnFDLoss(loss_weight=2.0)``. Unless set, ``detach_teacher``
             is False exactly when ``teacher_connector`` is learnable, so that
             a learnable teacher-side connector trains through the loss.
+        probe_size (Sequence[int], optional): ``(H, W)`` of the probe input
+            used by ``'auto'``. Defaults to 64x64, then the model's crop
+            size.
         **kwargs: Other arguments of ``ConfigurableDistiller``
             (e.g. ``init_cfg``).
     """
 
     def __init__(self,
-                 student_layers: Union[str, Dict[str, Dict]],
-                 teacher_layers: Union[str, Dict[str, Dict]],
+                 student_layers: Union[str, Dict[str, Dict]] = AUTO,
+                 teacher_layers: Union[str, Dict[str, Dict]] = AUTO,
                  layers: Sequence[str] = ('B', 'E'),
                  connector: Optional[Dict] = None,
                  teacher_connector: Optional[Dict] = None,
                  loss: Optional[Dict] = None,
+                 probe_size: Optional[Sequence[int]] = None,
                  **kwargs) -> None:
-        connector = dict(connector or dict(type='CBAMConnector'))
-        teacher_connector = dict(teacher_connector or dict(
-            type='CBAMConnector', learnable=False))
-        loss = dict(loss or dict(type='AttnFDLoss', loss_weight=2.0))
-        if loss.get('type') == 'AttnFDLoss':
-            loss.setdefault('detach_teacher',
-                            not teacher_connector.get('learnable', False))
-        student = resolve_layers(student_layers, 'student')
-        teacher = resolve_layers(teacher_layers, 'teacher')
         if isinstance(layers, str) or not layers:
             raise ValueError(f'layers must be a non-empty list of layer '
                              f"names such as ['B', 'E'], got {layers!r}.")
-        for side, table in (('student', student), ('teacher', teacher)):
-            unknown = [name for name in layers if name not in table]
-            if unknown:
-                raise KeyError(
-                    f'Layers {unknown} are not in {side}_layers; this model '
-                    f'has {sorted(table)}. DeepLabV3 and PSPNet have no '
-                    'layer D distinct from E.')
-        kwargs.update(
-            student_recorders={}, teacher_recorders={}, connectors={},
-            distill_losses={}, loss_forward_mappings={})
-        for name in layers:
-            s_layer, t_layer = student[name], teacher[name]
-            kwargs['student_recorders'][name] = dict(
-                type=s_layer['recorder'], source=s_layer['source'])
-            kwargs['teacher_recorders'][name] = dict(
-                type=t_layer['recorder'], source=t_layer['source'])
-            s_conn = dict(copy.deepcopy(connector),
+        super().__init__(probe_size=probe_size, **kwargs)
+        self.layer_names = list(layers)
+        self.connector_cfg = dict(connector or dict(type='CBAMConnector'))
+        self.teacher_connector_cfg = dict(teacher_connector or dict(
+            type='CBAMConnector', learnable=False))
+        self.loss_cfg = dict(loss or dict(type='AttnFDLoss', loss_weight=2.0))
+        if self.loss_cfg.get('type') == 'AttnFDLoss':
+            self.loss_cfg.setdefault(
+                'detach_teacher',
+                not self.teacher_connector_cfg.get('learnable', False))
+        self.set_given_layers(student_layers, teacher_layers)
+
+    def find_layers(self, model: nn.Module) -> Dict[str, Dict]:
+        """B, E (and D) of a built segmentor."""
+        return find_layers(model, self.probe_size)
+
+    def set_layers(self, side: str,
+                   layers: Union[str, Dict[str, Dict]]) -> None:
+        """Check and keep one side's layers (a preset or layer dicts),
+        build its recorders and, once both sides are known, the connectors,
+        losses and mappings."""
+        table = resolve_layers(layers, side)
+        unknown = [name for name in self.layer_names if name not in table]
+        if unknown:
+            raise KeyError(
+                f'Layers {unknown} are not in {side}_layers; this model '
+                f'has {sorted(table)}. Only heads with a context module '
+                'and a decoder (e.g. DeepLabV3+) have a layer D distinct '
+                'from E.')
+        self.resolved[side] = {name: table[name] for name in self.layer_names}
+        setattr(self, f'{side}_recorders', RecorderManager({
+            name: recorder_cfg(layer)
+            for name, layer in self.resolved[side].items()
+        }))
+        if all(self.resolved.values()):
+            self._build_pair()
+
+    def _build_pair(self) -> None:
+        """Connectors, losses and loss mappings of every layer."""
+        connectors, losses, mappings = {}, {}, {}
+        for name in self.layer_names:
+            s_layer = self.resolved['student'][name]
+            t_layer = self.resolved['teacher'][name]
+            s_conn = dict(copy.deepcopy(self.connector_cfg),
                           in_channels=s_layer['channels'])
             if s_layer['channels'] != t_layer['channels'] and _accepts(
                     s_conn['type'], 'out_channels'):
                 s_conn['out_channels'] = t_layer['channels']
-            kwargs['connectors'][f'{name}_s'] = s_conn
-            kwargs['connectors'][f'{name}_t'] = dict(
-                copy.deepcopy(teacher_connector),
+            connectors[f'{name}_s'] = s_conn
+            connectors[f'{name}_t'] = dict(
+                copy.deepcopy(self.teacher_connector_cfg),
                 in_channels=t_layer['channels'])
-            kwargs['distill_losses'][f'loss_attnfd_{name}'] = copy.deepcopy(
-                loss)
-            kwargs['loss_forward_mappings'][f'loss_attnfd_{name}'] = dict(
-                s_feature=self._mapping(name, s_layer, True),
-                t_feature=self._mapping(name, t_layer, False))
-        super().__init__(**kwargs)
-
-    @staticmethod
-    def _mapping(name: str, layer: Dict, from_student: bool) -> Dict:
-        """The ``loss_forward_mappings`` entry of one side of a layer."""
-        mapping = dict(
-            recorder=name, from_student=from_student,
-            record_idx=layer['record_idx'],
-            connector=f'{name}_{"s" if from_student else "t"}')
-        if layer['recorder'] in ('PreForwardInputs', 'ModuleInputs'):
-            mapping['data_idx'] = 0
-        return mapping
+            losses[f'loss_attnfd_{name}'] = copy.deepcopy(self.loss_cfg)
+            mappings[f'loss_attnfd_{name}'] = dict(
+                s_feature=record_mapping(name, s_layer, True, f'{name}_s'),
+                t_feature=record_mapping(name, t_layer, False, f'{name}_t'))
+        self.connectors = self.build_connectors(connectors)
+        self.distill_losses = self.build_distill_losses(losses)
+        self._check_loss_forward_mappings(self.distill_losses, mappings,
+                                          self.student_recorders,
+                                          self.teacher_recorders)
+        self.loss_forward_mappings = mappings

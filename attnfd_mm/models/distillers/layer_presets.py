@@ -51,12 +51,20 @@ ATTNFD_LAYER_PRESETS: Dict[str, Dict[str, Dict]] = {
 }
 
 
+#: The keys of a layer dict (``path``/``train_path``: ``OutputElement``).
+LAYER_KEYS = frozenset(
+    {'source', 'channels', 'recorder', 'record_idx', 'path', 'train_path'})
+
+
 def resolve_layers(layers: Union[str, Dict[str, Dict]],
                    side: str) -> Dict[str, Dict]:
     """A layer dict from a preset name or a dict, checked and copied.
 
     Each layer is ``dict(source=..., channels=..., recorder='ModuleOutputs',
-    record_idx=0)``; ``recorder`` and ``record_idx`` are optional.
+    record_idx=0)``; ``recorder`` and ``record_idx`` are optional
+    (``OutputElement`` recorders also take ``path`` and ``train_path``).
+    ``'auto'`` is resolved on the built model instead (see
+    :func:`~attnfd_mm.models.distillers.layer_finder.find_layers`).
 
     Args:
         layers (str | dict): A key of :data:`ATTNFD_LAYER_PRESETS` or a
@@ -67,21 +75,21 @@ def resolve_layers(layers: Union[str, Dict[str, Dict]],
         if layers not in ATTNFD_LAYER_PRESETS:
             raise KeyError(
                 f'Unknown {side}_layers preset {layers!r}. Presets: '
-                f'{sorted(ATTNFD_LAYER_PRESETS)}; or pass a dict such as '
+                f"{sorted(ATTNFD_LAYER_PRESETS)}; 'auto' to find the layers "
+                'in the built model; or pass a dict such as '
                 "dict(B=dict(source='backbone.layer4', channels=512)).")
         layers = ATTNFD_LAYER_PRESETS[layers]
     resolved = {}
     for name, layer in dict(layers).items():
         layer = copy.deepcopy(dict(layer))
         missing = {'source', 'channels'} - set(layer)
-        unknown = set(layer) - {'source', 'channels', 'recorder',
-                                'record_idx'}
+        unknown = set(layer) - LAYER_KEYS
         if missing or unknown:
             raise ValueError(
                 f'{side}_layers[{name!r}] = {layer} must have the keys '
-                "'source' and 'channels' (optional: 'recorder', "
-                f"'record_idx'); missing {sorted(missing)}, unknown "
-                f'{sorted(unknown)}.')
+                "'source' and 'channels' (optional: "
+                f'{sorted(LAYER_KEYS - {"source", "channels"})}); missing '
+                f'{sorted(missing)}, unknown {sorted(unknown)}.')
         layer.setdefault('recorder', 'ModuleOutputs')
         layer.setdefault('record_idx', 0)
         resolved[name] = layer

@@ -1,0 +1,58 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""Recorder of one element of a module's nested output."""
+from typing import Any, Optional, Sequence, Tuple
+
+from mmrazor.models.task_modules.recorder import ModuleOutputsRecorder
+from mmrazor.registry import TASK_UTILS
+from torch import Tensor, nn
+
+
+def select_element(output: Any, path: Sequence[int]) -> Any:
+    """Follow ``path`` (indices) into nested lists/tuples, stopping early at
+    a tensor; e.g. ``select_element([[a, cls], [b, cls]], (1, 0)) is b``."""
+    for index in path:
+        if isinstance(output, Tensor):
+            break
+        output = output[index]
+    return output
+
+
+@TASK_UTILS.register_module()
+class OutputElementRecorder(ModuleOutputsRecorder):
+    """Record one tensor of a module's nested output.
+
+    MMRazor's ``ModuleOutputs`` with ``data_idx`` reaches one level into a
+    tuple. Backbones in mmseg return deeper or mode-dependent structures:
+    ViTs with ``output_cls_token`` return ``[[map, cls_token], ...]``,
+    DDRNet and PIDNet return a bare tensor in eval mode and a tuple in train
+    mode. This recorder keeps only the selected element of each call.
+
+    Use it as ``dict(type='OutputElement', source='backbone', path=(3, 0),
+    train_path=(1,))``.
+
+    Args:
+        source (str): The module whose output is recorded.
+        path (Sequence[int]): Indices into the output, outermost first,
+            applied until a tensor is reached. Defaults to ``()`` (the whole
+            output).
+        train_path (Sequence[int], optional): The path used while the module
+            is in training mode, where its output has another structure.
+            Defaults to ``path``.
+    """
+
+    def __init__(self,
+                 source: str,
+                 path: Sequence[int] = (),
+                 train_path: Optional[Sequence[int]] = None,
+                 **kwargs) -> None:
+        super().__init__(source, **kwargs)
+        self.path: Tuple[int, ...] = tuple(path)
+        self.train_path: Tuple[int, ...] = self.path if train_path is None \
+            else tuple(train_path)
+
+    def forward_hook(self, module: nn.Module, inputs: Tuple,
+                     outputs: Any) -> None:
+        """Save the selected element of the module's output."""
+        if self.recording:
+            path = self.train_path if module.training else self.path
+            self.data_buffer.append(select_element(outputs, path))

@@ -1,0 +1,181 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""One stock mmseg 1.2.2 config per model family, for the compatibility
+test and table (``tools/analysis/layer_table.py``).
+
+Families whose models need mmdet (MaskFormer, Mask2Former), mmpretrain
+(ConvNeXt, PoolFormer) or external weights at build time (SAN, VPD) are
+not listed: they do not build with mmseg alone.
+"""
+from typing import Dict, Optional, Tuple
+
+from mmengine.registry import MODELS, DefaultScope
+from torch import nn
+
+from .batches import random_batch
+from .tiny_configs import stock_segmentor
+
+#: family -> the family's smallest stock config (``mmseg::`` path).
+MODEL_FAMILIES: Dict[str, str] = {
+    'ann': 'ann/ann_r50-d8_4xb2-40k_cityscapes-512x1024.py',
+    'apcnet': 'apcnet/apcnet_r50-d8_4xb2-40k_cityscapes-512x1024.py',
+    'beit': 'beit/beit-base_upernet_8xb2-160k_ade20k-640x640.py',
+    'bisenetv1': 'bisenetv1/bisenetv1_r18-d32_4xb4-160k_cityscapes-'
+    '1024x1024.py',
+    'bisenetv2': 'bisenetv2/bisenetv2_fcn_4xb4-160k_cityscapes-1024x1024.py',
+    'ccnet': 'ccnet/ccnet_r50-d8_4xb2-40k_cityscapes-512x1024.py',
+    'cgnet': 'cgnet/cgnet_fcn_4xb4-60k_cityscapes-680x680.py',
+    'danet': 'danet/danet_r50-d8_4xb2-40k_cityscapes-512x1024.py',
+    'ddrnet': 'ddrnet/ddrnet_23-slim_in1k-pre_2xb6-120k_cityscapes-'
+    '1024x1024.py',
+    'deeplabv3': 'deeplabv3/deeplabv3_r18-d8_4xb2-80k_cityscapes-'
+    '512x1024.py',
+    'deeplabv3plus': 'deeplabv3plus/deeplabv3plus_r18-d8_4xb2-80k_'
+    'cityscapes-512x1024.py',
+    'dmnet': 'dmnet/dmnet_r50-d8_4xb2-40k_cityscapes-512x1024.py',
+    'dnlnet': 'dnlnet/dnl_r50-d8_4xb2-40k_cityscapes-512x1024.py',
+    'dpt': 'dpt/dpt_vit-b16_8xb2-160k_ade20k-512x512.py',
+    'emanet': 'emanet/emanet_r50-d8_4xb2-80k_cityscapes-512x1024.py',
+    'encnet': 'encnet/encnet_r50-d8_4xb2-40k_cityscapes-512x1024.py',
+    'erfnet': 'erfnet/erfnet_fcn_4xb4-160k_cityscapes-512x1024.py',
+    'fastfcn': 'fastfcn/fastfcn_r50-d32_jpu_psp_4xb2-80k_cityscapes-'
+    '512x1024.py',
+    'fastscnn': 'fastscnn/fast_scnn_8xb4-160k_cityscapes-512x1024.py',
+    'fcn': 'fcn/fcn_r18-d8_4xb2-80k_cityscapes-512x1024.py',
+    'gcnet': 'gcnet/gcnet_r50-d8_4xb2-40k_cityscapes-512x1024.py',
+    'hrnet': 'hrnet/fcn_hr18s_4xb2-40k_cityscapes-512x1024.py',
+    'icnet': 'icnet/icnet_r18-d8_4xb2-80k_cityscapes-832x832.py',
+    'isanet': 'isanet/isanet_r50-d8_4xb2-40k_cityscapes-512x1024.py',
+    'knet': 'knet/knet-s3_r50-d8_fcn_8xb2-adamw-80k_ade20k-512x512.py',
+    'mae': 'mae/mae-base_upernet_8xb2-amp-160k_ade20k-512x512.py',
+    'mobilenet_v2': 'mobilenet_v2/mobilenet-v2-d8_deeplabv3_4xb2-80k_'
+    'cityscapes-512x1024.py',
+    'mobilenet_v3': 'mobilenet_v3/mobilenet-v3-d8-s_lraspp_4xb4-320k_'
+    'cityscapes-512x1024.py',
+    'nonlocal_net': 'nonlocal_net/nonlocal_r50-d8_4xb2-40k_cityscapes-'
+    '512x1024.py',
+    'ocrnet': 'ocrnet/ocrnet_hr18s_4xb2-40k_cityscapes-512x1024.py',
+    'pidnet': 'pidnet/pidnet-s_2xb6-120k_1024x1024-cityscapes.py',
+    'point_rend': 'point_rend/pointrend_r50_4xb2-80k_cityscapes-512x1024.py',
+    'psanet': 'psanet/psanet_r50-d8_4xb2-40k_cityscapes-512x1024.py',
+    'pspnet': 'pspnet/pspnet_r18-d8_4xb2-80k_cityscapes-512x1024.py',
+    'resnest': 'resnest/resnest_s101-d8_fcn_4xb2-80k_cityscapes-'
+    '512x1024.py',
+    'segformer': 'segformer/segformer_mit-b0_8xb1-160k_cityscapes-'
+    '1024x1024.py',
+    'segmenter': 'segmenter/segmenter_vit-t_mask_8xb1-160k_ade20k-'
+    '512x512.py',
+    'segnext': 'segnext/segnext_mscan-t_1xb16-adamw-160k_ade20k-512x512.py',
+    'sem_fpn': 'sem_fpn/fpn_r50_4xb2-80k_cityscapes-512x1024.py',
+    'setr': 'setr/setr_vit-l_naive_8xb1-80k_cityscapes-768x768.py',
+    'stdc': 'stdc/stdc1_4xb12-80k_cityscapes-512x1024.py',
+    'swin': 'swin/swin-tiny-patch4-window7-in1k-pre_upernet_8xb2-160k_'
+    'ade20k-512x512.py',
+    'twins': 'twins/twins_pcpvt-s_fpn_fpnhead_8xb4-80k_ade20k-512x512.py',
+    'unet': 'unet/unet-s5-d16_fcn_4xb4-40k_drive-64x64.py',
+    'upernet': 'upernet/upernet_r18_4xb2-40k_cityscapes-512x1024.py',
+    'vit': 'vit/vit_deit-s16_upernet_8xb2-80k_ade20k-512x512.py',
+}
+
+#: Families whose stock model refuses a 64x64 input: the size to use.
+INPUT_SIZES: Dict[str, Tuple[int, int]] = {
+    # LR-ASPP pools 49x49 windows of the 1/16 map
+    'mobilenet_v3': (784, 784),
+}
+
+#: Backbone settings changed for a 64x64 input: BEiT and MAE build their
+#: relative position tables for ``img_size`` (640 and 512 in the stock
+#: configs) and accept no other input size.
+BACKBONE_OVERRIDES: Dict[str, Dict] = {
+    'beit': dict(img_size=(64, 64)),
+    'mae': dict(img_size=(64, 64)),
+}
+
+#: Families whose layers 'auto' cannot find: what the error says.
+EXPECTED_ERRORS: Dict[str, str] = {
+    # IterativeDecodeHead: mask kernels, no conv_seg classifier
+    'knet': 'Layer E not found',
+    # SegmenterMaskTransformerHead deletes conv_seg
+    'segmenter': 'Layer E not found',
+    # mmseg 1.2.2's tensor-mode forward of PointRend raises a TypeError
+    'point_rend': 'probe forward',
+}
+
+
+def family_segmentor(family: str) -> Dict:
+    """The tiny-run model dict of a family's stock config
+    (:func:`~attnfd_mm.testing.stock_segmentor` at the family's input
+    size, with :data:`BACKBONE_OVERRIDES`)."""
+    if family not in MODEL_FAMILIES:
+        raise KeyError(f'Unknown model family {family!r}; valid ones: '
+                       f'{sorted(MODEL_FAMILIES)}.')
+    model = stock_segmentor(
+        'mmseg::' + MODEL_FAMILIES[family],
+        crop_size=INPUT_SIZES.get(family, (64, 64)))
+    model['backbone'].update(BACKBONE_OVERRIDES.get(family, {}))
+    return model
+
+
+def build_segmentor(cfg: Dict) -> nn.Module:
+    """Build a model dict in mmseg's default scope."""
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        return MODELS.build(cfg)
+
+
+def distill_step(student: Dict,
+                 teacher: Dict,
+                 size: Tuple[int, int] = (64, 64),
+                 distiller: Optional[Dict] = None) -> Dict:
+    """Build a ``FrozenTeacherDistill`` of two segmentor dicts (AttnFD with
+    'auto' layers B and E unless ``distiller`` is given), run one training
+    forward/backward and report what happened.
+
+    Returns:
+        dict: ``losses`` (float of every distillation term),
+        ``student_layers``/``teacher_layers`` (the resolved layer dicts),
+        ``connector_grads``/``student_grads`` (every connector parameter /
+        some student parameter got a gradient), ``teacher_grads`` (some
+        teacher parameter got one).
+    """
+    algo = build_segmentor(
+        dict(
+            _scope_='mmrazor',
+            type='FrozenTeacherDistill',
+            architecture=student,
+            teacher=teacher,
+            distiller=distiller or dict(
+                type='AttnFDDistiller', layers=['B', 'E']))).train()
+    inputs, samples = random_batch(size)
+    losses = algo.loss(inputs, samples)
+    loss, _ = algo.parse_losses(losses)
+    loss.backward()
+    resolved = getattr(algo.distiller, 'resolved', {})
+    return dict(
+        losses={
+            k: float(v.detach())
+            for k, v in losses.items() if k.startswith('distill.')
+        },
+        student_layers=resolved.get('student'),
+        teacher_layers=resolved.get('teacher'),
+        connector_grads=all(
+            p.grad is not None
+            for p in algo.distiller.connectors.parameters()),
+        student_grads=any(p.grad is not None and bool(p.grad.abs().sum())
+                          for p in algo.student.parameters()),
+        teacher_grads=any(p.grad is not None
+                          for p in algo.teacher.parameters()))
+
+
+def describe_layer(layer: Optional[Dict]) -> str:
+    """A layer dict in a few words, for tables."""
+    if layer is None:
+        return '-'
+    text = f"`{layer['source']}`"
+    if layer['recorder'] == 'PreForwardInputs':
+        text += ' input'
+    elif layer['recorder'] == 'OutputElement':
+        text += f" output{list(layer['path'])}"
+        if 'train_path' in layer:
+            text += f" (train: {list(layer['train_path'])})"
+    if layer.get('record_idx'):
+        text += f" call {layer['record_idx']}"
+    return f"{text}, {layer['channels']} ch"
