@@ -1,15 +1,20 @@
-# attnfd-mm: `make test` and `make demo` set everything up on first use.
+# attnfd-mm: `make test`, `make test-fast` and `make demo` set everything up on
+# first use. `make test` runs the whole suite (as CI does); `make test-fast`
+# leaves out the tests marked `slow` (see pytest.ini).
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 PYTEST_ARGS ?= -q
 
-.PHONY: install test demo clean-venv
+.PHONY: install test test-fast demo clean-venv
 
 install:
 	@bash tools/install_env.sh
 
 test: install
 	$(PYTHON) -m pytest tests $(PYTEST_ARGS)
+
+test-fast: install
+	$(PYTHON) -m pytest tests -m "not slow" $(PYTEST_ARGS)
 
 demo: install
 	$(PYTHON) tools/demo.py

@@ -1,5 +1,13 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Install attnfd_mm: ``pip install -e .`` or ``mim install -e .``."""
+"""Install attnfd_mm: ``pip install -e . --no-build-isolation`` or
+``mim install -e . --no-build-isolation`` (the flag builds offline).
+
+Besides the Python package, a wheel carries the configs, the tools and
+``model-index.yml`` in OpenMMLab's ``attnfd_mm/.mim`` layout, which
+``attnfd_mm::`` config bases and ``mim`` read. In the source tree
+``attnfd_mm/.mim`` holds links to the top-level ``configs/``, ``tools/`` and
+``model-index.yml``; building copies the files they point at.
+"""
 import os.path as osp
 
 from setuptools import find_packages, setup
@@ -12,6 +20,35 @@ def read_version() -> str:
     with open(osp.join(HERE, 'attnfd_mm', 'version.py')) as f:
         exec(f.read(), namespace)
     return namespace['__version__']
+
+
+#: what ``attnfd_mm/.mim`` links to, and the files of each taken into a wheel
+MIM_CONTENT = {
+    'model-index.yml': ['model-index.yml'],
+    'configs': ['configs/**/*.py', 'configs/**/*.yaml'],
+    'tools': ['tools/**/*.py', 'tools/**/*.sh'],
+}
+
+
+def mim_package_data() -> list:
+    """Glob patterns of ``attnfd_mm/.mim``, after checking its links.
+
+    Raises:
+        FileNotFoundError: A link is missing or broken (e.g. a checkout
+            without symlink support), with the command that restores it.
+    """
+    mim = osp.join(HERE, 'attnfd_mm', '.mim')
+    for name in MIM_CONTENT:
+        if not osp.exists(osp.join(mim, name)):
+            raise FileNotFoundError(
+                f'{osp.join(mim, name)} is missing or not a link to '
+                f'../../{name}; restore it with '
+                '`git checkout -- attnfd_mm/.mim` (or, without symlink '
+                f'support, copy {name} there).')
+    return [
+        f'.mim/{pattern}' for patterns in MIM_CONTENT.values()
+        for pattern in patterns
+    ]
 
 
 def read_requirements(name: str) -> list:
@@ -33,7 +70,9 @@ setup(
     keywords='semantic segmentation, knowledge distillation, openmmlab',
     packages=find_packages(exclude=('configs', 'tools', 'tests')),
     include_package_data=True,
-    python_requires='>=3.8',
+    package_data={'attnfd_mm': mim_package_data()},
+    exclude_package_data={'attnfd_mm': ['**/__pycache__/*']},
+    python_requires='>=3.10',
     install_requires=read_requirements('runtime.txt'),
     extras_require=dict(
         tests=read_requirements('tests.txt'),

@@ -1,5 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 import os
+import shutil
 import subprocess
 import sys
 from typing import List
@@ -19,6 +20,21 @@ def shapes_root(tmp_path_factory) -> str:
     return make_synthetic_shapes(
         str(tmp_path_factory.mktemp('shapes')), num_train=8, num_val=4,
         size=64)
+
+
+@pytest.fixture(scope='session')
+def camvid_shapes_root(tmp_path_factory) -> str:
+    """The synthetic shapes (64x64, 4 train / 2 val images) in CamVid's
+    SegNet layout: ``{split}/`` and ``{split}annot/``, labels 0-3."""
+    root = str(tmp_path_factory.mktemp('camvid_shapes'))
+    shapes = make_synthetic_shapes(
+        os.path.join(root, 'shapes'), num_train=4, num_val=2, size=64)
+    camvid = os.path.join(root, 'camvid')
+    for split in ('train', 'val'):
+        for kind, folder in (('img_dir', split), ('ann_dir', f'{split}annot')):
+            shutil.copytree(os.path.join(shapes, kind, split),
+                            os.path.join(camvid, folder))
+    return camvid
 
 
 def run_python(code: str, timeout: int = 300) -> subprocess.CompletedProcess:

@@ -60,6 +60,7 @@ def _args(root, work_dir, iters='2'):
     ]
 
 
+@pytest.mark.slow
 def test_camvid_benchmark_kill_resume_report(tmp_path, camvid_root):
     work_dir = str(tmp_path / 'bench')
     env = dict(os.environ, PYTHONPATH=ROOT)

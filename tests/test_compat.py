@@ -8,6 +8,7 @@ import torch
 from conftest import run_python
 
 from attnfd_mm.compat import checkpoint_loading as ckpt_compat
+from attnfd_mm.compat import config_bases as bases_compat
 from attnfd_mm.compat import mmrazor_quantization as quant_compat
 
 TORCH_2_6_PLUS = ckpt_compat.needs_checkpoint_allowlist()
@@ -133,9 +134,73 @@ def test_getattr_is_restricted_to_history_buffer_statistics(tmp_path):
         torch.load(path)
 
 
+# --- torchrun-launched training on CPU --------------------------------------
+def test_cpu_launcher_skips_the_cuda_device_call(monkeypatch):
+    from mmengine.dist import utils as dist_utils
+
+    from attnfd_mm.compat import cpu_distributed
+    applied = getattr(dist_utils._init_dist_pytorch,
+                      cpu_distributed._PATCH_FLAG, False)
+    assert applied == (not torch.cuda.is_available())  # by import attnfd_mm
+    calls = []
+    monkeypatch.setattr(cpu_distributed.torch.cuda, 'is_available',
+                        lambda: False)
+    monkeypatch.setattr(cpu_distributed.torch_dist, 'init_process_group',
+                        lambda **kw: calls.append(('torch', kw)))
+
+    def original(backend, init_backend='torch', **kwargs):
+        calls.append(('mmengine', init_backend))
+
+    launcher = cpu_distributed.cpu_safe_pytorch_launcher(original)
+    launcher('gloo', timeout=5)
+    launcher('gloo', init_backend='deepspeed')
+    assert calls == [('torch', dict(backend='gloo', timeout=5)),
+                     ('mmengine', 'deepspeed')]
+
+
+# --- attnfd_mm:: config bases ----------------------------------------------
+def test_config_bases_gate_versions():
+    assert bases_compat.needs_config_bases('0.10.7')
+    assert not bases_compat.needs_config_bases('1.0.0')
+
+
+BASE_CONFIG = ("_base_ = ['attnfd_mm::attnfd/deeplabv3_r101_r18_voc.py']\n")
+
+
+def test_config_base_fails_without_fix_and_resolves_with_it(tmp_path):
+    path = tmp_path / 'cfg.py'
+    path.write_text(BASE_CONFIG)
+    without = run_python('from mmengine.config import Config\n'
+                         f'Config.fromfile({str(path)!r})')
+    assert without.returncode != 0, 'the fix is no longer needed'
+    assert 'does not support to load attnfd_mm config' in without.stderr
+    with_fix = run_python('import attnfd_mm\n'
+                          'from mmengine.config import Config\n'
+                          f'cfg = Config.fromfile({str(path)!r})\n'
+                          'print(cfg.model._scope_, '
+                          'cfg.train_dataloader.dataset._scope_)')
+    assert with_fix.returncode == 0, with_fix.stderr[-2000:]
+    assert with_fix.stdout.split('\n')[-2] == 'mmrazor mmseg'
+
+
+def test_missing_mim_folder_is_named(tmp_path, monkeypatch):
+    monkeypatch.setattr(bases_compat, 'package_dir', lambda: str(tmp_path))
+    with pytest.raises(bases_compat.ConfigBasesNotFoundError,
+                       match='git checkout -- attnfd_mm/.mim'):
+        bases_compat.mim_dir()
+
+
+def test_name_claimed_by_another_package_is_refused(monkeypatch):
+    from mmengine.config.utils import MODULE2PACKAGE
+    monkeypatch.setitem(MODULE2PACKAGE, 'attnfd_mm', 'someone-else')
+    with pytest.raises(RuntimeError, match='another package claims'):
+        bases_compat.enable_config_bases()
+
+
 def test_fixes_reported_once():
     import attnfd_mm
     first = attnfd_mm.apply_compat_patches()
     assert first == attnfd_mm.apply_compat_patches()
     assert first['mmengine_checkpoints'] == TORCH_2_6_PLUS
+    assert first['config_bases'] == bases_compat.needs_config_bases()
     assert 'mmrazor.models' in sys.modules

@@ -56,11 +56,24 @@ def test_config_families_exist():
                     in names
     assert 'configs/attnfd/deeplabv3plus_r101_r18_voc.py' in names
     assert 'configs/attnfd/deeplabv3plus_r101_mbv2_voc.py' in names
+    # across model families, with 'auto' layers and logits
+    for pair in ('segformer_mit-b5_mit-b0', 'deeplabv3_r101_bisenetv2'):
+        for prefix in ('attnfd/', 'baselines/kd_', 'baselines/cwd_'):
+            assert f'configs/{prefix}{pair}_cityscapes.py' in names
     assert len([n for n in names if '/ablations/table5' in n]) == 7
     assert len([n for n in names if '/ablations/table6' in n]) == 5
 
 
-@pytest.mark.parametrize('config', CONFIGS)
+#: configs also built in the fast subset (`make test-fast`): an AttnFD and a
+#: baseline distillation config; the others are marked slow
+FAST_CONFIGS = ('configs/attnfd/deeplabv3_r101_r18_camvid.py',
+                'configs/baselines/cwd_deeplabv3_r101_r18_camvid.py')
+
+
+@pytest.mark.parametrize('config', [
+    pytest.param(c, marks=() if c in FAST_CONFIGS else pytest.mark.slow)
+    for c in CONFIGS
+])
 def test_config_builds_and_trains_one_step(config):
     cfg = Config.fromfile(osp.join(ROOT, config))
     dataset = cfg.train_dataloader.dataset

@@ -39,8 +39,10 @@ def save_teacher(path) -> dict:
     return state
 
 
-@pytest.mark.parametrize('algorithm',
-                         ['SingleTeacherDistill', 'FrozenTeacherDistill'])
+@pytest.mark.parametrize('algorithm', [
+    pytest.param('SingleTeacherDistill', marks=pytest.mark.slow),
+    'FrozenTeacherDistill'
+])
 def test_two_iterations_log_attnfd_terms(tmp_path, shapes_root, algorithm):
     teacher_state = save_teacher(tmp_path / 'teacher.pth')
     model = distill_model(algorithm)
@@ -97,6 +99,7 @@ def test_missing_teacher_checkpoint_is_named(tmp_path, shapes_root):
         Runner.from_cfg(cfg).train()
 
 
+@pytest.mark.slow
 def test_save_and_resume_under_current_torch(tmp_path, shapes_root):
     """Train 2 iters, resume to 4: checkpoints round-trip on torch 2.13."""
     first = build_runner(tmp_path, shapes_root, 2, 'SingleTeacherDistill',

@@ -9,6 +9,7 @@ from conftest import run_tool
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
+@pytest.mark.slow
 def test_overhead_table_and_ratio(tmp_path):
     out_md = str(tmp_path / 'overhead.md')
     out = run_tool([

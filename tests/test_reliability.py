@@ -47,6 +47,7 @@ def _load(path):
     return torch.load(path, map_location='cpu', weights_only=True)
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path, shapes_root):
     model = tiny_distill_model('r18', 'r18',
                                teacher_ckpt=_teacher_ckpt(tmp_path))
@@ -174,6 +175,7 @@ def _scalars(work_dir: str, iteration: int) -> dict:
     raise AssertionError(f'no scalars for iter {iteration} in {work_dir}')
 
 
+@pytest.mark.slow
 def test_two_gloo_processes_match_one_process(tmp_path, shapes_root):
     """2 processes x batch 2 == 1 process x batch 4 with normalize='sample',
     batch-independent norms (GN) and no dropout."""

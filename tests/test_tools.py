@@ -69,6 +69,7 @@ def _write_config(tmp_path, shapes_root):
     return path
 
 
+@pytest.mark.slow
 def test_train_resume_and_test(tmp_path, shapes_root):
     config = _write_config(tmp_path, shapes_root)
     work_dir = str(tmp_path / 'work')

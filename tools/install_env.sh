@@ -3,7 +3,8 @@
 #
 # Installs the CPU build of torch 2.13.0, builds full mmcv 2.1.0 (compiled ops) from
 # source once (pip caches the wheel afterwards), then mmengine, mmsegmentation,
-# mmrazor and attnfd_mm itself in editable mode. A second run installs nothing heavy.
+# mmrazor, openmim and attnfd_mm itself in editable mode. A second run installs
+# nothing heavy.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,7 +39,7 @@ run_with_heartbeat() {
 }
 
 if [[ -f "$STAMP" && "$STAMP" -nt "$ROOT/setup.py" && "$STAMP" -nt "$0" ]] \
-   && "$PY" -c "import mmcv.ops, mmseg, mmrazor, attnfd_mm" >/dev/null 2>&1; then
+   && "$PY" -c "import mmcv.ops, mmseg, mmrazor, mim, attnfd_mm" >/dev/null 2>&1; then
   log "environment up to date ($VENV)"
   exit 0
 fi
@@ -50,10 +51,11 @@ fi
 mkdir -p "$LOG_DIR"
 
 # 1. torch (CPU build) and the build tools mmcv needs. torch is pinned so that no
-#    CUDA build is ever pulled; setuptools stays below 81 because mmcv's setup.py and
-#    mmengine's `mmseg::` config lookup use pkg_resources.
+#    CUDA build is ever pulled; setuptools stays below 81 because mmcv's setup.py,
+#    mmengine's `mmseg::` config lookup and openmim use pkg_resources. numpy is
+#    not pinned: the stack passes the test suite under numpy 2 (docs/packaging.md).
 log "installing torch 2.13.0 (CPU) and build tools"
-"${PIP[@]}" install -q "torch==2.13.0" "setuptools>=77.0.3,<81" wheel ninja "numpy<2"
+"${PIP[@]}" install -q "torch==2.13.0" "setuptools>=77.0.3,<81" wheel ninja numpy
 
 # 2. full mmcv 2.1.0 with compiled ops, built once from source.
 if "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '2.1.0'" >/dev/null 2>&1; then
@@ -70,12 +72,20 @@ fi
 # 3. the OpenMMLab stack and test tools.
 log "installing mmengine, mmsegmentation, mmrazor and test tools"
 "${PIP[@]}" install -q "mmengine==0.10.7" "mmsegmentation==1.2.2" "mmrazor==1.0.0" \
-  ftfy regex joblib pytest pycocotools "torch==2.13.0" "numpy<2"
+  ftfy regex joblib pytest pycocotools "torch==2.13.0"
 
-# 4. this package, editable.
+# 4. openmim (`mim install`, `mim train`) and the packages its CLI imports. Its
+#    declared dependency opendatalab is left out: no mim command used here needs
+#    it, and its openxlab pins (setuptools~=60.2, requests~=2.28, rich~=13.4, ...)
+#    would downgrade the stack.
+log "installing openmim (without opendatalab)"
+"${PIP[@]}" install -q click colorama model-index pandas requests rich tabulate
+"${PIP[@]}" install -q --no-deps "openmim==0.3.9"
+
+# 5. this package, editable.
 log "installing attnfd_mm (editable)"
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT"
 
-"$PY" -c "import mmcv.ops, mmseg, mmrazor, attnfd_mm" 
+"$PY" -W ignore -c "import mmcv.ops, mmseg, mmrazor, mim, attnfd_mm"
 touch "$STAMP"
 log "environment ready: $VENV"

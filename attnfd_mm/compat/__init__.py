@@ -1,5 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Version-gated fixes for running the OpenMMLab stack on current torch.
+"""Version-gated fixes for running the OpenMMLab stack on current torch
+and for resolving ``attnfd_mm::`` config bases.
 
 Each fix is a no-op where it is not needed, is applied once by
 ``import attnfd_mm`` and never edits installed packages.
@@ -7,6 +8,7 @@ Each fix is a no-op where it is not needed, is applied once by
 from typing import Dict
 
 from .checkpoint_loading import allow_mmengine_checkpoints
+from .config_bases import enable_config_bases
 from .cpu_distributed import allow_cpu_distributed
 from .mmrazor_quantization import gate_mmrazor_quantization
 
@@ -19,11 +21,12 @@ def apply_compat_patches() -> Dict[str, bool]:
         _applied['mmrazor_quantization'] = gate_mmrazor_quantization()
         _applied['mmengine_checkpoints'] = allow_mmengine_checkpoints()
         _applied['cpu_distributed'] = allow_cpu_distributed()
+        _applied['config_bases'] = enable_config_bases()
     return dict(_applied)
 
 
 __all__ = [
     'apply_compat_patches', 'allow_cpu_distributed',
-    'allow_mmengine_checkpoints',
+    'allow_mmengine_checkpoints', 'enable_config_bases',
     'gate_mmrazor_quantization'
 ]
