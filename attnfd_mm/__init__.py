@@ -5,11 +5,17 @@ Importing the package applies the version-gated compatibility fixes for
 current PyTorch (see :mod:`attnfd_mm.compat`), then registers the plugin's
 modules in the OpenMMLab registries:
 
-- MMRazor ``MODELS``: ``AttnFDLoss``, ``CBAMConnector`` and the ablation
-  connectors ``ATConnector``, ``SAConnector``, ``BAMConnector``,
-  ``EMAConnector``; the algorithm ``FrozenTeacherDistill``;
-- MMRazor ``TASK_UTILS``: the recorder ``PreForwardInputs``;
-- MMEngine ``HOOKS``: ``ConnectorWarmupHook``.
+- MMRazor ``MODELS``: the loss ``AttnFDLoss``; the connectors
+  ``CBAMConnector`` and, for the attention ablation, ``ATConnector``,
+  ``SAConnector``, ``BAMConnector``, ``EMAConnector``; the distillers
+  ``AttnFDDistiller``, ``LogitsDistiller`` and their base
+  ``CheckedDistiller``; the algorithm ``FrozenTeacherDistill``;
+- MMRazor ``TASK_UTILS``: the recorders ``PreForwardInputsRecorder`` and
+  ``OutputElementRecorder`` (``type='PreForwardInputs'`` and
+  ``type='OutputElement'`` in a distiller's recorder dicts);
+- MMEngine ``HOOKS``: ``ConnectorWarmupHook``, ``RandomStateHook``;
+- MMSegmentation ``DATASETS``: ``CamVidDataset``, ``COCOVOC21Dataset``;
+- MMSegmentation ``METRICS``: ``PerClassIoUMetric``.
 
 In a config: ``custom_imports = dict(imports=['attnfd_mm'],
 allow_failed_imports=False)``.

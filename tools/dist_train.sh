@@ -2,7 +2,7 @@
 # Distributed training with torchrun, as mmseg's tools/dist_train.sh.
 #   bash tools/dist_train.sh CONFIG GPUS [train.py options]
 # Environment: NNODES (1), NODE_RANK (0), PORT (29500), MASTER_ADDR (127.0.0.1).
-# On CPU-only machines add `--cfg-options env_cfg.dist_cfg.backend=gloo`.
+# Without CUDA, train.py itself switches to the gloo backend (processes on CPU).
 set -euo pipefail
 usage() { sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; }
 case "${1:-}" in -h|--help) usage; exit 0 ;; esac

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Training on a Slurm cluster with srun, as mmseg's tools/slurm_train.sh.
 #   bash tools/slurm_train.sh PARTITION JOB_NAME CONFIG [train.py options]
-# Environment: GPUS (4), GPUS_PER_NODE (4), CPUS_PER_TASK (5),
-# SRUN_ARGS (extra srun arguments).
+# Environment: GPUS (4, processes in all), GPUS_PER_NODE (GPUS if below 4, else 4),
+# CPUS_PER_TASK (5), SRUN_ARGS (extra srun arguments).
 set -euo pipefail
 usage() { sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; }
 case "${1:-}" in -h|--help) usage; exit 0 ;; esac
@@ -12,7 +12,7 @@ JOB_NAME=$2
 CONFIG=$3
 shift 3
 GPUS=${GPUS:-4}
-GPUS_PER_NODE=${GPUS_PER_NODE:-4}
+GPUS_PER_NODE=${GPUS_PER_NODE:-$(( GPUS < 4 ? GPUS : 4 ))}
 CPUS_PER_TASK=${CPUS_PER_TASK:-5}
 DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PYTHON="${PYTHON:-python}"
