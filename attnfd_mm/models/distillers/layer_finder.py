@@ -35,8 +35,9 @@ logits                the output of the last decode head's ``conv_seg``.
 ====================  ==================================================
 
 Heads without a ``conv_seg`` (MaskFormer, Mask2Former, K-Net, Segmenter's
-mask head, SAN, PointRend's point head as last stage) raise
-:class:`LayerNotFoundError` naming the layer and showing the dict to pass.
+mask head, SAN) raise :class:`LayerNotFoundError` naming the layer and
+showing the dict to pass; so does a model whose tensor-mode forward fails at
+every probe size (PointRend in mmseg 1.2.2).
 """
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
