@@ -12,7 +12,7 @@ from attnfd_mm.models.distillers import (ATTNFD_LAYER_PRESETS,
 from attnfd_mm.models.recorders import OutputElementRecorder
 from attnfd_mm.testing import (DEEPLABV3_CONFIGS, deeplabv3_segmentor,
                                random_batch, stock_segmentor)
-from attnfd_mm.testing.model_families import MODEL_FAMILIES
+from attnfd_mm.testing.model_families import MODEL_FAMILIES, step_problems
 
 #: the stock model of each preset
 PRESET_MODELS = dict(
@@ -231,3 +231,19 @@ def test_logits_distiller_bad_loss_name():
     with pytest.raises(ValueError, match="must contain 'loss'"):
         _build(dict(_scope_='mmrazor', type='LogitsDistiller',
                     loss=dict(type='KLDivergence'), loss_name='kd'))
+
+
+def test_step_problems_names_each_failure():
+    good = dict(losses={'distill.loss_attnfd_B': 0.5,
+                        'distill.loss_attnfd_E': 0.25},
+                connector_grads=True, student_grads=True,
+                teacher_grads=False)
+    assert step_problems(good) == []
+    bad = dict(losses={'distill.loss_attnfd_B': float('nan')},
+               connector_grads=False, student_grads=False,
+               teacher_grads=True)
+    assert step_problems(bad) == [
+        "losses ['distill.loss_attnfd_B']", 'non-finite loss',
+        'connector without gradient', 'no student gradient',
+        'teacher gradient'
+    ]

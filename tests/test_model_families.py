@@ -7,13 +7,12 @@ teacher of a DeepLabV3-R18 student, one training step each.
 compatibility table of docs/design.md.
 """
 import pytest
-import torch
 
 from attnfd_mm.models.distillers import LayerNotFoundError
 from attnfd_mm.testing import deeplabv3_segmentor
 from attnfd_mm.testing.model_families import (EXPECTED_ERRORS, INPUT_SIZES,
                                               MODEL_FAMILIES, distill_step,
-                                              family_segmentor)
+                                              family_segmentor, step_problems)
 
 pytestmark = pytest.mark.slow
 
@@ -41,12 +40,6 @@ def test_family_distils_with_auto_layers(family, role):
             distill_step(*pair, size=size)
         assert 'student_layers=dict(B=' in str(err.value)
         return
-    report = distill_step(*pair, size=size)
-    assert set(report['losses']) == {
-        'distill.loss_attnfd_B', 'distill.loss_attnfd_E'
-    }
-    for name, value in report['losses'].items():
-        assert torch.isfinite(torch.tensor(value)), name
-    assert report['connector_grads']
-    assert report['student_grads']
-    assert not report['teacher_grads']
+    # finite loss_attnfd_B and _E, gradients at every connector and the
+    # student, none at the teacher
+    assert step_problems(distill_step(*pair, size=size)) == []

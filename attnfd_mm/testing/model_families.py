@@ -6,7 +6,8 @@ Families whose models need mmdet (MaskFormer, Mask2Former), mmpretrain
 (ConvNeXt, PoolFormer) or external weights at build time (SAN, VPD) are
 not listed: they do not build with mmseg alone.
 """
-from typing import Dict, Optional, Tuple
+import math
+from typing import Dict, List, Optional, Tuple
 
 from mmengine.registry import MODELS, DefaultScope
 from torch import nn
@@ -163,6 +164,27 @@ def distill_step(student: Dict,
                           for p in algo.student.parameters()),
         teacher_grads=any(p.grad is not None
                           for p in algo.teacher.parameters()))
+
+
+def step_problems(report: Dict) -> List[str]:
+    """What a :func:`distill_step` report of AttnFD B+E shows wrong: the
+    losses are not exactly finite ``loss_attnfd_B`` and ``loss_attnfd_E``,
+    a connector or the student got no gradient, or the teacher got one.
+    Empty when the step is right."""
+    problems = []
+    if sorted(report['losses']) != [
+            'distill.loss_attnfd_B', 'distill.loss_attnfd_E'
+    ]:
+        problems.append(f"losses {sorted(report['losses'])}")
+    if not all(math.isfinite(v) for v in report['losses'].values()):
+        problems.append('non-finite loss')
+    if not report['connector_grads']:
+        problems.append('connector without gradient')
+    if not report['student_grads']:
+        problems.append('no student gradient')
+    if report['teacher_grads']:
+        problems.append('teacher gradient')
+    return problems
 
 
 def describe_layer(layer: Optional[Dict]) -> str:

@@ -27,29 +27,11 @@ from attnfd_mm.testing import deeplabv3_segmentor  # noqa: E402
 from attnfd_mm.testing.model_families import (INPUT_SIZES,  # noqa: E402
                                               MODEL_FAMILIES,
                                               build_segmentor, describe_layer,
-                                              distill_step, family_segmentor)
+                                              distill_step, family_segmentor,
+                                              step_problems)
 
 CONFIG_URL = ('https://github.com/open-mmlab/mmsegmentation/blob/v1.2.2/'
               'configs/')
-
-
-def step_status(report: Dict) -> str:
-    """``ok`` when the step gave finite losses B and E, gradients at every
-    connector and the student and none at the teacher; else what failed."""
-    problems = []
-    if sorted(report['losses']) != ['distill.loss_attnfd_B',
-                                    'distill.loss_attnfd_E']:
-        problems.append(f"losses {sorted(report['losses'])}")
-    if not all(v == v and abs(v) != float('inf')
-               for v in report['losses'].values()):
-        problems.append('non-finite loss')
-    if not report['connector_grads']:
-        problems.append('connector without gradient')
-    if not report['student_grads']:
-        problems.append('no student gradient')
-    if report['teacher_grads']:
-        problems.append('teacher gradient')
-    return 'ok' if not problems else ', '.join(problems)
 
 
 def family_row(family: str) -> Dict[str, str]:
@@ -69,7 +51,8 @@ def family_row(family: str) -> Dict[str, str]:
                 for name in ('B', 'E', 'D')})
     for role, pair in (('student', (model, r18)), ('teacher', (r18, model))):
         try:
-            row[role] = step_status(distill_step(*pair, size=size))
+            problems = step_problems(distill_step(*pair, size=size))
+            row[role] = ', '.join(problems) or 'ok'
         except Exception as err:  # reported in the table
             row[role] = f'error: {type(err).__name__}: {err}'[:120]
     return row
