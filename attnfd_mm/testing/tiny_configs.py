@@ -47,29 +47,19 @@ def stock_segmentor(cfg_path: str,
     return model
 
 
-def _set_num_classes(head: Union[Dict, List], num_classes: int) -> None:
-    """Set every ``num_classes`` of a head dict (or list of them), nested
-    ones included (K-Net's kernel heads); a top-level head dict without one
-    gets it. Per-class loss weights of the stock dataset are dropped."""
-    for h in head if isinstance(head, list) else [head]:
-        losses = h.get('loss_decode', [])
-        for loss in losses if isinstance(losses, list) else [losses]:
-            loss.pop('class_weight', None)
-        nested = [v for v in h.values() if isinstance(v, (dict, list))]
-        if 'num_classes' in h or not any(
-                _has_num_classes(v) for v in nested):
-            h['num_classes'] = num_classes
-        for v in nested:
-            if _has_num_classes(v):
-                _set_num_classes(v, num_classes)
-
-
-def _has_num_classes(cfg) -> bool:
+def _set_num_classes(cfg: Union[Dict, List], num_classes: int) -> None:
+    """Set every ``num_classes`` of a head dict, nested ones included
+    (K-Net's kernel heads), and drop the stock dataset's per-class loss
+    weights."""
     if isinstance(cfg, list):
-        return any(_has_num_classes(c) for c in cfg)
-    return isinstance(cfg, dict) and (
-        'num_classes' in cfg or any(
-            _has_num_classes(v) for v in cfg.values()))
+        for item in cfg:
+            _set_num_classes(item, num_classes)
+    elif isinstance(cfg, dict):
+        if 'num_classes' in cfg:
+            cfg['num_classes'] = num_classes
+        cfg.pop('class_weight', None)
+        for value in cfg.values():
+            _set_num_classes(value, num_classes)
 
 
 def deeplabv3_segmentor(backbone: str, **kwargs) -> Dict:
