@@ -105,4 +105,3 @@ def build_wheel(src: str, out_dir: str) -> str:
         raise RuntimeError('pip wheel failed:\n' +
                            (proc.stdout + proc.stderr)[-4000:])
     return osp.join(out_dir, wheels[0])
-

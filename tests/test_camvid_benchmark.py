@@ -229,6 +229,24 @@ def test_camvid_benchmark_stage_configs(tmp_path, camvid_root, flags, size,
     assert sample.model.distiller.loss.loss_weight == 2.0
     assert sample.model.distiller.teacher_layers == f'deeplabv3_r{depth}'
     assert sample.train_cfg.max_iters == iters
+    # opt-in: the loss-scale arms and AttnFD + KD
+    w8 = Config.fromfile(
+        bench.stage_config('attnfd_sample_w8_seed1', 'attnfd_sample_w8', 1))
+    assert (w8.model.distiller.loss.normalize,
+            w8.model.distiller.loss.loss_weight) == ('sample', 8.0)
+    w16 = Config.fromfile(
+        bench.stage_config('attnfd_w16_seed1', 'attnfd_w16', 1))
+    assert (w16.model.distiller.loss.normalize,
+            w16.model.distiller.loss.loss_weight) == ('batch', 16.0)
+    both = Config.fromfile(
+        bench.stage_config('attnfd_kd_seed1', 'attnfd_kd', 1))
+    kd = Config.fromfile(bench.stage_config('kd_seed1', 'kd', 1))
+    assert both.model.distiller.logits_loss == kd.model.distiller.loss
+    assert both.model.distiller.teacher_layers == f'deeplabv3_r{depth}'
+    assert both.model.teacher_ckpt == bench.checkpoint('teacher')
+    for arm in (w8, w16, both):
+        assert arm.model.distiller.teacher_layers == f'deeplabv3_r{depth}'
+        assert arm.train_cfg.max_iters == iters
     teacher = Config.fromfile(cfg.model.teacher.cfg_path)
     assert teacher.model.backbone.depth == depth
     assert teacher.model.pretrained is None
@@ -269,3 +287,81 @@ def test_camvid_benchmark_report_compares_each_attnfd_variant(
     assert summary['methods']['attnfd_tcbam']['per_class']['sky'] == 36.0
     assert '| + AttnFD (B+E), learnable teacher CBAM | 0 1 | 34.00 / ' \
         '36.00 | 35.00 | 1.41 | 2.00 | +4.00 |' in report
+
+
+def test_camvid_benchmark_reuses_a_teacher_checkpoint(tmp_path, camvid_root):
+    """--teacher-checkpoint: checked against the run's teacher model, then
+    used as its teacher without training one; the work dir is bound to
+    it."""
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmseg.registry import MODELS
+    camvid = _camvid_tool()
+    flags = ['--size', '32x32', '--teacher-depth', '34']
+    first = camvid.Benchmark(camvid.parse_args(
+        [camvid_root, '--work-dir', str(tmp_path / 'first'), *flags]))
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        model = MODELS.build(
+            Config.fromfile(first.test_config('teacher')).model)
+    src = str(tmp_path / 'r34.pth')
+    torch.save(dict(state_dict=model.state_dict(),
+                    meta=dict(dataset_meta=dict(classes=CLASSES))), src)
+
+    args = camvid.parse_args([camvid_root, '--work-dir',
+                              str(tmp_path / 'bench'), *flags,
+                              '--teacher-checkpoint', src])
+    camvid.check_settings(args)
+    bench = camvid.Benchmark(args)
+    bench.train('teacher', 'teacher', 0)
+    adopted = torch.load(bench.checkpoint('teacher'), weights_only=True)
+    assert adopted['meta']['dataset_meta']['classes'] == CLASSES
+    for key, value in model.state_dict().items():
+        assert torch.equal(adopted['state_dict'][key], value), key
+    assert not os.listdir(bench.dirs['train'])  # nothing trained
+    _, summary = camvid.summarize(
+        dict(teacher={'mIoU': 40.0}, students={}), {}, args)
+    assert summary['settings']['teacher_checkpoint'] == src
+
+    # the same work dir without the flag is another run
+    with pytest.raises(SystemExit, match='other settings'):
+        camvid.check_settings(camvid.parse_args(
+            [camvid_root, '--work-dir', str(tmp_path / 'bench'), *flags]))
+    # weights of another teacher depth are named, not used
+    args = camvid.parse_args([
+        camvid_root, '--work-dir', str(tmp_path / 'r50'), '--size', '32x32',
+        '--teacher-depth', '50', '--teacher-checkpoint', src])
+    with pytest.raises(SystemExit, match='not a DeepLabV3-R50-D8'):
+        camvid.Benchmark(args).train('teacher', 'teacher', 0)
+    out = run_tool(['tools/benchmarks/camvid.py', camvid_root,
+                    '--teacher-checkpoint', str(tmp_path / 'none.pth')],
+                   cwd=ROOT)
+    assert out.returncode == 2 and 'no such file' in out.stderr
+
+
+def _method(seeds):
+    return dict(mIoU={str(i): v for i, v in enumerate(seeds)},
+                mean=statistics.fmean(seeds))
+
+
+def test_camvid_benchmark_verdict_needs_the_mean_and_every_seed():
+    camvid = _camvid_tool()
+    methods = dict(student=_method([30, 31]), kd=_method([34, 33]),
+                   cwd=_method([35, 33]), attnfd=_method([36, 32.5]),
+                   attnfd_kd=_method([35.5, 34]),
+                   attnfd_w16=_method([35, 34]))
+    # attnfd: best mean over KD, not on seed 1; attnfd_w16 ties CWD on seed 0
+    assert camvid.verdicts(methods) == dict(
+        attnfd=False, attnfd_kd=True, attnfd_w16=False)
+    del methods['cwd']
+    assert camvid.verdicts(methods) == {}
+
+
+def test_camvid_benchmark_chart(tmp_path):
+    camvid = _camvid_tool()
+    summary = dict(teacher={'mIoU': 40.0}, methods=dict(
+        student=_method([30, 31]), kd=_method([34, 33]),
+        attnfd_kd=_method([35.5, 34])))
+    path = str(tmp_path / 'results.png')
+    camvid.plot(summary, path, 'Val split, 72x96')
+    with Image.open(path) as image:
+        assert image.format == 'PNG' and image.size[0] > 300

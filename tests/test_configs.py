@@ -60,13 +60,18 @@ def test_config_families_exist():
     for pair in ('segformer_mit-b5_mit-b0', 'deeplabv3_r101_bisenetv2'):
         for prefix in ('attnfd/', 'baselines/kd_', 'baselines/cwd_'):
             assert f'configs/{prefix}{pair}_cityscapes.py' in names
+    # AttnFD + KD next to every AttnFD config
+    for name in names:
+        if name.startswith('configs/attnfd/'):
+            assert name.replace('attnfd/', 'attnfd_kd/attnfd_kd_') in names
     assert len([n for n in names if '/ablations/table5' in n]) == 7
     assert len([n for n in names if '/ablations/table6' in n]) == 5
 
 
-#: configs also built in the fast subset (`make test-fast`): an AttnFD and a
-#: baseline distillation config; the others are marked slow
+#: configs also built in the fast subset (`make test-fast`): an AttnFD, an
+#: AttnFD + KD and a baseline distillation config; the others are marked slow
 FAST_CONFIGS = ('configs/attnfd/deeplabv3_r101_r18_camvid.py',
+                'configs/attnfd_kd/attnfd_kd_deeplabv3_r101_r18_camvid.py',
                 'configs/baselines/cwd_deeplabv3_r101_r18_camvid.py')
 
 
@@ -104,8 +109,10 @@ def test_config_builds_and_trains_one_step(config):
     assert distill_terms, f'{config} computes no distillation loss'
     layers = cfg.model.distiller.get('layers')
     if layers is not None:
-        assert sorted(distill_terms) == sorted(
-            f'distill.loss_attnfd_{name}' for name in layers)
+        want = [f'distill.loss_attnfd_{name}' for name in layers]
+        if cfg.model.distiller.get('logits_loss') is not None:
+            want.append('distill.' + cfg.model.distiller.logits_loss_name)
+        assert sorted(distill_terms) == sorted(want)
     for name, p in model.distiller.connectors.named_parameters():
         assert p.grad is not None, name
     assert all(p.grad is None for p in model.teacher.parameters())

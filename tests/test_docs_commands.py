@@ -135,8 +135,8 @@ def _anchors(text: str) -> Set[str]:
     for line in text.splitlines():
         if re.match(r'^\s*(```|~~~)', line):
             in_block = not in_block
-        heading = None if in_block else re.match(r'^#{1,6}\s+(.*?)\s*$',
-                                                  line)
+        heading = None if in_block else re.match(
+            r'^#{1,6}\s+(.*?)\s*$', line)
         if heading:
             slug = re.sub(r'[^\w\- ]', '', heading.group(1).lower())
             slug = slug.replace(' ', '-')

@@ -4,8 +4,8 @@
     python tools/benchmarks/camvid.py DATA_ROOT [--work-dir DIR] \
         [--size 120x160] [--iters 1000] [--teacher-iters 1500] \
         [--seeds 0 1] [--methods student kd cwd attnfd \
-        [attnfd_tcbam attnfd_sample]] \
-        [--full]
+        [attnfd_tcbam attnfd_sample attnfd_sample_w8 attnfd_w16 \
+        attnfd_kd]] [--teacher-checkpoint PTH] [--full]
 
 Runs this repository's CamVid configs, scaled to a CPU budget: first the
 teacher (``configs/teachers/deeplabv3_r101_camvid.py`` for ResNet-101 and
@@ -16,8 +16,11 @@ the student alone (``configs/baselines/deeplabv3_r18_camvid.py``), KD and CWD
 (``configs/baselines/{kd,cwd}_deeplabv3_r101_r18_camvid.py``) and AttnFD B+E
 (``configs/attnfd/deeplabv3_r101_r18_camvid.py``); opt-in, AttnFD with the
 learnable teacher-side CBAM
-(``configs/ablations/teacher_cbam_learnable_camvid.py``) and with per-sample
-normalisation (``configs/ablations/loss_normalize_sample_camvid.py``); all
+(``configs/ablations/teacher_cbam_learnable_camvid.py``), with per-sample
+normalisation at loss weight 2 and 8
+(``configs/ablations/loss_normalize_sample{,_w8}_camvid.py``), at loss
+weight 16 (``configs/ablations/loss_weight_16_camvid.py``) and AttnFD + KD
+(``configs/attnfd_kd/attnfd_kd_deeplabv3_r101_r18_camvid.py``); all
 from scratch (no ImageNet weights unless ``--pretrained``) under one
 schedule: images resized to ``--size`` (train: random scale 0.5-2 and a
 crop of that size; test: that size), SGD + poly LR, batch
@@ -27,7 +30,9 @@ written to ``DIR/configs/``.
 Afterwards every model is scored on the val split with ``tools/test.py``
 (predictions resized back to the full-resolution labels). ``DIR/results.md``
 (mIoU per seed, mean, spread, per-class IoU, wall time per stage) and
-``DIR/results.json`` hold the results; ``DIR/checkpoints/<stage>.pth`` the
+``DIR/results.json`` hold the results (with, once KD and CWD ran, whether
+each other method beats both on the mean and on every seed),
+``DIR/results.png`` a bar chart of them; ``DIR/checkpoints/<stage>.pth`` the
 weights in plain mmseg format (students only, no teacher or connectors),
 scored on the test split with
 
@@ -36,8 +41,13 @@ scored on the test split with
 
 Re-running continues where a killed run stopped: finished stages are
 reused, an interrupted stage resumes from its last checkpoint
-(``tools/train.py --resume``). ``--full`` keeps the configs' own protocol
-(360x480, 9,175 iterations, batch 8, an R101 teacher) for a GPU.
+(``tools/train.py --resume``). ``--teacher-checkpoint`` takes the teacher
+of another work dir (``DIR/checkpoints/teacher.pth``, same
+``--teacher-depth``) instead of training one, e.g. to run other arms at
+another ``--size`` with the same teacher; it is checked against the
+teacher model and scored at this run's size. ``--full`` keeps the
+configs' own protocol (360x480, 9,175 iterations, batch 8, an R101
+teacher) for a GPU.
 
 The CPU default (72x96, batch 8, an R34 teacher for 1,000 iterations,
 students 360 iterations, 2 seeds) is sized for about 150 minutes on 2
@@ -53,6 +63,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import textwrap
 import time
 from typing import Dict, List, Optional, Tuple
 
@@ -72,6 +83,9 @@ CONFIGS: Dict[str, str] = {
     'attnfd': 'attnfd/deeplabv3_r101_r18_camvid.py',
     'attnfd_tcbam': 'ablations/teacher_cbam_learnable_camvid.py',
     'attnfd_sample': 'ablations/loss_normalize_sample_camvid.py',
+    'attnfd_sample_w8': 'ablations/loss_normalize_sample_w8_camvid.py',
+    'attnfd_w16': 'ablations/loss_weight_16_camvid.py',
+    'attnfd_kd': 'attnfd_kd/attnfd_kd_deeplabv3_r101_r18_camvid.py',
 }
 METHODS: Dict[str, str] = {
     'student': 'DeepLabV3-R18 alone',
@@ -80,13 +94,19 @@ METHODS: Dict[str, str] = {
     'attnfd': '+ AttnFD (B+E)',
     'attnfd_tcbam': '+ AttnFD (B+E), learnable teacher CBAM',
     'attnfd_sample': '+ AttnFD (B+E), per-sample norm',
+    'attnfd_sample_w8': '+ AttnFD (B+E), per-sample norm, weight 8',
+    'attnfd_w16': '+ AttnFD (B+E), weight 16',
+    'attnfd_kd': '+ AttnFD (B+E) + KD',
 }
 #: the methods run unless --methods says otherwise (the AttnFD variants
-#: attnfd_tcbam and attnfd_sample are opt-in)
+#: are opt-in)
 DEFAULT_METHODS: List[str] = ['student', 'kd', 'cwd', 'attnfd']
+#: the baselines a method must beat to be a recipe (see ``verdicts``)
+BASELINES = ('kd', 'cwd')
 #: settings a work dir is bound to: changing one needs a new work dir
 BOUND_SETTINGS = ('size', 'batch_size', 'iters', 'teacher_iters',
-                  'teacher_depth', 'lr', 'teacher_seed', 'full', 'pretrained')
+                  'teacher_depth', 'lr', 'teacher_seed', 'full', 'pretrained',
+                  'teacher_checkpoint')
 #: the configs' own protocol, for --full
 FULL_PROTOCOL = dict(size=None, iters=9175, teacher_iters=9175, batch_size=8,
                      teacher_depth=101)
@@ -113,12 +133,19 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--lr', type=float, default=0.01)
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
     parser.add_argument('--teacher-seed', type=int, default=0)
+    parser.add_argument('--teacher-checkpoint',
+                        help='weights of the teacher (e.g. another work '
+                        'dir\'s checkpoints/teacher.pth, of the same '
+                        '--teacher-depth) to use instead of training one; '
+                        'it is scored at this run\'s size')
     parser.add_argument('--methods', nargs='+', choices=list(METHODS),
                         default=DEFAULT_METHODS,
-                        help='attnfd_tcbam (opt-in): AttnFD with the '
-                        'learnable teacher-side CBAM; attnfd_sample '
-                        '(opt-in): AttnFD with normalize=\'sample\'; '
-                        'finished stages of a '
+                        help='opt-in AttnFD variants: attnfd_tcbam (the '
+                        'learnable teacher-side CBAM), attnfd_sample '
+                        '(normalize=\'sample\'), attnfd_sample_w8 (the '
+                        'same at loss weight 8), attnfd_w16 (loss weight '
+                        '16), attnfd_kd (AttnFD + the KD baseline\'s loss, '
+                        'configs/attnfd_kd/); finished stages of a '
                         'work dir are reused when methods are added')
     parser.add_argument('--workers', type=int,
                         help='dataloader workers per loader (default: 0, '
@@ -155,6 +182,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                      f'layout: missing {missing}')
     args.data_root = osp.abspath(args.data_root)
     args.work_dir = osp.abspath(args.work_dir)  # stages run in the repo root
+    if args.teacher_checkpoint is not None:
+        args.teacher_checkpoint = osp.abspath(args.teacher_checkpoint)
+        if not osp.isfile(args.teacher_checkpoint):
+            parser.error('--teacher-checkpoint: no such file: '
+                         f'{args.teacher_checkpoint!r}')
+        if args.teacher_checkpoint == osp.join(args.work_dir, 'checkpoints',
+                                               'teacher.pth'):
+            parser.error('--teacher-checkpoint is this work dir\'s own '
+                         'teacher: leave the flag out to reuse it')
     return args
 
 
@@ -327,8 +363,12 @@ class Benchmark:
 
     def train(self, stage: str, kind: str, seed: int) -> None:
         """Train ``stage`` (resuming it if it was interrupted) and export
-        its weights."""
+        its weights; the teacher stage takes ``--teacher-checkpoint``
+        instead when it is given."""
         if osp.isfile(self.checkpoint(stage)):
+            return
+        if kind == 'teacher' and self.args.teacher_checkpoint:
+            self.adopt_teacher(self.args.teacher_checkpoint)
             return
         work_dir = osp.join(self.dirs['train'], stage)
         iters = self.args.teacher_iters if kind == 'teacher' \
@@ -362,6 +402,43 @@ class Benchmark:
             for name in os.listdir(work_dir):
                 if name.startswith('iter_') and name.endswith('.pth'):
                     os.remove(osp.join(work_dir, name))
+
+    def adopt_teacher(self, src: str) -> None:
+        """Check that ``src`` holds every weight of this run's teacher,
+        with its shapes, and save them as ``checkpoints/teacher.pth``."""
+        import torch
+        from mmengine.config import Config
+        from mmengine.runner import CheckpointLoader
+
+        from mmengine.registry import DefaultScope
+        from mmseg.registry import MODELS
+
+        import attnfd_mm  # noqa: F401  (safe checkpoint loading)
+        from attnfd_mm.apis import weights_checkpoint
+        print(f'[camvid] teacher: using {src}', flush=True)
+        try:
+            plain = weights_checkpoint(
+                CheckpointLoader.load_checkpoint(src, map_location='cpu'))
+        except ValueError as e:
+            raise SystemExit(f'--teacher-checkpoint {src}: {e}')
+        with DefaultScope.overwrite_default_scope('mmseg'):
+            model = MODELS.build(
+                Config.fromfile(self.test_config('teacher')).model)
+        want = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+        got = {k: tuple(v.shape) for k, v in plain['state_dict'].items()}
+        missing = sorted(set(want) - set(got))
+        wrong = sorted(k for k in set(want) & set(got) if want[k] != got[k])
+        if missing or wrong or set(got) - set(want):
+            raise SystemExit(
+                f'--teacher-checkpoint {src} is not a DeepLabV3-'
+                f'R{self.args.teacher_depth}-D8 of this benchmark: '
+                f'{len(missing)} weights missing (e.g. {missing[:3]}), '
+                f'{len(wrong)} of other shapes (e.g. {wrong[:3]}), '
+                f'{len(set(got) - set(want))} unexpected. Pass the '
+                '--teacher-depth it was trained with.')
+        tmp = self.checkpoint('teacher') + '.tmp'
+        torch.save(plain, tmp)
+        os.replace(tmp, self.checkpoint('teacher'))
 
     def score(self, stage: str, kind: str) -> Dict[str, float]:
         """Val-split metrics of ``stage``'s exported weights."""
@@ -455,11 +532,14 @@ def summarize(results: Dict, timings: Dict[str, float],
     classes = [k[len('IoU.'):] for k in teacher if k.startswith('IoU.')]
     size = ('360x480 (configs)' if args.size is None else
             f'{args.size[0]}x{args.size[1]}')
+    teacher_from = (f'from {args.teacher_checkpoint}'
+                    if args.teacher_checkpoint else
+                    f'{args.teacher_iters} iterations')
     lines = [
         '# CamVid benchmark', '',
         f'Val split, {size}, batch {args.batch_size}, LR {args.lr}, '
         f'students {args.iters} iterations, teacher DeepLabV3-'
-        f'R{args.teacher_depth}-D8 {args.teacher_iters} iterations, '
+        f'R{args.teacher_depth}-D8 {teacher_from}, '
         f'{"ImageNet-initialised" if args.pretrained else "from scratch"}.',
         '', '| model | seeds | mIoU per seed | mean | std | spread '
         '| vs alone |', '|---|---|---|---|---|---|---|',
@@ -504,6 +584,12 @@ def summarize(results: Dict, timings: Dict[str, float],
                 ', '.join(f'{METHODS[m].lstrip("+ ")}: '
                           f'{means[attnfd] - means[m]:+.2f}'
                           for m in others) + ' mIoU.')
+    for method, verdict in verdicts(summary['methods']).items():
+        summary['methods'][method]['beats_kd_and_cwd'] = verdict
+        lines.append(
+            f'{METHODS[method].lstrip("+ ")} beats KD and CWD on the mean '
+            f'and on every seed: {"yes" if verdict else "no"}.')
+    lines += ['', '![mIoU per method](results.png)']
     names = ['teacher'] + [m for m in results['students'] if m in per_class]
     lines += [
         '', 'Per-class IoU (mean over seeds):', '',
@@ -521,6 +607,63 @@ def summarize(results: Dict, timings: Dict[str, float],
     return '\n'.join(lines) + '\n', summary
 
 
+def verdicts(methods: Dict[str, Dict]) -> Dict[str, bool]:
+    """For each method other than the student alone and the baselines
+    (KD, CWD), whether it beats every baseline on the mean and on every
+    seed; empty unless both baselines were run."""
+    if not all(b in methods for b in BASELINES):
+        return {}
+    out = {}
+    for method, got in methods.items():
+        if method == 'student' or method in BASELINES:
+            continue
+        out[method] = all(
+            got['mean'] > methods[b]['mean'] and all(
+                seed in methods[b]['mIoU']
+                and value > methods[b]['mIoU'][seed]
+                for seed, value in got['mIoU'].items()) for b in BASELINES)
+    return out
+
+
+def plot(summary: Dict, path: str, title: str) -> None:
+    """A bar chart of the mean val mIoU of each method, with each seed as a
+    dot and the range over seeds as an error bar; the teacher and the
+    student alone as horizontal lines."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    methods = list(summary['methods'])
+    means = [summary['methods'][m]['mean'] for m in methods]
+    seeds = [list(summary['methods'][m]['mIoU'].values()) for m in methods]
+    low = [mean - min(v) for mean, v in zip(means, seeds)]
+    high = [max(v) - mean for mean, v in zip(means, seeds)]
+    fig, ax = plt.subplots(figsize=(1.1 * len(methods) + 3, 4.5))
+    xs = range(len(methods))
+    ax.bar(xs, means, color=['0.6' if m in ('student', *BASELINES) else
+                             'tab:blue' for m in methods])
+    ax.errorbar(xs, means, yerr=[low, high], fmt='none', ecolor='black',
+                capsize=4)
+    for x, values in zip(xs, seeds):
+        ax.scatter([x] * len(values), values, color='black', s=12, zorder=3)
+    ax.axhline(summary['teacher']['mIoU'], color='tab:red', ls='--',
+               label='teacher')
+    if 'student' in summary['methods']:
+        ax.axhline(summary['methods']['student']['mean'], color='0.3',
+                   ls=':', label='student alone (mean)')
+    ax.set_xticks(list(xs))
+    ax.set_xticklabels([METHODS[m].lstrip('+ ') for m in methods],
+                       rotation=30, ha='right', fontsize=8)
+    top = max([summary['teacher']['mIoU'], *(max(v) for v in seeds)])
+    bottom = min(min(v) for v in seeds)
+    ax.set_ylim(max(0.0, bottom - 5), top + 2)
+    ax.set_ylabel('val mIoU (bar: mean; dots: seeds)')
+    ax.set_title(textwrap.fill(title, 100), fontsize=8)
+    ax.legend(fontsize=8, loc='lower right')
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     # SIGTERM stops the running stage and keeps its time, as Ctrl-C does
@@ -536,6 +679,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         f.write(report)
     with open(osp.join(args.work_dir, 'results.json'), 'w') as f:
         json.dump(summary, f, indent=2)
+    plot(summary, osp.join(args.work_dir, 'results.png'),
+         report.split('\n')[2])
     print(report)
     example = f'{args.methods[-1]}_seed{args.seeds[0]}'
     print(f'[camvid] student checkpoints: {bench.dirs["checkpoints"]}; '

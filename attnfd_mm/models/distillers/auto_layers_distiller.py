@@ -64,8 +64,9 @@ class AutoLayersDistiller(CheckedDistiller):
             if spec != AUTO:
                 self.set_layers(side, spec)
 
-    def find_layers(self, model: nn.Module) -> Any:
-        """The layers of a built model, as :meth:`set_layers` takes them."""
+    def find_layers(self, model: nn.Module, side: str) -> Any:
+        """The layers of ``side``'s built model, as :meth:`set_layers`
+        takes them."""
         raise NotImplementedError
 
     def set_layers(self, side: str, layers: Any) -> None:
@@ -76,11 +77,11 @@ class AutoLayersDistiller(CheckedDistiller):
     def prepare_from_student(self, model: nn.Module) -> None:
         """Find the student's layers if ``'auto'``, then hook them."""
         if self.resolved['student'] is None:
-            self.set_layers('student', self.find_layers(model))
+            self.set_layers('student', self.find_layers(model, 'student'))
         super().prepare_from_student(model)
 
     def prepare_from_teacher(self, model: nn.Module) -> None:
         """Find the teacher's layers if ``'auto'``, then hook them."""
         if self.resolved['teacher'] is None:
-            self.set_layers('teacher', self.find_layers(model))
+            self.set_layers('teacher', self.find_layers(model, 'teacher'))
         super().prepare_from_teacher(model)

@@ -4,6 +4,7 @@ from typing import Dict, Optional, Sequence, Union
 
 import torch.nn.functional as F
 from mmrazor.models.algorithms.base import LossResults
+from mmrazor.models.distillers import ConfigurableDistiller
 from mmrazor.models.task_modules.recorder import RecorderManager
 from mmrazor.registry import MODELS
 from torch import Tensor, nn
@@ -22,6 +23,25 @@ def align_logits(preds_S: Tensor, preds_T: Tensor) -> Tensor:
             preds_S, size=preds_T.shape[-2:], mode='bilinear',
             align_corners=False)
     return preds_S.contiguous()
+
+
+def logits_mapping(student: Dict, teacher: Dict) -> Dict:
+    """The ``loss_forward_mappings`` entry of a logits loss, reading the
+    recorders named ``'logits'`` of resolved layer dicts."""
+    return dict(
+        preds_S=record_mapping('logits', student, True),
+        preds_T=record_mapping('logits', teacher, False))
+
+
+def logits_loss(distiller: ConfigurableDistiller, loss_name: str) -> Tensor:
+    """``distiller``'s logits loss ``loss_name`` on the recorded logits, the
+    student's resized to the teacher's size where they differ."""
+    mapping = distiller.loss_forward_mappings[loss_name]
+    preds_T = distiller.get_record(**mapping['preds_T'])
+    preds_S = align_logits(distiller.get_record(**mapping['preds_S']),
+                           preds_T)
+    return distiller.distill_losses[loss_name](
+        preds_S=preds_S, preds_T=preds_T.contiguous())
 
 
 @MODELS.register_module()
@@ -74,7 +94,7 @@ class LogitsDistiller(AutoLayersDistiller):
         self.loss_name = loss_name
         self.set_given_layers(student_logits, teacher_logits)
 
-    def find_layers(self, model: nn.Module) -> Dict:
+    def find_layers(self, model: nn.Module, side: str) -> Dict:
         """The logits layer of a built segmentor."""
         return find_logits(model, self.probe_size)
 
@@ -89,11 +109,8 @@ class LogitsDistiller(AutoLayersDistiller):
         if all(self.resolved.values()):
             mappings = {
                 self.loss_name:
-                dict(
-                    preds_S=record_mapping('logits',
-                                           self.resolved['student'], True),
-                    preds_T=record_mapping('logits',
-                                           self.resolved['teacher'], False))
+                logits_mapping(self.resolved['student'],
+                               self.resolved['teacher'])
             }
             self._check_loss_forward_mappings(self.distill_losses, mappings,
                                               self.student_recorders,
@@ -103,12 +120,4 @@ class LogitsDistiller(AutoLayersDistiller):
     def compute_distill_losses(self) -> LossResults:
         """The loss between the student's logits, resized to the teacher's
         size where they differ, and the teacher's."""
-        mapping = self.loss_forward_mappings[self.loss_name]
-        preds_T = self.get_record(**mapping['preds_T'])
-        preds_S = align_logits(self.get_record(**mapping['preds_S']),
-                               preds_T)
-        return {
-            self.loss_name:
-            self.distill_losses[self.loss_name](
-                preds_S=preds_S, preds_T=preds_T.contiguous())
-        }
+        return {self.loss_name: logits_loss(self, self.loss_name)}

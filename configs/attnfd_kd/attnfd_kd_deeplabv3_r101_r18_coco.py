@@ -1,0 +1,17 @@
+# AttnFD + KD: the AttnFD config ../attnfd/deeplabv3_r101_r18_coco.py with,
+# in the same distiller, the logit term of the KD baseline
+# ../baselines/kd_deeplabv3_r101_r18_coco.py (pixel-wise KL of the logits,
+# T=1, MMRazor's KLDivergence at loss weight num_classes: the KL per pixel).
+# AttnFD's own terms are unchanged.
+# Schedule: as ../attnfd/deeplabv3_r101_r18_coco.py.
+#   python tools/train.py \
+#       configs/attnfd_kd/attnfd_kd_deeplabv3_r101_r18_coco.py
+_base_ = ['../attnfd/deeplabv3_r101_r18_coco.py']
+model = dict(
+    distiller=dict(
+        logits_loss=dict(
+            type='KLDivergence',
+            tau=1.0,
+            reduction='mean',
+            loss_weight=_base_.num_classes),
+        logits_loss_name='loss_kd'))

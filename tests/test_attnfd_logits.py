@@ -1,0 +1,114 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""AttnFDDistiller with a logits loss (AttnFD + KD): the combined terms are
+exactly AttnFD's and LogitsDistiller's, with 'auto' or given layers, and bad
+settings are named."""
+import copy
+
+import pytest
+import torch
+from mmengine.registry import MODELS, DefaultScope
+
+from attnfd_mm.testing import (deeplabv3_segmentor, random_batch,
+                               stock_segmentor)
+from attnfd_mm.testing.model_families import MODEL_FAMILIES
+
+KD = dict(type='KLDivergence', tau=1.0, reduction='mean', loss_weight=8)
+
+
+def _build(cfg):
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        return MODELS.build(cfg)
+
+
+def _algorithm(distiller, teacher=None, seed=0):
+    torch.manual_seed(seed)
+    return _build(dict(
+        _scope_='mmrazor',
+        type='FrozenTeacherDistill',
+        architecture=deeplabv3_segmentor('r18'),
+        teacher=teacher or deeplabv3_segmentor('r18'),
+        distiller=distiller)).train()
+
+
+def _losses(algo, seed=1):
+    torch.manual_seed(seed)
+    inputs, samples = random_batch((64, 64))
+    return algo.loss(inputs, samples)
+
+
+def test_attnfd_plus_kd_is_the_sum_of_its_parts():
+    """A SegFormer teacher (logits at 1/4) and an R18 student (1/8): each
+    term equals the one of the AttnFD-only and the logits-only distiller on
+    the same weights and batch."""
+    teacher = stock_segmentor('mmseg::' + MODEL_FAMILIES['segformer'])
+    both = _algorithm(dict(type='AttnFDDistiller', logits_loss=KD),
+                      teacher)
+    attnfd = _algorithm(dict(type='AttnFDDistiller'), teacher)
+    kd = _algorithm(dict(type='LogitsDistiller', loss=KD), teacher)
+    for other in (attnfd, kd):
+        other.load_state_dict(both.state_dict(), strict=False)
+    attnfd.distiller.connectors.load_state_dict(
+        both.distiller.connectors.state_dict())
+    d = both.distiller
+    assert d.resolved_logits['student']['source'] == 'decode_head.conv_seg'
+    assert set(d.student_recorders.recorders) == {'B', 'E', 'logits'}
+    assert set(d.distill_losses) == {
+        'loss_attnfd_B', 'loss_attnfd_E', 'loss_kd'}
+
+    got = _losses(both)
+    want = {**_losses(attnfd), **_losses(kd)}
+    names = ['distill.loss_attnfd_B', 'distill.loss_attnfd_E',
+             'distill.loss_kd']
+    for name in names:
+        assert torch.isfinite(got[name]) and got[name] > 0
+        torch.testing.assert_close(got[name], want[name])
+    sum(got[name] for name in names).backward()
+    assert all(p.grad is not None for p in d.connectors.parameters())
+    assert both.student.decode_head.conv_seg.weight.grad is not None
+    assert all(p.grad is None for p in both.teacher.parameters())
+
+
+def test_given_layers_and_logits_build_eagerly():
+    d = _build(dict(
+        _scope_='mmrazor', type='AttnFDDistiller',
+        student_layers='deeplabv3_r18', teacher_layers='deeplabv3_r101',
+        logits_loss=KD, logits_loss_name='loss_logits',
+        student_logits=dict(source='decode_head.conv_seg', channels=11),
+        teacher_logits=dict(source='decode_head.conv_seg', channels=11)))
+    assert set(d.distill_losses) == {
+        'loss_attnfd_B', 'loss_attnfd_E', 'loss_logits'}
+    assert d.loss_forward_mappings['loss_logits']['preds_T'] == dict(
+        recorder='logits', from_student=False, record_idx=0)
+
+
+def test_preset_layers_with_auto_logits_find_only_the_logits():
+    """A preset keeps its layers; only the logits are found."""
+    algo = _algorithm(dict(type='AttnFDDistiller',
+                           student_layers='deeplabv3_r18',
+                           teacher_layers='deeplabv3_r18', logits_loss=KD))
+    d = algo.distiller
+    assert d.resolved['student']['B']['record_idx'] == 1  # the preset's
+    assert d.resolved_logits['teacher']['channels'] == \
+        algo.teacher.decode_head.conv_seg.out_channels
+    assert torch.isfinite(_losses(algo)['distill.loss_kd'])
+
+
+def test_without_logits_loss_nothing_changes():
+    d = _build(dict(_scope_='mmrazor', type='AttnFDDistiller',
+                    student_layers='deeplabv3_r18',
+                    teacher_layers='deeplabv3_r101',
+                    student_logits=dict(source='nowhere', channels=3)))
+    assert set(d.student_recorders.recorders) == {'B', 'E'}
+    assert set(d.distill_losses) == {'loss_attnfd_B', 'loss_attnfd_E'}
+
+
+@pytest.mark.parametrize('kwargs, match', [
+    (dict(logits_loss=KD, logits_loss_name='kd'), "must contain 'loss'"),
+    (dict(logits_loss=KD, logits_loss_name='loss_attnfd_B'),
+     "not start with 'loss_attnfd_'"),
+    (dict(layers=['B', 'logits']), 'not a feature layer'),
+])
+def test_bad_settings_are_named(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        _build(dict(_scope_='mmrazor', type='AttnFDDistiller',
+                    **copy.deepcopy(kwargs)))
