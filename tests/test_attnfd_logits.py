@@ -81,13 +81,16 @@ def test_given_layers_and_logits_build_eagerly():
         recorder='logits', from_student=False, record_idx=0)
 
 
-def test_preset_layers_with_auto_logits_find_only_the_logits():
-    """A preset keeps its layers; only the logits are found."""
-    algo = _algorithm(dict(type='AttnFDDistiller',
-                           student_layers='deeplabv3_r18',
+def test_given_layers_with_auto_logits_find_only_the_logits():
+    """Given feature layers are kept (not what 'auto' would find); only the
+    logits are found."""
+    layer3 = dict(B=dict(source='backbone.layer3', channels=256),
+                  E=dict(source='decode_head.bottleneck', channels=128))
+    algo = _algorithm(dict(type='AttnFDDistiller', student_layers=layer3,
                            teacher_layers='deeplabv3_r18', logits_loss=KD))
     d = algo.distiller
-    assert d.resolved['student']['B']['record_idx'] == 1  # the preset's
+    assert d.resolved['student']['B']['source'] == 'backbone.layer3'
+    assert d.connectors['B_s'].in_channels == 256
     assert d.resolved_logits['teacher']['channels'] == \
         algo.teacher.decode_head.conv_seg.out_channels
     assert torch.isfinite(_losses(algo)['distill.loss_kd'])
@@ -96,8 +99,7 @@ def test_preset_layers_with_auto_logits_find_only_the_logits():
 def test_without_logits_loss_nothing_changes():
     d = _build(dict(_scope_='mmrazor', type='AttnFDDistiller',
                     student_layers='deeplabv3_r18',
-                    teacher_layers='deeplabv3_r101',
-                    student_logits=dict(source='nowhere', channels=3)))
+                    teacher_layers='deeplabv3_r101'))
     assert set(d.student_recorders.recorders) == {'B', 'E'}
     assert set(d.distill_losses) == {'loss_attnfd_B', 'loss_attnfd_E'}
 
@@ -107,8 +109,17 @@ def test_without_logits_loss_nothing_changes():
     (dict(logits_loss=KD, logits_loss_name='loss_attnfd_B'),
      "not start with 'loss_attnfd_'"),
     (dict(layers=['B', 'logits']), 'not a feature layer'),
+    (dict(teacher_logits=dict(source='decode_head.conv_seg', channels=3)),
+     'logits_loss is not'),
 ])
 def test_bad_settings_are_named(kwargs, match):
     with pytest.raises(ValueError, match=match):
         _build(dict(_scope_='mmrazor', type='AttnFDDistiller',
                     **copy.deepcopy(kwargs)))
+
+
+def test_a_side_without_logits_is_named():
+    d = _build(dict(_scope_='mmrazor', type='AttnFDDistiller',
+                    logits_loss=KD))
+    with pytest.raises(ValueError, match="no student logits layer"):
+        d.set_layers('student', 'deeplabv3_r18')

@@ -289,7 +289,8 @@ def test_camvid_benchmark_report_compares_each_attnfd_variant(
         '36.00 | 35.00 | 1.41 | 2.00 | +4.00 |' in report
 
 
-def test_camvid_benchmark_reuses_a_teacher_checkpoint(tmp_path, camvid_root):
+def test_camvid_benchmark_reuses_a_teacher_checkpoint(tmp_path, camvid_root,
+                                                      capsys):
     """--teacher-checkpoint: checked against the run's teacher model, then
     used as its teacher without training one; the work dir is bound to
     it."""
@@ -332,10 +333,20 @@ def test_camvid_benchmark_reuses_a_teacher_checkpoint(tmp_path, camvid_root):
         '--teacher-depth', '50', '--teacher-checkpoint', src])
     with pytest.raises(SystemExit, match='not a DeepLabV3-R50-D8'):
         camvid.Benchmark(args).train('teacher', 'teacher', 0)
-    out = run_tool(['tools/benchmarks/camvid.py', camvid_root,
-                    '--teacher-checkpoint', str(tmp_path / 'none.pth')],
-                   cwd=ROOT)
-    assert out.returncode == 2 and 'no such file' in out.stderr
+    # once adopted, the source is no longer needed to continue the run
+    os.remove(src)
+    camvid.parse_args([camvid_root, '--work-dir', str(tmp_path / 'bench'),
+                       *flags, '--teacher-checkpoint', src])
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        camvid.parse_args([camvid_root, '--work-dir', str(tmp_path / 'new'),
+                           '--teacher-checkpoint', src])
+    assert 'no such file' in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        camvid.parse_args([
+            camvid_root, '--work-dir', str(tmp_path / 'bench'),
+            '--teacher-checkpoint', bench.checkpoint('teacher')])
+    assert "this work dir's own teacher" in capsys.readouterr().err
 
 
 def _method(seeds):
@@ -365,3 +376,24 @@ def test_camvid_benchmark_chart(tmp_path):
     camvid.plot(summary, path, 'Val split, 72x96')
     with Image.open(path) as image:
         assert image.format == 'PNG' and image.size[0] > 300
+
+
+def test_camvid_benchmark_report_states_each_verdict(tmp_path, camvid_root):
+    camvid = _camvid_tool()
+    args = camvid.parse_args([camvid_root, '--work-dir', str(tmp_path)])
+
+    def metrics(miou):
+        return {'mIoU': miou, 'IoU.sky': miou}
+    seeds = dict(student=(30, 31), kd=(34, 33), cwd=(35, 33),
+                 attnfd=(36, 32.5), attnfd_kd=(35.5, 34))
+    results = dict(teacher=metrics(40.0), students={
+        m: {s: metrics(v) for s, v in enumerate(values)}
+        for m, values in seeds.items()})
+    report, summary = camvid.summarize(results, {}, args)
+    assert ('AttnFD (B+E) + KD beats KD and CWD on the mean and on every '
+            'seed: yes.') in report
+    assert ('AttnFD (B+E) beats KD and CWD on the mean and on every seed: '
+            'no.') in report
+    assert summary['methods']['attnfd_kd']['beats_kd_and_cwd'] is True
+    assert 'beats_kd_and_cwd' not in summary['methods']['kd']
+    assert '![mIoU per method](results.png)' in report

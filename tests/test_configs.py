@@ -111,7 +111,8 @@ def test_config_builds_and_trains_one_step(config):
     if layers is not None:
         want = [f'distill.loss_attnfd_{name}' for name in layers]
         if cfg.model.distiller.get('logits_loss') is not None:
-            want.append('distill.' + cfg.model.distiller.logits_loss_name)
+            want.append('distill.' + cfg.model.distiller.get(
+                'logits_loss_name', 'loss_kd'))
         assert sorted(distill_terms) == sorted(want)
     for name, p in model.distiller.connectors.named_parameters():
         assert p.grad is not None, name

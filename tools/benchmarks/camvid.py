@@ -184,13 +184,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     args.work_dir = osp.abspath(args.work_dir)  # stages run in the repo root
     if args.teacher_checkpoint is not None:
         args.teacher_checkpoint = osp.abspath(args.teacher_checkpoint)
-        if not osp.isfile(args.teacher_checkpoint):
-            parser.error('--teacher-checkpoint: no such file: '
-                         f'{args.teacher_checkpoint!r}')
-        if args.teacher_checkpoint == osp.join(args.work_dir, 'checkpoints',
-                                               'teacher.pth'):
+        own = osp.join(args.work_dir, 'checkpoints', 'teacher.pth')
+        if osp.realpath(args.teacher_checkpoint) == osp.realpath(own):
             parser.error('--teacher-checkpoint is this work dir\'s own '
                          'teacher: leave the flag out to reuse it')
+        # once adopted, the work dir's copy is used, not the source
+        if not osp.isfile(own) and not osp.isfile(args.teacher_checkpoint):
+            parser.error('--teacher-checkpoint: no such file: '
+                         f'{args.teacher_checkpoint!r}')
     return args
 
 
@@ -500,17 +501,22 @@ def estimate(args: argparse.Namespace) -> str:
         bench = Benchmark(argparse.Namespace(**{**vars(args),
                                                 'work_dir': tmp}))
         step = {}
-        for kind in ['teacher', *args.methods]:
+        trained = [] if args.teacher_checkpoint else ['teacher']
+        for kind in [*trained, *args.methods]:
             config = bench.stage_config(kind, kind, 0)
             step[kind] = overhead.measure(config, 'step', size, timing)[0]
             print(f'[camvid] {kind}: {step[kind]:.2f} s per step',
                   flush=True)
-    teacher = args.teacher_iters * step['teacher']
+    if args.teacher_checkpoint:
+        teacher, teacher_text = 0.0, f'from {args.teacher_checkpoint}'
+    else:
+        teacher = args.teacher_iters * step['teacher']
+        teacher_text = (f'{args.teacher_iters} x {step["teacher"]:.2f} s = '
+                        f'{teacher / 60:.0f} min')
     students = len(args.seeds) * args.iters * sum(
         step[m] for m in args.methods)
     return (f'{size[0]}x{size[1]}, batch {args.batch_size}: teacher '
-            f'DeepLabV3-R{args.teacher_depth} {args.teacher_iters} x '
-            f'{step["teacher"]:.2f} s = {teacher / 60:.0f} min; students '
+            f'DeepLabV3-R{args.teacher_depth} {teacher_text}; students '
             f'{len(args.seeds)} seeds x {args.iters} iterations of '
             f'{"/".join(args.methods)} = {students / 60:.0f} min; training '
             f'{(teacher + students) / 60:.0f} min in all (plus start-up and '

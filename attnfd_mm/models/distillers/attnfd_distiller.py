@@ -85,7 +85,7 @@ class AttnFDDistiller(AutoLayersDistiller):
             ``'loss'``). Defaults to ``'loss_kd'``.
         student_logits (str | dict): ``'auto'`` or the student's logits
             layer dict ``dict(source='decode_head.conv_seg', channels=11)``;
-            used only with ``logits_loss``.
+            a dict needs ``logits_loss``.
         teacher_logits (str | dict): The same for the teacher.
         probe_size (Sequence[int], optional): ``(H, W)`` of the probe input
             used by ``'auto'``. Defaults to 64x64, then the model's crop
@@ -117,6 +117,13 @@ class AttnFDDistiller(AutoLayersDistiller):
         if LOGITS in layers:
             raise ValueError(f'{LOGITS!r} is not a feature layer; set '
                              'logits_loss to distil the logits.')
+        if logits_loss is None and (student_logits != AUTO
+                                    or teacher_logits != AUTO):
+            raise ValueError(
+                'student_logits/teacher_logits are given but logits_loss is '
+                "not: set logits_loss (e.g. dict(type='KLDivergence', "
+                "tau=1.0, reduction='mean', loss_weight=num_classes)) or "
+                'drop them.')
         if logits_loss is not None and (
                 'loss' not in logits_loss_name
                 or logits_loss_name.startswith('loss_attnfd_')):
