@@ -242,6 +242,7 @@ def test_camvid_benchmark_stage_configs(tmp_path, camvid_root, flags, size,
         bench.stage_config('attnfd_kd_seed1', 'attnfd_kd', 1))
     kd = Config.fromfile(bench.stage_config('kd_seed1', 'kd', 1))
     assert both.model.distiller.logits_loss == kd.model.distiller.loss
+    assert both.model.distiller.loss == w8.model.distiller.loss
     assert both.model.distiller.teacher_layers == f'deeplabv3_r{depth}'
     assert both.model.teacher_ckpt == bench.checkpoint('teacher')
     for arm in (w8, w16, both):
@@ -390,8 +391,8 @@ def test_camvid_benchmark_report_states_each_verdict(tmp_path, camvid_root):
         m: {s: metrics(v) for s, v in enumerate(values)}
         for m, values in seeds.items()})
     report, summary = camvid.summarize(results, {}, args)
-    assert ('AttnFD (B+E) + KD beats KD and CWD on the mean and on every '
-            'seed: yes.') in report
+    assert ('AttnFD (B+E), per-sample norm, weight 8, + KD beats KD and CWD '
+            'on the mean and on every seed: yes.') in report
     assert ('AttnFD (B+E) beats KD and CWD on the mean and on every seed: '
             'no.') in report
     assert summary['methods']['attnfd_kd']['beats_kd_and_cwd'] is True

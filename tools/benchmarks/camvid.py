@@ -19,7 +19,8 @@ learnable teacher-side CBAM
 (``configs/ablations/teacher_cbam_learnable_camvid.py``), with per-sample
 normalisation at loss weight 2 and 8
 (``configs/ablations/loss_normalize_sample{,_w8}_camvid.py``), at loss
-weight 16 (``configs/ablations/loss_weight_16_camvid.py``) and AttnFD + KD
+weight 16 (``configs/ablations/loss_weight_16_camvid.py``) and AttnFD
+(per-sample norm, weight 8) + KD
 (``configs/attnfd_kd/attnfd_kd_deeplabv3_r101_r18_camvid.py``); all
 from scratch (no ImageNet weights unless ``--pretrained``) under one
 schedule: images resized to ``--size`` (train: random scale 0.5-2 and a
@@ -96,7 +97,7 @@ METHODS: Dict[str, str] = {
     'attnfd_sample': '+ AttnFD (B+E), per-sample norm',
     'attnfd_sample_w8': '+ AttnFD (B+E), per-sample norm, weight 8',
     'attnfd_w16': '+ AttnFD (B+E), weight 16',
-    'attnfd_kd': '+ AttnFD (B+E) + KD',
+    'attnfd_kd': '+ AttnFD (B+E), per-sample norm, weight 8, + KD',
 }
 #: the methods run unless --methods says otherwise (the AttnFD variants
 #: are opt-in)
@@ -144,9 +145,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         'learnable teacher-side CBAM), attnfd_sample '
                         '(normalize=\'sample\'), attnfd_sample_w8 (the '
                         'same at loss weight 8), attnfd_w16 (loss weight '
-                        '16), attnfd_kd (AttnFD + the KD baseline\'s loss, '
-                        'configs/attnfd_kd/); finished stages of a '
-                        'work dir are reused when methods are added')
+                        '16), attnfd_kd (attnfd_sample_w8 + the KD '
+                        'baseline\'s loss, configs/attnfd_kd/); finished '
+                        'stages of a work dir are reused when methods are '
+                        'added')
     parser.add_argument('--workers', type=int,
                         help='dataloader workers per loader (default: 0, '
                         'with --full 4)')
