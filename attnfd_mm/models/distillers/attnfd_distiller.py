@@ -144,9 +144,13 @@ class AttnFDDistiller(AutoLayersDistiller):
                 not self.teacher_connector_cfg.get('learnable', False))
         self.logits_loss_cfg = copy.deepcopy(logits_loss)
         self.logits_loss_name = logits_loss_name
+        # the logits are needed only with a logits loss
+        needed = logits_loss is not None
         self.given = dict(
-            student=SideLayers(student_layers, student_logits),
-            teacher=SideLayers(teacher_layers, teacher_logits))
+            student=SideLayers(student_layers, student_logits if needed
+                               else None),
+            teacher=SideLayers(teacher_layers, teacher_logits if needed
+                               else None))
         self.resolved_logits: Dict[str, Optional[Dict]] = dict(
             student=None, teacher=None)
         self.set_given_layers(self._given('student'),
@@ -156,23 +160,13 @@ class AttnFDDistiller(AutoLayersDistiller):
         """``side``'s layers as given, or ``'auto'`` if any part of them
         is to be found in the built model."""
         given = self.given[side]
-        if given.features == AUTO or (self.logits_loss_cfg is not None
-                                      and given.logits == AUTO):
-            return AUTO
-        return self._needed(given)
-
-    def _needed(self, layers: SideLayers) -> SideLayers:
-        """``layers`` without the logits unless a logits loss is set."""
-        if self.logits_loss_cfg is None:
-            return SideLayers(layers.features)
-        return layers
+        return AUTO if AUTO in given else given
 
     def find_layers(self, model: nn.Module, side: str) -> SideLayers:
         """B, E (and D), and the logits if needed, of ``side``'s built
         segmentor: the parts given as ``'auto'`` are found, the others kept
         as given."""
-        given = self._needed(self.given[side])
-        features, logits = given
+        features, logits = self.given[side]
         if features == AUTO:
             features = find_layers(model, self.probe_size)
         if logits == AUTO:
