@@ -47,12 +47,14 @@ def test_shell_launchers_usage(script, usage):
     assert bad.returncode == 2 and usage in bad.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('tool', [
     'tools/convert_kd_ckpt_to_student.py', 'tools/visualize_attention.py',
     'tools/analysis/per_class_iou.py',
     'tools/dataset_converters/coco_voc21.py'
 ])
 def test_python_tools_help(tool):
+    # slow: a fresh interpreter per tool; train.py and test.py in test_help
     out = run_tool([tool, '--help'], cwd=ROOT)
     assert out.returncode == 0, out.stderr[-2000:]
     assert 'usage:' in out.stdout
