@@ -389,35 +389,38 @@ class Benchmark:
     def export(self, stage: str, kind: str, src: str, work_dir: str) -> None:
         """Save the plain mmseg weights of ``src`` (the student's of a
         distillation checkpoint) as ``checkpoints/<stage>.pth``."""
-        import torch
         from mmengine.runner import CheckpointLoader
 
         import attnfd_mm  # noqa: F401  (safe checkpoint loading)
         from attnfd_mm.apis import student_checkpoint, weights_checkpoint
         checkpoint = CheckpointLoader.load_checkpoint(src, map_location='cpu')
-        plain = (weights_checkpoint(checkpoint)
-                 if kind in ('teacher', 'student') else
-                 student_checkpoint(checkpoint))
-        tmp = self.checkpoint(stage) + '.tmp'
-        torch.save(plain, tmp)
-        os.replace(tmp, self.checkpoint(stage))
+        self.save_weights(stage, weights_checkpoint(checkpoint)
+                          if kind in ('teacher', 'student') else
+                          student_checkpoint(checkpoint))
         if not self.args.keep_train_checkpoints:
             for name in os.listdir(work_dir):
                 if name.startswith('iter_') and name.endswith('.pth'):
                     os.remove(osp.join(work_dir, name))
 
+    def save_weights(self, stage: str, plain: Dict) -> None:
+        """Write ``plain`` as ``checkpoints/<stage>.pth``, atomically."""
+        import torch
+        tmp = self.checkpoint(stage) + '.tmp'
+        torch.save(plain, tmp)
+        os.replace(tmp, self.checkpoint(stage))
+
     def adopt_teacher(self, src: str) -> None:
         """Check that ``src`` holds every weight of this run's teacher,
         with its shapes, and save them as ``checkpoints/teacher.pth``."""
-        import torch
         from mmengine.config import Config
-        from mmengine.runner import CheckpointLoader
-
         from mmengine.registry import DefaultScope
+        from mmengine.runner import CheckpointLoader
         from mmseg.registry import MODELS
 
         import attnfd_mm  # noqa: F401  (safe checkpoint loading)
         from attnfd_mm.apis import weights_checkpoint
+        from attnfd_mm.models.algorithms.teacher_checkpoint import \
+            check_teacher_state
         print(f'[camvid] teacher: using {src}', flush=True)
         try:
             plain = weights_checkpoint(
@@ -427,21 +430,14 @@ class Benchmark:
         with DefaultScope.overwrite_default_scope('mmseg'):
             model = MODELS.build(
                 Config.fromfile(self.test_config('teacher')).model)
-        want = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-        got = {k: tuple(v.shape) for k, v in plain['state_dict'].items()}
-        missing = sorted(set(want) - set(got))
-        wrong = sorted(k for k in set(want) & set(got) if want[k] != got[k])
-        if missing or wrong or set(got) - set(want):
+        try:
+            check_teacher_state(model, plain['state_dict'], src)
+        except ValueError as e:
             raise SystemExit(
                 f'--teacher-checkpoint {src} is not a DeepLabV3-'
-                f'R{self.args.teacher_depth}-D8 of this benchmark: '
-                f'{len(missing)} weights missing (e.g. {missing[:3]}), '
-                f'{len(wrong)} of other shapes (e.g. {wrong[:3]}), '
-                f'{len(set(got) - set(want))} unexpected. Pass the '
-                '--teacher-depth it was trained with.')
-        tmp = self.checkpoint('teacher') + '.tmp'
-        torch.save(plain, tmp)
-        os.replace(tmp, self.checkpoint('teacher'))
+                f'R{self.args.teacher_depth}-D8 of this benchmark. {e} '
+                'Pass the --teacher-depth it was trained with.')
+        self.save_weights('teacher', plain)
 
     def score(self, stage: str, kind: str) -> Dict[str, float]:
         """Val-split metrics of ``stage``'s exported weights."""

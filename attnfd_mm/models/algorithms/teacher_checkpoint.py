@@ -3,6 +3,7 @@
 import pickle
 import re
 from collections import OrderedDict
+from typing import Dict
 
 import torch
 from mmengine.runner import CheckpointLoader
@@ -48,6 +49,20 @@ def load_teacher_checkpoint(teacher: torch.nn.Module, filename: str) -> None:
     state = OrderedDict(
         (k[len('module.'):] if k.startswith('module.') else k, v)
         for k, v in state.items())
+    check_teacher_state(teacher, state, filename)
+    teacher.load_state_dict(state, strict=False)
+
+
+def check_teacher_state(teacher: torch.nn.Module, state: Dict,
+                        filename: str) -> None:
+    """Check that the weights ``state`` (read from ``filename``) fit
+    ``teacher``: the same keys (``num_batches_tracked`` may be absent) and
+    shapes.
+
+    Raises:
+        ValueError: How many keys are missing, unexpected or of another
+            shape, with a few of each.
+    """
     own = teacher.state_dict()
     missing = [k for k in own if k not in state
                and not k.endswith('num_batches_tracked')]
@@ -71,4 +86,3 @@ def load_teacher_checkpoint(teacher: torch.nn.Module, filename: str) -> None:
             f'{len(reshaped)} keys of another shape {reshaped[:5]}. Check '
             'that teacher_ckpt was trained with the teacher config (same '
             f'backbone depth, channels and num_classes).{hint}')
-    teacher.load_state_dict(state, strict=False)
