@@ -7,12 +7,10 @@ import os.path as osp
 from typing import Dict
 
 from mmengine.dist import is_main_process
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
 import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
-from attnfd_mm.apis import (add_runner_args, load_runner_config,
-                            parse_runner_args)
+from attnfd_mm.apis import (add_runner_args, build_runner,
+                            load_runner_config, parse_runner_args)
 
 
 def parse_args() -> argparse.Namespace:
@@ -58,8 +56,7 @@ def main() -> None:
     if args.out:
         cfg.test_evaluator.update(
             output_dir=args.out, keep_results=True)
-    runner = (Runner.from_cfg(cfg)
-              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    runner = build_runner(cfg)
     metrics = runner.test()
     if args.metrics_out and is_main_process():
         dump_metrics(metrics, args.metrics_out)

@@ -2,13 +2,9 @@
 """Train a segmentor or a distillation algorithm (mmseg's flags)."""
 import argparse
 
-from mmengine.logging import print_log
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
-
 import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
 from attnfd_mm.apis import (add_runner_args, load_runner_config,
-                            parse_runner_args)
+                            parse_runner_args, train)
 
 
 def parse_args() -> argparse.Namespace:
@@ -35,21 +31,7 @@ def main() -> None:
     args = parse_args()
     cfg = load_runner_config(args.config, args.work_dir, args.cfg_options,
                              args.launcher, args.data_root)
-    if args.amp:
-        optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if optim_wrapper == 'AmpOptimWrapper':
-            print_log('AMP training is already enabled in your config.',
-                      logger='current')
-        elif optim_wrapper != 'OptimWrapper':
-            raise ValueError('--amp needs optim_wrapper.type OptimWrapper '
-                             f'or AmpOptimWrapper, got {optim_wrapper}.')
-        else:
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.loss_scale = 'dynamic'
-    cfg.resume = args.resume
-    runner = (Runner.from_cfg(cfg)
-              if 'runner_type' not in cfg else RUNNERS.build(cfg))
-    runner.train()
+    train(cfg, resume=args.resume, amp=args.amp)
 
 
 if __name__ == '__main__':

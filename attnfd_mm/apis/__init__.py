@@ -1,13 +1,22 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 from .attention_maps import (MAP_COLUMNS, collect_attention_maps,
                              draw_attention_grid, plot_attention_grid)
+from .distill_config import (DEFAULT_LAYERS, DEFAULT_METHOD, METHODS,
+                             DistillMethod, NumClassesNotFoundError,
+                             UnknownMethodError, check_method,
+                             distill_config, load_config, method_label,
+                             num_classes_of, write_config)
 from .runner_config import (add_runner_args, load_runner_config,
                             parse_runner_args)
 from .student_checkpoint import student_checkpoint, weights_checkpoint
+from .training import build_runner, enable_amp, train
 
 __all__ = [
     'MAP_COLUMNS', 'collect_attention_maps', 'draw_attention_grid',
-    'plot_attention_grid',
-    'add_runner_args', 'load_runner_config', 'parse_runner_args',
-    'student_checkpoint', 'weights_checkpoint'
+    'plot_attention_grid', 'DEFAULT_LAYERS', 'DEFAULT_METHOD', 'METHODS',
+    'DistillMethod', 'NumClassesNotFoundError', 'UnknownMethodError',
+    'check_method', 'distill_config', 'load_config', 'method_label',
+    'num_classes_of', 'write_config', 'add_runner_args',
+    'load_runner_config', 'parse_runner_args', 'student_checkpoint',
+    'weights_checkpoint', 'build_runner', 'enable_amp', 'train'
 ]

@@ -1,0 +1,317 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""Compose a distillation config from a student config and a teacher config.
+
+The student config brings everything a user trains the student with (model,
+data, schedule, runtime); the teacher config only its model. The method's
+distiller comes from one table, :data:`METHODS`, which ``tools/distill.py``,
+``tools/compare.py``, the CamVid benchmark and the tests share.
+"""
+import copy
+import os
+import os.path as osp
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Sequence, Union
+
+from mmengine.config import Config, ConfigDict
+
+#: The plugin import every composed config carries.
+PLUGIN = 'attnfd_mm'
+#: The AttnFD layers distilled unless ``layers`` says otherwise.
+DEFAULT_LAYERS = ('B', 'E')
+#: The method ``tools/distill.py`` uses unless told otherwise: the recipe
+#: README recommends.
+DEFAULT_METHOD = 'attnfd_kd'
+
+
+def _kd_loss(num_classes: int) -> Dict:
+    """The KD baseline's loss: pixel-wise KL of the logits at T=1.
+    MMRazor's ``'mean'`` reduction averages over N*C*H*W, so
+    ``loss_weight=num_classes`` makes it the KL per pixel."""
+    return dict(type='KLDivergence', tau=1.0, reduction='mean',
+                loss_weight=num_classes)
+
+
+def _attnfd(loss_weight: float = 2.0,
+            normalize: str = 'batch',
+            teacher_learnable: bool = False,
+            with_kd: bool = False) -> Callable[[int, Sequence[str]], Dict]:
+    """An ``AttnFDDistiller`` dict maker for :data:`METHODS`."""
+
+    def distiller(num_classes: int, layers: Sequence[str]) -> Dict:
+        cfg = dict(
+            type='AttnFDDistiller',
+            layers=list(layers),
+            loss=dict(type='AttnFDLoss', loss_weight=loss_weight,
+                      normalize=normalize))
+        if teacher_learnable:
+            cfg['teacher_connector'] = dict(type='CBAMConnector',
+                                            learnable=True)
+        if with_kd:
+            cfg.update(logits_loss=_kd_loss(num_classes),
+                       logits_loss_name='loss_kd')
+        return cfg
+
+    return distiller
+
+
+def _logits(loss_name: str,
+            loss: Callable[[int], Dict]) -> Callable[[int, Sequence[str]],
+                                                     Dict]:
+    """A ``LogitsDistiller`` dict maker for :data:`METHODS`."""
+
+    def distiller(num_classes: int, layers: Sequence[str]) -> Dict:
+        return dict(type='LogitsDistiller', loss_name=loss_name,
+                    loss=loss(num_classes))
+
+    return distiller
+
+
+@dataclass(frozen=True)
+class DistillMethod:
+    """One row of :data:`METHODS`.
+
+    Attributes:
+        label: The method's name in reports.
+        distiller: ``(num_classes, layers) -> distiller dict``; None for the
+            student trained alone.
+        feature_layers: Whether the method distils feature layers (and so
+            takes ``layers``).
+        description: One line for ``--help``.
+    """
+    label: str
+    distiller: Optional[Callable[[int, Sequence[str]], Dict]]
+    feature_layers: bool
+    description: str
+
+
+#: Every method a distillation config can be composed with.
+METHODS: Dict[str, DistillMethod] = {
+    'student': DistillMethod(
+        'student alone', None, False,
+        'no teacher: the student config as it is'),
+    'kd': DistillMethod(
+        'KD', _logits('loss_kd', _kd_loss), False,
+        'pixel-wise KL of the logits, T=1, weight num_classes'),
+    'cwd': DistillMethod(
+        'CWD',
+        _logits('loss_cwd', lambda _: dict(
+            type='ChannelWiseDivergence', tau=1, loss_weight=5)), False,
+        'channel-wise distillation of the logits, tau 1, weight 5'),
+    'attnfd': DistillMethod(
+        'AttnFD', _attnfd(), True,
+        "the paper's AttnFD: CBAM both sides, loss weight 2, whole-batch "
+        'norm'),
+    'attnfd_sample': DistillMethod(
+        'AttnFD, per-image norm', _attnfd(normalize='sample'), True,
+        'AttnFD with the loss normalised per image'),
+    'attnfd_sample_w8': DistillMethod(
+        'AttnFD, per-image norm, weight 8',
+        _attnfd(loss_weight=8.0, normalize='sample'), True,
+        'AttnFD, loss normalised per image, weight 8'),
+    'attnfd_w16': DistillMethod(
+        'AttnFD, weight 16', _attnfd(loss_weight=16.0), True,
+        'AttnFD at loss weight 16'),
+    'attnfd_tcbam': DistillMethod(
+        'AttnFD, learnable teacher CBAM', _attnfd(teacher_learnable=True),
+        True, 'AttnFD with a learnable teacher-side CBAM'),
+    'attnfd_kd': DistillMethod(
+        'AttnFD + KD',
+        _attnfd(loss_weight=8.0, normalize='sample', with_kd=True), True,
+        'AttnFD (per-image norm, weight 8) plus the KD term (the '
+        'recommended recipe)'),
+}
+
+
+class UnknownMethodError(ValueError):
+    """A method that is not in :data:`METHODS`."""
+
+
+def check_method(method: str) -> DistillMethod:
+    """The row of ``method``, or a named error listing the valid ones."""
+    if method not in METHODS:
+        raise UnknownMethodError(
+            f'Unknown distillation method {method!r}; valid methods: '
+            f'{sorted(METHODS)}.')
+    return METHODS[method]
+
+
+def method_label(method: str, layers: Optional[Sequence[str]] = None) -> str:
+    """``method``'s label, with its layers when it distils features."""
+    row = check_method(method)
+    if not row.feature_layers:
+        return row.label
+    names = '+'.join(layers or DEFAULT_LAYERS)
+    return row.label.replace('AttnFD', f'AttnFD ({names})', 1)
+
+
+def load_config(config: Union[str, Config]) -> Config:
+    """A copy of ``config``: a Config, a local file, or a package config
+    (``'mmseg::...'``, ``'attnfd_mm::...'``).
+
+    Raises:
+        FileNotFoundError: A local file that does not exist.
+    """
+    if isinstance(config, Config):
+        return copy.deepcopy(config)
+    if '::' in config:
+        from mmengine.hub import get_config
+
+        import attnfd_mm  # noqa: F401  (attnfd_mm:: bases)
+        return get_config(config)
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'Config file not found: {config!r}.')
+    return Config.fromfile(config)
+
+
+class NumClassesNotFoundError(ValueError):
+    """A model config whose number of classes cannot be read."""
+
+
+def num_classes_of(model: Dict) -> int:
+    """``num_classes`` of a segmentor dict's (last) decode head."""
+    head = model.get('decode_head')
+    if isinstance(head, (list, tuple)):  # cascade heads: the last decides
+        head = head[-1] if head else None
+    classes = head.get('num_classes') if isinstance(head, dict) else None
+    if not isinstance(classes, int):
+        raise NumClassesNotFoundError(
+            f'Cannot read num_classes from the student model '
+            f"({model.get('type')}): no decode_head.num_classes. Set it in "
+            'the student config.')
+    return classes
+
+
+def _scoped(model: Dict, scope: str) -> ConfigDict:
+    model = ConfigDict(copy.deepcopy(dict(model)))
+    model.setdefault('_scope_', scope)
+    return model
+
+
+def _without_init(model: ConfigDict) -> ConfigDict:
+    """A model dict that loads no ImageNet weights when initialised (its
+    weights come from a checkpoint instead)."""
+    if 'pretrained' in model:
+        model.pretrained = None
+    backbone = model.get('backbone')
+    if isinstance(backbone, dict):
+        backbone.pop('init_cfg', None)
+        if 'pretrained' in backbone:
+            backbone.pretrained = None
+    return model
+
+
+def add_custom_import(cfg: Config, module: str = PLUGIN) -> None:
+    """Add ``module`` to ``cfg.custom_imports`` (failures not allowed)."""
+    imports = dict(cfg.get('custom_imports') or {})
+    names = list(imports.get('imports') or [])
+    if module not in names:
+        names.append(module)
+    imports.update(imports=names, allow_failed_imports=False)
+    cfg.custom_imports = imports
+
+
+def add_custom_hook(cfg: Config, hook: Dict) -> None:
+    """Append ``hook`` to ``cfg.custom_hooks`` unless one of its type is
+    there."""
+    hooks: List = list(cfg.get('custom_hooks') or [])
+    if not any(h.get('type') == hook['type'] for h in hooks):
+        hooks.append(hook)
+    cfg.custom_hooks = hooks
+
+
+def distill_config(student: Union[str, Config],
+                   teacher: Union[str, Config],
+                   method: str = DEFAULT_METHOD,
+                   teacher_ckpt: Optional[str] = None,
+                   layers: Optional[Sequence[str]] = None) -> Config:
+    """The config that distils ``teacher`` into ``student`` with ``method``.
+
+    The student config is kept whole (data, schedule, runtime); its model
+    becomes the ``architecture`` of a ``FrozenTeacherDistill`` whose teacher
+    is the teacher config's model, frozen, loaded from ``teacher_ckpt``
+    (its ImageNet initialisation is dropped: the checkpoint replaces it).
+    Layers and logits are found in the built models (``'auto'``); the KD
+    weight is the student's ``num_classes``. The config imports
+    ``attnfd_mm``, validates with MMRazor's teacher-and-student val loop
+    where the student config validates with ``ValLoop``, and saves and
+    restores random states (``RandomStateHook``) so that ``--resume`` is
+    lossless. With ``method='student'`` it is the student config itself,
+    with the plugin import and the hook.
+
+    Args:
+        student: The student's config: a Config, a file or
+            ``'mmseg::...'``/``'attnfd_mm::...'``.
+        teacher: The teacher's config, the same kinds (only its ``model``
+            is used).
+        method: A key of :data:`METHODS`. Defaults to
+            :data:`DEFAULT_METHOD`.
+        teacher_ckpt: Path or URL of the teacher's weights (an mmseg
+            checkpoint of the teacher config). None keeps the teacher
+            config's own initialisation.
+        layers: The feature layers of an AttnFD method (e.g. ``['B', 'E',
+            'D']``). Defaults to :data:`DEFAULT_LAYERS`.
+
+    Returns:
+        Config: The distillation config, ready to dump or to train.
+
+    Raises:
+        UnknownMethodError: ``method`` is not in :data:`METHODS`.
+        ValueError: ``layers`` given to a method without feature layers.
+        NumClassesNotFoundError: The student's class count is unreadable.
+    """
+    row = check_method(method)
+    if layers is not None and not row.feature_layers:
+        raise ValueError(
+            f'Layers {list(layers)} were given, but {method!r} distils no '
+            'feature layers; drop them or use an AttnFD method '
+            f'({[m for m, r in METHODS.items() if r.feature_layers]}).')
+    cfg = load_config(student)
+    add_custom_import(cfg)
+    add_custom_hook(cfg, dict(type='RandomStateHook'))
+    if row.distiller is None:
+        return cfg
+    scope = cfg.get('default_scope', None) or 'mmseg'
+    teacher_cfg = load_config(teacher)
+    if 'model' not in teacher_cfg:
+        raise ValueError(f'The teacher config {teacher!r} defines no model.')
+    student_model = _scoped(cfg.model, scope)
+    teacher_model = _scoped(teacher_cfg.model,
+                            teacher_cfg.get('default_scope', None) or scope)
+    if teacher_ckpt:
+        teacher_model = _without_init(teacher_model)
+    model = ConfigDict(
+        _scope_='mmrazor',
+        type='FrozenTeacherDistill',
+        architecture=student_model,
+        # the student's (the runner would otherwise pass the top-level one)
+        data_preprocessor=dict(student_model.get('data_preprocessor', {}),
+                               _scope_=scope),
+        teacher=teacher_model,
+        teacher_ckpt=teacher_ckpt,
+        distiller=row.distiller(num_classes_of(student_model),
+                                layers or DEFAULT_LAYERS))
+    cfg.model = model
+    cfg.find_unused_parameters = True
+    val_cfg = cfg.get('val_cfg', None)
+    if val_cfg and val_cfg.get('type') in ('ValLoop', 'mmseg.ValLoop'):
+        cfg.val_cfg = dict(type='mmrazor.SingleTeacherDistillValLoop')
+    return cfg
+
+
+def write_config(cfg: Config, path: str, header: Sequence[str] = ()) -> str:
+    """Write ``cfg`` as a Python config file at ``path``, atomically, with
+    ``header`` lines as comments on top; return ``path``."""
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    text = ''.join(f'# {line}\n' for line in header) + cfg.pretty_text
+    tmp = f'{path}.{os.getpid()}.tmp'
+    with open(tmp, 'w') as f:
+        f.write(text)
+    os.replace(tmp, path)
+    return path
+
+
+def config_text(cfg: Config) -> str:
+    """The text :func:`write_config` writes, without header: two configs
+    with the same text train the same."""
+    return cfg.pretty_text
+

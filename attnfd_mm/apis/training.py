@@ -1,0 +1,50 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""Run a training config, as ``tools/train.py`` and ``tools/distill.py``
+do."""
+from mmengine.config import Config
+from mmengine.logging import print_log
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+
+def enable_amp(cfg: Config) -> None:
+    """Turn on automatic mixed precision, as mmseg's ``--amp`` does.
+
+    Raises:
+        ValueError: The config's optimizer wrapper is neither
+            ``OptimWrapper`` nor ``AmpOptimWrapper``.
+    """
+    optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if optim_wrapper == 'AmpOptimWrapper':
+        print_log('AMP training is already enabled in your config.',
+                  logger='current')
+    elif optim_wrapper != 'OptimWrapper':
+        raise ValueError('--amp needs optim_wrapper.type OptimWrapper '
+                         f'or AmpOptimWrapper, got {optim_wrapper}.')
+    else:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+
+
+def build_runner(cfg: Config) -> Runner:
+    """The runner of ``cfg`` (a custom ``runner_type`` when it names
+    one)."""
+    return (Runner.from_cfg(cfg)
+            if 'runner_type' not in cfg else RUNNERS.build(cfg))
+
+
+def train(cfg: Config, resume: bool = False, amp: bool = False) -> Runner:
+    """Train ``cfg`` (loaded by :func:`load_runner_config`); return the
+    runner.
+
+    Args:
+        cfg: The runner config.
+        resume: Resume from the latest checkpoint of the work dir.
+        amp: Automatic mixed precision (:func:`enable_amp`).
+    """
+    if amp:
+        enable_amp(cfg)
+    cfg.resume = resume
+    runner = build_runner(cfg)
+    runner.train()
+    return runner

@@ -1,0 +1,204 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""The results of a comparison: Markdown, JSON and a chart."""
+import math
+import statistics
+import textwrap
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from .statistics import beats, paired_difference, spread
+
+#: The arms every other arm is compared with, where they ran.
+REFERENCES = ('student', 'student_same_time', 'kd', 'cwd')
+
+
+def _fmt(value: Optional[float], digits: int = 2, sign: bool = False) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return '-'
+    return f'{value:+.{digits}f}' if sign else f'{value:.{digits}f}'
+
+
+def summarize_arms(arms: Dict[str, Dict[str, Dict]],
+                   label: Callable[[str], str]) -> Dict[str, Dict]:
+    """Per arm: mIoU by seed, mean, std, spread, iterations, median
+    seconds per step, wall time, peak memory and per-class IoU."""
+    out = {}
+    for method, by_seed in arms.items():
+        if not by_seed:
+            continue
+        miou = {s: r['metrics']['mIoU'] for s, r in by_seed.items()}
+        stats = spread(list(miou.values()))
+        steps = [r['step_s'] for r in by_seed.values() if r.get('step_s')]
+        peaks = [r['peak_memory_mib'] for r in by_seed.values()
+                 if r.get('peak_memory_mib')]
+        walls = [r['wall_s'] for r in by_seed.values() if r.get('wall_s')]
+        classes = [k for k in next(iter(by_seed.values()))['metrics']
+                   if k.startswith('IoU.')]
+        out[method] = dict(
+            label=label(method), mIoU=miou, mean=stats.mean, std=stats.std,
+            spread=stats.spread,
+            iters={s: r['iters'] for s, r in by_seed.items()},
+            step_s={s: r.get('step_s') for s, r in by_seed.items()},
+            step_s_mean=statistics.fmean(steps) if steps else None,
+            wall_s=sum(walls) if walls else None,
+            peak_memory_mib=max(peaks) if peaks else None,
+            per_class={
+                c[len('IoU.'):]: statistics.fmean(
+                    r['metrics'][c] for r in by_seed.values())
+                for c in classes
+            })
+    return out
+
+
+def compare_arms(summary: Dict[str, Dict]) -> Dict[str, Dict[str, Dict]]:
+    """For each arm and each reference arm of :data:`REFERENCES` that ran
+    (other than itself and the student alone): the per-seed paired
+    differences, their mean and 95 % interval, and whether the arm beats
+    the reference on the mean and on every seed."""
+    out: Dict[str, Dict[str, Dict]] = {}
+    for method, got in summary.items():
+        if method == 'student':
+            continue
+        for ref in REFERENCES:
+            if ref == method or ref not in summary:
+                continue
+            diff = paired_difference(got['mIoU'], summary[ref]['mIoU'])
+            if diff is None:
+                continue
+            out.setdefault(method, {})[ref] = dict(
+                diffs=dict(zip(diff.seeds, diff.diffs)), mean=diff.mean,
+                ci95=None if diff.low is None else [diff.low, diff.high],
+                beats=beats(got['mIoU'], summary[ref]['mIoU']))
+    return out
+
+
+def report(results: Dict, label: Callable[[str], str],
+           preamble: Sequence[str] = (),
+           timings: Optional[Dict[str, float]] = None,
+           teacher_label: str = 'teacher',
+           title: str = 'Comparison') -> Tuple[str, Dict]:
+    """The Markdown report of ``results`` (what
+    :meth:`~attnfd_mm.comparison.Comparison.run` returns) and its JSON form.
+    """
+    teacher = results.get('teacher')
+    summary = summarize_arms(results['arms'], label)
+    pairs = compare_arms(summary)
+    alone = summary.get('student', {}).get('mean')
+    lines = [f'# {title}', '', *preamble, '']
+    lines += [
+        '| arm | seeds | mIoU per seed | mean | std | spread | vs student '
+        'alone | iterations | s / step | wall (min) | peak memory (MiB) |',
+        '|---|---|---|---|---|---|---|---|---|---|---|'
+    ]
+    if teacher is not None:
+        lines.append(f'| {teacher_label} | - | {teacher["mIoU"]:.2f} | '
+                     f'{teacher["mIoU"]:.2f} | - | - | '
+                     f'{_fmt(None if alone is None else teacher["mIoU"] - alone, sign=True)} '  # noqa: E501
+                     '| - | - | - | - |')
+    for method, got in summary.items():
+        delta = None if alone is None or method == 'student' else \
+            got['mean'] - alone
+        iters = sorted(set(got['iters'].values()))
+        lines.append(
+            f'| {got["label"]} | {" ".join(got["mIoU"])} | '
+            f'{" / ".join(f"{v:.2f}" for v in got["mIoU"].values())} | '
+            f'{got["mean"]:.2f} | {got["std"]:.2f} | {got["spread"]:.2f} | '
+            f'{_fmt(delta, sign=True)} | {"/".join(map(str, iters))} | '
+            f'{_fmt(got["step_s_mean"], 3)} | '
+            f'{_fmt(None if got["wall_s"] is None else got["wall_s"] / 60, 1)}'
+            f' | {_fmt(got["peak_memory_mib"], 0)} |')
+    if pairs:
+        lines += [
+            '', 'Paired differences in mIoU (arm minus reference, seed by '
+            'seed), their mean and 95 % interval (paired t over seeds); '
+            '"beats": above the reference on the mean and on every seed.',
+            '', '| arm | minus | per seed | mean | 95 % interval | beats |',
+            '|---|---|---|---|---|---|'
+        ]
+        for method, refs in pairs.items():
+            for ref, diff in refs.items():
+                ci = '-' if diff['ci95'] is None else \
+                    f'[{diff["ci95"][0]:+.2f}, {diff["ci95"][1]:+.2f}]'
+                lines.append(
+                    f'| {summary[method]["label"]} | '
+                    f'{summary[ref]["label"]} | ' +
+                    ' / '.join(f'{d:+.2f}' for d in diff['diffs'].values()) +
+                    f' | {diff["mean"]:+.2f} | {ci} | '
+                    f'{"yes" if diff["beats"] else "no"} |')
+    if 'student_same_time' in summary:
+        same = summary['student_same_time']
+        lines += ['', 'The same-time arm trains the student alone for as '
+                  'many iterations as the slowest distillation arm\'s '
+                  'compute buys: iterations x its median seconds per step '
+                  '/ the student\'s, both measured in this comparison '
+                  '(seed ' + ', '.join(f'{s}: {n}'
+                                       for s, n in same['iters'].items()) +
+                  ' iterations).']
+    lines += ['', 'Seconds per step: the median over the steps of each '
+              'arm\'s own training run (data loading included, the first '
+              'step left out), mean over seeds. Peak memory: the training '
+              'process\'s peak resident set on CPU, '
+              '`torch.cuda.max_memory_allocated` on GPU.', '',
+              '![mIoU per arm](results.png)']
+    classes = list(next(iter(summary.values()))['per_class']) \
+        if summary else []
+    if classes:
+        names = list(summary)
+        head = ([teacher_label] if teacher is not None else []) + \
+            [summary[n]['label'] for n in names]
+        lines += ['', 'Per-class IoU (mean over seeds):', '',
+                  '| class | ' + ' | '.join(head) + ' |',
+                  '|---' * (len(head) + 1) + '|']
+        for c in classes:
+            row = ([teacher.get(f'IoU.{c}')] if teacher is not None else
+                   []) + [summary[n]['per_class'][c] for n in names]
+            lines.append(f'| {c} | ' + ' | '.join(_fmt(v) for v in row) +
+                         ' |')
+    if timings:
+        total = sum(timings.values())
+        lines += ['', 'Wall time per stage (training + scoring, minutes): ' +
+                  ', '.join(f'{k} {v / 60:.1f}' for k, v in timings.items())
+                  + f'; total {total / 60:.1f}.']
+    data = dict(teacher=teacher, arms=summary, comparisons=pairs,
+                timings_s=timings or {})
+    return '\n'.join(lines) + '\n', data
+
+
+def plot(data: Dict, path: str, title: str,
+         highlight: Callable[[str], bool] = lambda m: True) -> None:
+    """Bars of each arm's mean val mIoU, each seed a dot and the range over
+    seeds an error bar; the teacher and the student alone as lines."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    arms: Dict[str, Dict] = data['arms']
+    methods: List[str] = list(arms)
+    means = [arms[m]['mean'] for m in methods]
+    seeds = [list(arms[m]['mIoU'].values()) for m in methods]
+    low = [mean - min(v) for mean, v in zip(means, seeds)]
+    high = [max(v) - mean for mean, v in zip(means, seeds)]
+    fig, ax = plt.subplots(figsize=(1.1 * len(methods) + 3, 4.5))
+    xs = range(len(methods))
+    ax.bar(xs, means, color=['tab:blue' if highlight(m) else '0.6'
+                             for m in methods])
+    ax.errorbar(xs, means, yerr=[low, high], fmt='none', ecolor='black',
+                capsize=4)
+    for x, values in zip(xs, seeds):
+        ax.scatter([x] * len(values), values, color='black', s=12, zorder=3)
+    tops = [max(v) for v in seeds]
+    if data.get('teacher'):
+        ax.axhline(data['teacher']['mIoU'], color='tab:red', ls='--',
+                   label='teacher')
+        tops.append(data['teacher']['mIoU'])
+    if 'student' in arms:
+        ax.axhline(arms['student']['mean'], color='0.3', ls=':',
+                   label='student alone (mean)')
+    ax.set_xticks(list(xs))
+    ax.set_xticklabels([arms[m]['label'] for m in methods], rotation=30,
+                       ha='right', fontsize=8)
+    ax.set_ylim(max(0.0, min(min(v) for v in seeds) - 5), max(tops) + 2)
+    ax.set_ylabel('val mIoU (bar: mean; dots: seeds)')
+    ax.set_title(textwrap.fill(title, 100), fontsize=8)
+    ax.legend(fontsize=8, loc='lower right')
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -1,0 +1,133 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""Compare distillation methods on your own teacher, student and data.
+
+    python tools/compare.py STUDENT_CONFIG TEACHER_CONFIG \
+        --teacher-checkpoint PATH_OR_URL \
+        [--methods student kd cwd attnfd attnfd_kd student_same_time] \
+        [--iters 1000] [--seeds 0 1] [--work-dir DIR] [--estimate] \
+        [--layers B E] [--same-time-as METHOD] [--data-root DIR] \
+        [--cfg-options KEY=VALUE ...]
+
+Each arm trains the student with one method (``student``: alone) on the
+student config's data, its schedule compressed to ``--iters`` iterations,
+and is scored on the student config's val set; the teacher is scored there
+too. ``student_same_time`` is the student alone for as many iterations as
+the compute of the slowest distillation arm buys: ``--iters`` x (median
+seconds per step of that arm / of the student), both measured in this
+comparison (``--same-time-as`` names the arm instead). Does distilling beat
+training the student longer for the same cost?
+
+``DIR/results.md``, ``results.json`` and ``results.png`` hold mIoU per arm
+and seed, mean, spread, seconds per step, wall time, peak memory, the paired
+difference of each arm with the student alone, the same-time student, KD and
+CWD (mean and 95 % interval over seeds) and whether it beats each on the
+mean and on every seed. ``DIR/checkpoints/<arm>.pth`` are the students'
+weights in plain mmseg format.
+
+Re-running the same command continues a killed comparison: finished arms
+are reused, an interrupted arm resumes from its last checkpoint. Methods and
+seeds may be added to a work dir; other configs or settings need another
+``--work-dir``. ``--estimate`` trains each arm a few iterations and prints
+the projected training time. ``--cfg-options`` override the student config.
+"""
+import argparse
+import os.path as osp
+import signal
+import sys
+from typing import List, Optional
+
+import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
+from attnfd_mm.apis import METHODS
+from attnfd_mm.comparison import (ARMS, SAME_TIME, Comparison,
+                                  ComparisonError, write_results)
+from mmengine.config import DictAction
+
+DEFAULT_METHODS = ['student', 'kd', 'cwd', 'attnfd', 'attnfd_kd', SAME_TIME]
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split('\n', 2)[2])
+    parser.add_argument('student', help='student config (file, mmseg::..., '
+                        'attnfd_mm::...): model, data, schedule, runtime')
+    parser.add_argument('teacher', help='teacher config (only its model is '
+                        'used)')
+    parser.add_argument('--teacher-checkpoint', required=True,
+                        help='path or URL of the teacher\'s weights')
+    parser.add_argument(
+        '--methods', nargs='+', default=DEFAULT_METHODS, metavar='METHOD',
+        help=f'arms to run, of {ARMS}; default: {" ".join(DEFAULT_METHODS)}. '
+        + '; '.join(f'{m}: {r.description}' for m, r in METHODS.items()) +
+        f'; {SAME_TIME}: the student alone for the same compute')
+    parser.add_argument('--iters', type=int, default=1000,
+                        help='training iterations of each arm (default '
+                        '1000)')
+    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1],
+                        help='default: 0 1')
+    parser.add_argument('--work-dir', help='default: work_dirs/compare_'
+                        '<student config name>')
+    parser.add_argument('--layers', nargs='+', metavar='LAYER',
+                        help='AttnFD layers (B, E, D; default B E)')
+    parser.add_argument('--same-time-as', metavar='METHOD',
+                        help=f'the distillation arm whose cost {SAME_TIME} '
+                        'matches (default: the slowest of each seed)')
+    parser.add_argument('--checkpoint-interval', type=int, default=100,
+                        help='iterations between resumable checkpoints '
+                        '(default 100)')
+    parser.add_argument('--keep-train-checkpoints', action='store_true',
+                        help='keep the training checkpoints of finished '
+                        'arms')
+    parser.add_argument('--estimate', action='store_true',
+                        help='only time a few steps of each arm and print '
+                        'the projected training time')
+    parser.add_argument('--data-root', help='dataset root of every '
+                        'dataloader of the student config')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='overrides of the student config, key=value')
+    args = parser.parse_args(argv)
+    if args.work_dir is None:
+        name = osp.splitext(osp.basename(args.student.split('::')[-1]))[0]
+        args.work_dir = osp.join('work_dirs', f'compare_{name}')
+    return args
+
+
+def build(args: argparse.Namespace) -> Comparison:
+    return Comparison(
+        args.student, args.teacher, args.teacher_checkpoint, args.work_dir,
+        methods=args.methods, seeds=args.seeds, iters=args.iters,
+        layers=args.layers, cfg_options=args.cfg_options,
+        data_root=args.data_root, same_time_as=args.same_time_as,
+        checkpoint_interval=args.checkpoint_interval,
+        keep_train_checkpoints=args.keep_train_checkpoints)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    args = parse_args(argv)
+    # SIGTERM stops the running arm and keeps its time, as Ctrl-C does
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    try:
+        comparison = build(args)
+        if args.estimate:
+            print(comparison.estimate())
+            return
+        comparison.check()
+    except (ComparisonError, FileNotFoundError, KeyError, RuntimeError,
+            ValueError) as e:
+        raise SystemExit(f'[compare] {type(e).__name__}: {e}')
+    results = comparison.run()
+    text = write_results(comparison, results, [
+        f'Student {args.student}, teacher {args.teacher} '
+        f'({args.teacher_checkpoint}); each arm {args.iters} iterations '
+        f'(the same-time arm: see below), seeds '
+        f'{" ".join(map(str, args.seeds))}, scored on the student config\'s '
+        'val set.'
+    ])
+    print(text)
+    print(f'[compare] results: {osp.join(comparison.work_dir, "results.md")}'
+          f'; student weights: {comparison.dirs["checkpoints"]}')
+
+
+if __name__ == '__main__':
+    main()
