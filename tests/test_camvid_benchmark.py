@@ -1,13 +1,13 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """tools/benchmarks/camvid.py at toy size: killed and re-run it continues,
 reports every seed, keeps student-only checkpoints that tools/test.py
-scores on a CamVid test split, and refuses a work dir of other settings."""
+scores on a CamVid test split, and refuses a work dir of other settings.
+The comparison it runs is tested in tests/test_comparison.py."""
 import json
 import os
 import os.path as osp
 import re
 import signal
-import statistics
 import subprocess
 import sys
 import time
@@ -72,11 +72,12 @@ def test_camvid_benchmark_kill_resume_report(tmp_path, camvid_root):
                             stderr=subprocess.DEVNULL)
     last = osp.join(work_dir, 'train', 'teacher', 'last_checkpoint')
     deadline = time.time() + 300
-    while not osp.isfile(last) and proc.poll() is None \
-            and time.time() < deadline:
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGTERM)
     try:
+        while not osp.isfile(last):
+            assert proc.poll() is None, 'the benchmark ended early'
+            assert time.time() < deadline, 'no teacher checkpoint in 300 s'
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=120) == 128 + signal.SIGTERM
         # it stopped the training process it had started
         with pytest.raises(ProcessLookupError):
@@ -86,7 +87,6 @@ def test_camvid_benchmark_kill_resume_report(tmp_path, camvid_root):
             os.killpg(proc.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    assert osp.isfile(last), 'the teacher never saved a checkpoint'
     assert not osp.isfile(osp.join(work_dir, 'checkpoints', 'teacher.pth'))
     with open(osp.join(work_dir, 'timings.json')) as f:
         interrupted = json.load(f)['teacher']
@@ -127,26 +127,20 @@ def test_camvid_benchmark_kill_resume_report(tmp_path, camvid_root):
         results = json.load(f)
     for method in ('student', 'attnfd'):
         seeds = [metrics[f'{method}_seed{s}']['mIoU'] for s in (0, 1)]
-        got = results['methods'][method]
-        assert got['mIoU'] == {'0': seeds[0], '1': seeds[1]}
-        assert got['mean'] == pytest.approx(statistics.fmean(seeds))
-        assert got['std'] == pytest.approx(statistics.stdev(seeds))
-        assert set(got['per_class']) == set(CLASSES)
+        assert results['arms'][method]['mIoU'] == {'0': seeds[0],
+                                                   '1': seeds[1]}
+        assert set(results['arms'][method]['per_class']) == set(CLASSES)
     assert results['teacher']['mIoU'] == metrics['teacher']['mIoU']
     assert set(results['timings_s']) == set(stages)
     # the interrupted part of the teacher counts
     assert results['timings_s']['teacher'] > interrupted
     report = open(osp.join(work_dir, 'results.md')).read()
-    assert re.search(r'^\| \+ AttnFD \(B\+E\) \| 0 1 \| [\d.]+ / [\d.]+ \|',
+    assert report.startswith('# CamVid benchmark\n\nCamVid val split, '
+                             '32x32, batch 2, LR 0.01; student '
+                             'DeepLabV3-R18-D8, 2 iterations; teacher '
+                             'DeepLabV3-R50-D8 8 iterations; from scratch.')
+    assert re.search(r'^\| AttnFD \(B\+E\) \| 0 1 \| [\d.]+ / [\d.]+ \|',
                      report, re.M), report
-    delta = results['methods']['attnfd']['mean'] - \
-        results['methods']['student']['mean']
-    assert f'| {delta:+.2f} |' in report
-    assert f'AttnFD (B+E) (mean over seeds) minus DeepLabV3-R18 alone: ' \
-        f'{delta:+.2f} mIoU.' in report
-    teacher_gap = metrics['teacher']['mIoU'] - \
-        results['methods']['student']['mean']
-    assert f'Teacher minus student alone: {teacher_gap:+.2f} mIoU.' in report
     assert report.count('\n| sky |') == 1
 
     # 3. a student checkpoint scores on a CamVid root's test split
@@ -164,7 +158,7 @@ def test_camvid_benchmark_kill_resume_report(tmp_path, camvid_root):
     # 4. re-running trains nothing; other settings are refused
     out = run_tool(_args(camvid_root, work_dir), cwd=ROOT)
     assert out.returncode == 0, out.stderr[-3000:]
-    assert out.stdout.count('reusing its results') == len(stages)
+    assert out.stdout.count('reusing its results') == len(stages) - 1
     assert not re.search(r'^\[camvid\] \w+: (training|resuming|scoring)',
                          out.stdout, re.M), out.stdout
     out = run_tool(_args(camvid_root, work_dir, iters='3'), cwd=ROOT)
@@ -192,7 +186,7 @@ def _camvid_tool():
 
 @pytest.mark.parametrize('flags,size,iters,depth', [
     ([], (72, 96), 360, 34),
-    # the GPU protocol's settings (slow: every config is written again)
+    # the GPU protocol's settings (slow: every config is built again)
     pytest.param(['--full'], (360, 480), 9175, 101, marks=pytest.mark.slow),
 ])
 def test_camvid_benchmark_stage_configs(tmp_path, camvid_root, flags, size,
@@ -201,8 +195,12 @@ def test_camvid_benchmark_stage_configs(tmp_path, camvid_root, flags, size,
     camvid = _camvid_tool()
     args = camvid.parse_args([camvid_root, '--work-dir', str(tmp_path),
                               *flags])
-    bench = camvid.Benchmark(args)
-    cfg = Config.fromfile(bench.stage_config('attnfd_seed1', 'attnfd', 1))
+    bench = camvid.CamVidBenchmark(args)
+    comparison = bench.comparison
+    assert camvid.parse_args([camvid_root]).methods == [
+        'student', 'kd', 'cwd', 'attnfd'
+    ]
+    cfg = comparison.arm_config('attnfd', 1)
     assert cfg.train_cfg.max_iters == iters
     assert cfg.param_scheduler[0].end == iters
     assert cfg.train_dataloader.batch_size == 8
@@ -214,83 +212,41 @@ def test_camvid_benchmark_stage_configs(tmp_path, camvid_root, flags, size,
     assert cfg.model.architecture.pretrained is None
     assert cfg.val_cfg is None and cfg.val_dataloader is None
     assert cfg.train_dataloader.dataset.data_root == camvid_root
-    assert cfg.model.teacher_ckpt == bench.checkpoint('teacher')
-    assert cfg.model.distiller.teacher_layers == f'deeplabv3_r{depth}'
-    # opt-in: the learnable teacher-side CBAM, on the same teacher
-    tcbam = Config.fromfile(
-        bench.stage_config('attnfd_tcbam_seed1', 'attnfd_tcbam', 1))
-    assert tcbam.model.distiller.teacher_layers == f'deeplabv3_r{depth}'
-    assert tcbam.model.distiller.teacher_connector.learnable is True
-    assert tcbam.model.teacher_ckpt == bench.checkpoint('teacher')
-    assert tcbam.train_cfg.max_iters == iters
-    # opt-in: per-sample normalisation of the AttnFD loss
-    sample = Config.fromfile(
-        bench.stage_config('attnfd_sample_seed1', 'attnfd_sample', 1))
-    assert sample.model.distiller.loss.normalize == 'sample'
-    assert sample.model.distiller.loss.loss_weight == 2.0
-    assert sample.model.distiller.teacher_layers == f'deeplabv3_r{depth}'
-    assert sample.train_cfg.max_iters == iters
-    teacher = Config.fromfile(cfg.model.teacher.cfg_path)
+    assert cfg.model.teacher_ckpt == comparison.checkpoint('teacher')
+    assert cfg.model.teacher.backbone.depth == depth
+    assert cfg.model.teacher.pretrained is None
+    assert cfg.model.distiller.loss == dict(
+        type='AttnFDLoss', loss_weight=2.0, normalize='batch')
+    # the arms change the loss, not the protocol
+    arms = {m: comparison.arm_config(m, 1) for m in (
+        'kd', 'attnfd_tcbam', 'attnfd_sample', 'attnfd_sample_w8',
+        'attnfd_w16', 'attnfd_kd')}
+    for arm in arms.values():
+        assert arm.train_cfg == cfg.train_cfg
+        assert arm.train_dataloader == cfg.train_dataloader
+        assert arm.model.teacher == cfg.model.teacher
+        assert arm.model.teacher_ckpt == cfg.model.teacher_ckpt
+    assert arms['attnfd_tcbam'].model.distiller.teacher_connector.learnable
+    assert arms['attnfd_sample'].model.distiller.loss.normalize == 'sample'
+    w8 = arms['attnfd_sample_w8'].model.distiller.loss
+    assert (w8.normalize, w8.loss_weight) == ('sample', 8.0)
+    w16 = arms['attnfd_w16'].model.distiller.loss
+    assert (w16.normalize, w16.loss_weight) == ('batch', 16.0)
+    both = arms['attnfd_kd'].model.distiller
+    assert both.logits_loss == arms['kd'].model.distiller.loss
+    assert both.loss == w8
+    assert arms['kd'].model.distiller.loss.loss_weight == 11  # CamVid
+    teacher = bench.teacher_train_config(args.teacher_iters)
     assert teacher.model.backbone.depth == depth
     assert teacher.model.pretrained is None
     assert teacher.train_cfg.max_iters == (iters if flags else 1000)
-    test = Config.fromfile(bench.test_config('student'))
+    assert teacher.randomness.seed == 0
+    test = Config.fromfile(camvid.test_config(
+        'student', args, str(tmp_path / 'student_test.py')))
     assert test.test_dataloader.dataset.split == 'test'
     resize = [t for t in test.test_dataloader.dataset.pipeline
               if t.type == 'Resize'][0]
     assert tuple(resize.scale) == size[::-1]
-    if flags:
-        return  # the arms below change the loss, not the protocol
-    # opt-in: the loss-scale arms and AttnFD + KD
-    w8 = Config.fromfile(
-        bench.stage_config('attnfd_sample_w8_seed1', 'attnfd_sample_w8', 1))
-    assert (w8.model.distiller.loss.normalize,
-            w8.model.distiller.loss.loss_weight) == ('sample', 8.0)
-    w16 = Config.fromfile(
-        bench.stage_config('attnfd_w16_seed1', 'attnfd_w16', 1))
-    assert (w16.model.distiller.loss.normalize,
-            w16.model.distiller.loss.loss_weight) == ('batch', 16.0)
-    both = Config.fromfile(
-        bench.stage_config('attnfd_kd_seed1', 'attnfd_kd', 1))
-    kd = Config.fromfile(bench.stage_config('kd_seed1', 'kd', 1))
-    assert both.model.distiller.logits_loss == kd.model.distiller.loss
-    assert both.model.distiller.loss == w8.model.distiller.loss
-    assert both.model.distiller.teacher_layers == f'deeplabv3_r{depth}'
-    assert both.model.teacher_ckpt == bench.checkpoint('teacher')
-    for arm in (w8, w16, both):
-        assert arm.model.distiller.teacher_layers == f'deeplabv3_r{depth}'
-        assert arm.train_cfg.max_iters == iters
-
-
-def test_camvid_benchmark_report_compares_each_attnfd_variant(
-        tmp_path, camvid_root):
-    camvid = _camvid_tool()
-    args = camvid.parse_args([
-        camvid_root, '--work-dir', str(tmp_path), '--methods', 'student',
-        'kd', 'attnfd', 'attnfd_tcbam'
-    ])
-    assert camvid.parse_args([camvid_root]).methods == [
-        'student', 'kd', 'cwd', 'attnfd'
-    ]
-
-    def metrics(miou):
-        return {'mIoU': miou, 'IoU.sky': miou + 1, 'IoU.road': miou - 1}
-    results = dict(teacher=metrics(40.0), students={
-        'student': {0: metrics(30.0), 1: metrics(32.0)},
-        'kd': {0: metrics(33.0), 1: metrics(33.0)},
-        'attnfd': {0: metrics(30.0), 1: metrics(30.0)},
-        'attnfd_tcbam': {0: metrics(34.0), 1: metrics(36.0)},
-    })
-    report, summary = camvid.summarize(results, {'teacher': 60.0}, args)
-    assert 'Teacher minus student alone: +9.00 mIoU.' in report
-    assert ('AttnFD (B+E) (mean over seeds) minus DeepLabV3-R18 alone: '
-            '-1.00, KD: -3.00 mIoU.') in report
-    assert ('AttnFD (B+E), learnable teacher CBAM (mean over seeds) minus '
-            'DeepLabV3-R18 alone: +4.00, KD: +2.00 mIoU.') in report
-    assert summary['methods']['attnfd_tcbam']['mean'] == 35.0
-    assert summary['methods']['attnfd_tcbam']['per_class']['sky'] == 36.0
-    assert '| + AttnFD (B+E), learnable teacher CBAM | 0 1 | 34.00 / ' \
-        '36.00 | 35.00 | 1.41 | 2.00 | +4.00 |' in report
 
 
 def test_camvid_benchmark_reuses_a_teacher_checkpoint(tmp_path, camvid_root,
@@ -298,16 +254,13 @@ def test_camvid_benchmark_reuses_a_teacher_checkpoint(tmp_path, camvid_root,
     """--teacher-checkpoint: checked against the run's teacher model, then
     used as its teacher without training one; the work dir is bound to
     it."""
-    from mmengine.config import Config
     from mmengine.registry import DefaultScope
     from mmseg.registry import MODELS
     camvid = _camvid_tool()
     flags = ['--size', '32x32', '--teacher-depth', '34']
-    first = camvid.Benchmark(camvid.parse_args(
-        [camvid_root, '--work-dir', str(tmp_path / 'first'), *flags]))
+    args = camvid.parse_args([camvid_root, *flags])
     with DefaultScope.overwrite_default_scope('mmseg'):
-        model = MODELS.build(
-            Config.fromfile(first.test_config('teacher')).model)
+        model = MODELS.build(camvid.model_config('teacher', args).model)
     src = str(tmp_path / 'r34.pth')
     torch.save(dict(state_dict=model.state_dict(),
                     meta=dict(dataset_meta=dict(classes=CLASSES))), src)
@@ -316,16 +269,17 @@ def test_camvid_benchmark_reuses_a_teacher_checkpoint(tmp_path, camvid_root,
                               str(tmp_path / 'bench'), *flags,
                               '--teacher-checkpoint', src])
     camvid.check_settings(args)
-    bench = camvid.Benchmark(args)
-    bench.train('teacher', 'teacher', 0)
-    adopted = torch.load(bench.checkpoint('teacher'), weights_only=True)
+    bench = camvid.CamVidBenchmark(args)
+    bench.comparison.bind()
+    bench.train_teacher()
+    adopted = torch.load(bench.comparison.checkpoint('teacher'),
+                         weights_only=True)
     assert adopted['meta']['dataset_meta']['classes'] == CLASSES
     for key, value in model.state_dict().items():
         assert torch.equal(adopted['state_dict'][key], value), key
-    assert not os.listdir(bench.dirs['train'])  # nothing trained
-    _, summary = camvid.summarize(
-        dict(teacher={'mIoU': 40.0}, students={}), {}, args)
-    assert summary['settings']['teacher_checkpoint'] == src
+    assert not os.listdir(bench.comparison.dirs['train'])  # nothing trained
+    with open(tmp_path / 'bench' / 'benchmark.json') as f:
+        assert json.load(f)['teacher_checkpoint'] == src
 
     # the same work dir without the flag is another run
     with pytest.raises(SystemExit, match='other settings'):
@@ -335,8 +289,10 @@ def test_camvid_benchmark_reuses_a_teacher_checkpoint(tmp_path, camvid_root,
     args = camvid.parse_args([
         camvid_root, '--work-dir', str(tmp_path / 'r50'), '--size', '32x32',
         '--teacher-depth', '50', '--teacher-checkpoint', src])
+    other = camvid.CamVidBenchmark(args)
+    other.comparison.bind()
     with pytest.raises(SystemExit, match='not a DeepLabV3-R50-D8'):
-        camvid.Benchmark(args).train('teacher', 'teacher', 0)
+        other.train_teacher()
     # once adopted, the source is no longer needed to continue the run
     os.remove(src)
     camvid.parse_args([camvid_root, '--work-dir', str(tmp_path / 'bench'),
@@ -349,55 +305,5 @@ def test_camvid_benchmark_reuses_a_teacher_checkpoint(tmp_path, camvid_root,
     with pytest.raises(SystemExit):
         camvid.parse_args([
             camvid_root, '--work-dir', str(tmp_path / 'bench'),
-            '--teacher-checkpoint', bench.checkpoint('teacher')])
+            '--teacher-checkpoint', bench.comparison.checkpoint('teacher')])
     assert "this work dir's own teacher" in capsys.readouterr().err
-
-
-def _method(seeds):
-    return dict(mIoU={str(i): v for i, v in enumerate(seeds)},
-                mean=statistics.fmean(seeds))
-
-
-def test_camvid_benchmark_verdict_needs_the_mean_and_every_seed():
-    camvid = _camvid_tool()
-    methods = dict(student=_method([30, 31]), kd=_method([34, 33]),
-                   cwd=_method([35, 33]), attnfd=_method([36, 32.5]),
-                   attnfd_kd=_method([35.5, 34]),
-                   attnfd_w16=_method([35, 34]))
-    # attnfd: best mean over KD, not on seed 1; attnfd_w16 ties CWD on seed 0
-    assert camvid.verdicts(methods) == dict(
-        attnfd=False, attnfd_kd=True, attnfd_w16=False)
-    del methods['cwd']
-    assert camvid.verdicts(methods) == {}
-
-
-def test_camvid_benchmark_chart(tmp_path):
-    camvid = _camvid_tool()
-    summary = dict(teacher={'mIoU': 40.0}, methods=dict(
-        student=_method([30, 31]), kd=_method([34, 33]),
-        attnfd_kd=_method([35.5, 34])))
-    path = str(tmp_path / 'results.png')
-    camvid.plot(summary, path, 'Val split, 72x96')
-    with Image.open(path) as image:
-        assert image.format == 'PNG' and image.size[0] > 300
-
-
-def test_camvid_benchmark_report_states_each_verdict(tmp_path, camvid_root):
-    camvid = _camvid_tool()
-    args = camvid.parse_args([camvid_root, '--work-dir', str(tmp_path)])
-
-    def metrics(miou):
-        return {'mIoU': miou, 'IoU.sky': miou}
-    seeds = dict(student=(30, 31), kd=(34, 33), cwd=(35, 33),
-                 attnfd=(36, 32.5), attnfd_kd=(35.5, 34))
-    results = dict(teacher=metrics(40.0), students={
-        m: {s: metrics(v) for s, v in enumerate(values)}
-        for m, values in seeds.items()})
-    report, summary = camvid.summarize(results, {}, args)
-    assert ('AttnFD (B+E), per-sample norm, weight 8, + KD beats KD and CWD '
-            'on the mean and on every seed: yes.') in report
-    assert ('AttnFD (B+E) beats KD and CWD on the mean and on every seed: '
-            'no.') in report
-    assert summary['methods']['attnfd_kd']['beats_kd_and_cwd'] is True
-    assert 'beats_kd_and_cwd' not in summary['methods']['kd']
-    assert '![mIoU per method](results.png)' in report

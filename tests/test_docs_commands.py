@@ -7,9 +7,9 @@ spans) is read for:
 - paths of this repository (``tools/...``, ``configs/...``, ``tests/...``,
   ``docs/...``): the file or folder must exist;
 - ``--flags`` passed to one of the Python tools in ``tools/`` (directly, or
-  through ``tools/dist_train.sh``, ``tools/dist_test.sh`` and
-  ``tools/slurm_train.sh``, which forward their options to ``tools/train.py``
-  and ``tools/test.py``): the tool's argparse parser must define them,
+  through the shell launchers ``tools/dist_*.sh`` and ``tools/slurm_*.sh``,
+  which forward their options to ``tools/train.py``, ``tools/test.py`` and
+  ``tools/distill.py``): the tool's argparse parser must define them,
   including the flags it adds through helpers such as
   ``attnfd_mm.apis.add_runner_args``;
 - ``make`` targets: the Makefile must define them.
@@ -43,6 +43,8 @@ LAUNCHERS = {
     'tools/dist_train.sh': 'tools/train.py',
     'tools/dist_test.sh': 'tools/test.py',
     'tools/slurm_train.sh': 'tools/train.py',
+    'tools/dist_distill.sh': 'tools/distill.py',
+    'tools/slurm_distill.sh': 'tools/distill.py',
 }
 #: a path of this repository inside a command (not part of a longer path)
 REPO_PATH = re.compile(

@@ -3,6 +3,7 @@
 import json
 import os
 import os.path as osp
+import shutil
 import struct
 import subprocess
 from typing import Tuple
@@ -37,6 +38,9 @@ def test_help(tmp_path):
     ('tools/dist_train.sh', 'CONFIG GPUS'),
     ('tools/dist_test.sh', 'CONFIG CHECKPOINT GPUS'),
     ('tools/slurm_train.sh', 'PARTITION JOB_NAME CONFIG'),
+    ('tools/dist_distill.sh', 'STUDENT_CONFIG TEACHER_CONFIG GPUS'),
+    ('tools/slurm_distill.sh',
+     'PARTITION JOB_NAME STUDENT_CONFIG TEACHER_CONFIG'),
 ])
 def test_shell_launchers_usage(script, usage):
     ok = subprocess.run(['bash', script, '--help'],
@@ -172,3 +176,24 @@ def test_set_data_root_reaches_every_dataset(tmp_path):
     assert cfg.data_root == root
     with pytest.raises(FileNotFoundError, match='Dataset root not found'):
         set_data_root(cfg, str(tmp_path / 'nope'))
+
+
+def test_launchers_run_the_set_up_python(tmp_path):
+    """Without PYTHON, the launchers run the repository's .venv python when
+    there is one, else python from PATH; PYTHON overrides both."""
+    script = 'source tools/launch.sh; echo "$PYTHON"'
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHON'}
+    out = subprocess.run(['bash', '-c', script], capture_output=True,
+                         text=True, cwd=ROOT, env=env)
+    venv = osp.join(ROOT, 'tools', '..', '.venv', 'bin', 'python')
+    expected = venv if os.access(venv, os.X_OK) else 'python'
+    assert out.stdout.strip() == expected
+    # a copy of tools/ without a .venv beside it
+    shutil.copytree(osp.join(ROOT, 'tools'), tmp_path / 'tools')
+    out = subprocess.run(['bash', '-c', script], capture_output=True,
+                         text=True, cwd=str(tmp_path), env=env)
+    assert out.stdout.strip() == 'python'
+    out = subprocess.run(['bash', '-c', script], capture_output=True,
+                         text=True, cwd=str(tmp_path),
+                         env=dict(env, PYTHON='/opt/py/bin/python3'))
+    assert out.stdout.strip() == '/opt/py/bin/python3'

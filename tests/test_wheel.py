@@ -143,3 +143,30 @@ def test_mim_train_attnfd_mm_runs_the_wheels_train_tool(
                 records += [json.loads(line) for line in f]
     assert [r['iter'] for r in records
             if 'distill.loss_attnfd_B' in r] == [1, 2]
+
+
+@pytest.mark.slow
+def test_mim_run_distill_composes_from_the_wheel(wheel_env, tmp_path,
+                                                  shapes_root):
+    """``mim run attnfd_mm distill`` runs the wheel's tools/distill.py from
+    a directory outside the clone."""
+    from attnfd_mm.testing.tiny_configs import (deeplabv3_segmentor,
+                                                tiny_runner_config)
+    from mmengine.config import Config
+    tiny_runner_config('unused', shapes_root,
+                       deeplabv3_segmentor('r18')).dump(
+                           str(tmp_path / 'student.py'))
+    Config(dict(model=deeplabv3_segmentor('r18'))).dump(
+        str(tmp_path / 'teacher.py'))
+    out = wheel_env.run([
+        '-m', 'mim', 'run', 'attnfd_mm', 'distill', 'student.py',
+        'teacher.py', '--teacher-checkpoint', 'teacher.pth', '--method',
+        'kd', '--work-dir', 'w', '--print-config'
+    ], cwd=str(tmp_path))
+    log = out.stdout + out.stderr
+    assert out.returncode == 0, log[-4000:]
+    assert osp.join(wheel_env.site_packages, 'attnfd_mm', '.mim', 'tools',
+                    'distill.py') in log
+    written = Config.fromfile(str(tmp_path / 'w' / 'distill_config.py'))
+    assert written.model.distiller.type == 'LogitsDistiller'
+    assert written.model.teacher_ckpt == 'teacher.pth'

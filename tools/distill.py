@@ -12,8 +12,8 @@ config brings data, schedule and runtime, as when the student is trained
 alone; the teacher config only its model. The distillation config (frozen
 teacher loaded from the checkpoint, layers and logits found in the built
 models, the method's losses, lossless ``--resume``) is written to
-``DIR/distill_config.py`` (``--cfg-options`` keys address that file: the
-student model is ``model.architecture``), then trained; ``tools/train.py
+``DIR/distill_config.py``, then trained (``--cfg-options`` and
+``--data-root`` change the student config before it is composed); ``tools/train.py
 DIR/distill_config.py`` re-runs it unchanged. ``--print-config`` only
 writes and prints it. Default work dir:
 ``work_dirs/<student config name>_<method>``. Several processes:
@@ -25,9 +25,11 @@ import os.path as osp
 import sys
 from typing import List, Optional
 
+from mmengine.config import Config
+
 import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
 from attnfd_mm.apis import (DEFAULT_METHOD, METHODS, add_runner_args,
-                            distill_config, load_runner_config,
+                            distill_config, load_config, load_runner_config,
                             parse_runner_args, train, write_config)
 from attnfd_mm.apis.distill_config import config_text
 from attnfd_mm.apis.runner_config import set_data_root
@@ -81,13 +83,14 @@ def compose(args: argparse.Namespace, command: str = '') -> str:
     Raises:
         SystemExit: ``--resume`` in a work dir whose config differs.
     """
-    cfg = distill_config(args.student, args.teacher, method=args.method,
+    student = load_config(args.student)
+    if args.cfg_options:
+        student.merge_from_dict(args.cfg_options)
+    if args.data_root is not None:
+        set_data_root(student, osp.abspath(args.data_root))
+    cfg = distill_config(student, args.teacher, method=args.method,
                          teacher_ckpt=args.teacher_checkpoint,
                          layers=args.layers)
-    if args.data_root is not None:
-        set_data_root(cfg, osp.abspath(args.data_root))
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
     cfg.work_dir = args.work_dir
     path = osp.join(args.work_dir, CONFIG_NAME)
     if args.resume and osp.isfile(path):
@@ -114,14 +117,22 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     command = ' '.join(['python tools/distill.py', *sys.argv[1:]]) \
         if argv is None else ''
+    main_with(args, command)
+
+
+def main_with(args: argparse.Namespace, command: str = '') -> None:
+    """Compose, write and (unless ``--print-config``) train."""
     path = compose(args, command)
     if args.print_config:
         with open(path) as f:
             print(f.read())
         return
     print(f'[distill] {args.method}: config written to {path}', flush=True)
-    cfg = load_runner_config(path, args.work_dir, None, args.launcher)
-    train(cfg, resume=args.resume, amp=args.amp)
+    # read back as written, without its file name: the runner dumps it as
+    # <timestamp>.py instead of over the written file
+    cfg = Config(Config.fromfile(path).to_dict())
+    train(load_runner_config(cfg, args.work_dir, None, args.launcher),
+          resume=args.resume, amp=args.amp)
 
 
 if __name__ == '__main__':

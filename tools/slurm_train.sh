@@ -2,7 +2,7 @@
 # Training on a Slurm cluster with srun, as mmseg's tools/slurm_train.sh.
 #   bash tools/slurm_train.sh PARTITION JOB_NAME CONFIG [train.py options]
 # Environment: GPUS (4, processes in all), GPUS_PER_NODE (GPUS if below 4, else 4),
-# CPUS_PER_TASK (5), SRUN_ARGS (extra srun arguments).
+# CPUS_PER_TASK (5), SRUN_ARGS (extra srun arguments), PYTHON (as dist_train.sh).
 set -euo pipefail
 usage() { sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; }
 case "${1:-}" in -h|--help) usage; exit 0 ;; esac
@@ -11,18 +11,5 @@ PARTITION=$1
 JOB_NAME=$2
 CONFIG=$3
 shift 3
-GPUS=${GPUS:-4}
-GPUS_PER_NODE=${GPUS_PER_NODE:-$(( GPUS < 4 ? GPUS : 4 ))}
-CPUS_PER_TASK=${CPUS_PER_TASK:-5}
-DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-PYTHON="${PYTHON:-python}"
-PYTHONPATH="$DIR/..${PYTHONPATH:+:$PYTHONPATH}" \
-srun -p "$PARTITION" \
-    --job-name="$JOB_NAME" \
-    --gres=gpu:"$GPUS_PER_NODE" \
-    --ntasks="$GPUS" \
-    --ntasks-per-node="$GPUS_PER_NODE" \
-    --cpus-per-task="$CPUS_PER_TASK" \
-    --kill-on-bad-exit=1 \
-    ${SRUN_ARGS:-} \
-    "$PYTHON" -u "$DIR/train.py" "$CONFIG" --launcher slurm "$@"
+source "$(dirname "${BASH_SOURCE[0]}")/launch.sh"
+srun_tool "$PARTITION" "$JOB_NAME" train.py "$CONFIG" "$@"

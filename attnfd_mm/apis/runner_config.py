@@ -3,7 +3,7 @@
 import argparse
 import os
 import os.path as osp
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Union
 
 import torch
 
@@ -48,7 +48,7 @@ def parse_runner_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
     return args
 
 
-def load_runner_config(config: str,
+def load_runner_config(config: Union[str, Config],
                        work_dir: Optional[str] = None,
                        cfg_options: Optional[Dict] = None,
                        launcher: str = 'none',
@@ -59,7 +59,8 @@ def load_runner_config(config: str,
     ``./work_dirs/<config name>`` and ``default_scope`` to ``'mmseg'``.
 
     Args:
-        config (str): Path of the config file.
+        config (str | Config): Path of the config file, or a config (used
+            as it is; the runner then dumps it as ``<timestamp>.py``).
         work_dir (str, optional): Overrides ``cfg.work_dir``.
         cfg_options (dict, optional): Key-value pairs merged into the config.
         launcher (str): ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
@@ -69,9 +70,14 @@ def load_runner_config(config: str,
     Returns:
         Config: The config, ready for ``Runner.from_cfg``.
     """
-    if not osp.isfile(config):
-        raise FileNotFoundError(f'Config file not found: {config!r}.')
-    cfg = Config.fromfile(config)
+    if isinstance(config, Config):
+        cfg = config
+        name = 'config'
+    else:
+        if not osp.isfile(config):
+            raise FileNotFoundError(f'Config file not found: {config!r}.')
+        cfg = Config.fromfile(config)
+        name = osp.splitext(osp.basename(config))[0]
     cfg.launcher = launcher
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
@@ -80,8 +86,7 @@ def load_runner_config(config: str,
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(config))[0])
+        cfg.work_dir = osp.join('./work_dirs', name)
     if cfg.get('default_scope', None) is None:
         cfg.default_scope = DEFAULT_SCOPE
     if launcher != 'none' and not torch.cuda.is_available():

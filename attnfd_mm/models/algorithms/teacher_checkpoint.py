@@ -10,6 +10,13 @@ from mmengine.runner import CheckpointLoader
 
 
 def _unreadable(filename: str, err: Exception) -> RuntimeError:
+    if '://' in filename:
+        return RuntimeError(
+            f'The teacher checkpoint {filename!r} could not be downloaded '
+            f'({type(err).__name__}: {err}). Offline, download it where '
+            'there is a network and pass its local path: '
+            '--teacher-checkpoint PATH (tools/distill.py, tools/compare.py) '
+            'or model.teacher_ckpt=PATH.')
     return RuntimeError(
         f'Cannot read the teacher checkpoint {filename!r}: '
         f'{type(err).__name__}: {err}. Point teacher_ckpt at a checkpoint '

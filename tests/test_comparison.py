@@ -1,0 +1,309 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""attnfd_mm.comparison and tools/compare.py: statistics against hand
+computations, the shortened schedule, the same-time arm from given step
+times, named errors before training, and a killed comparison that the same
+command finishes."""
+import json
+import math
+import os
+import os.path as osp
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+from mmseg.registry import MODELS
+
+from attnfd_mm.comparison import (Comparison, ComparisonError,
+                                  compare_arms, paired_difference,
+                                  same_time_iters, shorten_schedule,
+                                  summarize_arms, t_quantile_975)
+from attnfd_mm.comparison.schedule import ScheduleError
+from attnfd_mm.testing.tiny_configs import (deeplabv3_segmentor,
+                                            tiny_runner_config)
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+# ------------------------------------------------------------ statistics
+def test_t_quantiles_are_the_tables():
+    # two-sided 95 % critical values of Student's t, from printed tables
+    assert t_quantile_975(1) == 12.706
+    assert t_quantile_975(4) == 2.776
+    assert t_quantile_975(30) == 2.042
+    assert t_quantile_975(120) == 1.960
+    with pytest.raises(ValueError):
+        t_quantile_975(0)
+
+
+def test_paired_difference_by_hand():
+    a = {'0': 35.0, '1': 36.0, '2': 34.0, '3': 37.0, '4': 38.0}
+    b = {'0': 34.0, '1': 34.0, '2': 31.0, '3': 33.0, '4': 33.0}
+    # diffs 1 2 3 4 5: mean 3, sample sd sqrt(2.5), se sqrt(2.5/5)
+    diff = paired_difference(a, b)
+    assert diff.diffs == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert diff.mean == pytest.approx(3.0)
+    half = 2.776 * math.sqrt(0.5)  # 1.96299
+    assert diff.low == pytest.approx(3.0 - half)
+    assert diff.high == pytest.approx(3.0 + half)
+    # only common seeds are paired; one seed has no interval
+    one = paired_difference({'0': 2.0, '9': 1.0}, {'0': 1.5})
+    assert (one.diffs, one.low, one.high) == ([0.5], None, None)
+    assert paired_difference({'1': 1.0}, {'0': 1.0}) is None
+
+
+def test_same_time_iterations_from_given_step_times():
+    assert same_time_iters(360, 1.30, 1.02) == 459  # 458.8
+    assert same_time_iters(360, 0.5, 0.5) == 360
+    with pytest.raises(ValueError):
+        same_time_iters(360, 0.0, 1.0)
+
+
+def _result(miou, step=1.0, iters=10):
+    return dict(metrics={'mIoU': miou, 'IoU.road': miou + 1}, iters=iters,
+                step_s=step, peak_memory_mib=100.0, wall_s=60.0)
+
+
+def test_verdicts_need_the_mean_and_every_seed():
+    arms = {
+        'student': {'0': _result(30.0), '1': _result(31.0)},
+        'kd': {'0': _result(33.0), '1': _result(32.0)},
+        'cwd': {'0': _result(32.0), '1': _result(34.0)},
+        # above KD on the mean (33.5 > 32.5) and on each seed; above CWD on
+        # the mean (33.5 > 33.0) but not on seed 1
+        'attnfd_kd': {'0': _result(34.0), '1': _result(33.0)},
+    }
+    summary = summarize_arms(arms, lambda m: m)
+    assert summary['attnfd_kd']['mean'] == 33.5
+    assert summary['attnfd_kd']['std'] == pytest.approx(math.sqrt(0.5))
+    assert summary['attnfd_kd']['per_class'] == {'road': 34.5}
+    pairs = compare_arms(summary)
+    assert pairs['attnfd_kd']['kd']['beats'] is True
+    assert pairs['attnfd_kd']['cwd']['beats'] is False
+    assert pairs['attnfd_kd']['cwd']['diffs'] == {'0': 2.0, '1': -1.0}
+    # mean 0.5, sd of (2, -1) = 2.1213, se 1.5, t(1) = 12.706
+    assert pairs['attnfd_kd']['cwd']['ci95'] == pytest.approx(
+        [0.5 - 12.706 * 1.5, 0.5 + 12.706 * 1.5])
+    assert pairs['attnfd_kd']['student']['beats'] is True
+    assert 'student' not in pairs  # the reference is not an arm to judge
+    assert set(pairs['kd']) == {'student', 'cwd'}
+
+
+# -------------------------------------------------------------- schedule
+def test_shortened_schedule_keeps_its_shape():
+    cfg = Config(dict(
+        train_cfg=dict(type='IterBasedTrainLoop', max_iters=80000,
+                       val_interval=8000),
+        param_scheduler=[
+            dict(type='LinearLR', start_factor=0.1, begin=0, end=1500,
+                 by_epoch=False),
+            dict(type='PolyLR', power=0.9, begin=1500, end=80000,
+                 by_epoch=False)
+        ],
+        default_hooks=dict(logger=dict(type='LoggerHook', interval=50)),
+        val_dataloader=dict(), val_cfg=dict(), val_evaluator=dict()))
+    shorten_schedule(cfg, 800, checkpoint_interval=100)
+    assert [(s.begin, s.end) for s in cfg.param_scheduler] == [(0, 15),
+                                                                (15, 800)]
+    assert cfg.train_cfg == dict(type='IterBasedTrainLoop', max_iters=800)
+    assert cfg.val_dataloader is None and cfg.val_cfg is None
+    assert cfg.default_hooks.checkpoint.interval == 100
+    assert cfg.default_hooks.logger.interval == 10
+
+
+def test_shortened_epoch_schedule_counts_iterations():
+    cfg = Config(dict(
+        train_cfg=dict(type='EpochBasedTrainLoop', max_epochs=200),
+        param_scheduler=dict(type='MultiStepLR', milestones=[100, 150],
+                             by_epoch=True)))
+    shorten_schedule(cfg, 1000)
+    (scheduler, ) = cfg.param_scheduler
+    assert scheduler.milestones == [500, 750]
+    assert (scheduler.begin, scheduler.end, scheduler.by_epoch) == (0, 1000,
+                                                                    False)
+    iter_scheduler = Config(dict(
+        train_cfg=dict(type='EpochBasedTrainLoop', max_epochs=20),
+        param_scheduler=[dict(type='PolyLR', by_epoch=False, end=5000)]))
+    with pytest.raises(ScheduleError, match='counts iterations'):
+        shorten_schedule(iter_scheduler, 100)
+
+
+# ------------------------------------------------------------ fixtures
+@pytest.fixture()
+def tiny_files(tmp_path, shapes_root):
+    """student.py (DeepLabV3-R18, 4 classes), teacher.py (the same model)
+    and teacher.pth in ``tmp_path``."""
+    student = tiny_runner_config('unused', shapes_root,
+                                 deeplabv3_segmentor('r18'), max_iters=100)
+    student.dump(str(tmp_path / 'student.py'))
+    teacher = deeplabv3_segmentor('r18')
+    Config(dict(model=teacher)).dump(str(tmp_path / 'teacher.py'))
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        state = MODELS.build(teacher).state_dict()
+    torch.save(dict(state_dict=state), str(tmp_path / 'teacher.pth'))
+    return tmp_path
+
+
+def _comparison(files, methods, **kwargs):
+    return Comparison(str(files / 'student.py'), str(files / 'teacher.py'),
+                      str(files / 'teacher.pth'), str(files / 'cmp'),
+                      methods=methods, **kwargs)
+
+
+def _step_times(comparison, stage, seconds):
+    work_dir = osp.join(comparison.dirs['train'], stage)
+    os.makedirs(work_dir, exist_ok=True)
+    with open(osp.join(work_dir, 'step_times.json'), 'w') as f:
+        json.dump(dict(seconds={str(i + 1): s for i, s in enumerate(seconds)},
+                       peak_memory_mib=1.0, device='cpu'), f)
+
+
+def test_same_time_arm_from_the_recorded_step_times(tiny_files):
+    comparison = _comparison(
+        tiny_files, ['student', 'kd', 'attnfd_kd', 'student_same_time'],
+        seeds=[0], iters=360)
+    comparison.bind()
+    # the first step (data loader start-up) is left out of the median
+    _step_times(comparison, 'student_seed0', [9.0, 1.0, 1.1, 0.9])
+    _step_times(comparison, 'kd_seed0', [9.0, 1.2, 1.3, 1.25])
+    _step_times(comparison, 'attnfd_kd_seed0', [9.0, 1.5, 1.4, 1.6])
+    # the slowest distillation arm: 360 x 1.5 / 1.0
+    assert comparison.same_time_iters(0) == 540
+    comparison.same_time_as = 'kd'  # 360 x 1.25 / 1.0
+    assert comparison.same_time_iters(0) == 450
+    assert comparison.arm_config('student_same_time', 0, 450)\
+        .train_cfg.max_iters == 450
+    assert comparison.order()[-1] == 'student_same_time_seed0'
+
+
+def test_bad_input_is_named_before_training(tiny_files):
+    with pytest.raises(ComparisonError, match=r"Unknown methods \['atnfd'\]"):
+        _comparison(tiny_files, ['student', 'atnfd'])
+    with pytest.raises(ComparisonError, match='needs the student alone'):
+        _comparison(tiny_files, ['kd', 'student_same_time'])
+    # a work dir holding another comparison
+    _comparison(tiny_files, ['student'], iters=5).bind()
+    with pytest.raises(ComparisonError, match=r"different comparison.*"
+                       r"'iters': \(5, 6\)"):
+        _comparison(tiny_files, ['student', 'kd'], iters=6).bind()
+    # methods and seeds may be added
+    _comparison(tiny_files, ['student', 'kd'], iters=5, seeds=[0, 1]).bind()
+    # a teacher of other classes, found before any arm trains
+    other = deeplabv3_segmentor('r18', num_classes=7)
+    Config(dict(model=other)).dump(str(tiny_files / 'teacher.py'))
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        torch.save(dict(state_dict=MODELS.build(other).state_dict()),
+                   str(tiny_files / 'teacher.pth'))
+    comparison = _comparison(tiny_files, ['student', 'kd'], iters=5)
+    comparison.work_dir = str(tiny_files / 'cmp2')
+    comparison.dirs = {k: osp.join(comparison.work_dir, k)
+                       for k in comparison.dirs}
+    with pytest.raises(ValueError, match='teacher predicts 7 classes but '
+                       'the student 4'):
+        comparison.check()
+    assert not os.listdir(comparison.dirs['train'])
+    # a checkpoint that does not fit
+    Config(dict(model=deeplabv3_segmentor('r18'))).dump(
+        str(tiny_files / 'teacher.py'))
+    comparison = _comparison(tiny_files, ['student', 'kd'], iters=5)
+    comparison.work_dir = str(tiny_files / 'cmp2')
+    with pytest.raises(ComparisonError, match='--teacher-checkpoint.*does '
+                       'not fit the teacher model'):
+        comparison.preflight()
+
+
+# ------------------------------------------------------------ end to end
+def _compare(files, *extra):
+    return [
+        sys.executable, osp.join(ROOT, 'tools', 'compare.py'), 'student.py',
+        'teacher.py', '--teacher-checkpoint', 'teacher.pth', '--iters', '4',
+        '--seeds', '0', '--work-dir', 'cmp', '--checkpoint-interval', '1',
+        '--cfg-options', 'log_level=INFO',  # logs 'resumed ... iter: N'
+        '--methods', 'student', 'kd', *extra
+    ]
+
+
+@pytest.mark.slow
+def test_compare_killed_then_continued_writes_its_results(tiny_files):
+    env = dict(os.environ)
+    env.pop('PYTHONPATH', None)  # the installed package, outside the clone
+    work = tiny_files / 'cmp'
+    # 1. SIGKILL to the whole comparison while the KD arm trains, once it
+    # saved a checkpoint
+    proc = subprocess.Popen(_compare(tiny_files), cwd=str(tiny_files),
+                            env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    last = work / 'train' / 'kd_seed0' / 'last_checkpoint'
+    deadline = time.time() + 300
+    try:
+        while not last.is_file():
+            assert proc.poll() is None, 'the comparison ended before KD saved'
+            assert time.time() < deadline, 'KD saved no checkpoint in 300 s'
+            time.sleep(0.1)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert (work / 'metrics' / 'student_seed0.json').is_file()
+    assert not (work / 'metrics' / 'kd_seed0.json').is_file()
+    student_before = (work / 'metrics' / 'student_seed0.json').read_text()
+
+    # 2. the same command reuses the student arm and resumes KD
+    out = subprocess.run(_compare(tiny_files), cwd=str(tiny_files), env=env,
+                         capture_output=True, text=True, timeout=600)
+    log = out.stdout + out.stderr
+    assert out.returncode == 0, log[-3000:]
+    assert '[compare] student_seed0: reusing its results' in log
+    assert '[compare] kd_seed0: resuming 4 iterations' in log
+    assert re.search(r'resumed epoch: 0, iter: [123]', log), log[-3000:]
+    assert (work / 'metrics' / 'student_seed0.json').read_text() == \
+        student_before
+    for name in ('results.md', 'results.json', 'results.png'):
+        assert (work / name).is_file(), name
+    results = json.loads((work / 'results.json').read_text())
+    metrics = {arm: json.loads((work / 'metrics' / f'{arm}_seed0.json')
+                               .read_text()) for arm in ('student', 'kd')}
+    assert results['arms']['kd']['mIoU'] == {'0': metrics['kd']['mIoU']}
+    assert results['comparisons']['kd']['student']['diffs'] == {
+        '0': pytest.approx(metrics['kd']['mIoU'] -
+                           metrics['student']['mIoU'])}
+    assert results['arms']['kd']['step_s_mean'] > 0
+    assert results['arms']['kd']['peak_memory_mib'] > 0
+    assert results['teacher']['mIoU'] == json.loads(
+        (work / 'metrics' / 'teacher.json').read_text())['mIoU']
+    report = (work / 'results.md').read_text()
+    assert re.search(r'^\| KD \| 0 \| [\d.]+ \| ', report, re.M), report
+    # the exported students are plain mmseg checkpoints
+    ckpt = torch.load(str(work / 'checkpoints' / 'kd_seed0.pth'),
+                      weights_only=True)
+    assert not any(k.startswith(('architecture.', 'teacher.'))
+                   for k in ckpt['state_dict'])
+    assert not list((work / 'train' / 'kd_seed0').glob('iter_*.pth'))
+
+    # 3. other settings are refused, nothing finished is touched
+    out = subprocess.run(_compare(tiny_files) + ['--iters', '5'], cwd=str(tiny_files), env=env, capture_output=True, text=True,
+        timeout=600)
+    assert out.returncode != 0
+    assert 'holds a different comparison' in out.stderr
+    assert (work / 'metrics' / 'student_seed0.json').read_text() == \
+        student_before
+
+
+def test_chart_draws_every_arm(tmp_path):
+    from PIL import Image
+
+    from attnfd_mm.comparison import plot
+    arms = {
+        'student': {'0': _result(30.0), '1': _result(31.0)},
+        'attnfd_kd': {'0': _result(34.0), '1': _result(33.0)},
+    }
+    data = dict(teacher={'mIoU': 40.0}, arms=summarize_arms(arms, str))
+    path = str(tmp_path / 'results.png')
+    plot(data, path, 'Val split')
+    with Image.open(path) as image:
+        assert image.format == 'PNG' and image.size[0] > 300

@@ -1,0 +1,118 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""attnfd_mm.apis.distill_config: the composed config, the methods table
+against the repository's own configs, and the named errors."""
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+from attnfd_mm.apis import (METHODS, UnknownMethodError, distill_config,
+                            method_label, num_classes_of)
+from attnfd_mm.testing.tiny_configs import (deeplabv3_segmentor,
+                                            tiny_runner_config)
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def _config(name: str) -> Config:
+    return Config.fromfile(osp.join(ROOT, 'configs', name))
+
+
+@pytest.fixture()
+def pair(tmp_path, shapes_root):
+    """A tiny student runner config and a teacher config, as files."""
+    student = tiny_runner_config(str(tmp_path / 'w'), shapes_root,
+                                 deeplabv3_segmentor('r18'))
+    student.val_cfg = dict(type='ValLoop')
+    teacher = Config(dict(model=deeplabv3_segmentor('r50')))
+    teacher.model.pretrained = 'open-mmlab://resnet50_v1c'
+    paths = str(tmp_path / 'student.py'), str(tmp_path / 'teacher.py')
+    student.dump(paths[0])
+    teacher.dump(paths[1])
+    return paths
+
+
+def test_composed_config_holds_student_teacher_and_method(pair):
+    student, teacher = pair
+    cfg = distill_config(student, teacher, 'attnfd_kd',
+                         teacher_ckpt='teacher.pth')
+    model = cfg.model
+    assert model.type == 'FrozenTeacherDistill'
+    assert model._scope_ == 'mmrazor'
+    # the student model whole, its data and schedule kept
+    original = Config.fromfile(student)
+    assert model.architecture.backbone == original.model.backbone
+    assert model.architecture._scope_ == 'mmseg'
+    assert model.data_preprocessor == dict(
+        original.model.data_preprocessor, _scope_='mmseg')
+    assert cfg.train_dataloader == original.train_dataloader
+    assert cfg.param_scheduler == original.param_scheduler
+    # the teacher's model, its ImageNet init dropped (the checkpoint loads)
+    assert model.teacher.backbone.depth == 50
+    assert model.teacher.pretrained is None
+    assert model.teacher_ckpt == 'teacher.pth'
+    # the method: AttnFD per-image norm weight 8 + KD at weight num_classes
+    assert model.distiller == dict(
+        type='AttnFDDistiller', layers=['B', 'E'],
+        loss=dict(type='AttnFDLoss', loss_weight=8.0, normalize='sample'),
+        logits_loss=dict(type='KLDivergence', tau=1.0, reduction='mean',
+                         loss_weight=4),
+        logits_loss_name='loss_kd')
+    assert cfg.custom_imports.imports == ['attnfd_mm']
+    assert {'type': 'RandomStateHook'} in cfg.custom_hooks
+    assert cfg.val_cfg == dict(type='mmrazor.SingleTeacherDistillValLoop')
+    assert cfg.find_unused_parameters is True
+
+
+def test_student_method_is_the_student_config(pair):
+    student, teacher = pair
+    cfg = distill_config(student, teacher, 'student')
+    original = Config.fromfile(student)
+    assert cfg.model == original.model
+    assert cfg.custom_hooks == [dict(type='RandomStateHook')]
+
+
+def test_layers_and_their_errors(pair):
+    student, teacher = pair
+    cfg = distill_config(student, teacher, 'attnfd', teacher_ckpt='t.pth',
+                         layers=['B', 'E', 'D'])
+    assert cfg.model.distiller.layers == ['B', 'E', 'D']
+    assert cfg.model.distiller.loss == dict(
+        type='AttnFDLoss', loss_weight=2.0, normalize='batch')
+    with pytest.raises(ValueError, match="'kd' distils no feature layers"):
+        distill_config(student, teacher, 'kd', layers=['B'])
+    with pytest.raises(UnknownMethodError, match="'atnfd'.*valid methods"):
+        distill_config(student, teacher, 'atnfd')
+    assert method_label('attnfd_kd', ['B', 'E', 'D']) == \
+        'AttnFD (B+E+D) + KD'
+
+
+def test_num_classes_of_a_cascade_reads_the_last_head():
+    assert num_classes_of(dict(decode_head=[dict(num_classes=3),
+                                            dict(num_classes=7)])) == 7
+    with pytest.raises(ValueError, match='decode_head.num_classes'):
+        num_classes_of(dict(type='EncoderDecoder'))
+
+
+@pytest.mark.parametrize('method,config', [
+    ('kd', 'baselines/kd_deeplabv3_r101_r18_camvid.py'),
+    ('cwd', 'baselines/cwd_deeplabv3_r101_r18_camvid.py'),
+    ('attnfd', 'attnfd/deeplabv3_r101_r18_camvid.py'),
+    ('attnfd_sample', 'ablations/loss_normalize_sample_camvid.py'),
+    ('attnfd_sample_w8', 'ablations/loss_normalize_sample_w8_camvid.py'),
+    ('attnfd_w16', 'ablations/loss_weight_16_camvid.py'),
+    ('attnfd_tcbam', 'ablations/teacher_cbam_learnable_camvid.py'),
+    ('attnfd_kd', 'attnfd_kd/attnfd_kd_deeplabv3_r101_r18_camvid.py'),
+])
+def test_methods_table_matches_the_repository_configs(method, config):
+    """Each method composes the distiller its hand-written CamVid config
+    holds (the configs name presets where the composed one finds the same
+    layers, 'auto': tests/test_layer_finder.py)."""
+    written = _config(config).model.distiller.to_dict()
+    composed = METHODS[method].distiller(11, ['B', 'E'])
+    for key in ('student_layers', 'teacher_layers'):
+        written.pop(key, None)
+    if written['type'] == 'AttnFDDistiller':  # the distiller's defaults
+        written.setdefault('loss', dict(type='AttnFDLoss', loss_weight=2.0))
+        written['loss'].setdefault('normalize', 'batch')
+    assert composed == written
