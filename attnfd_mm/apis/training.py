@@ -6,6 +6,8 @@ from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from .distill_config import add_custom_hook
+
 
 def enable_amp(cfg: Config) -> None:
     """Turn on automatic mixed precision, as mmseg's ``--amp`` does.
@@ -26,6 +28,16 @@ def enable_amp(cfg: Config) -> None:
         cfg.optim_wrapper.loss_scale = 'dynamic'
 
 
+def add_student_export(cfg: Config) -> None:
+    """Add ``StudentExportHook`` to a distillation config (a model with an
+    ``architecture``) unless it sets ``export_student = False`` or has the
+    hook already."""
+    model = cfg.get('model') or {}
+    if 'architecture' not in model or not cfg.get('export_student', True):
+        return
+    add_custom_hook(cfg, dict(type='StudentExportHook'))
+
+
 def build_runner(cfg: Config) -> Runner:
     """The runner of ``cfg`` (a custom ``runner_type`` when it names
     one)."""
@@ -44,6 +56,7 @@ def train(cfg: Config, resume: bool = False, amp: bool = False) -> Runner:
     """
     if amp:
         enable_amp(cfg)
+    add_student_export(cfg)
     cfg.resume = resume
     runner = build_runner(cfg)
     runner.train()

@@ -15,6 +15,9 @@ from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 
 from .teacher_checkpoint import load_teacher_checkpoint
+from .teacher_fingerprint import (check_fingerprint, decode_fingerprint,
+                                  drop_teacher_weights, encode_fingerprint,
+                                  fill_teacher_weights, weights_fingerprint)
 
 
 @MODELS.register_module()
@@ -34,7 +37,18 @@ class FrozenTeacherDistill(SingleTeacherDistill):
     well as MMRazor's ``'mmseg::...'``); the teacher checkpoint must exist,
     be readable and fit the teacher's keys and shapes; teacher and student
     must predict the same number of classes. Each failure raises before
-    training with a message naming the fix. A NaN or infinite distillation
+    training with a message naming the fix.
+
+    A frozen teacher loaded from ``teacher_ckpt`` is left out of the state
+    dict, hence of every checkpoint: they hold the student, the connectors
+    and a fingerprint of the teacher's weights (SHA-256 and the
+    ``teacher_ckpt`` they came from: the buffer ``teacher_fingerprint``,
+    JSON bytes). Loading such a
+    checkpoint (``--resume``, ``load_from``) keeps the teacher rebuilt from
+    ``teacher_ckpt`` and raises :class:`TeacherChangedError` when its
+    fingerprint differs. Checkpoints that hold the teacher still load. A
+    trainable teacher, or one without ``teacher_ckpt``, stays in the
+    checkpoints. A NaN or infinite distillation
     loss raises ``FloatingPointError`` before the update; under DDP the
     logged losses are averaged over processes.
 
@@ -88,6 +102,13 @@ class FrozenTeacherDistill(SingleTeacherDistill):
                 'frozen teacher; unset them or set teacher_trainable=False.')
         self.teacher_autocast = teacher_autocast
         self.teacher_channels_last = teacher_channels_last
+        if teacher_ckpt and not self.teacher_trainable:
+            # what checkpoints keep instead of the teacher's weights
+            self.register_buffer('teacher_fingerprint', encode_fingerprint(
+                dict(sha256=weights_fingerprint(self.teacher),
+                     teacher_ckpt=teacher_ckpt)))
+            self._register_state_dict_hook(_leave_out_teacher)
+            self.register_load_state_dict_pre_hook(_keep_own_teacher)
         if teacher_channels_last:
             self.teacher.to(memory_format=torch.channels_last)
 
@@ -209,6 +230,28 @@ def check_finite_losses(distill_losses: Dict[str, torch.Tensor],
         'in the work dir is the last good state. Lower the learning rate or '
         'the loss weights, check the teacher checkpoint and the data, then '
         'resume with --resume.')
+
+
+def _leave_out_teacher(module: FrozenTeacherDistill, state: Dict,
+                       prefix: str, local_metadata: Dict) -> None:
+    """State-dict hook: no frozen teacher weights in the state dict."""
+    drop_teacher_weights(state, prefix)
+
+
+def _keep_own_teacher(module: FrozenTeacherDistill, state: Dict, prefix: str,
+                      *args) -> None:
+    """Load pre-hook: a state dict without teacher weights (a lean
+    checkpoint) keeps the teacher loaded from ``teacher_ckpt``, after its
+    fingerprint is checked (``TeacherChangedError``); one without a
+    fingerprint (older checkpoints, which hold the teacher) is not
+    checked."""
+    key = prefix + 'teacher_fingerprint'
+    own = module.teacher_fingerprint
+    if key in state:
+        check_fingerprint(decode_fingerprint(state[key]),
+                          decode_fingerprint(own))
+    state[key] = own
+    fill_teacher_weights(module.teacher, state, prefix)
 
 
 def _teacher_model_cfg(

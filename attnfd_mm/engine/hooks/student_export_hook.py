@@ -1,0 +1,52 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""The student of a distillation run, ready for mmseg, at the end of
+training."""
+import os
+import os.path as osp
+
+import torch
+from mmengine.dist import is_main_process
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmengine.registry import HOOKS
+from mmengine.runner.checkpoint import get_state_dict
+
+from attnfd_mm.apis.student_checkpoint import student_checkpoint
+
+
+@HOOKS.register_module()
+class StudentExportHook(Hook):
+    """Write ``<work_dir>/<filename>`` when training ends: the student of a
+    distillation algorithm as a plain mmseg checkpoint (its weights without
+    the ``architecture.`` prefix, and the dataset meta), which
+    ``mmseg.apis.init_model`` and ``tools/test.py`` load with the student
+    config. ``tools/train.py`` and ``tools/distill.py`` add it to every
+    distillation run unless the config sets ``export_student = False``.
+
+    Args:
+        filename (str): Name of the file in the work dir. Defaults to
+            ``'student.pth'``.
+    """
+
+    priority = 'LOWEST'
+
+    def __init__(self, filename: str = 'student.pth') -> None:
+        self.filename = filename
+
+    def after_train(self, runner) -> None:
+        if not is_main_process():
+            return
+        model = runner.model.module if is_model_wrapper(runner.model) \
+            else runner.model
+        meta = {}
+        dataset = getattr(runner.train_dataloader, 'dataset', None)
+        if hasattr(dataset, 'metainfo'):
+            meta['dataset_meta'] = dataset.metainfo
+        plain = student_checkpoint(
+            dict(state_dict=get_state_dict(model), meta=meta))
+        path = osp.join(runner.work_dir, self.filename)
+        tmp = f'{path}.tmp'
+        torch.save(plain, tmp)
+        os.replace(tmp, path)
+        runner.logger.info(f'Student weights (plain mmseg checkpoint): '
+                           f'{path}')
