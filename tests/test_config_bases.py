@@ -47,7 +47,8 @@ print(json.dumps(dict(
 def _user_config(tmp_path, base: str) -> None:
     (tmp_path / 'user_cfg.py').write_text(
         f"_base_ = ['attnfd_mm::{base}']\n"
-        'model = dict(teacher_ckpt=None, architecture=dict(pretrained=None))'
+        'model = dict(teacher_ckpt=None, random_teacher=True,\n'
+        '             architecture=dict(pretrained=None))'
         '\n')
 
 

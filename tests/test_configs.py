@@ -25,6 +25,7 @@ def _no_pretrained(model: Config) -> Config:
     """Switch off every download (ImageNet weights, teacher checkpoints)."""
     if 'teacher_ckpt' in model:
         model.teacher_ckpt = None
+        model.random_teacher = True
         model.teacher.pretrained = False
         _no_pretrained(model.architecture)
         return model

@@ -4,6 +4,7 @@ FrozenTeacherDistill's teacher checks."""
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.hub import get_config
 from mmengine.registry import MODELS, DefaultScope
 
 from attnfd_mm.models.distillers import ATTNFD_LAYER_PRESETS
@@ -155,6 +156,29 @@ def test_teacher_checkpoint_errors(tmp_path):
     algo = _build(tiny_distill_model('r18', 'r50', teacher_ckpt=good))
     for k, v in teacher.state_dict().items():
         assert torch.equal(algo.teacher.state_dict()[k], v), k
+
+
+def test_frozen_teacher_without_weights_is_named():
+    cfg = tiny_distill_model('r18', 'r18')
+    cfg.pop('random_teacher')
+    with pytest.raises(ValueError, match='teacher_ckpt is not set.*'
+                       'model.random_teacher=True'):
+        _build(cfg)
+    # a stock teacher config with ImageNet weights: asked for a random
+    # teacher, nothing is downloaded at init
+    teacher = get_config(DEEPLABV3_CONFIGS['r18']).model
+    assert teacher.pretrained == 'open-mmlab://resnet18_v1c'
+    cfg['teacher'] = dict(cfg_path=DEEPLABV3_CONFIGS['r18'])
+    cfg['architecture'] = stock_segmentor(DEEPLABV3_CONFIGS['r18'],
+                                          num_classes=19)
+    cfg['random_teacher'] = True
+    algo = _build(cfg)
+    algo.init_weights()  # offline: would fail on the URL
+    assert 'Pretrained' not in str(algo.teacher.backbone.init_cfg)
+    # a trainable teacher needs no checkpoint
+    cfg = tiny_distill_model('r18', 'r18')
+    cfg.pop('random_teacher')
+    _build(dict(cfg, teacher_trainable=True))
 
 
 def test_teacher_from_local_config_file(tmp_path):

@@ -128,16 +128,19 @@ def test_student_export_scores_as_the_distillation_checkpoint(
     model = init_model(Config(dict(model=deeplabv3_segmentor('r18'))),
                        str(student), device='cpu')
     assert set(model.state_dict()) == set(exported['state_dict'])
-    # scored by tools/test.py: the student config with student.pth and the
-    # distillation config with its last checkpoint give the same metrics
+    # scored by tools/test.py: the student config with student.pth, and the
+    # distillation config with its last checkpoint or with student.pth,
+    # give the same metrics, without the teacher's file
     student_cfg = tiny_runner_config(str(tmp_path / 's'), shapes_root,
                                      deeplabv3_segmentor('r18'))
     student_cfg.dump(str(tmp_path / 'student.py'))
     cfg.dump(str(tmp_path / 'distill.py'))
+    (tmp_path / 'teacher.pth').unlink()
     scores = []
     for config, ckpt, name in (
             ('student.py', student, 'a'),
-            ('distill.py', tmp_path / 'w' / 'iter_2.pth', 'b')):
+            ('distill.py', tmp_path / 'w' / 'iter_2.pth', 'b'),
+            ('distill.py', student, 'c')):
         out = run_tool([
             'tools/test.py', str(tmp_path / config), str(ckpt),
             '--work-dir', str(tmp_path / name), '--metrics-out',
@@ -145,7 +148,8 @@ def test_student_export_scores_as_the_distillation_checkpoint(
         ], cwd=ROOT)
         assert out.returncode == 0, out.stderr[-3000:]
         scores.append(json.loads((tmp_path / f'{name}.json').read_text()))
-    assert scores[0] == scores[1]
+    assert scores[0] == scores[1] == scores[2]
+    assert 0 < scores[0]['mIoU'] <= 100
     # tools/convert_kd_ckpt_to_student.py reads the lean checkpoint too
     out = run_tool(['tools/convert_kd_ckpt_to_student.py',
                     str(tmp_path / 'w' / 'iter_2.pth'),
@@ -169,3 +173,22 @@ def test_export_can_be_turned_off(tmp_path, shapes_root):
     plain = tiny_runner_config('w', shapes_root, deeplabv3_segmentor('r18'))
     add_student_export(plain)  # not a distillation config
     assert dict(type='StudentExportHook') not in plain.custom_hooks
+
+
+def test_frozen_teacher_parameters_are_logged_once(tmp_path, shapes_root):
+    _save_teacher(tmp_path / 'teacher.pth')
+    cfg = _cfg(tmp_path, shapes_root, 2, work='log')
+    cfg.log_level = 'INFO'
+    # per-parameter rules: mmengine then logs each frozen parameter
+    cfg.optim_wrapper.paramwise_cfg = dict(
+        custom_keys={'distiller.connectors': dict(lr_mult=10.0)})
+    runner = Runner.from_cfg(cfg)
+    runner.build_optim_wrapper(runner.optim_wrapper)
+    (log, ) = (tmp_path / 'log').glob('*/*.log')
+    text = log.read_text()
+    teacher_params = sum(1 for _ in runner.model.teacher.parameters())
+    assert teacher_params > 50
+    assert 'teacher.backbone' not in text
+    assert text.count('parameters of the frozen teacher') == 1
+    assert f'The {teacher_params} parameters of the frozen teacher are ' \
+        'left out of the optimizer' in text

@@ -90,7 +90,8 @@ def test_base_from_wheel_outside_the_clone_trains_one_step(
         wheel_env, tmp_path):
     (tmp_path / 'user_cfg.py').write_text(
         "_base_ = ['attnfd_mm::attnfd/deeplabv3_r101_r18_voc.py']\n"
-        'model = dict(teacher_ckpt=None, architecture=dict(pretrained=None))'
+        'model = dict(teacher_ckpt=None, random_teacher=True,\n'
+        '             architecture=dict(pretrained=None))'
         '\n')
     out = wheel_env.run(['-c', USE_WHEEL], cwd=str(tmp_path))
     assert out.returncode == 0, out.stderr[-4000:]
@@ -112,7 +113,8 @@ val_dataloader = dict(num_workers=0, persistent_workers=False,
                       dataset=dict(data_root={root!r}, pipeline=pipeline))
 model = dict(data_preprocessor=dict(size=(64, 64)),
              architecture=dict(pretrained=None),
-             teacher=dict(cfg_path='teacher.py'), teacher_ckpt=None)
+             teacher=dict(cfg_path='teacher.py'), teacher_ckpt=None,
+             random_teacher=True)
 train_cfg = dict(max_iters=2, val_interval=2)
 param_scheduler = [dict(type='PolyLR', eta_min=0., power=0.9, begin=0,
                         end=2, by_epoch=False)]

@@ -1,16 +1,24 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Test (evaluate) a checkpoint on a config's test set (mmseg's flags)."""
+"""Test (evaluate) a checkpoint on a config's test set (mmseg's flags).
+
+A distillation config scores its student, as mmseg's test loop does, from a
+distillation checkpoint or from the exported ``student.pth``; the teacher
+is neither built nor loaded, so its file is not needed.
+"""
 import argparse
 import json
 import os
 import os.path as osp
+import tempfile
 from typing import Dict
 
 from mmengine.dist import is_main_process
+from mmengine.logging import print_log
 
 import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
 from attnfd_mm.apis import (add_runner_args, build_runner,
                             load_runner_config, parse_runner_args)
+from attnfd_mm.apis.test_config import is_distillation, student_test_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -23,8 +31,17 @@ def parse_args() -> argparse.Namespace:
         type=str,
         help='the dir to save the predicted masks (as PNG files)')
     parser.add_argument(
+        '--show', action='store_true', help='show prediction results')
+    parser.add_argument(
         '--show-dir',
         help='the dir to save painted predictions for visual inspection')
+    parser.add_argument(
+        '--wait-time', type=float, default=2,
+        help='the interval of --show (s)')
+    parser.add_argument(
+        '--tta', action='store_true',
+        help='test-time augmentation (the config\'s tta_model and '
+        'tta_pipeline)')
     parser.add_argument(
         '--metrics-out',
         help='write the metrics (with IoU.<class> when the evaluator is '
@@ -47,17 +64,36 @@ def main() -> None:
         raise FileNotFoundError(f'Checkpoint not found: {args.checkpoint!r}.')
     cfg = load_runner_config(args.config, args.work_dir, args.cfg_options,
                              args.launcher, args.data_root)
-    cfg.load_from = args.checkpoint
-    if args.show_dir:
-        visualization = cfg.default_hooks.setdefault(
-            'visualization', dict(type='SegVisualizationHook'))
-        visualization.update(draw=True, interval=1)
-        cfg.visualizer.save_dir = args.show_dir
-    if args.out:
-        cfg.test_evaluator.update(
-            output_dir=args.out, keep_results=True)
-    runner = build_runner(cfg)
-    metrics = runner.test()
+    with tempfile.TemporaryDirectory() as tmp:
+        checkpoint = args.checkpoint
+        if is_distillation(cfg):
+            cfg, checkpoint = student_test_config(cfg, checkpoint, tmp)
+            print_log('Distillation config: scoring its student (the '
+                      'teacher is neither built nor loaded).',
+                      logger='current')
+        cfg.load_from = checkpoint
+        if args.show or args.show_dir:
+            visualization = cfg.default_hooks.setdefault(
+                'visualization', dict(type='SegVisualizationHook'))
+            visualization.update(draw=True, interval=1)
+            if args.show:
+                visualization.update(show=True, wait_time=args.wait_time)
+            if args.show_dir:
+                cfg.visualizer.save_dir = args.show_dir
+        if args.tta:
+            if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
+                raise ValueError(
+                    '--tta needs tta_model and tta_pipeline in the config '
+                    "(mmseg's configs inherit them from their dataset "
+                    'base).')
+            cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+            cfg.tta_model.module = cfg.model
+            cfg.model = cfg.tta_model
+        if args.out:
+            cfg.test_evaluator.update(
+                output_dir=args.out, keep_results=True)
+        runner = build_runner(cfg)
+        metrics = runner.test()
     if args.metrics_out and is_main_process():
         dump_metrics(metrics, args.metrics_out)
 

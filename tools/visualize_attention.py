@@ -35,7 +35,8 @@ def parse_args() -> argparse.Namespace:
         '--out', default='attention.png', help='output PNG file')
     parser.add_argument(
         '--teacher-ckpt',
-        help='load the teacher from this checkpoint instead of CHECKPOINT')
+        help='load the teacher from this checkpoint (default: the teacher '
+        'weights in CHECKPOINT, else the config\'s teacher_ckpt)')
     parser.add_argument(
         '--size',
         type=int,
@@ -57,21 +58,23 @@ def main() -> None:
     if 'distiller' not in cfg.model:
         raise ValueError(f'{args.config} is not a distillation config '
                          '(its model has no distiller).')
-    cfg.model.teacher_ckpt = args.teacher_ckpt
+    state = CheckpointLoader.load_checkpoint(args.checkpoint, 'cpu')
+    state = state.get('state_dict', state)
+    holds_teacher = any(k.startswith('teacher.') for k in state)
+    if args.teacher_ckpt:
+        cfg.model.teacher_ckpt = args.teacher_ckpt
+        state = {k: v for k, v in state.items()
+                 if not k.startswith('teacher.')}
+    elif holds_teacher:  # the teacher's weights come from the checkpoint
+        cfg.model.update(teacher_ckpt=None, random_teacher=True)
+    elif not cfg.model.get('teacher_ckpt'):
+        raise ValueError(
+            f'{args.checkpoint} holds no teacher weights and the config '
+            'names no teacher_ckpt; pass the teacher checkpoint with '
+            '--teacher-ckpt.')
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope',
                                                       'mmseg')):
         model = MODELS.build(cfg.model)
-    state = CheckpointLoader.load_checkpoint(args.checkpoint, 'cpu')
-    state = state.get('state_dict', state)
-    if args.teacher_ckpt:
-        state = {
-            k: v
-            for k, v in state.items() if not k.startswith('teacher.')
-        }
-    elif not any(k.startswith('teacher.') for k in state):
-        raise ValueError(
-            f'{args.checkpoint} holds no teacher weights; pass the teacher '
-            'checkpoint with --teacher-ckpt.')
     load_state_dict(model, state, strict=False, logger='current')
     model.to(args.device).eval()
 

@@ -271,7 +271,7 @@ class Comparison:
             del teacher
             for method in pending:
                 model = copy.deepcopy(self.arm_config(method, 0).model)
-                model.teacher_ckpt = None  # checked above
+                model.update(teacher_ckpt=None, random_teacher=True)
                 MODELS.build(model)
 
     # ------------------------------------------------------------ stages
@@ -534,7 +534,8 @@ class Comparison:
             cfg = self.arm_config(method, 0, reps)
             if 'teacher_ckpt' in cfg.model and not osp.isfile(
                     self.teacher_ckpt) and '://' not in self.teacher_ckpt:
-                cfg.model.teacher_ckpt = None  # not trained yet: timing only
+                # not trained yet: random weights time the same
+                cfg.model.update(teacher_ckpt=None, random_teacher=True)
             steps[method] = self.time_steps(cfg, method, reps)
         total = len(self.seeds) * self.iters * sum(steps.values())
         parts = [f'{len(self.seeds)} seeds x {self.iters} iterations of '

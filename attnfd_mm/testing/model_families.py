@@ -141,6 +141,7 @@ def distill_step(student: Dict,
         dict(
             _scope_='mmrazor',
             type='FrozenTeacherDistill',
+            random_teacher=True,
             architecture=student,
             teacher=teacher,
             distiller=distiller or dict(

@@ -124,6 +124,8 @@ def tiny_distill_model(student: str = 'r18',
         distiller=attnfd_distiller(student, teacher, **distiller_kwargs))
     if teacher_ckpt is not None:
         model['teacher_ckpt'] = teacher_ckpt
+    elif algorithm == 'FrozenTeacherDistill':
+        model['random_teacher'] = True  # tiny tests: a random teacher
     return model
 
 

@@ -69,6 +69,7 @@ def _build(config: str):
     model = cfg.model
     if 'teacher_ckpt' in model:
         model.teacher_ckpt = None
+        model.random_teacher = True
         model.teacher.pretrained = False
         model.architecture.pretrained = None
     else:

@@ -1,5 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Single-teacher distillation with a teacher frozen in eval mode."""
+import copy
 import os.path as osp
 from collections import OrderedDict
 from typing import Dict, List, Optional, Tuple, Union
@@ -14,6 +15,7 @@ from mmrazor.models.algorithms import SingleTeacherDistill
 from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 
+from .frozen_teacher_log import summarize_frozen_teacher_log
 from .teacher_checkpoint import load_teacher_checkpoint
 from .teacher_fingerprint import (check_fingerprint, decode_fingerprint,
                                   drop_teacher_weights, encode_fingerprint,
@@ -63,7 +65,12 @@ class FrozenTeacherDistill(SingleTeacherDistill):
         teacher (dict | BaseModel): The teacher's model dict, a
             ``dict(cfg_path=...)`` or a built model.
         teacher_ckpt (str, optional): Path or URL of the teacher checkpoint
-            (an mmseg checkpoint of the teacher config).
+            (an mmseg checkpoint of the teacher config). A frozen teacher
+            needs it unless ``random_teacher=True``.
+        random_teacher (bool): Allow a frozen teacher without
+            ``teacher_ckpt``, for tests and smoke runs: it keeps random
+            weights (its ImageNet initialisation is dropped, so nothing is
+            downloaded). Defaults to False.
         teacher_autocast (str, optional): ``'bfloat16'`` or ``'float16'``:
             the frozen teacher's forward runs in that precision. Defaults
             to None (float32).
@@ -76,6 +83,7 @@ class FrozenTeacherDistill(SingleTeacherDistill):
                  *args,
                  teacher: Union[BaseModel, Dict],
                  teacher_ckpt: Optional[str] = None,
+                 random_teacher: bool = False,
                  teacher_autocast: Optional[str] = None,
                  teacher_channels_last: bool = False,
                  **kwargs) -> None:
@@ -89,7 +97,19 @@ class FrozenTeacherDistill(SingleTeacherDistill):
                 f'Teacher checkpoint not found: {teacher_ckpt!r}. Train the '
                 'teacher first, or set teacher_ckpt (e.g. --cfg-options '
                 'model.teacher_ckpt=PATH) to an existing file or a URL.')
-        super().__init__(*args, teacher=_teacher_model_cfg(teacher), **kwargs)
+        teacher = _teacher_model_cfg(teacher)
+        if not teacher_ckpt and not kwargs.get('teacher_trainable', False):
+            if not random_teacher:
+                raise ValueError(
+                    'FrozenTeacherDistill: teacher_ckpt is not set, so the '
+                    'frozen teacher would keep its config\'s initialisation '
+                    '(ImageNet backbone weights, downloaded, or random ones) '
+                    'and teach noise. Set the teacher\'s weights: '
+                    'model.teacher_ckpt=PATH_OR_URL (tools/distill.py: '
+                    '--teacher-checkpoint). For tests and smoke runs, '
+                    'model.random_teacher=True keeps a random teacher.')
+            teacher = _without_init(teacher)
+        super().__init__(*args, teacher=teacher, **kwargs)
         _check_num_classes(self.student, self.teacher)
         if teacher_ckpt:
             load_teacher_checkpoint(self.teacher, teacher_ckpt)
@@ -102,6 +122,9 @@ class FrozenTeacherDistill(SingleTeacherDistill):
                 'frozen teacher; unset them or set teacher_trainable=False.')
         self.teacher_autocast = teacher_autocast
         self.teacher_channels_last = teacher_channels_last
+        if not self.teacher_trainable:
+            summarize_frozen_teacher_log(
+                sum(1 for _ in self.teacher.parameters()))
         if teacher_ckpt and not self.teacher_trainable:
             # what checkpoints keep instead of the teacher's weights
             self.register_buffer('teacher_fingerprint', encode_fingerprint(
@@ -256,13 +279,22 @@ def _keep_own_teacher(module: FrozenTeacherDistill, state: Dict, prefix: str,
 
 def _teacher_model_cfg(
         teacher: Union[BaseModel, Dict]) -> Union[BaseModel, Dict]:
-    """Turn ``dict(cfg_path=<local config file>)`` into that config's model
-    dict (MMRazor handles only ``'package::path'`` config paths)."""
+    """Turn ``dict(cfg_path=<config>)`` (a local file, ``'mmseg::...'`` or
+    ``'attnfd_mm::...'``) into that config's model dict, scoped as the
+    config is; other keys of the dict (MMRazor's ``pretrained``) are
+    dropped: the weights come from ``teacher_ckpt``."""
     if not isinstance(teacher, dict) or 'type' in teacher:
         return teacher
     cfg_path = teacher.get('cfg_path')
-    if cfg_path is None or '::' in cfg_path:
+    if cfg_path is None:
         return teacher
+    if '::' in cfg_path:
+        from mmengine.hub import get_config
+        cfg = get_config(cfg_path)
+        model = cfg.model
+        model.setdefault('_scope_', cfg.get('default_scope', None) or
+                         cfg_path.split('::')[0])
+        return model
     if not osp.isfile(cfg_path):
         raise FileNotFoundError(
             f'Teacher config not found: {cfg_path!r}. Set model.teacher.'
@@ -273,6 +305,21 @@ def _teacher_model_cfg(
     model = cfg.model  # a ConfigDict: mmseg segmentors set its attributes
     model.setdefault('_scope_', cfg.get('default_scope', None) or 'mmseg')
     return model
+
+
+def _without_init(teacher: Union[BaseModel, Dict]) -> Union[BaseModel,
+                                                            Dict]:
+    """A teacher dict that downloads no initialisation (random weights)."""
+    if not isinstance(teacher, dict):
+        return teacher
+    teacher = copy.deepcopy(teacher)
+    if teacher.get('pretrained'):
+        teacher['pretrained'] = None
+    if isinstance(teacher.get('backbone'), dict):
+        teacher['backbone'].pop('init_cfg', None)
+        if teacher['backbone'].get('pretrained'):
+            teacher['backbone']['pretrained'] = None
+    return teacher
 
 
 def _num_classes(segmentor: torch.nn.Module) -> Optional[int]:
