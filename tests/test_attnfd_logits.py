@@ -25,6 +25,7 @@ def _algorithm(distiller, teacher=None, seed=0):
     return _build(dict(
         _scope_='mmrazor',
         type='FrozenTeacherDistill',
+        random_teacher=True,
         architecture=deeplabv3_segmentor('r18'),
         teacher=teacher or deeplabv3_segmentor('r18'),
         distiller=distiller)).train()

@@ -140,6 +140,7 @@ def test_asking_for_d_where_there_is_none_is_named():
     cfg = dict(
         _scope_='mmrazor',
         type='FrozenTeacherDistill',
+        random_teacher=True,
         architecture=deeplabv3_segmentor('r18'),
         teacher=deeplabv3_segmentor('r18'),
         distiller=dict(type='AttnFDDistiller', layers=['B', 'D']))
@@ -174,6 +175,7 @@ def test_cross_architecture_pair_aligns_and_resizes():
     cfg = dict(
         _scope_='mmrazor',
         type='FrozenTeacherDistill',
+        random_teacher=True,
         architecture=deeplabv3_segmentor('r18'),
         teacher=stock_segmentor('mmseg::' + MODEL_FAMILIES['segformer']),
         distiller=dict(type='AttnFDDistiller', layers=['B', 'E']))
@@ -211,6 +213,7 @@ def test_logits_distiller_any_pair_resizes_student_logits():
     cfg = dict(
         _scope_='mmrazor',
         type='FrozenTeacherDistill',
+        random_teacher=True,
         architecture=deeplabv3_segmentor('r18'),
         teacher=stock_segmentor('mmseg::' + MODEL_FAMILIES['segformer']),
         distiller=dict(

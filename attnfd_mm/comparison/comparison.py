@@ -209,6 +209,7 @@ class Comparison:
         shorten_schedule(cfg, iters or self.iters, self.checkpoint_interval)
         cfg.randomness = dict(seed=seed, deterministic=False)
         add_custom_hook(cfg, dict(type='StepTimeHook'))
+        cfg.export_student = False  # exported as checkpoints/<arm>.pth
         return cfg
 
     def val_config(self, model: Optional[Dict] = None) -> Config:
