@@ -238,6 +238,61 @@ def tool_options(tool: str) -> Set[str]:
     return options
 
 
+def _literal(node: ast.AST, names: Dict[str, object]) -> object:
+    """The value of a literal (or of a module-level name bound to one);
+    ``_UNKNOWN`` otherwise."""
+    if isinstance(node, ast.Name):
+        return names.get(node.id, _UNKNOWN)
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        return _UNKNOWN
+
+
+_UNKNOWN = object()
+
+
+@functools.lru_cache(maxsize=None)
+def tool_defaults(tool: str) -> Dict[str, object]:
+    """``--option -> default`` of the ``add_argument`` calls of ``tool``
+    whose default is a literal (or a module-level literal name)."""
+    with open(osp.join(ROOT, tool)) as f:
+        tree = ast.parse(f.read())
+    names: Dict[str, object] = {}
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value:
+            targets = node.targets if isinstance(node, ast.Assign) else [
+                node.target]
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    names[target.id] = _literal(node.value, {})
+    defaults: Dict[str, object] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(
+                node.func, ast.Attribute) and node.func.attr == 'add_argument':
+            value = next((_literal(k.value, names) for k in node.keywords
+                          if k.arg == 'default'), _UNKNOWN)
+            if value is _UNKNOWN or value is None:
+                continue
+            for arg in node.args:
+                if isinstance(arg, ast.Constant) and str(
+                        arg.value).startswith('--'):
+                    defaults[arg.value] = value
+    return defaults
+
+
+def usage_values(text: str) -> Iterator[Tuple[str, str]]:
+    """``(--option, value)`` of every ``[--option value ...]`` of a usage
+    text whose value is concrete (not a placeholder such as ``DIR`` or
+    ``A|B`` choices); a nested ``[`` ends the value."""
+    text = text.replace('\\\n', ' ')
+    for match in re.finditer(r'\[(--[\w-]+)([^\[\]]*)', text):
+        tokens = match.group(2).split()
+        if tokens and not any(t.isupper() or '|' in t or t.startswith('-')
+                              for t in tokens):
+            yield match.group(1), ' '.join(tokens)
+
+
 @functools.lru_cache(maxsize=None)
 def tool_help(tool: str) -> Optional[str]:
     """The tool's ``--help`` output, or None when it does not run here."""
@@ -249,6 +304,29 @@ def tool_help(tool: str) -> Optional[str]:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout if out.returncode == 0 else None
+
+
+def test_usage_texts_state_the_real_defaults():
+    """The usage block of each tool's docstring shows the defaults its
+    parser has."""
+    checked = 0
+    for tool in sorted(glob.glob(osp.join(ROOT, 'tools', '**', '*.py'),
+                                 recursive=True)):
+        rel = osp.relpath(tool, ROOT)
+        with open(tool) as f:
+            doc = ast.get_docstring(ast.parse(f.read())) or ''
+        defaults = tool_defaults(rel)
+        for option, value in usage_values(doc):
+            if option not in defaults:
+                continue
+            default = defaults[option]
+            expected = ' '.join(map(str, default)) if isinstance(
+                default, (list, tuple)) else str(default)
+            assert value == expected, (
+                f'{rel}: its usage says [{option} {value}], its parser\'s '
+                f'default is {expected!r}')
+            checked += 1
+    assert checked >= 8  # camvid.py, compare.py, demo.py, overhead.py, ...
 
 
 def _accepts(tool: str, flag: str) -> bool:

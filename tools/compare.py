@@ -42,7 +42,9 @@ from attnfd_mm.comparison import (ARMS, SAME_TIME, Comparison,
                                   ComparisonError, write_results)
 from mmengine.config import DictAction
 
-DEFAULT_METHODS = ['student', 'kd', 'cwd', 'attnfd', 'attnfd_kd', SAME_TIME]
+DEFAULT_METHODS = [
+    'student', 'kd', 'cwd', 'attnfd', 'attnfd_kd', 'student_same_time'
+]
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

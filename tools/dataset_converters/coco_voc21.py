@@ -1,7 +1,7 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """COCO 2017 instance annotations -> 21-class Pascal VOC label maps.
 
-    python tools/dataset_converters/coco_voc21.py data/coco [--nproc 8]
+    python tools/dataset_converters/coco_voc21.py data/coco [--nproc 1]
 
 Reads ``annotations/instances_{split}.json`` under the COCO root and writes
 ``voc21/annotations/{split}/<image>.png`` (0 = background, 1-20 = the VOC
