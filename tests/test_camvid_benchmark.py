@@ -55,7 +55,7 @@ def _args(root, work_dir, iters='2'):
         'tools/benchmarks/camvid.py', root, '--work-dir', work_dir,
         '--size', '32x32', '--batch-size', '2', '--iters', iters,
         '--teacher-iters', '8', '--checkpoint-interval', '2',
-        '--teacher-depth', '50', '--seeds', '0', '1', '--methods', 'student',
+        '--teacher-depth', '50', '--seeds', '0', '--methods', 'student',
         'attnfd'
     ]
 
@@ -98,8 +98,7 @@ def test_camvid_benchmark_kill_resume_report(tmp_path, camvid_root):
     assert out.returncode == 0, log[-3000:]
     assert '[camvid] teacher: resuming 8 iterations' in log
     assert re.search(r'resumed epoch: 0, iter: [2468]', log)
-    stages = ['teacher', 'student_seed0', 'attnfd_seed0', 'student_seed1',
-              'attnfd_seed1']
+    stages = ['teacher', 'student_seed0', 'attnfd_seed0']
     metrics = {}
     for stage in stages:
         with open(osp.join(work_dir, 'metrics', f'{stage}.json')) as f:
@@ -120,15 +119,14 @@ def test_camvid_benchmark_kill_resume_report(tmp_path, camvid_root):
         osp.join(work_dir, 'checkpoints', 'student_seed0.pth'),
         weights_only=True)['state_dict'])
     assert set(torch.load(
-        osp.join(work_dir, 'checkpoints', 'attnfd_seed1.pth'),
+        osp.join(work_dir, 'checkpoints', 'attnfd_seed0.pth'),
         weights_only=True)['state_dict']) == student_keys
 
     with open(osp.join(work_dir, 'results.json')) as f:
         results = json.load(f)
     for method in ('student', 'attnfd'):
-        seeds = [metrics[f'{method}_seed{s}']['mIoU'] for s in (0, 1)]
-        assert results['arms'][method]['mIoU'] == {'0': seeds[0],
-                                                   '1': seeds[1]}
+        assert results['arms'][method]['mIoU'] == {
+            '0': metrics[f'{method}_seed0']['mIoU']}
         assert set(results['arms'][method]['per_class']) == set(CLASSES)
     assert results['teacher']['mIoU'] == metrics['teacher']['mIoU']
     assert set(results['timings_s']) == set(stages)
@@ -139,7 +137,7 @@ def test_camvid_benchmark_kill_resume_report(tmp_path, camvid_root):
                              '32x32, batch 2, LR 0.01; student '
                              'DeepLabV3-R18-D8, 2 iterations; teacher '
                              'DeepLabV3-R50-D8 8 iterations; from scratch.')
-    assert re.search(r'^\| AttnFD \(B\+E\) \| 0 1 \| [\d.]+ / [\d.]+ \|',
+    assert re.search(r'^\| AttnFD \(B\+E\) \| 0 \| [\d.]+ \|',
                      report, re.M), report
     assert report.count('\n| sky |') == 1
 
@@ -147,7 +145,7 @@ def test_camvid_benchmark_kill_resume_report(tmp_path, camvid_root):
     scored = str(tmp_path / 'test_metrics.json')
     out = run_tool([
         'tools/test.py', osp.join(work_dir, 'configs', 'student_test.py'),
-        osp.join(work_dir, 'checkpoints', 'attnfd_seed1.pth'), '--data-root',
+        osp.join(work_dir, 'checkpoints', 'attnfd_seed0.pth'), '--data-root',
         camvid_root, '--work-dir', str(tmp_path / 'test'), '--metrics-out',
         scored
     ], cwd=ROOT)

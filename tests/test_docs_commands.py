@@ -483,3 +483,49 @@ def test_checker_reads_blocks_inline_code_and_links():
         'a-b_c-d-e', 'a-b_c-d-e-1'}
     assert _check_command(commands[1][2], 'block') == [
         '`configs/x.py` does not exist in the repository']
+
+
+def _section_block(text: str, heading: str) -> str:
+    """The first bash code block under ``heading`` of a Markdown text."""
+    section = text.split(f'\n{heading}\n', 1)[1].split('\n## ', 1)[0]
+    return re.search(r'```bash\n(.*?)```', section, re.S).group(1)
+
+
+@pytest.mark.slow
+def test_readme_quick_start_runs_as_written(tmp_path):
+    """README's quick start, in a copy of the checkout with the set-up's
+    venv; the student's test runs again with the teacher's files gone."""
+    import os
+    import shutil
+    with open(osp.join(ROOT, 'README.md')) as f:
+        block = _section_block(f.read(), '## Quick start')
+    repo = tmp_path / 'repo'
+    shutil.copytree(ROOT, repo, symlinks=True, ignore=shutil.ignore_patterns(
+        '.git', '.venv', 'work_dirs', '__pycache__', '*.egg-info'))
+    # the set-up's .venv: activating it makes `python` this interpreter
+    # (its own bin folder first: a venv's python needs its pyvenv.cfg)
+    bin_dir = repo / '.venv' / 'bin'
+    bin_dir.mkdir(parents=True)
+    os.symlink(sys.executable, bin_dir / 'python')
+    (bin_dir / 'activate').write_text(
+        f'export PATH="{osp.dirname(sys.executable)}:{bin_dir}:$PATH"\n')
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    out = subprocess.run(['bash', '-euo', 'pipefail', '-c', block],
+                         cwd=str(repo), capture_output=True, text=True,
+                         env=env, timeout=1200)
+    log = out.stdout + out.stderr
+    assert out.returncode == 0, log[-4000:]
+    assert 'torch.Size([1, 64, 64])' in out.stdout
+    work = repo / 'work_dirs' / 'quickstart'
+    for name in ('student/student.pth', 'converted.pth',
+                 'student/distill_config.py'):
+        assert (work / name).is_file(), name
+    shutil.rmtree(work / 'teacher')
+    test_line = next(line for line in block.splitlines()
+                     if line.startswith('python tools/test.py'))
+    out = subprocess.run(
+        ['bash', '-euo', 'pipefail', '-c',
+         f'source .venv/bin/activate\n{test_line}'], cwd=str(repo),
+        capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, (out.stdout + out.stderr)[-4000:]
+    assert 'mIoU' in out.stdout + out.stderr
