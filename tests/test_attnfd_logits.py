@@ -56,7 +56,20 @@ def test_attnfd_plus_kd_is_the_sum_of_its_parts():
     assert set(d.distill_losses) == {
         'loss_attnfd_B', 'loss_attnfd_E', 'loss_kd'}
 
+    logits = {}
+    for side, model in (('S', both.student), ('T', both.teacher)):
+        model.decode_head.conv_seg.register_forward_hook(
+            lambda m, i, o, side=side: logits.__setitem__(side, o.detach()))
     got = _losses(both)
+    # the KD term by hand: the student's logits resized bilinearly to the
+    # teacher's 1/4 size, KL(p_T || p_S) per pixel, mean over N*C*H*W, x 8
+    S, T = logits['S'], logits['T']
+    assert S.shape[-2:] == (8, 8) and T.shape[-2:] == (16, 16)
+    S = torch.nn.functional.interpolate(S, size=(16, 16), mode='bilinear',
+                                        align_corners=False)
+    kl = T.softmax(dim=1) * (T.log_softmax(dim=1) - S.log_softmax(dim=1))
+    torch.testing.assert_close(got['distill.loss_kd'].detach(),
+                               8 * kl.mean())
     want = {**_losses(attnfd), **_losses(kd)}
     names = ['distill.loss_attnfd_B', 'distill.loss_attnfd_E',
              'distill.loss_kd']

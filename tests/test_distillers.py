@@ -213,8 +213,18 @@ def test_cheaper_teacher_paths_match_float32():
         if kwargs.get('teacher_channels_last'):
             assert algo.teacher.backbone.stem[0].weight.is_contiguous(
                 memory_format=torch.channels_last)
+        # what the teacher's first conv computes in: the dtype of its output
+        # and the memory format of its input
+        seen = []
+        hook = algo.teacher.backbone.stem[0].register_forward_hook(
+            lambda m, i, o: seen.append((o.dtype, i[0].is_contiguous(
+                memory_format=torch.channels_last))))
         torch.manual_seed(1)
         losses = algo.loss(inputs, samples)
+        hook.remove()
+        assert seen == [(torch.bfloat16 if 'teacher_autocast' in kwargs else
+                         torch.float32,
+                         kwargs.get('teacher_channels_last', False))]
         for name in ('distill.loss_attnfd_B', 'distill.loss_attnfd_E'):
             assert losses[name].dtype == torch.float32
             assert float(losses[name]) == pytest.approx(

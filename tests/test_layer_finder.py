@@ -222,9 +222,24 @@ def test_logits_distiller_any_pair_resizes_student_logits():
     algo = _build(cfg).train()
     assert algo.distiller.resolved['student']['source'] == \
         'decode_head.conv_seg'
+    logits = {}
+    for side, model in (('S', algo.student), ('T', algo.teacher)):
+        model.decode_head.conv_seg.register_forward_hook(
+            lambda m, i, o, side=side: logits.__setitem__(side, o.detach()))
     inputs, samples = random_batch((64, 64))
     losses = algo.loss(inputs, samples)
-    assert torch.isfinite(losses['distill.loss_cwd'])
+    # CWD by hand: the student's 8x8 logits resized bilinearly to the
+    # teacher's 16x16, a spatial softmax per channel, KL summed / (N * C)
+    S, T = logits['S'], logits['T']
+    assert S.shape[-2:] == (8, 8) and T.shape[-2:] == (16, 16)
+    S = torch.nn.functional.interpolate(S, size=(16, 16), mode='bilinear',
+                                        align_corners=False)
+    n, c = T.shape[:2]
+    p_t = T.reshape(n * c, -1).softmax(dim=1)
+    kl = p_t * (T.reshape(n * c, -1).log_softmax(dim=1) -
+                S.reshape(n * c, -1).log_softmax(dim=1))
+    expected = 5 * kl.sum() / (n * c)
+    torch.testing.assert_close(losses['distill.loss_cwd'].detach(), expected)
     losses['distill.loss_cwd'].backward()
     assert algo.student.decode_head.conv_seg.weight.grad is not None
     assert all(p.grad is None for p in algo.teacher.parameters())
