@@ -19,15 +19,43 @@ def _model():
     return model.eval()
 
 
-def test_maps_per_layer_before_and_after_the_connectors():
+def _capture(model, side: str, layer: dict, store: list) -> None:
+    """Keep what ``layer``'s source module of ``side`` sees (its input for
+    an inputs recorder, else its output), every call."""
+    module = getattr(model, side).get_submodule(layer['source'])
+    if layer['recorder'] in ('PreForwardInputs', 'ModuleInputs'):
+        # before the call: an in-place ReLU overwrites its input
+        module.register_forward_pre_hook(
+            lambda m, i: store.append(i[0].detach().clone()))
+    else:
+        module.register_forward_hook(
+            lambda m, i, o: store.append(o.detach()))
+
+
+def test_maps_are_the_recorded_features_before_and_after_connectors():
+    """Each map is the channel mean of what the layer's module computed,
+    and of the connector of that side applied to it, computed here from
+    forward hooks."""
     model = _model()
+    seen = {}
+    for side in ('student', 'teacher'):
+        for name, layer in model.distiller.resolved[side].items():
+            seen[side, name] = []
+            _capture(model, side, layer, seen[side, name])
     maps = collect_attention_maps(model, torch.randn(2, 3, 64, 64))
     assert sorted(maps) == ['loss_attnfd_B', 'loss_attnfd_E']
-    for layer in maps.values():
+    for name in ('B', 'E'):
+        layer = maps[f'loss_attnfd_{name}']
         assert set(layer) == set(MAP_COLUMNS)
-        assert all(v.shape == (2, 8, 8) for v in layer.values())
-        # both sides' CBAM gates refine the recorded maps
-        for side in ('student', 'teacher'):
+        for side, suffix in (('student', 's'), ('teacher', 't')):
+            index = model.distiller.resolved[side][name]['record_idx']
+            raw = seen[side, name][index]
+            refined = model.distiller.connectors[f'{name}_{suffix}'](raw)
+            torch.testing.assert_close(layer[f'{side} raw'], raw.mean(1))
+            torch.testing.assert_close(layer[f'{side} refined'],
+                                       refined.mean(1))
+            assert layer[f'{side} raw'].shape == (2, 8, 8)
+            # the CBAM gates change the map
             assert not torch.equal(layer[f'{side} raw'],
                                    layer[f'{side} refined'])
 
