@@ -90,3 +90,68 @@ def test_channel_check(type_):
 def test_ema_groups_must_divide_channels():
     with pytest.raises(ValueError, match='divisible'):
         EMAConnector(30, groups=8)
+
+
+def _bn_train(x, bn):
+    """BatchNorm in train mode, by hand: batch statistics over N, H, W."""
+    mean = x.mean(dim=(0, 2, 3), keepdim=True)
+    var = x.var(dim=(0, 2, 3), unbiased=False, keepdim=True)
+    return (x - mean) / torch.sqrt(var + bn.eps) * \
+        bn.weight[None, :, None, None] + bn.bias[None, :, None, None]
+
+
+def _randomize(module):
+    """Random affine norm parameters, so that a dropped one shows."""
+    torch.manual_seed(3)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.copy_(torch.randn_like(p) * 0.3 + (1.0 if p.dim() == 1 else 0))
+    return module
+
+
+def test_learnable_bam_by_hand_in_train_mode():
+    x = torch.randn(2, 32, 6, 5, dtype=torch.float64)
+    conn = _randomize(BAMConnector(32, reduction=16, dilation=2).double())
+    conn.train()
+    lin1, lin2 = conn.channel_mlp[0], conn.channel_mlp[2]
+    pooled = x.mean(dim=(2, 3))
+    channel = F.linear(F.relu(F.linear(pooled, lin1.weight, lin1.bias)),
+                       lin2.weight, lin2.bias)[:, :, None, None]
+    seq = conn.spatial_branch
+    y = F.relu(_bn_train(F.conv2d(x, seq[0].weight, seq[0].bias), seq[1]))
+    for i in (3, 6):
+        y = F.relu(_bn_train(F.conv2d(y, seq[i].weight, seq[i].bias,
+                                      padding=2, dilation=2), seq[i + 1]))
+    spatial = F.conv2d(y, seq[9].weight, seq[9].bias)
+    expected = x + x * torch.sigmoid(channel + spatial)
+    torch.testing.assert_close(conn(x), expected)
+
+
+def test_learnable_ema_by_hand_in_train_mode_at_batch_two():
+    """Batch 2 and 2 groups: each (sample, group) is refined on its own, so
+    a reshape that mixed samples and groups shows."""
+    x = torch.randn(2, 8, 3, 5, dtype=torch.float64)
+    conn = _randomize(EMAConnector(8, groups=2).double()).train()
+    out = conn(x)
+    dconv, lconv, gn = conn.direction_conv, conn.local_conv, conn.norm
+    for n in range(2):
+        for g in range(2):
+            grp = x[n:n + 1, 4 * g:4 * g + 4]  # (1, 4, 3, 5)
+            pooled = torch.cat([grp.mean(dim=3, keepdim=True),
+                                grp.mean(dim=2, keepdim=True).transpose(
+                                    2, 3)], dim=2)  # (1, 4, 3 + 5, 1)
+            a = F.conv2d(pooled, dconv.weight, dconv.bias)
+            gate_h, gate_w = a[:, :, :3], a[:, :, 3:].transpose(2, 3)
+            gated = grp * torch.sigmoid(gate_h) * torch.sigmoid(gate_w)
+            # GroupNorm with one channel per group, by hand
+            mean = gated.mean(dim=(2, 3), keepdim=True)
+            var = gated.var(dim=(2, 3), unbiased=False, keepdim=True)
+            x1 = (gated - mean) / torch.sqrt(var + gn.eps) * \
+                gn.weight[None, :, None, None] + gn.bias[None, :, None, None]
+            x2 = F.conv2d(grp, lconv.weight, lconv.bias, padding=1)
+            d1 = torch.softmax(x1.mean(dim=(2, 3))[0], 0)
+            d2 = torch.softmax(x2.mean(dim=(2, 3))[0], 0)
+            w = torch.einsum('c,chw->hw', d1, x2[0]) + torch.einsum(
+                'c,chw->hw', d2, x1[0])
+            torch.testing.assert_close(out[n, 4 * g:4 * g + 4],
+                                       grp[0] * torch.sigmoid(w)[None])

@@ -72,6 +72,46 @@ def test_learnable_mode_matches_formula():
             out[b], f1 * torch.sigmoid(bn)[None], rtol=1e-10, atol=1e-10)
 
 
+def test_learnable_mode_and_alignment_by_hand_in_train_mode():
+    """Train mode at batch 2: the spatial gate's BN and the alignment's BN
+    normalise with the batch's statistics; the 1x1 alignment conv and its
+    BN computed by hand."""
+    torch.manual_seed(0)
+    x = torch.randn(2, 32, 6, 6, dtype=torch.float64)
+    conn = CBAMConnector(32, out_channels=48).double().train()
+    align_conv, align_bn = conn.align
+    with torch.no_grad():
+        conn.spatial_bn.weight.fill_(1.5)
+        conn.spatial_bn.bias.fill_(-0.2)
+        align_bn.weight.copy_(torch.rand(48) + 0.5)
+        align_bn.bias.copy_(torch.randn(48))
+    lin1, lin2 = conn.channel_mlp[0], conn.channel_mlp[2]
+
+    def mlp(v):  # (N, C)
+        return torch.relu(v @ lin1.weight.T + lin1.bias) @ lin2.weight.T \
+            + lin2.bias
+
+    def bn(v, weight, bias, eps=1e-5):  # batch statistics over N, H, W
+        mean = v.mean(dim=(0, 2, 3), keepdim=True)
+        var = v.var(dim=(0, 2, 3), unbiased=False, keepdim=True)
+        return (v - mean) / torch.sqrt(var + eps) * weight.view(1, -1, 1, 1) \
+            + bias.view(1, -1, 1, 1)
+
+    out = conn(x)
+    mc = torch.sigmoid(mlp(x.mean(dim=(2, 3))) + mlp(x.amax(dim=(2, 3))))
+    f1 = x * mc[:, :, None, None]
+    pooled = torch.cat([f1.amax(dim=1, keepdim=True),
+                        f1.mean(dim=1, keepdim=True)], dim=1)
+    conv = torch.nn.functional.conv2d(pooled, conn.spatial_conv.weight,
+                                      padding=3)
+    f2 = f1 * torch.sigmoid(bn(conv, conn.spatial_bn.weight,
+                               conn.spatial_bn.bias))
+    # the 1x1 conv: each output channel a weighted sum of the input ones
+    aligned = torch.einsum('oc,nchw->nohw', align_conv.weight[:, :, 0, 0], f2)
+    expected = bn(aligned, align_bn.weight, align_bn.bias)
+    torch.testing.assert_close(out, expected, rtol=1e-10, atol=1e-10)
+
+
 def test_layer_structure_follows_spec():
     conn = CBAMConnector(64, out_channels=128)
     lin1, lin2 = conn.channel_mlp[0], conn.channel_mlp[2]

@@ -198,9 +198,35 @@ def test_name_claimed_by_another_package_is_refused(monkeypatch):
 
 
 def test_fixes_reported_once():
+    """What the fixes report matches the installed versions (read here, not
+    through the fixes), and applying them again wraps nothing twice."""
+    import mmengine
+    from mmengine.config import Config
+    from mmengine.dist import utils as dist_utils
+
     import attnfd_mm
+    from attnfd_mm.compat import cpu_distributed
+
+    def version(text):
+        return tuple(int(v) for v in text.split('+')[0].split('.')[:2])
+
+    torch_version = version(torch.__version__)
     first = attnfd_mm.apply_compat_patches()
-    assert first == attnfd_mm.apply_compat_patches()
-    assert first['mmengine_checkpoints'] == TORCH_2_6_PLUS
-    assert first['config_bases'] == bases_compat.needs_config_bases()
+    assert first == dict(
+        mmrazor_quantization=torch_version >= (2, 1),
+        mmengine_checkpoints=torch_version >= (2, 6),
+        cpu_distributed=not torch.cuda.is_available(),
+        config_bases=version(mmengine.__version__) < (1, 0))
+    launcher = dist_utils._init_dist_pytorch
+    cfg_path = Config._get_cfg_path
+    safe = list(torch.serialization.get_safe_globals())
+    # each fix again (not the cached report): nothing changes
+    assert cpu_distributed.allow_cpu_distributed() == first['cpu_distributed']
+    assert bases_compat.enable_config_bases() == first['config_bases']
+    assert ckpt_compat.allow_mmengine_checkpoints() == \
+        first['mmengine_checkpoints']
+    assert dist_utils._init_dist_pytorch is launcher
+    assert Config._get_cfg_path is cfg_path
+    assert len(torch.serialization.get_safe_globals()) == len(safe)
+    assert attnfd_mm.apply_compat_patches() == first
     assert 'mmrazor.models' in sys.modules
