@@ -216,7 +216,8 @@ def test_fixes_reported_once():
         mmrazor_quantization=torch_version >= (2, 1),
         mmengine_checkpoints=torch_version >= (2, 6),
         cpu_distributed=not torch.cuda.is_available(),
-        config_bases=version(mmengine.__version__) < (1, 0))
+        config_bases=version(mmengine.__version__) < (1, 0),
+        atomic_checkpoints=version(mmengine.__version__) < (1, 0))
     launcher = dist_utils._init_dist_pytorch
     cfg_path = Config._get_cfg_path
     safe = list(torch.serialization.get_safe_globals())

@@ -7,6 +7,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from .distill_config import add_custom_hook
+from .resume import resume_checkpoint
 
 
 def enable_amp(cfg: Config) -> None:
@@ -51,13 +52,22 @@ def train(cfg: Config, resume: bool = False, amp: bool = False) -> Runner:
 
     Args:
         cfg: The runner config.
-        resume: Resume from the latest checkpoint of the work dir.
+        resume: Resume from the newest checkpoint of the work dir that
+            loads (:func:`~attnfd_mm.apis.resume.resume_checkpoint`), or from
+            ``cfg.load_from`` when set.
         amp: Automatic mixed precision (:func:`enable_amp`).
     """
     if amp:
         enable_amp(cfg)
     add_student_export(cfg)
+    choice = None
+    if resume and not cfg.get('load_from'):
+        # the newest checkpoint that loads, not only the one last named
+        choice = resume_checkpoint(cfg.work_dir)
+        cfg.load_from = choice.path
     cfg.resume = resume
     runner = build_runner(cfg)
+    if choice is not None:
+        choice.log()  # in the run's own log
     runner.train()
     return runner

@@ -79,7 +79,7 @@ def shorten_schedule(cfg: Config, iters: int,
     hooks = cfg.setdefault('default_hooks', ConfigDict())
     hooks.checkpoint = dict(
         type='CheckpointHook', by_epoch=False,
-        interval=min(checkpoint_interval, iters), max_keep_ckpts=1)
+        interval=min(checkpoint_interval, iters), max_keep_ckpts=2)
     logger = hooks.get('logger') or dict(type='LoggerHook')
     logger.update(interval=min(int(logger.get('interval', 50)), 10),
                   log_metric_by_epoch=False)

@@ -1,0 +1,133 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""Faults a long run survives: a corrupt latest checkpoint, a save cut
+short."""
+import os
+import os.path as osp
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from conftest import run_tool
+from mmengine.runner import CheckpointLoader
+
+from attnfd_mm.apis import train
+from attnfd_mm.apis.resume import NoGoodCheckpointError
+from attnfd_mm.testing import tiny_distill_model, tiny_runner_config
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def _cfg(work_dir, shapes_root, name):
+    cfg = tiny_runner_config(str(work_dir), shapes_root,
+                             tiny_distill_model('r18', 'r18'), max_iters=6,
+                             checkpoint_interval=2)
+    cfg.visualizer = dict(type='Visualizer', name=name)
+    return cfg
+
+
+def _state(path):
+    return CheckpointLoader.load_checkpoint(str(path),
+                                            map_location='cpu')['state_dict']
+
+
+def test_resume_skips_a_corrupt_latest_checkpoint(tmp_path, shapes_root):
+    work = tmp_path / 'w'
+    train(_cfg(work, shapes_root, 'faults_whole'))
+    expected = _state(work / 'iter_6.pth')
+    # the newest checkpoint truncated, the one before garbage
+    data = (work / 'iter_6.pth').read_bytes()
+    (work / 'iter_6.pth').write_bytes(data[:len(data) // 2])
+    (work / 'iter_4.pth').write_bytes(b'not a checkpoint')
+    runner = train(_cfg(work, shapes_root, 'faults_resumed'), resume=True)
+    assert runner.iter == 6
+    (log, ) = sorted(work.glob('*/*.log'))[-1:]
+    text = log.read_text()
+    assert f'--resume: skipping {work / "iter_6.pth"}, which does not ' \
+        'load' in text
+    assert f'skipping {work / "iter_4.pth"}' in text
+    assert f'--resume: resuming from {work / "iter_2.pth"}.' in text
+    got = _state(work / 'iter_6.pth')
+    for key, value in expected.items():
+        torch.testing.assert_close(got[key], value, rtol=0, atol=1e-6,
+                                   msg=key)
+    # none loads: named, with the way out
+    for path in work.glob('iter_*.pth'):
+        path.write_bytes(b'')
+    with pytest.raises(NoGoodCheckpointError, match='no checkpoint of .* '
+                       'loads.*Start over without --resume'):
+        train(_cfg(work, shapes_root, 'faults_none'), resume=True)
+
+
+#: a plugin making every checkpoint write slow: half the bytes, a marker
+#: file, a pause, then the rest
+SLOW_PUT = '''
+import os, time
+from mmengine.fileio.backends import local_backend
+
+original = local_backend.LocalBackend.put
+
+
+def put(self, obj, filepath):
+    if str(filepath).endswith('iter_4.pth.tmp') or str(filepath).endswith(
+            'iter_4.pth'):
+        with open(filepath, 'wb') as f:
+            f.write(obj[:len(obj) // 2])
+            f.flush()
+            open(os.environ['SLOW_PUT_MARKER'], 'w').close()
+            time.sleep(600)
+            f.write(obj[len(obj) // 2:])
+        return
+    original(self, obj, filepath)
+
+
+local_backend.LocalBackend.put = put
+'''
+
+
+@pytest.mark.slow
+def test_a_save_cut_short_leaves_the_last_checkpoint_whole(
+        tmp_path, shapes_root):
+    (tmp_path / 'slow_put.py').write_text(SLOW_PUT)
+    cfg = _cfg('unused', shapes_root, 'v')
+    cfg.pop('work_dir')
+    cfg.custom_imports = dict(imports=['attnfd_mm', 'slow_put'],
+                              allow_failed_imports=False)
+    config = str(tmp_path / 'cfg.py')
+    cfg.dump(config)
+    work, marker = tmp_path / 'w', tmp_path / 'writing'
+    env = dict(os.environ, PYTHONPATH=f'{ROOT}:{tmp_path}',
+               SLOW_PUT_MARKER=str(marker))
+    proc = subprocess.Popen(
+        [sys.executable, 'tools/train.py', config, '--work-dir', str(work)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    try:
+        while not marker.is_file():
+            assert proc.poll() is None, 'training ended before iter_4'
+            assert time.time() < deadline, 'no save of iter_4 in 300 s'
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    # killed while writing iter_4: the pointer and iter_2 are intact
+    assert (work / 'last_checkpoint').read_text().strip() == \
+        str(work / 'iter_2.pth')
+    assert not (work / 'iter_4.pth').exists()
+    assert (work / 'iter_4.pth.tmp').is_file()  # the partial write
+    assert _state(work / 'iter_2.pth')  # loads
+    # the same command with --resume continues from iter_2
+    cfg.custom_imports = dict(imports=['attnfd_mm'],
+                              allow_failed_imports=False)
+    cfg.log_level = 'INFO'
+    cfg.dump(config)
+    out = run_tool(['tools/train.py', config, '--work-dir', str(work),
+                    '--resume'], cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert f'--resume: resuming from {work / "iter_2.pth"}' in \
+        out.stdout + out.stderr
+    assert 'resumed epoch: 0, iter: 2' in out.stdout + out.stderr
+    assert (work / 'iter_6.pth').is_file()
