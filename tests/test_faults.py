@@ -131,3 +131,103 @@ def test_a_save_cut_short_leaves_the_last_checkpoint_whole(
         out.stdout + out.stderr
     assert 'resumed epoch: 0, iter: 2' in out.stdout + out.stderr
     assert (work / 'iter_6.pth').is_file()
+
+
+def _rank_pids(launcher_pid: int) -> dict:
+    """LOCAL_RANK -> pid of the workers that torchrun, a descendant of
+    ``launcher_pid``, started (each in a session of its own)."""
+    parent, env = {}, {}
+    for pid in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            with open(f'/proc/{pid}/stat') as f:
+                parent[int(pid)] = int(f.read().rsplit(')', 1)[1].split()[1])
+            with open(f'/proc/{pid}/environ', 'rb') as f:
+                env[int(pid)] = dict(
+                    item.split(b'=', 1) for item in f.read().split(b'\0')
+                    if b'=' in item)
+        except (OSError, ValueError):
+            continue
+
+    def descends(pid: int) -> bool:
+        while pid > 1:
+            pid = parent.get(pid, 0)
+            if pid == launcher_pid:
+                return True
+        return False
+
+    return {int(e[b'LOCAL_RANK']): pid for pid, e in env.items()
+            if b'TORCHELASTIC_RUN_ID' in e and b'LOCAL_RANK' in e
+            and descends(pid)}
+
+
+@pytest.mark.slow
+def test_a_dead_rank_stops_the_run_then_resume_matches(tmp_path,
+                                                       shapes_root):
+    """SIGKILL to rank 1 of a 2-process gloo run: the launcher and rank 0
+    exit non-zero within 60 s, naming local rank 1; --resume then ends with
+    the weights of an uninterrupted 2-process run."""
+    import socket
+
+    def free_port() -> str:
+        with socket.socket() as s:
+            s.bind(('127.0.0.1', 0))
+            return str(s.getsockname()[1])
+
+    cfg = _cfg('unused', shapes_root, 'v')
+    cfg.pop('work_dir')
+    cfg.train_cfg.max_iters = 8
+    cfg.param_scheduler[0].end = 8
+    cfg.custom_imports = dict(imports=['attnfd_mm'],
+                              allow_failed_imports=False)
+    config = str(tmp_path / 'cfg.py')
+    cfg.dump(config)
+
+    def launch(work, *extra, **popen):
+        return subprocess.Popen(
+            ['bash', 'tools/dist_train.sh', config, '2', '--work-dir',
+             str(work), *extra], cwd=ROOT, text=True,
+            env=dict(os.environ, PYTHON=sys.executable, PORT=free_port(),
+                     OMP_NUM_THREADS='1', PYTHONPATH=ROOT), **popen)
+
+    whole = launch(tmp_path / 'whole', stdout=subprocess.PIPE,
+                   stderr=subprocess.STDOUT)
+    assert whole.wait(timeout=900) == 0, whole.stdout.read()[-3000:]
+
+    work = tmp_path / 'killed'
+    proc = launch(work, start_new_session=True, stdout=subprocess.PIPE,
+                  stderr=subprocess.STDOUT)
+    deadline = time.time() + 300
+    try:
+        while not (work / 'iter_2.pth').is_file():
+            assert proc.poll() is None, 'the run ended before iter_2'
+            assert time.time() < deadline, 'no iter_2.pth in 300 s'
+            time.sleep(0.05)
+        ranks = _rank_pids(proc.pid)
+        assert set(ranks) == {0, 1}, ranks
+        os.kill(ranks[1], signal.SIGKILL)
+        killed_at = time.time()
+        returncode = proc.wait(timeout=60)
+        seconds = time.time() - killed_at
+        log = proc.stdout.read()
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert returncode != 0
+    assert seconds < 60
+    assert 'local_rank: 1' in log and f'pid: {ranks[1]}' in log, log[-3000:]
+    with pytest.raises(ProcessLookupError):  # rank 0 is gone too
+        os.kill(ranks[0], 0)
+    print(f'launcher exited {seconds:.1f} s after rank 1 was killed')
+
+    resumed = launch(work, '--resume', stdout=subprocess.PIPE,
+                     stderr=subprocess.STDOUT)
+    log = resumed.stdout.read()
+    assert resumed.wait(timeout=900) == 0, log[-3000:]
+    assert '--resume: resuming from' in log
+    expected = _state(tmp_path / 'whole' / 'iter_8.pth')
+    got = _state(work / 'iter_8.pth')
+    for key, value in expected.items():
+        torch.testing.assert_close(got[key], value, rtol=0, atol=1e-6,
+                                   msg=key)
