@@ -231,3 +231,113 @@ def test_a_dead_rank_stops_the_run_then_resume_matches(tmp_path,
     for key, value in expected.items():
         torch.testing.assert_close(got[key], value, rtol=0, atol=1e-6,
                                    msg=key)
+
+
+def _bad_samples_root(root, case: str) -> str:
+    """One good sample (64x64, labels 0-3) and one with ``case``'s fault,
+    in mmseg's img_dir/ann_dir layout."""
+    import numpy as np
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    suffix = '.jpg' if case == 'truncated_jpeg' else '.png'
+    for folder in ('img_dir/train', 'ann_dir/train'):
+        os.makedirs(osp.join(root, folder))
+    for name in ('a_good', 'b_bad'):
+        image = rng.integers(0, 255, (64, 64, 3), np.uint8)
+        label = rng.integers(0, 4, (64, 64), np.uint8)
+        if name == 'b_bad' and case == 'label_value':
+            label[5, 5] = 9
+        if name == 'b_bad' and case == 'label_size':
+            label = label[:32, :48]
+        img_path = osp.join(root, 'img_dir/train', name + suffix)
+        Image.fromarray(image).save(img_path)
+        Image.fromarray(label).save(osp.join(root, 'ann_dir/train',
+                                             name + '.png'))
+        if name == 'b_bad' and case.startswith('truncated'):
+            data = open(img_path, 'rb').read()
+            open(img_path, 'wb').write(data[:len(data) * 2 // 3])
+    return root
+
+
+def _dataset(root, suffix='.png', skip_bad=False):
+    from mmengine.registry import DefaultScope
+    from mmseg.datasets import BaseSegDataset
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        return _seg_dataset(BaseSegDataset, root, suffix, skip_bad)
+
+
+def _seg_dataset(BaseSegDataset, root, suffix, skip_bad):
+    return BaseSegDataset(
+        data_root=root, img_suffix=suffix, seg_map_suffix='.png',
+        data_prefix=dict(img_path='img_dir/train',
+                         seg_map_path='ann_dir/train'),
+        metainfo=dict(classes=('a', 'b', 'c', 'd')),
+        pipeline=[dict(type='CheckSegSample', num_classes=4,
+                       skip_bad=skip_bad),
+                  dict(type='LoadImageFromFile'),
+                  dict(type='LoadAnnotations'),
+                  dict(type='PackSegInputs')])
+
+
+@pytest.mark.parametrize('case,message', [
+    ('truncated_png', r"b_bad\.png does not decode \(.*\)"),
+    ('truncated_jpeg', r"b_bad\.jpg does not decode \(.*\)"),
+    ('label_value', r"b_bad\.png holds label values \[9\] outside the 4 "
+     r"classes \[0, 3\] and the ignore index 255"),
+    ('label_size', r"ann_dir/train/b_bad\.png is 32x48 but its image "
+     r".*b_bad\.png is 64x64"),
+])
+def test_a_bad_sample_is_named(tmp_path, case, message):
+    from attnfd_mm.datasets import BadSampleError
+    root = _bad_samples_root(str(tmp_path / case), case)
+    dataset = _dataset(root, '.jpg' if case == 'truncated_jpeg' else '.png')
+    assert dataset[0]['inputs'].shape[-2:] == (64, 64)  # the good one
+    with pytest.raises(BadSampleError, match=message):
+        dataset[1]
+    # opt-in: logged and skipped, another sample is loaded instead
+    skipping = _dataset(root, '.jpg' if case == 'truncated_jpeg' else
+                        '.png', skip_bad=True)
+    assert skipping[1]['data_samples'].img_path.endswith(
+        'a_good' + ('.jpg' if case == 'truncated_jpeg' else '.png'))
+
+
+def test_a_bad_label_stops_distillation_before_the_step(tmp_path,
+                                                         monkeypatch):
+    """tools/distill.py's composed config checks samples: a label outside
+    the classes is named in the data loader, before any step."""
+    import importlib.util
+
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmseg.registry import MODELS
+
+    from attnfd_mm.datasets import BadSampleError
+    from attnfd_mm.testing.tiny_configs import deeplabv3_segmentor
+    root = _bad_samples_root(str(tmp_path / 'data'), 'label_value')
+    import shutil
+    for kind in ('img_dir', 'ann_dir'):  # the val split: the good sample
+        os.makedirs(osp.join(root, kind, 'val'))
+        shutil.copy(osp.join(root, kind, 'train', 'a_good.png'),
+                    osp.join(root, kind, 'val', 'a_good.png'))
+    student = tiny_runner_config('unused', root, deeplabv3_segmentor('r18'),
+                                 max_iters=2, batch_size=2)
+    student.dump(str(tmp_path / 'student.py'))
+    Config(dict(model=deeplabv3_segmentor('r18'))).dump(
+        str(tmp_path / 'teacher.py'))
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        state = MODELS.build(deeplabv3_segmentor('r18')).state_dict()
+    torch.save(dict(state_dict=state), str(tmp_path / 'teacher.pth'))
+    spec = importlib.util.spec_from_file_location(
+        'distill_tool', osp.join(ROOT, 'tools', 'distill.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    monkeypatch.chdir(tmp_path)
+    args = tool.parse_args(['student.py', 'teacher.py',
+                            '--teacher-checkpoint', 'teacher.pth',
+                            '--work-dir', 'w'])
+    args.cfg_options = {'visualizer': dict(type='Visualizer',
+                                           name='vis_bad_label')}
+    with pytest.raises(BadSampleError, match=r'b_bad\.png holds label '
+                       r'values \[9\]'):
+        tool.main_with(args)
+    assert not list((tmp_path / 'w').glob('iter_*.pth'))

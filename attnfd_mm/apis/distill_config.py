@@ -14,6 +14,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 
 from mmengine.config import Config, ConfigDict
 
+from attnfd_mm.datasets.check_seg_sample import add_sample_checks
+
 #: The plugin import every composed config carries.
 PLUGIN = 'attnfd_mm'
 #: The AttnFD layers distilled unless ``layers`` says otherwise.
@@ -231,7 +233,9 @@ def distill_config(student: Union[str, Config],
     is the teacher config's model, frozen, loaded from ``teacher_ckpt``
     (its ImageNet initialisation is dropped: the checkpoint replaces it).
     Layers and logits are found in the built models (``'auto'``); the KD
-    weight is the student's ``num_classes``. The config imports
+    weight is the student's ``num_classes``. Every pipeline checks its
+    samples (``CheckSegSample``: files that do not decode, label sizes and
+    values), so that a bad file is named before the step. The config imports
     ``attnfd_mm``, validates with MMRazor's teacher-and-student val loop
     where the student config validates with ``ValLoop``, and saves and
     restores random states (``RandomStateHook``) so that ``--resume`` is
@@ -268,6 +272,11 @@ def distill_config(student: Union[str, Config],
     cfg = load_config(student)
     add_custom_import(cfg)
     add_custom_hook(cfg, dict(type='RandomStateHook'))
+    head = cfg.model.get('decode_head')
+    head = head[-1] if isinstance(head, (list, tuple)) else head
+    if isinstance(head, dict) and isinstance(head.get('num_classes'), int):
+        add_sample_checks(cfg, head['num_classes'],
+                          head.get('ignore_index', 255))
     if row.distiller is None:
         return cfg
     scope = cfg.get('default_scope', None) or 'mmseg'
