@@ -33,6 +33,7 @@ def _state(path):
                                             map_location='cpu')['state_dict']
 
 
+@pytest.mark.slow
 def test_resume_skips_a_corrupt_latest_checkpoint(tmp_path, shapes_root):
     work = tmp_path / 'w'
     train(_cfg(work, shapes_root, 'faults_whole'))
