@@ -97,13 +97,23 @@ def test_train_resume_and_test(tmp_path, shapes_root):
     assert 'resumed epoch: 0, iter: 2' in out.stdout + out.stderr
     assert osp.isfile(osp.join(work_dir, 'iter_3.pth'))
     metrics = str(tmp_path / 'metrics.json')
+    masks, painted = tmp_path / 'masks', tmp_path / 'painted'
     out = run_tool([
         'tools/test.py', config, osp.join(work_dir, 'iter_3.pth'),
         '--work-dir', str(tmp_path / 'test'), '--metrics-out', metrics,
+        '--out', str(masks), '--show-dir', str(painted),
         '--cfg-options', 'log_level=INFO'
     ], cwd=root)
     assert out.returncode == 0, out.stderr[-3000:]
     assert 'mIoU' in out.stdout + out.stderr
+    # --out: a label PNG per val image, of its size; --show-dir: a painted
+    # image per val image
+    val_images = sorted(os.listdir(osp.join(shapes_root, 'img_dir', 'val')))
+    assert sorted(os.listdir(masks)) == val_images
+    assert _png_size(str(masks / val_images[0])) == (64, 64)
+    drawn = [f for _, _, files in os.walk(painted) for f in files
+             if f.endswith('.png')]
+    assert len(drawn) == len(val_images)
     with open(metrics) as f:
         values = json.load(f)
     assert set(f'IoU.{c}' for c in SHAPES_CLASSES) <= set(values)
@@ -197,3 +207,38 @@ def test_launchers_run_the_set_up_python(tmp_path):
                          text=True, cwd=str(tmp_path),
                          env=dict(env, PYTHON='/opt/py/bin/python3'))
     assert out.stdout.strip() == '/opt/py/bin/python3'
+
+
+def test_amp_on_cpu_is_named(shapes_root):
+    import torch
+
+    from attnfd_mm.apis import enable_amp
+    cfg = tiny_runner_config('w', shapes_root, tiny_distill_model())
+    if torch.cuda.is_available():
+        enable_amp(cfg)
+        assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+    else:
+        with pytest.raises(RuntimeError, match='--amp: .*needs a CUDA.*'
+                           'train without --amp on CPU'):
+            enable_amp(cfg)
+
+
+@pytest.mark.slow
+def test_demo_and_layer_table_run(tmp_path):
+    """The tools users run first: the demo at a tiny setting, the layer
+    table on two families."""
+    out = run_tool(['tools/demo.py', '--work-dir', str(tmp_path / 'demo'),
+                    '--iters', '2', '--teacher-iters', '2'], cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-3000:]
+    table = out.stdout.split('| model | val mIoU |')[1]
+    rows = [line for line in table.splitlines() if line.startswith('|')]
+    assert [r.split('|')[1].strip() for r in rows[1:]] == [
+        'teacher (DeepLabV3-R34)', 'student (DeepLabV3-R18)',
+        'student + AttnFD (B+E)']
+    assert _png_size(str(tmp_path / 'demo' / 'attention.png'))[0] > 100
+    out = run_tool(['tools/analysis/layer_table.py', '--families', 'fcn',
+                    'pspnet'], cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-3000:]
+    table = [line for line in out.stdout.splitlines()
+             if line.startswith('| fcn') or line.startswith('| pspnet')]
+    assert len(table) == 2, out.stdout

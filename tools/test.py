@@ -73,12 +73,17 @@ def main() -> None:
                       logger='current')
         cfg.load_from = checkpoint
         if args.show or args.show_dir:
-            visualization = cfg.default_hooks.setdefault(
+            cfg.default_hooks.setdefault(
                 'visualization', dict(type='SegVisualizationHook'))
+            visualization = cfg.default_hooks.visualization  # the stored one
             visualization.update(draw=True, interval=1)
             if args.show:
                 visualization.update(show=True, wait_time=args.wait_time)
             if args.show_dir:
+                if not cfg.get('visualizer'):  # mmseg's default runtime's
+                    cfg.visualizer = dict(
+                        type='SegLocalVisualizer', name='visualizer',
+                        vis_backends=[dict(type='LocalVisBackend')])
                 cfg.visualizer.save_dir = args.show_dir
         if args.tta:
             if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:

@@ -16,7 +16,15 @@ def enable_amp(cfg: Config) -> None:
     Raises:
         ValueError: The config's optimizer wrapper is neither
             ``OptimWrapper`` nor ``AmpOptimWrapper``.
+        RuntimeError: No accelerator: mmengine's AMP runs on CUDA, NPU, MLU
+            or MUSA devices only.
     """
+    from mmengine.device import get_device
+    if get_device() == 'cpu':
+        raise RuntimeError(
+            '--amp: automatic mixed precision in mmengine needs a CUDA, NPU, '
+            'MLU or MUSA device, and this machine has none; train without '
+            '--amp on CPU.')
     optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
     if optim_wrapper == 'AmpOptimWrapper':
         print_log('AMP training is already enabled in your config.',
