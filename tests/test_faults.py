@@ -342,3 +342,55 @@ def test_a_bad_label_stops_distillation_before_the_step(tmp_path,
                        r'values \[9\]'):
         tool.main_with(args)
     assert not list((tmp_path / 'w').glob('iter_*.pth'))
+
+
+def test_sigkill_then_resume_is_lossless_fast(tmp_path, shapes_root):
+    """The fast loop's kill-and-resume: a run SIGKILLed once it saved
+    iteration 2, resumed, ends with the weights of an uninterrupted run;
+    dropout draws random numbers, so this needs the random states that
+    RandomStateHook restores."""
+    cfg = tiny_runner_config('unused', shapes_root,
+                             tiny_distill_model('r18', 'r18'), max_iters=4,
+                             checkpoint_interval=2, batch_size=2)
+    cfg.pop('work_dir')
+    cfg.custom_imports = dict(imports=['attnfd_mm'],
+                              allow_failed_imports=False)
+    config = str(tmp_path / 'cfg.py')
+    cfg.dump(config)
+    killed = tmp_path / 'killed'
+    # as many threads as this process, which resumes it: the same sums
+    proc = subprocess.Popen(
+        [sys.executable, 'tools/train.py', config, '--work-dir', str(killed)],
+        cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT,
+                           OMP_NUM_THREADS=str(torch.get_num_threads())),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    try:
+        while not (killed / 'iter_2.pth').is_file():
+            assert proc.poll() is None, 'training ended before iter_2'
+            assert time.time() < deadline, 'no iter_2.pth in 120 s'
+            time.sleep(0.02)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert not (killed / 'iter_4.pth').exists()
+    assert 'random_states' in CheckpointLoader.load_checkpoint(
+        str(killed / 'iter_2.pth'), map_location='cpu')
+
+    from mmengine.config import Config
+
+    def config_for(work, name):
+        run = Config.fromfile(config)
+        run.work_dir = str(work)
+        run.visualizer = dict(type='Visualizer', name=name)
+        return run
+
+    # resumed and uninterrupted here, in this process (no start-up time)
+    assert train(config_for(killed, 'fast_resumed'), resume=True).iter == 4
+    train(config_for(tmp_path / 'whole', 'fast_whole'))
+    expected = _state(tmp_path / 'whole' / 'iter_4.pth')
+    got = _state(killed / 'iter_4.pth')
+    assert got.keys() == expected.keys()
+    for key, value in expected.items():
+        torch.testing.assert_close(got[key], value, rtol=0, atol=1e-6,
+                                   msg=key)
