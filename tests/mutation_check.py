@@ -1,0 +1,175 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""Planted faults in ``attnfd_mm/models/`` (and the loops around it): does
+the fast test subset notice each one?
+
+    python tests/mutation_check.py [--ref HEAD] [--only ID ...] [--out FILE]
+
+Each mutant is one small, plausible bug (a text substitution in one file).
+For each, a copy of the repository at ``--ref`` (``git archive``; the
+working tree is never touched) gets the mutant, and the test files named for
+it run there (``pytest -x -m "not slow"``). A mutant is *killed* when a test
+fails, *survives* when all pass, and is *n/a* when its text is not in that
+version's file. The score is killed / (killed + survived). Not part of the
+test suite (it runs the suite once per mutant: about 10 minutes on 2 CPU
+cores).
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Dict, List, NamedTuple
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+M = 'attnfd_mm/models/'
+
+
+class Mutant(NamedTuple):
+    id: str
+    path: str
+    old: str
+    new: str
+    tests: List[str]
+
+
+#: the planted faults: what a careless edit could do to the method
+MUTANTS = [
+    Mutant('logits-nearest', M + 'distillers/logits_distiller.py',
+           "mode='bilinear',\n            align_corners=False)",
+           "mode='nearest')",
+           ['test_attnfd_logits.py', 'test_layer_finder.py']),
+    Mutant('autocast-off', M + 'algorithms/frozen_teacher_distill.py',
+           "'bfloat16': torch.bfloat16,", "'bfloat16': None,",
+           ['test_distillers.py']),
+    Mutant('teacher-train-mode', M + 'algorithms/frozen_teacher_distill.py',
+           '            self.teacher.eval()\n', '            pass\n',
+           ['test_distill_runner.py', 'test_distillers.py']),
+    Mutant('no-finite-check', M + 'algorithms/frozen_teacher_distill.py',
+           '            check_finite_losses(distill_losses, losses)\n', '',
+           ['test_reliability.py']),
+    Mutant('no-class-check', M + 'algorithms/frozen_teacher_distill.py',
+           '        _check_num_classes(self.student, self.teacher)\n', '',
+           ['test_distillers.py']),
+    Mutant('teacher-kept-in-checkpoints',
+           M + 'algorithms/teacher_fingerprint.py',
+           '        del state[key]\n', '        pass\n',
+           ['test_lean_checkpoints.py']),
+    Mutant('fingerprint-unchecked', M + 'algorithms/teacher_fingerprint.py',
+           "    if not saved or saved.get('sha256') == own['sha256']:",
+           '    if True:', ['test_lean_checkpoints.py']),
+    Mutant('no-module-prefix-strip', M + 'algorithms/teacher_checkpoint.py',
+           "(k[len('module.'):] if k.startswith('module.') else k, v)",
+           '(k, v)', ['test_legacy_teacher_checkpoints.py']),
+    Mutant('cbam-avg-only', M + 'connectors/cbam_connector.py',
+           'self.channel_mlp(avg) + self.channel_mlp(mx)',
+           'self.channel_mlp(avg) + self.channel_mlp(avg)',
+           ['test_cbam_connector.py']),
+    Mutant('cbam-spatial-max-only', M + 'connectors/cbam_connector.py',
+           'logits = mx + mean', 'logits = mx + mx',
+           ['test_cbam_connector.py']),
+    Mutant('cbam-spatial-before-channel', M + 'connectors/cbam_connector.py',
+           'refined = refined * self.spatial_gate(refined)',
+           'refined = refined * self.spatial_gate(feature)',
+           ['test_cbam_connector.py']),
+    Mutant('align-init-std', M + 'connectors/channel_align.py',
+           'math.sqrt(2.0 / out_channels)', 'math.sqrt(2.0 / in_channels)',
+           ['test_cbam_connector.py']),
+    Mutant('bam-no-spatial-bn', M + 'connectors/bam_connector.py',
+           '                    nn.BatchNorm2d(hidden), nn.ReLU(inplace=True)'
+           '\n                ]',
+           '                    nn.Identity(), nn.ReLU(inplace=True)\n'
+           '                ]', ['test_ablation_connectors.py']),
+    Mutant('ema-group-order', M + 'connectors/ema_connector.py',
+           'group = feature.reshape(b * self.groups, c // self.groups, h, w)',
+           'group = feature.reshape(b, self.groups, c // self.groups, h, '
+           'w).transpose(0, 1).reshape(b * self.groups, c // self.groups, '
+           'h, w)', ['test_ablation_connectors.py']),
+    Mutant('at-sum', M + 'connectors/at_connector.py', '.mean(dim=1',
+           '.sum(dim=1', ['test_ablation_connectors.py']),
+    Mutant('loss-no-batch-division', M + 'losses/attnfd_loss.py',
+           'diff.pow(2).sum() / batch_size', 'diff.pow(2).sum()',
+           ['test_attnfd_loss.py']),
+    Mutant('loss-sample-as-batch', M + 'losses/attnfd_loss.py',
+           "        if self.normalize == 'batch':",
+           '        if True:', ['test_attnfd_loss.py']),
+    Mutant('loss-teacher-not-detached', M + 'losses/attnfd_loss.py',
+           '            t_feature = t_feature.detach()\n', '            pass\n',
+           ['test_attnfd_loss.py']),
+    Mutant('loss-resize-nearest', M + 'losses/attnfd_loss.py',
+           "mode='bilinear'", "mode='nearest'",
+           ['test_attnfd_loss.py', 'test_layer_finder.py']),
+    Mutant('no-channel-alignment', M + 'distillers/attnfd_distiller.py',
+           "            s_conn['out_channels'] = t_layer['channels']\n", '',
+           ['test_distillers.py', 'test_layer_finder.py']),
+    Mutant('kd-term-dropped', M + 'distillers/attnfd_distiller.py',
+           '                losses[name] = logits_loss(self, name)',
+           '                losses[name] = 0 * logits_loss(self, name)',
+           ['test_attnfd_logits.py']),
+    Mutant('pre-relu-not-cloned',
+           M + 'recorders/pre_forward_inputs_recorder.py', '.clone()', '',
+           ['test_pre_forward_recorder.py']),
+]
+
+
+def export(ref: str, dest: str) -> None:
+    """The files of ``ref`` under ``dest`` (``git archive``)."""
+    archive = subprocess.run(['git', 'archive', ref], cwd=ROOT, check=True,
+                             capture_output=True).stdout
+    subprocess.run(['tar', '-x', '-C', dest], input=archive, check=True)
+
+
+def run_mutant(mutant: Mutant, ref: str) -> str:
+    """'killed', 'survived' or 'n/a' for ``mutant`` at ``ref``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        export(ref, tmp)
+        path = osp.join(tmp, mutant.path)
+        if not osp.isfile(path):
+            return 'n/a'
+        with open(path) as f:
+            text = f.read()
+        if mutant.old not in text:
+            return 'n/a'
+        with open(path, 'w') as f:
+            f.write(text.replace(mutant.old, mutant.new, 1))
+        tests = [osp.join('tests', t) for t in mutant.tests
+                 if osp.isfile(osp.join(tmp, 'tests', t))]
+        if not tests:
+            return 'n/a'
+        out = subprocess.run(
+            [sys.executable, '-m', 'pytest', '-x', '-q', '-p',
+             'no:cacheprovider', '-m', 'not slow', *tests],
+            cwd=tmp, capture_output=True, text=True,
+            env=dict(os.environ, PYTHONPATH=tmp))
+        return 'survived' if out.returncode == 0 else 'killed'
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--ref', default='HEAD',
+                        help='the git revision to test (default HEAD)')
+    parser.add_argument('--only', nargs='+', metavar='ID',
+                        help='run these mutants only')
+    parser.add_argument('--out', help='write the outcomes as JSON')
+    args = parser.parse_args()
+    outcomes: Dict[str, str] = {}
+    for mutant in MUTANTS:
+        if args.only and mutant.id not in args.only:
+            continue
+        start = time.time()
+        outcomes[mutant.id] = run_mutant(mutant, args.ref)
+        print(f'{mutant.id}: {outcomes[mutant.id]} '
+              f'({time.time() - start:.0f} s)', flush=True)
+    killed = sum(v == 'killed' for v in outcomes.values())
+    counted = sum(v in ('killed', 'survived') for v in outcomes.values())
+    print(f'score at {args.ref}: {killed} / {counted} killed; survived: '
+          f'{[k for k, v in outcomes.items() if v == "survived"]}')
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(dict(ref=args.ref, outcomes=outcomes), f, indent=2)
+
+
+if __name__ == '__main__':
+    main()
