@@ -149,6 +149,18 @@ def test_teacher_checkpoint_errors(tmp_path):
     assert 'missing keys' in msg and 'of another shape' in msg
     assert 'backbone.layer1.0.conv3.weight' in msg
 
+    # the same keys, one of another shape (a head for 7 classes)
+    teacher = _build(stock_segmentor(DEEPLABV3_CONFIGS['r18']))
+    state = teacher.state_dict()
+    state['decode_head.conv_seg.weight'] = torch.zeros(7, 128, 1, 1)
+    reshaped = str(tmp_path / 'reshaped.pth')
+    torch.save(dict(state_dict=state), reshaped)
+    with pytest.raises(ValueError, match=r"0 missing keys \[\], 0 "
+                       r"unexpected keys \[\], 1 keys of another shape "
+                       r"\['decode_head\.conv_seg\.weight: \(7, 128, 1, 1\) "
+                       r"vs \(4, 128, 1, 1\)'\]"):
+        _build(tiny_distill_model('r18', 'r18', teacher_ckpt=reshaped))
+
     # the right checkpoint loads, bit for bit
     good = str(tmp_path / 'good.pth')
     teacher = _build(stock_segmentor(DEEPLABV3_CONFIGS['r50']))
