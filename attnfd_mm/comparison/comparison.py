@@ -177,24 +177,15 @@ class Comparison:
     def bind(self) -> None:
         """Bind the work dir to these settings, or raise a named error when
         it holds another comparison (methods and seeds may be added)."""
-        path = osp.join(self.work_dir, 'comparison.json')
-        settings = self.settings()
-        if osp.isfile(path):
-            with open(path) as f:
-                saved = json.load(f)
-            changed = {k: (saved.get(k), v) for k, v in settings.items()
-                       if saved.get(k) != v}
-            if changed:
-                raise ComparisonError(
-                    f'{self.work_dir} holds a different comparison '
-                    f'(setting: (there, now)): {changed}. The student and '
-                    'teacher configs are compared by content. Use another '
-                    '--work-dir, or the same configs and settings to '
-                    'continue it (methods and seeds may be added).')
-        else:
-            os.makedirs(self.work_dir, exist_ok=True)
-            with open(path, 'w') as f:
-                json.dump(settings, f, indent=2)
+        changed = bound_settings_changes(
+            osp.join(self.work_dir, 'comparison.json'), self.settings())
+        if changed:
+            raise ComparisonError(
+                f'{self.work_dir} holds a different comparison '
+                f'(setting: (there, now)): {changed}. The student and '
+                'teacher configs are compared by content. Use another '
+                '--work-dir, or the same configs and settings to '
+                'continue it (methods and seeds may be added).')
         for d in self.dirs.values():
             os.makedirs(d, exist_ok=True)
 
@@ -551,6 +542,20 @@ class Comparison:
                          f'{SAME_TIME} (as {reference})')
         return (f'{" + ".join(parts)}: {total / 60:.0f} min of training '
                 '(plus start-up and scoring of each arm).')
+
+
+def bound_settings_changes(path: str, settings: Dict) -> Dict[str, tuple]:
+    """The settings that differ from those saved at ``path`` (``{name:
+    (there, now)}``); the first call, with no file yet, saves them."""
+    if not osp.isfile(path):
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        with open(path, 'w') as f:
+            json.dump(settings, f, indent=2)
+        return {}
+    with open(path) as f:
+        saved = json.load(f)
+    return {k: (saved.get(k), v) for k, v in settings.items()
+            if saved.get(k) != v}
 
 
 def check_methods(methods: Sequence[str],

@@ -4,6 +4,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 from mmcv.transforms import BaseTransform
+from mmengine.config import ConfigDict
 from mmengine.logging import print_log
 from mmseg.registry import TRANSFORMS
 from PIL import Image
@@ -133,4 +134,4 @@ def add_sample_checks(cfg, num_classes: int,
             types = [t.get('type') for t in pipeline]
             if 'CheckSegSample' in types or 'LoadAnnotations' not in types:
                 continue
-            pipeline.insert(0, dict(check))
+            pipeline.insert(0, ConfigDict(check))

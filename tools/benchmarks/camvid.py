@@ -46,7 +46,6 @@ about 85 minutes on 2 cores with seven methods; ``--estimate`` times a few
 steps of each model on this machine and prints the projected time first.
 """
 import argparse
-import json
 import os
 import os.path as osp
 import signal
@@ -170,23 +169,16 @@ def parse_size(text: str) -> Tuple[int, int]:
 
 def check_settings(args: argparse.Namespace) -> None:
     """Bind the work dir to the settings of its first run."""
-    path = osp.join(args.work_dir, 'benchmark.json')
+    from attnfd_mm.comparison.comparison import bound_settings_changes
     settings = {k: getattr(args, k) for k in BOUND_SETTINGS}
     settings['size'] = list(settings['size']) if settings['size'] else None
-    if osp.isfile(path):
-        with open(path) as f:
-            saved = json.load(f)
-        changed = {k: (saved.get(k), v) for k, v in settings.items()
-                   if saved.get(k) != v}
-        if changed:
-            raise SystemExit(
-                f'{args.work_dir} holds a run with other settings '
-                f'(setting: (there, now)): {changed}. Use another --work-dir '
-                'or the same settings.')
-    else:
-        os.makedirs(args.work_dir, exist_ok=True)
-        with open(path, 'w') as f:
-            json.dump(settings, f, indent=2)
+    changed = bound_settings_changes(
+        osp.join(args.work_dir, 'benchmark.json'), settings)
+    if changed:
+        raise SystemExit(
+            f'{args.work_dir} holds a run with other settings '
+            f'(setting: (there, now)): {changed}. Use another --work-dir '
+            'or the same settings.')
 
 
 def _walk_dicts(node):
