@@ -4,7 +4,7 @@ from typing import Any, Dict, Optional, Sequence
 
 from torch import nn
 
-from .checked_distiller import CheckedDistiller
+from .checked_distiller import CheckedDistiller, in_mmrazor_scope
 
 #: A ``*_layers``/``*_logits`` value that finds the layers in the built
 #: model (:func:`~attnfd_mm.models.distillers.find_layers`).
@@ -58,6 +58,7 @@ class AutoLayersDistiller(CheckedDistiller):
         self.resolved: Dict[str, Optional[Any]] = dict(
             student=None, teacher=None)
 
+    @in_mmrazor_scope
     def set_given_layers(self, student: Any, teacher: Any) -> None:
         """Set the sides not given as ``'auto'``."""
         for side, spec in (('student', student), ('teacher', teacher)):
@@ -74,12 +75,14 @@ class AutoLayersDistiller(CheckedDistiller):
         depends on them."""
         raise NotImplementedError
 
+    @in_mmrazor_scope
     def prepare_from_student(self, model: nn.Module) -> None:
         """Find the student's layers if ``'auto'``, then hook them."""
         if self.resolved['student'] is None:
             self.set_layers('student', self.find_layers(model, 'student'))
         super().prepare_from_student(model)
 
+    @in_mmrazor_scope
     def prepare_from_teacher(self, model: nn.Module) -> None:
         """Find the teacher's layers if ``'auto'``, then hook them."""
         if self.resolved['teacher'] is None:

@@ -1,16 +1,40 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """``ConfigurableDistiller`` that names bad recorder sources."""
 import difflib
-from typing import List
+import functools
+from typing import Callable, List, TypeVar
 
 from mmrazor.models.distillers import ConfigurableDistiller
 from mmrazor.models.task_modules.recorder import (ModuleOutputsRecorder,
                                                   ParameterRecorder,
                                                   RecorderManager)
+from mmengine.registry import DefaultScope
 from mmrazor.registry import MODELS
 from torch import nn
 
 from ..recorders import PreForwardInputsRecorder
+
+
+Method = TypeVar('Method', bound=Callable)
+
+
+def in_mmrazor_scope(method: Method) -> Method:
+    """Run ``method`` with ``mmrazor`` as the default registry scope.
+
+    The recorders, connectors and losses a distiller builds live in
+    MMRazor's registries; inside another default scope (an mmseg runner, a
+    test that built an mmseg model first) their names would not be found.
+    """
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        current = DefaultScope.get_current_instance()
+        if current is not None and current.scope_name == 'mmrazor':
+            return method(*args, **kwargs)
+        with DefaultScope.overwrite_default_scope('mmrazor'):
+            return method(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def closest_names(name: str, candidates: List[str], n: int = 5) -> List[str]:
@@ -61,8 +85,13 @@ class CheckedDistiller(ConfigurableDistiller):
     Before hooking its recorders into the student and the teacher, it checks
     that every module or parameter recorder points at an existing name and,
     if not, lists the closest valid names (MMRazor only asserts). Everything
-    else is ``ConfigurableDistiller``'s.
+    else is ``ConfigurableDistiller``'s, built in the ``mmrazor`` registry
+    scope whatever the caller's default scope.
     """
+
+    @in_mmrazor_scope
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
 
     def prepare_from_student(self, model: nn.Module) -> None:
         """Check the student recorders' sources, then hook them."""
