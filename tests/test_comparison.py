@@ -233,8 +233,9 @@ def test_compare_killed_then_continued_writes_its_results(tiny_files):
     env = dict(os.environ)
     env.pop('PYTHONPATH', None)  # the installed package, outside the clone
     work = tiny_files / 'cmp'
-    # 1. SIGKILL to the whole comparison while the KD arm trains, once it
-    # saved a checkpoint
+    # 1. SIGTERM to the comparison alone (as a scheduler stops a job) while
+    # the KD arm trains, once it saved a checkpoint: it stops the training
+    # process it started and keeps the interrupted stage's wall time
     proc = subprocess.Popen(_compare(tiny_files), cwd=str(tiny_files),
                             env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL,
@@ -246,9 +247,18 @@ def test_compare_killed_then_continued_writes_its_results(tiny_files):
             assert proc.poll() is None, 'the comparison ended before KD saved'
             assert time.time() < deadline, 'KD saved no checkpoint in 300 s'
             time.sleep(0.1)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=120) == 128 + signal.SIGTERM
+        with pytest.raises(ProcessLookupError):  # the KD training is gone
+            os.killpg(proc.pid, 0)
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         proc.wait()
+    interrupted = json.loads((work / 'timings.json').read_text())['kd_seed0']
+    assert interrupted > 0
     assert (work / 'metrics' / 'student_seed0.json').is_file()
     assert not (work / 'metrics' / 'kd_seed0.json').is_file()
     student_before = (work / 'metrics' / 'student_seed0.json').read_text()
@@ -273,6 +283,7 @@ def test_compare_killed_then_continued_writes_its_results(tiny_files):
         '0': pytest.approx(metrics['kd']['mIoU'] -
                            metrics['student']['mIoU'])}
     assert results['arms']['kd']['step_s_mean'] > 0
+    assert results['timings_s']['kd_seed0'] > interrupted
     assert results['arms']['kd']['peak_memory_mib'] > 0
     assert results['teacher']['mIoU'] == json.loads(
         (work / 'metrics' / 'teacher.json').read_text())['mIoU']

@@ -24,6 +24,7 @@ def test_quantization_gate_versions():
     assert not quant_compat.needs_quantization_stub('2.13.0', '1.1.0')
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     not quant_compat.needs_quantization_stub(),
     reason='this torch/mmrazor pair imports mmrazor.models unaided')
@@ -84,6 +85,7 @@ def test_checkpoint_gate_versions():
     assert not ckpt_compat.needs_checkpoint_allowlist('2.5.1')
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not TORCH_2_6_PLUS, reason='torch < 2.6 loads unaided')
 def test_checkpoint_fails_without_fix_and_loads_with_it(tmp_path):
     path = str(tmp_path / 'ckpt.pth')
@@ -167,6 +169,7 @@ def test_config_bases_gate_versions():
 BASE_CONFIG = ("_base_ = ['attnfd_mm::attnfd/deeplabv3_r101_r18_voc.py']\n")
 
 
+@pytest.mark.slow
 def test_config_base_fails_without_fix_and_resolves_with_it(tmp_path):
     path = tmp_path / 'cfg.py'
     path.write_text(BASE_CONFIG)

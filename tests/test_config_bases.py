@@ -68,6 +68,7 @@ def _result(out: subprocess.CompletedProcess) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_base_resolves_from_a_user_directory_with_mmseg_scopes(tmp_path):
     _user_config(tmp_path, 'attnfd/deeplabv3_r101_r18_voc.py')
     res = _result(_run(tmp_path, CHECK.replace('BUILD_MODEL', 'True')))

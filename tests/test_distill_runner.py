@@ -66,6 +66,7 @@ def test_two_iterations_log_attnfd_terms(tmp_path, shapes_root, algorithm):
     assert osp.isfile(osp.join(str(tmp_path), 'iter_2.pth'))
 
 
+@pytest.mark.slow
 def test_learnable_teacher_connectors_train_jointly(tmp_path, shapes_root):
     """SPEC option: teacher-side CBAM trained through the AttnFD loss."""
     teacher_state = save_teacher(tmp_path / 'teacher.pth')

@@ -199,6 +199,7 @@ def _tiny_args(pair, *extra):
     ])
 
 
+@pytest.mark.slow
 def test_named_errors_before_training(tiny_pair, tmp_path):
     # the teacher predicts other classes
     other = deeplabv3_segmentor('r18', num_classes=19)

@@ -373,9 +373,12 @@ def test_sigkill_then_resume_is_lossless_fast(tmp_path, shapes_root):
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+    assert proc.returncode == -signal.SIGKILL, 'training ended before kill'
     assert not (killed / 'iter_4.pth').exists()
     assert 'random_states' in CheckpointLoader.load_checkpoint(
         str(killed / 'iter_2.pth'), map_location='cpu')
+    # a run that retrained from scratch would write iter_2.pth again
+    saved_at_2 = (killed / 'iter_2.pth').stat().st_mtime_ns
 
     from mmengine.config import Config
 
@@ -388,9 +391,25 @@ def test_sigkill_then_resume_is_lossless_fast(tmp_path, shapes_root):
     # resumed and uninterrupted here, in this process (no start-up time)
     assert train(config_for(killed, 'fast_resumed'), resume=True).iter == 4
     train(config_for(tmp_path / 'whole', 'fast_whole'))
-    expected = _state(tmp_path / 'whole' / 'iter_4.pth')
-    got = _state(killed / 'iter_4.pth')
+    assert (killed / 'iter_2.pth').stat().st_mtime_ns == saved_at_2, \
+        'the resumed run trained iterations 1-2 again'
+    whole, resumed = (CheckpointLoader.load_checkpoint(
+        str(d / 'iter_4.pth'), map_location='cpu')
+        for d in (tmp_path / 'whole', killed))
+    expected, got = whole['state_dict'], resumed['state_dict']
+    assert any(k.startswith('distiller.connectors.B_s.') for k in got), \
+        'connector weights are not in the checkpoint'
     assert got.keys() == expected.keys()
     for key, value in expected.items():
         torch.testing.assert_close(got[key], value, rtol=0, atol=1e-6,
                                    msg=key)
+    # the optimizer's state of every parameter, and the schedulers
+    states, resumed_states = (c['optimizer']['state']
+                              for c in (whole, resumed))
+    assert len(resumed_states) == len(states) > 0
+    for key, state in states.items():
+        torch.testing.assert_close(resumed_states[key]['momentum_buffer'],
+                                   state['momentum_buffer'], rtol=0,
+                                   atol=1e-6, msg=str(key))
+    assert resumed['param_schedulers'] == whole['param_schedulers']
+    assert resumed['meta']['iter'] == whole['meta']['iter'] == 4

@@ -1,15 +1,12 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Lossless resume after SIGKILL, non-finite losses, refused pickles, and
+"""Non-finite losses, refused pickles, and
 2-process CPU (gloo) training through tools/dist_train.sh."""
 import json
 import os
 import os.path as osp
-import re
-import signal
 import socket
 import subprocess
 import sys
-import time
 
 import pytest
 import torch
@@ -46,59 +43,6 @@ def _write(cfg, path) -> str:
 
 def _load(path):
     return torch.load(path, map_location='cpu', weights_only=True)
-
-
-@pytest.mark.slow
-def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path, shapes_root):
-    model = tiny_distill_model('r18', 'r18',
-                               teacher_ckpt=_teacher_ckpt(tmp_path))
-    config = _write(
-        tiny_runner_config('unused', shapes_root, model, max_iters=8,
-                           checkpoint_interval=2), tmp_path / 'cfg.py')
-    whole, killed = str(tmp_path / 'whole'), str(tmp_path / 'killed')
-    out = run_tool(['tools/train.py', config, '--work-dir', whole], cwd=ROOT)
-    assert out.returncode == 0, out.stderr[-3000:]
-
-    proc = subprocess.Popen(
-        [sys.executable, 'tools/train.py', config, '--work-dir', killed],
-        cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    pointer = osp.join(killed, 'last_checkpoint')
-    deadline = time.time() + 300
-    try:
-        while not (osp.isfile(pointer) and open(pointer).read().endswith(
-                'iter_2.pth')):
-            assert proc.poll() is None, 'training ended before iter_2'
-            assert time.time() < deadline, 'no iter_2.pth within 300 s'
-            time.sleep(0.02)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    assert proc.returncode == -signal.SIGKILL, 'training ended before kill'
-    assert not osp.isfile(osp.join(killed, 'iter_8.pth'))
-
-    out = run_tool(['tools/train.py', config, '--work-dir', killed,
-                    '--resume', '--cfg-options', 'log_level=INFO'], cwd=ROOT)
-    assert out.returncode == 0, out.stderr[-3000:]
-    # it resumed (not retrained from scratch): from iteration 2 or later
-    resumed = re.search(r'resumed epoch: \d+, iter: (\d+)',
-                        out.stdout + out.stderr)
-    assert resumed and int(resumed.group(1)) >= 2, out.stderr[-3000:]
-    a, b = (_load(osp.join(d, 'iter_8.pth')) for d in (whole, killed))
-    assert any(k.startswith('distiller.connectors.B_s.') for k in
-               b['state_dict']), 'connector weights are not in the checkpoint'
-    assert a['state_dict'].keys() == b['state_dict'].keys()
-    for k, v in a['state_dict'].items():
-        assert torch.allclose(v.float(), b['state_dict'][k].float(),
-                              atol=1e-6, rtol=0), k
-    states_a, states_b = a['optimizer']['state'], b['optimizer']['state']
-    assert len(states_a) == len(states_b) > 0
-    for key, state in states_a.items():
-        assert torch.allclose(state['momentum_buffer'],
-                              states_b[key]['momentum_buffer'],
-                              atol=1e-6, rtol=0), key
-    assert a['param_schedulers'] == b['param_schedulers']
-    assert a['meta']['iter'] == b['meta']['iter'] == 8
 
 
 class _PoisonConnector(Hook):

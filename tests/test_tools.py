@@ -25,6 +25,7 @@ def _png_size(path: str) -> Tuple[int, int]:
     return struct.unpack('>II', header[16:24])
 
 
+@pytest.mark.slow
 def test_help(tmp_path):
     for tool in ('tools/train.py', 'tools/test.py'):
         out = run_tool([tool, '--help'], cwd=osp.dirname(osp.dirname(
@@ -147,6 +148,7 @@ def test_train_resume_and_test(tmp_path, shapes_root):
     assert width > 2 * height  # five columns, two rows
 
 
+@pytest.mark.slow
 def test_missing_config_and_checkpoint(tmp_path):
     root = osp.dirname(osp.dirname(osp.abspath(__file__)))
     out = run_tool(['tools/train.py', 'configs/no_such.py'], cwd=root)

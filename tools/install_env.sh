@@ -39,7 +39,7 @@ run_with_heartbeat() {
 }
 
 if [[ -f "$STAMP" && "$STAMP" -nt "$ROOT/setup.py" && "$STAMP" -nt "$0" ]] \
-   && "$PY" -c "import mmcv.ops, mmseg, mmrazor, mim, attnfd_mm" >/dev/null 2>&1; then
+   && "$PY" -c "import mmcv.ops, mmseg, mmrazor, mim, xdist, attnfd_mm" >/dev/null 2>&1; then
   log "environment up to date ($VENV)"
   exit 0
 fi
@@ -72,7 +72,7 @@ fi
 # 3. the OpenMMLab stack and test tools.
 log "installing mmengine, mmsegmentation, mmrazor and test tools"
 "${PIP[@]}" install -q "mmengine==0.10.7" "mmsegmentation==1.2.2" "mmrazor==1.0.0" \
-  ftfy regex joblib pytest pycocotools "torch==2.13.0"
+  ftfy regex joblib pytest pytest-xdist pycocotools "torch==2.13.0"
 
 # 4. openmim (`mim install`, `mim train`) and the packages its CLI imports. Its
 #    declared dependency opendatalab is left out: no mim command used here needs

@@ -79,8 +79,9 @@ MODEL_FAMILIES: Dict[str, str] = {
 
 #: Families whose stock model refuses a 64x64 input: the size to use.
 INPUT_SIZES: Dict[str, Tuple[int, int]] = {
-    # LR-ASPP pools 49x49 windows of the 1/16 map
-    'mobilenet_v3': (784, 784),
+    # LR-ASPP pools 49x49 windows of its deepest input, the 1/8 map of
+    # this D8 model
+    'mobilenet_v3': (392, 392),
 }
 
 #: Backbone settings changed for a 64x64 input: BEiT and MAE build their
