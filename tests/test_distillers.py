@@ -128,7 +128,6 @@ def test_num_classes_mismatch():
         _build(cfg)
 
 
-@pytest.mark.slow
 def test_teacher_checkpoint_errors(tmp_path):
     missing = str(tmp_path / 'missing.pth')
     with pytest.raises(FileNotFoundError, match='Train the teacher first'):
