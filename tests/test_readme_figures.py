@@ -1,0 +1,138 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""Every CamVid figure README and the metafiles quote is the one the
+benchmark's results file holds.
+
+README's results tables each follow a link to the ``results.md`` they come
+from (``docs/results/<run>/``); the ``results.json`` beside it is the
+source. A row names its arm as ``(`arm`)``: rows with ``±`` give the arm's
+seeds, mean and standard deviation; rows with ``[`` a paired difference of
+AttnFD + KD and the 95 % interval.
+"""
+import json
+import os.path as osp
+import re
+from typing import Dict, Iterator, List, Tuple
+
+import yaml
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+RESULTS_LINK = re.compile(r'\((docs/results/[\w.-]+)/results\.md\)')
+ARM = re.compile(r'\(`(\w+)`\)')
+NUMBER = r'[+-]?\d+\.\d\d'
+#: metafile metric -> results folder it is taken from
+METRIC_RUNS = {
+    'mIoU (ours, CPU protocol, 5 seeds)': 'docs/results/camvid_cpu_5seeds',
+    'mIoU (ours, CPU protocol, 3x schedule, 2 seeds)':
+    'docs/results/camvid_cpu_3x',
+}
+#: config (name without .py) -> the benchmark arm measured for it
+CONFIG_ARMS = {
+    'deeplabv3_r18_camvid': 'student',
+    'kd_deeplabv3_r101_r18_camvid': 'kd',
+    'cwd_deeplabv3_r101_r18_camvid': 'cwd',
+    'loss_normalize_sample_w8_camvid': 'attnfd_sample_w8',
+    'attnfd_kd_deeplabv3_r101_r18_camvid': 'attnfd_kd',
+}
+
+
+def _results(run: str) -> Dict:
+    with open(osp.join(ROOT, run, 'results.json')) as f:
+        return json.load(f)
+
+
+def _readme_rows() -> Iterator[Tuple[str, str]]:
+    """(results folder, table row) of each row of README's results tables
+    that names an arm."""
+    with open(osp.join(ROOT, 'README.md')) as f:
+        text = f.read()
+    section = text.split('\n## Results', 1)[1].split('\n## ', 1)[0]
+    run = None
+    for line in section.splitlines():
+        link = RESULTS_LINK.search(line)
+        if link:
+            run = link.group(1)
+        if line.startswith('|') and ARM.search(line):
+            assert run is not None, f'a results row before any link: {line}'
+            yield run, line
+
+
+def _cells(row: str) -> List[str]:
+    return [c.strip() for c in row.strip('|').split('|')]
+
+
+def test_readme_tables_name_their_results_files():
+    rows = list(_readme_rows())
+    runs = {run for run, _ in rows}
+    assert runs == set(METRIC_RUNS.values()), runs
+    for run in runs:
+        for name in ('results.md', 'results.json', 'results.png'):
+            assert osp.isfile(osp.join(ROOT, run, name)), (run, name)
+
+
+def test_readme_arm_rows_are_the_results():
+    checked = 0
+    for run, row in _readme_rows():
+        if '±' not in row:
+            continue
+        arm = ARM.search(row).group(1)
+        got = _results(run)['arms'][arm]
+        seeds = [f'{v:.2f}' for v in got['mIoU'].values()]
+        cells = _cells(row)
+        assert ' / '.join(seeds) in cells, (row, seeds)
+        assert f'{got["mean"]:.2f} ± {got["std"]:.2f}' in cells, (row, got)
+        checked += 1
+    assert checked >= 7
+
+
+def test_readme_paired_differences_are_the_results():
+    checked = 0
+    for run, row in _readme_rows():
+        if '[' not in row:
+            continue
+        ref = ARM.search(row).group(1)
+        pair = _results(run)['comparisons']['attnfd_kd'][ref]
+        low, high = pair['ci95']
+        cells = _cells(row)
+        assert ' / '.join(f'{d:+.2f}' for d in pair['diffs'].values()) \
+            in cells, (row, pair)
+        assert f'{pair["mean"]:+.2f}' in cells, (row, pair)
+        assert f'[{low:+.2f}, {high:+.2f}]' in cells, (row, pair)
+        checked += 1
+    assert checked >= 5
+
+
+def test_readme_summary_figures_are_the_results():
+    """The status box quotes the 5-seed intervals of AttnFD + KD."""
+    with open(osp.join(ROOT, 'README.md')) as f:
+        status = f.read().split('> **Status', 1)[1].split('\n\n', 1)[0]
+    pairs = _results(METRIC_RUNS['mIoU (ours, CPU protocol, 5 seeds)'])[
+        'comparisons']['attnfd_kd']
+    quoted = re.findall(rf'({NUMBER}) \[({NUMBER}), ({NUMBER})\] over '
+                        r'(?:the )?([\w -]+?)[,;.)]', status)
+    assert quoted, status
+    labels = {'KD': 'kd', 'CWD': 'cwd', 'the student alone': 'student',
+              'student alone': 'student',
+              'the same-compute student': 'student_same_time',
+              'same-compute student': 'student_same_time'}
+    for mean, low, high, label in quoted:
+        pair = pairs[labels[label.strip()]]
+        assert (mean, low, high) == (f'{pair["mean"]:+.2f}',
+                                     f'{pair["ci95"][0]:+.2f}',
+                                     f'{pair["ci95"][1]:+.2f}'), label
+
+
+def test_metafile_figures_are_the_results():
+    checked = 0
+    for folder in ('attnfd', 'attnfd_kd', 'baselines', 'ablations'):
+        with open(osp.join(ROOT, 'configs', folder, 'metafile.yaml')) as f:
+            models = yaml.safe_load(f)['Models']
+        for model in models:
+            for result in model.get('Results', []):
+                for metric, value in result['Metrics'].items():
+                    if metric not in METRIC_RUNS:
+                        continue
+                    arm = CONFIG_ARMS[model['Name']]
+                    mean = _results(METRIC_RUNS[metric])['arms'][arm]['mean']
+                    assert value == round(mean, 2), (model['Name'], metric)
+                    checked += 1
+    assert checked == 5 + 3
