@@ -155,7 +155,7 @@ SHRINK = {
 
 
 @pytest.mark.parametrize('method', [
-    # the recommended method in the fast subset, the others marked slow
+    # the default method in the fast subset, the others marked slow
     'attnfd_kd',
     *(pytest.param(m, marks=pytest.mark.slow)
       for m in ('kd', 'cwd', 'attnfd'))

@@ -6,7 +6,7 @@ README's results tables each follow a link to the ``results.md`` they come
 from (``docs/results/<run>/``); the ``results.json`` beside it is the
 source. A row names its arm as ``(`arm`)``: rows with ``±`` give the arm's
 seeds, mean and standard deviation; rows with ``[`` a paired difference of
-AttnFD + KD and the 95 % interval.
+AttnFD + KD and its 95 % interval.
 """
 import json
 import os.path as osp
@@ -80,14 +80,19 @@ def test_readme_arm_rows_are_the_results():
         cells = _cells(row)
         assert ' / '.join(seeds) in cells, (row, seeds)
         assert f'{got["mean"]:.2f} ± {got["std"]:.2f}' in cells, (row, got)
+        iters = sorted(set(got['iters'].values()))
+        span = str(iters[0]) if len(iters) == 1 else \
+            f'{iters[0]}-{iters[-1]}'
+        assert span in cells, (row, iters)
+        assert f'{got["step_s_mean"]:.2f}' in cells, (row, got['step_s_mean'])
         checked += 1
-    assert checked >= 7
+    assert checked == 6 + 3
 
 
 def test_readme_paired_differences_are_the_results():
     checked = 0
     for run, row in _readme_rows():
-        if '[' not in row:
+        if '±' in row or not re.search(r'\| \[[+-]\d', row):
             continue
         ref = ARM.search(row).group(1)
         pair = _results(run)['comparisons']['attnfd_kd'][ref]
@@ -98,24 +103,27 @@ def test_readme_paired_differences_are_the_results():
         assert f'{pair["mean"]:+.2f}' in cells, (row, pair)
         assert f'[{low:+.2f}, {high:+.2f}]' in cells, (row, pair)
         checked += 1
-    assert checked >= 5
+    assert checked == 4 + 2
 
 
 def test_readme_summary_figures_are_the_results():
-    """The status box quotes the 5-seed intervals of AttnFD + KD."""
+    """The status box quotes the 5-seed intervals of AttnFD + KD, each as
+    ``mean [low, high] over <reference>``."""
     with open(osp.join(ROOT, 'README.md')) as f:
         status = f.read().split('> **Status', 1)[1].split('\n\n', 1)[0]
+    status = status.replace('\n> ', ' ')
     pairs = _results(METRIC_RUNS['mIoU (ours, CPU protocol, 5 seeds)'])[
         'comparisons']['attnfd_kd']
-    quoted = re.findall(rf'({NUMBER}) \[({NUMBER}), ({NUMBER})\] over '
-                        r'(?:the )?([\w -]+?)[,;.)]', status)
-    assert quoted, status
-    labels = {'KD': 'kd', 'CWD': 'cwd', 'the student alone': 'student',
-              'student alone': 'student',
-              'the same-compute student': 'student_same_time',
-              'same-compute student': 'student_same_time'}
+    labels = {'the student alone': 'student', 'KD': 'kd', 'CWD': 'cwd',
+              'the same-compute student': 'student_same_time'}
+    quoted = re.findall(
+        rf'({NUMBER}) \[({NUMBER}), ({NUMBER})\] over '
+        rf'({"|".join(labels)})\b', status)
+    # every interval in the box is one of these
+    assert len(quoted) == len(re.findall(r'\[[^]]*\d, [^]]*\]', status))
+    assert {labels[q[3]] for q in quoted} == set(labels.values()), quoted
     for mean, low, high, label in quoted:
-        pair = pairs[labels[label.strip()]]
+        pair = pairs[labels[label]]
         assert (mean, low, high) == (f'{pair["mean"]:+.2f}',
                                      f'{pair["ci95"][0]:+.2f}',
                                      f'{pair["ci95"][1]:+.2f}'), label
