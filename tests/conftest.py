@@ -11,7 +11,13 @@ import torch
 import attnfd_mm  # noqa: F401  (compat fixes + registry)
 from attnfd_mm.testing import make_synthetic_shapes
 
-torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+if os.environ.get('PYTEST_XDIST_WORKER'):
+    # several test processes share the cores: one thread each, for them and
+    # for the tools they start, instead of each oversubscribing every core
+    os.environ.setdefault('OMP_NUM_THREADS', '1')
+    torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
+else:
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
 
 @pytest.fixture(scope='session')
