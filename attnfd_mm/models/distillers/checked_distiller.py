@@ -4,11 +4,11 @@ import difflib
 import functools
 from typing import Callable, List, TypeVar
 
+from mmengine.registry import DefaultScope
 from mmrazor.models.distillers import ConfigurableDistiller
 from mmrazor.models.task_modules.recorder import (ModuleOutputsRecorder,
                                                   ParameterRecorder,
                                                   RecorderManager)
-from mmengine.registry import DefaultScope
 from mmrazor.registry import MODELS
 from torch import nn
 
