@@ -3,7 +3,9 @@ import os
 import shutil
 import subprocess
 import sys
-from typing import List
+import time
+from pathlib import Path
+from typing import List, Union
 
 import pytest
 import torch
@@ -49,6 +51,24 @@ def run_python(code: str, timeout: int = 300) -> subprocess.CompletedProcess:
                           capture_output=True,
                           text=True,
                           timeout=timeout)
+
+
+def slow_except(values: List[str], fast) -> list:
+    """``values`` as pytest params, all marked slow but those in ``fast``
+    (the few that stay in ``make test-fast``)."""
+    return [pytest.param(v, marks=() if v in fast else pytest.mark.slow)
+            for v in values]
+
+
+def wait_for_file(path: Union[str, Path], proc: subprocess.Popen,
+                  timeout: float, what: str) -> None:
+    """Wait until ``path`` exists; fail when ``proc`` ends first (``what``:
+    what the file stands for) or after ``timeout`` seconds."""
+    deadline = time.time() + timeout
+    while not os.path.isfile(path):
+        assert proc.poll() is None, f'the process ended before {what}'
+        assert time.time() < deadline, f'no {what} in {timeout} s'
+        time.sleep(0.05)
 
 
 def run_tool(args: List[str], cwd: str,

@@ -11,10 +11,10 @@ import re
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import torch
+from conftest import wait_for_file
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmseg.registry import MODELS
@@ -241,12 +241,8 @@ def test_compare_killed_then_continued_writes_its_results(tiny_files):
                             stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     last = work / 'train' / 'kd_seed0' / 'last_checkpoint'
-    deadline = time.time() + 300
     try:
-        while not last.is_file():
-            assert proc.poll() is None, 'the comparison ended before KD saved'
-            assert time.time() < deadline, 'KD saved no checkpoint in 300 s'
-            time.sleep(0.1)
+        wait_for_file(last, proc, 300, "KD's first checkpoint")
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=120) == 128 + signal.SIGTERM
         with pytest.raises(ProcessLookupError):  # the KD training is gone

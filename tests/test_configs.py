@@ -4,6 +4,7 @@ import glob
 import os.path as osp
 
 import pytest
+from conftest import slow_except
 import torch
 from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
@@ -76,10 +77,7 @@ FAST_CONFIGS = ('configs/attnfd/deeplabv3_r101_r18_camvid.py',
                 'configs/baselines/cwd_deeplabv3_r101_r18_camvid.py')
 
 
-@pytest.mark.parametrize('config', [
-    pytest.param(c, marks=() if c in FAST_CONFIGS else pytest.mark.slow)
-    for c in CONFIGS
-])
+@pytest.mark.parametrize('config', slow_except(CONFIGS, FAST_CONFIGS))
 def test_config_builds_and_trains_one_step(config):
     cfg = Config.fromfile(osp.join(ROOT, config))
     dataset = cfg.train_dataloader.dataset

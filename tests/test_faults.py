@@ -10,7 +10,7 @@ import time
 
 import pytest
 import torch
-from conftest import run_tool
+from conftest import run_tool, wait_for_file
 from mmengine.runner import CheckpointLoader
 
 from attnfd_mm.apis import train
@@ -105,12 +105,8 @@ def test_a_save_cut_short_leaves_the_last_checkpoint_whole(
         [sys.executable, 'tools/train.py', config, '--work-dir', str(work)],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
-    deadline = time.time() + 300
     try:
-        while not marker.is_file():
-            assert proc.poll() is None, 'training ended before iter_4'
-            assert time.time() < deadline, 'no save of iter_4 in 300 s'
-            time.sleep(0.05)
+        wait_for_file(marker, proc, 300, 'the save of iter_4')
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -197,12 +193,8 @@ def test_a_dead_rank_stops_the_run_then_resume_matches(tmp_path,
     work = tmp_path / 'killed'
     proc = launch(work, start_new_session=True, stdout=subprocess.PIPE,
                   stderr=subprocess.STDOUT)
-    deadline = time.time() + 300
     try:
-        while not (work / 'iter_2.pth').is_file():
-            assert proc.poll() is None, 'the run ended before iter_2'
-            assert time.time() < deadline, 'no iter_2.pth in 300 s'
-            time.sleep(0.05)
+        wait_for_file(work / 'iter_2.pth', proc, 300, 'iter_2.pth')
         ranks = _rank_pids(proc.pid)
         assert set(ranks) == {0, 1}, ranks
         os.kill(ranks[1], signal.SIGKILL)
@@ -364,12 +356,8 @@ def test_sigkill_then_resume_is_lossless_fast(tmp_path, shapes_root):
         cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT,
                            OMP_NUM_THREADS=str(torch.get_num_threads())),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
     try:
-        while not (killed / 'iter_2.pth').is_file():
-            assert proc.poll() is None, 'training ended before iter_2'
-            assert time.time() < deadline, 'no iter_2.pth in 120 s'
-            time.sleep(0.02)
+        wait_for_file(killed / 'iter_2.pth', proc, 120, 'iter_2.pth')
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()

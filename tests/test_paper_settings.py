@@ -15,6 +15,7 @@ import math
 import os.path as osp
 
 import pytest
+from conftest import slow_except
 from mmengine.config import Config
 from mmengine.hub import get_config
 
@@ -58,10 +59,7 @@ FAST = ('configs/attnfd/deeplabv3_r101_r18_camvid.py',
         'configs/baselines/kd_deeplabv3_r101_r18_cityscapes.py')
 
 
-@pytest.mark.parametrize('config', [
-    pytest.param(c, marks=() if c in FAST else pytest.mark.slow)
-    for c in CONFIGS
-])
+@pytest.mark.parametrize('config', slow_except(CONFIGS, FAST))
 def test_settings_are_the_papers(config):
     cfg = Config.fromfile(osp.join(ROOT, config))
     check_schedule(config, cfg)
