@@ -2,6 +2,7 @@
 """Small validation helpers shared by the plugin's modules."""
 import math
 from numbers import Real
+from typing import List, Tuple
 
 from torch import Tensor
 
@@ -30,3 +31,22 @@ def check_feature_channels(feature: Tensor, in_channels: int,
             f'{owner} was built with in_channels={in_channels} but received '
             f'a feature of shape {tuple(feature.shape)}. Set in_channels to '
             'the channel count of the recorded feature (dim 1).')
+
+
+#: Elements of one channel chunk (B x c x H x W) in the chunked AttnFD
+#: path: 8 MiB in float32.
+DEFAULT_CHUNK_ELEMENTS = 1 << 21
+
+
+def channel_chunks(num_channels: int, per_channel: int,
+                   chunk_elements: int = DEFAULT_CHUNK_ELEMENTS
+                   ) -> List[Tuple[int, int]]:
+    """``(start, end)`` ranges of ``num_channels`` channels, each holding
+    about ``chunk_elements`` elements (at least one channel) when a channel
+    has ``per_channel`` elements."""
+    if chunk_elements < 1:
+        raise ValueError(
+            f'chunk_elements must be >= 1, got {chunk_elements!r}.')
+    step = max(1, chunk_elements // max(1, per_channel))
+    return [(c, min(c + step, num_channels))
+            for c in range(0, num_channels, step)]

@@ -25,6 +25,7 @@ from typing import Dict, List, NamedTuple
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 M = 'attnfd_mm/models/'
+C = M + 'losses/chunked_attnfd.py'
 
 
 class Mutant(NamedTuple):
@@ -71,8 +72,8 @@ MUTANTS = [
            'logits = mx + mean', 'logits = mx + mx',
            ['test_cbam_connector.py']),
     Mutant('cbam-spatial-before-channel', M + 'connectors/cbam_connector.py',
-           'refined = refined * self.spatial_gate(refined)',
-           'refined = refined * self.spatial_gate(feature)',
+           'return refined * self.spatial_gate(refined)',
+           'return refined * self.spatial_gate(feature)',
            ['test_cbam_connector.py']),
     Mutant('align-init-std', M + 'connectors/channel_align.py',
            'math.sqrt(2.0 / out_channels)', 'math.sqrt(2.0 / in_channels)',
@@ -124,10 +125,34 @@ MUTANTS = [
            '        and state[k].shape != v.shape', '        and False',
            ['test_distillers.py']),
     Mutant('sample-norm-over-batch', M + 'losses/attnfd_loss.py',
-           'norm = x.flatten(1).norm(p=2, dim=1).view(-1, *[1] * (x.dim() - 1))',
-           'norm = x.norm(p=2)', ['test_attnfd_loss.py']),
+           'norm = vector_norm(x.flatten(1), dim=1, dtype=torch.float64)',
+           'norm = vector_norm(x, dtype=torch.float64).expand(x.shape[0])',
+           ['test_attnfd_loss.py']),
     Mutant('pre-relu-not-cloned',
            M + 'recorders/pre_forward_inputs_recorder.py', '.clone()', '',
+           ['test_pre_forward_recorder.py']),
+    Mutant('chunked-no-projection-term', C,
+           '(1 - _per_sample(on_norm, s))', '1', ['test_chunked_attnfd.py']),
+    Mutant('chunked-stats-updated-twice', C,
+           '                s = ctx.align.chunk(*leaves, start, end)\n',
+           '                s = ctx.align.chunk(*leaves, start, end, True)\n',
+           ['test_chunked_attnfd.py']),
+    Mutant('chunked-resize-nearest', C, "mode='bilinear'", "mode='nearest'",
+           ['test_chunked_attnfd.py']),
+    Mutant('chunked-teacher-not-normalised', C,
+           'u_t = s_t / (s_norm * t_norm)', 'u_t = s_t / s_norm',
+           ['test_chunked_attnfd.py']),
+    Mutant('teacher-gates-sum-not-mean', M + 'connectors/cbam_connector.py',
+           'mean = (total / channels).to(feature.dtype)',
+           'mean = total.to(feature.dtype)', ['test_chunked_attnfd.py']),
+    Mutant('chunked-path-skips-attention',
+           M + 'distillers/attnfd_distiller.py',
+           's_refined = s_conn.attend(self.get_record(**s_record))',
+           's_refined = self.get_record(**s_record)',
+           ['test_chunked_attnfd.py']),
+    Mutant('recorder-copies-every-call',
+           M + 'recorders/pre_forward_inputs_recorder.py',
+           'len(self.data_buffer) not in self.copy_calls', 'False',
            ['test_pre_forward_recorder.py']),
 ]
 

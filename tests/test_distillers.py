@@ -37,6 +37,9 @@ def test_expansion_r18_student_r101_teacher():
     assert b['s_feature'] == dict(recorder='B', from_student=True,
                                   record_idx=1, data_idx=0, connector='B_s')
     assert b['t_feature']['record_idx'] == 2
+    # only the call that is read is copied (layer B's pre-ReLU input)
+    assert d.student_recorders.get_recorder('B').copy_calls == {1}
+    assert d.teacher_recorders.get_recorder('B').copy_calls == {2}
 
 
 def test_learnable_teacher_connector_undetaches_the_loss():
@@ -244,7 +247,8 @@ def test_cheaper_teacher_paths_match_float32():
         for layer in ('B', 'E'):
             buffer = algo.distiller.teacher_recorders.recorders[
                 layer].data_buffer
-            tensors = [t for d in buffer
+            # calls the layer does not read are recorded as None
+            tensors = [t for d in buffer if d is not None
                        for t in (d if isinstance(d, tuple) else (d, ))]
             assert tensors and all(t.dtype == torch.float32
                                    for t in tensors), (kwargs, layer)

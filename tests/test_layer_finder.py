@@ -1,6 +1,8 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """'auto' layers: find_layers/find_logits on built models, the presets they
 must reproduce, cross-architecture pairs and the named errors."""
+import copy
+
 import pytest
 import torch
 from mmengine.registry import MODELS, DefaultScope
@@ -199,10 +201,21 @@ def test_cross_architecture_pair_aligns_and_resizes():
         d.distill_losses[name].register_forward_hook(
             keep_sizes(name), with_kwargs=True)
     inputs, samples = random_batch((64, 64))
-    losses = algo.loss(inputs, samples)
+    state = copy.deepcopy(algo.state_dict())
+    # the plain path (the loss module sees the maps) ...
+    d.memory_efficient = False
+    torch.manual_seed(0)
+    plain = algo.loss(inputs, samples)
     assert sizes['loss_attnfd_B'][0][-2:] == (8, 8)  # student 1/8
     assert sizes['loss_attnfd_B'][1][-2:] == (2, 2)  # teacher 1/32
     assert sizes['loss_attnfd_E'][1][-2:] == (16, 16)  # teacher 1/4
+    # ... and the default chunked path, which resizes inside: same values
+    algo.load_state_dict(state)
+    d.memory_efficient = True
+    torch.manual_seed(0)
+    losses = algo.loss(inputs, samples)
+    for name in ('distill.loss_attnfd_B', 'distill.loss_attnfd_E'):
+        assert abs(losses[name].item() - plain[name].item()) <= 1e-6, name
     total = losses['distill.loss_attnfd_B'] + losses['distill.loss_attnfd_E']
     assert torch.isfinite(total)
     total.backward()

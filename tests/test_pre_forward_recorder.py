@@ -74,3 +74,33 @@ def test_unknown_source_is_named():
         dict(B=dict(type='PreForwardInputs', source='layer9.relu')))
     with pytest.raises(KeyError, match='layer9.relu'):
         manager.initialize(_resnet18())
+
+
+def test_copy_calls_copies_only_the_read_call():
+    """``copy_calls=[1]``: the block output is recorded, the relu's first
+    input is a placeholder (no copy kept), reading it is a named error."""
+    net = _resnet18()
+    manager = RecorderManager(
+        dict(B=dict(type='PreForwardInputs', source='layer4.1.relu',
+                    copy_calls=[1])))
+    manager.initialize(net)
+    x = torch.randn(2, 3, 64, 64)
+    with manager, torch.no_grad():
+        net(x)
+    recorder = manager.get_recorder('B')
+    assert len(recorder.data_buffer) == 2
+    assert recorder.data_buffer[0] is None
+    torch.testing.assert_close(
+        recorder.get_record_data(record_idx=1, data_idx=0),
+        _pre_relu_of_last_block(net, x))
+    with pytest.raises(ValueError,
+                       match=r'call 0 was not recorded.*add 0 to copy_calls'):
+        recorder.get_record_data(record_idx=0, data_idx=0)
+
+
+@pytest.mark.parametrize('copy_calls', [1, 'B', [-1], [0.5]])
+def test_bad_copy_calls(copy_calls):
+    with pytest.raises(ValueError, match='copy_calls must be a list'):
+        RecorderManager(
+            dict(B=dict(type='PreForwardInputs', source='layer4.1.relu',
+                        copy_calls=copy_calls)))

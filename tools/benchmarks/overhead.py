@@ -2,7 +2,7 @@
 """The cost of distillation: time per training iteration and peak memory.
 
     python tools/benchmarks/overhead.py [--sizes 180x240 512x512] \
-        [--batch 2] [--reps 5] [--device cpu] [--out overhead.md]
+        [--batch 2] [--reps 3] [--rounds 3] [--device cpu] [--out FILE]
 
 On identical random inputs, each case runs in a fresh process (so that its
 peak memory is its own): the DeepLabV3-R18 student's training step alone,
@@ -12,10 +12,24 @@ teacher forward, AttnFD B+E+D). The teacher forward is the one the AttnFD
 step runs, ``FrozenTeacherDistill.teacher_forward`` (no grad, eval mode,
 recorders on), in the AttnFD model. Models come from this repository's
 CamVid / VOC configs with random weights (timing does not depend on them).
-Prints a Markdown table with the median step time and the key ratio
-``distill step / (student step + teacher forward)``. Peak memory is the
-process's peak resident set on CPU (model, data and activations) and
-``torch.cuda.max_memory_allocated`` on GPU.
+
+Prints a Markdown table with the median step time and the peak memory,
+then the ratios:
+``distill step / (student step + teacher forward)``, ``distill step /
+student step`` and, for AttnFD (B+E), its peak memory and step time over
+CWD's (the same student step and teacher forward, a logits loss instead).
+
+Peak memory on GPU is ``torch.cuda.max_memory_allocated``. On CPU it is the
+peak resident set of a second fresh process that runs ``--warmup`` + 1
+iterations with glibc's ``MALLOC_MMAP_THRESHOLD_`` fixed at 256 KiB: freed
+tensors then go back to the system at once and the peak follows the tensors
+alive (model, data, activations), as on GPU, instead of how the heap happened
+to fragment (which moved the default-allocator peak by +-80 MiB between
+runs). Times come from the default allocator, which runs faster: each
+case runs ``--rounds`` fresh processes of ``--warmup`` + ``--reps``
+iterations, round-robin through the cases, and the median is over all their
+timed iterations. With the defaults (3 x 3) two runs agreed within 0.05 on
+every ratio (docs/benchmarks.md).
 
 ``--teacher-modes`` repeats the cases that run a teacher with a cheaper
 frozen-teacher path (``FrozenTeacherDistill``'s ``teacher_autocast`` and
@@ -24,6 +38,7 @@ frozen-teacher path (``FrozenTeacherDistill``'s ``teacher_autocast`` and
 """
 import argparse
 import multiprocessing as mp
+import os
 import os.path as osp
 import resource
 import statistics
@@ -56,6 +71,11 @@ RATIOS = {
     'AttnFD (B+E+D)': ('student + AttnFD (B+E+D)', 'student (DeepLabV3+-R18)',
                        'teacher forward (DeepLabV3+-R101)'),
 }
+#: ratio name -> the CWD case it is compared with (the same student and
+#: teacher)
+VERSUS_CWD = {'AttnFD (B+E)': 'student + CWD'}
+#: glibc's mmap threshold in the CPU memory process (bytes)
+MMAP_THRESHOLD = 256 * 1024
 
 
 def _build(config: str):
@@ -142,23 +162,60 @@ def _measure(config: str, what: str, size: Tuple[int, int], batch: int,
     peak = (torch.cuda.max_memory_allocated() / 2**20
             if device.startswith('cuda') else
             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    queue.put((statistics.median(times), peak))
+    queue.put((times, peak))
 
 
-def measure(config: str, what: str, size, args,
-            teacher_mode: str = 'fp32') -> Tuple[float, float]:
-    """Run one case in a fresh process; (median seconds, peak MiB)."""
+def _run(config: str, what: str, size, args, reps: int, teacher_mode: str,
+         env: Optional[Dict[str, str]] = None) -> Tuple[List[float], float]:
+    """One fresh process (with ``env`` added to its environment): (the
+    seconds of each timed iteration, peak MiB)."""
     ctx = mp.get_context('spawn')
     queue = ctx.Queue()
     proc = ctx.Process(
         target=_measure,
-        args=(config, what, size, args.batch, args.warmup, args.reps,
+        args=(config, what, size, args.batch, args.warmup, reps,
               args.device, queue, teacher_mode))
-    proc.start()
+    saved = {k: os.environ.get(k) for k in env or {}}
+    os.environ.update(env or {})
+    try:
+        proc.start()  # the child reads its environment when it starts
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key)
+            else:
+                os.environ[key] = value
     proc.join()
     if proc.exitcode != 0:
         raise RuntimeError(f'{config} ({what}) failed: exit {proc.exitcode}')
     return queue.get()
+
+
+def measure_all(cases: Sequence[Tuple[str, str, str, str]], size, args
+                ) -> Dict[str, Tuple[float, float]]:
+    """(median seconds, peak MiB) of each ``(name, config, what, teacher
+    mode)``. The timing processes run round-robin, ``--rounds`` times
+    through the cases, so that a slow spell of the machine falls on every
+    case alike; the median is over all their timed iterations. On GPU the
+    peak is that of the timing processes; on CPU it comes from one more
+    process per case with a fixed mmap threshold (see the module
+    docstring)."""
+    times: Dict[str, List[float]] = {name: [] for name, *_ in cases}
+    peaks: Dict[str, float] = {}
+    for _ in range(args.rounds):
+        for name, config, what, mode in cases:
+            seconds, peak = _run(config, what, size, args, args.reps, mode)
+            times[name] += seconds
+            peaks[name] = max(peaks.get(name, 0.0), peak)
+    if not args.device.startswith('cuda'):
+        for name, config, what, mode in cases:
+            _, peaks[name] = _run(
+                config, what, size, args, 1, mode,
+                env=dict(MALLOC_MMAP_THRESHOLD_=str(MMAP_THRESHOLD)))
+    return {
+        name: (statistics.median(times[name]), peaks[name])
+        for name, *_ in cases
+    }
 
 
 def report(size, results: Dict[str, Tuple[float, float]],
@@ -169,14 +226,26 @@ def report(size, results: Dict[str, Tuple[float, float]],
     for name, (sec, peak) in results.items():
         lines.append(f'| {name} | {sec:.3f} | {peak:.0f} |')
     lines += ['', '| ratio | distill step / (student step + teacher forward) '
-              '| distill step / student step |', '|---|---|---|']
+              '| distill step / student step | peak memory / CWD\'s '
+              '| step / CWD\'s |', '|---|---|---|---|---|']
     for mode in modes:
         for name, (dist, stu, tea) in RATIOS.items():
             dist, tea = _with_mode(dist, mode), _with_mode(tea, mode)
-            if {dist, stu, tea} <= set(results):
+            if dist not in results:
+                continue
+            cells = ['-'] * 4
+            if {stu, tea} <= set(results):
                 d, s, t = (results[k][0] for k in (dist, stu, tea))
-                lines.append(f'| {_with_mode(name, mode)} | '
-                             f'{d / (s + t):.3f} | {d / s:.2f} |')
+                cells[:2] = [f'{d / (s + t):.3f}', f'{d / s:.2f}']
+            cwd = _with_mode(VERSUS_CWD.get(name, ''), mode)
+            if cwd in results:
+                cells[2:] = [
+                    f'{results[dist][1] / results[cwd][1]:.3f}',
+                    f'{results[dist][0] / results[cwd][0]:.3f}'
+                ]
+            if cells != ['-'] * 4:
+                lines.append(f'| {_with_mode(name, mode)} | ' +
+                             ' | '.join(cells) + ' |')
     return lines
 
 
@@ -195,7 +264,10 @@ def main() -> None:
                         help='input sizes HxW')
     parser.add_argument('--batch', type=int, default=2)
     parser.add_argument('--warmup', type=int, default=1)
-    parser.add_argument('--reps', type=int, default=5)
+    parser.add_argument('--reps', type=int, default=3,
+                        help='timed iterations per case and round')
+    parser.add_argument('--rounds', type=int, default=3,
+                        help='times through all cases (timing processes)')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--cases', nargs='+', choices=list(CASES),
                         default=list(CASES), metavar='CASE')
@@ -204,20 +276,21 @@ def main() -> None:
                         help='teacher paths to time the teacher cases with')
     parser.add_argument('--out', help='also write the tables here')
     args = parser.parse_args()
-    lines = [f'batch {args.batch}, {args.reps} timed iterations after '
-             f'{args.warmup} warm-up, device {args.device}']
+    lines = [f'batch {args.batch}, {args.rounds} rounds of {args.reps} '
+             f'timed iterations after {args.warmup} warm-up, device '
+             f'{args.device}']
+    if not args.device.startswith('cuda'):
+        lines[0] += (', peak memory from a process with '
+                     f'MALLOC_MMAP_THRESHOLD_={MMAP_THRESHOLD}')
     for text in args.sizes:
         size = tuple(int(v) for v in text.lower().split('x'))
-        results = {}
-        for mode in args.teacher_modes:
-            for case in args.cases:
-                config, what = CASES[case]
-                if mode != 'fp32' and case in STUDENT_ONLY:
-                    continue
-                name = _with_mode(case, mode)
-                results[name] = measure(config, what, size, args, mode)
-                print(f'[overhead] {text} {name}: {results[name][0]:.3f} s, '
-                      f'{results[name][1]:.0f} MiB', flush=True)
+        cases = [(_with_mode(case, mode), *CASES[case], mode)
+                 for mode in args.teacher_modes for case in args.cases
+                 if mode == 'fp32' or case not in STUDENT_ONLY]
+        results = measure_all(cases, size, args)
+        for name, (seconds, peak) in results.items():
+            print(f'[overhead] {text} {name}: {seconds:.3f} s, {peak:.0f} MiB',
+                  flush=True)
         lines += report(size, results, args.teacher_modes)
     print('\n'.join(lines))
     if args.out:

@@ -1,6 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """CBAM connector: channel-then-spatial attention refinement of a feature."""
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import torch
 from mmcv.cnn import build_norm_layer
@@ -9,7 +9,8 @@ from mmrazor.models.architectures.connectors.base_connector import \
 from mmrazor.registry import MODELS
 from torch import Tensor, nn
 
-from attnfd_mm.utils import check_feature_channels
+from attnfd_mm.utils import (DEFAULT_CHUNK_ELEMENTS, channel_chunks,
+                             check_feature_channels)
 from .channel_align import optional_channel_align
 
 
@@ -115,11 +116,48 @@ class CBAMConnector(BaseConnector):
             logits = mx + mean
         return torch.sigmoid(logits)
 
-    def forward_train(self, feature: Tensor) -> Tensor:
-        """Refine ``feature`` (B, C, H, W), then align its channels."""
+    def attend(self, feature: Tensor) -> Tensor:
+        """Refine ``feature`` (B, C, H, W) by both gates, without the
+        channel alignment."""
         check_feature_channels(feature, self.in_channels, type(self).__name__)
         refined = feature * self.channel_gate(feature)
-        refined = refined * self.spatial_gate(refined)
+        return refined * self.spatial_gate(refined)
+
+    def forward_train(self, feature: Tensor) -> Tensor:
+        """Refine ``feature`` (B, C, H, W), then align its channels."""
+        refined = self.attend(feature)
         if self.align is not None:
             refined = self.align(refined)
         return refined
+
+    @torch.no_grad()
+    def factored_gates(
+            self,
+            feature: Tensor,
+            chunk_elements: int = DEFAULT_CHUNK_ELEMENTS
+    ) -> Tuple[Tensor, Tensor]:
+        """:math:`(M_C, M_S)` of a parameter-free connector, so that its
+        output is ``feature * M_C * M_S``, computed a few channels at a time
+        instead of holding ``feature * M_C`` (no gradients: for the teacher
+        side of :func:`~attnfd_mm.models.losses.chunked_attnfd_loss`).
+
+        Returns:
+            tuple[Tensor, Tensor]: (B, C, 1, 1) and (B, 1, H, W).
+        """
+        if self.learnable or self.align is not None:
+            raise ValueError(
+                'CBAMConnector.factored_gates needs a parameter-free '
+                'connector (learnable=False) without alignment.')
+        check_feature_channels(feature, self.in_channels, type(self).__name__)
+        channel_gate = self.channel_gate(feature)
+        batch, channels, height, width = feature.shape
+        top = total = None
+        for start, end in channel_chunks(channels, batch * height * width,
+                                         chunk_elements):
+            part = feature[:, start:end] * channel_gate[:, start:end]
+            part_max = part.amax(dim=1, keepdim=True)
+            part_sum = part.sum(dim=1, keepdim=True, dtype=torch.float64)
+            top = part_max if top is None else torch.maximum(top, part_max)
+            total = part_sum if total is None else total + part_sum
+        mean = (total / channels).to(feature.dtype)
+        return channel_gate, torch.sigmoid(top + mean)

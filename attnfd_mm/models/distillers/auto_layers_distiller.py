@@ -12,8 +12,11 @@ AUTO = 'auto'
 
 
 def recorder_cfg(layer: Dict) -> Dict:
-    """The MMRazor recorder dict of a resolved layer dict."""
+    """The MMRazor recorder dict of a resolved layer dict (a
+    ``PreForwardInputs`` recorder copies only the call that is read)."""
     cfg = dict(type=layer['recorder'], source=layer['source'])
+    if layer['recorder'] == 'PreForwardInputs':
+        cfg['copy_calls'] = [layer['record_idx']]
     for key in ('path', 'train_path'):
         if key in layer:
             cfg[key] = layer[key]

@@ -1,10 +1,14 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Recorder of a module's inputs taken before the module runs."""
-from typing import Any, Tuple
+from typing import Any, Optional, Sequence, Tuple
 
 from mmrazor.models.task_modules.recorder import ModuleOutputsRecorder
 from mmrazor.registry import TASK_UTILS
 from torch import Tensor, nn
+
+
+#: What a call left out by ``copy_calls`` is recorded as.
+NOT_COPIED = None
 
 
 @TASK_UTILS.register_module()
@@ -23,7 +27,26 @@ class PreForwardInputsRecorder(ModuleOutputsRecorder):
     source='backbone.layer4.1.relu')`` and read it with ``record_idx=1,
     data_idx=0``. The copies stay in the autograd graph, so gradients reach
     the student through them.
+
+    Args:
+        source (str): Name of the module whose inputs are recorded.
+        copy_calls (Sequence[int], optional): The calls whose inputs are
+            copied (e.g. ``[1]``: only the second call, the block output of
+            a ``BasicBlock``'s ``relu``); the others are recorded as
+            placeholders, so that ``record_idx`` still counts every call,
+            and cost no memory. Defaults to None (every call).
     """
+
+    def __init__(self, source: str,
+                 copy_calls: Optional[Sequence[int]] = None) -> None:
+        super().__init__(source)
+        if copy_calls is not None and (
+                isinstance(copy_calls, (str, int)) or not all(
+                    isinstance(i, int) and i >= 0 for i in copy_calls)):
+            raise ValueError(
+                f'PreForwardInputsRecorder({source!r}): copy_calls must be '
+                f'a list of call indices >= 0, e.g. [1], got {copy_calls!r}.')
+        self.copy_calls = None if copy_calls is None else set(copy_calls)
 
     def prepare_from_model(self, model: nn.Module = None) -> None:
         """Register a forward pre-hook on the source module."""
@@ -37,11 +60,29 @@ class PreForwardInputsRecorder(ModuleOutputsRecorder):
         modules[self.source].register_forward_pre_hook(self.forward_pre_hook)
 
     def forward_pre_hook(self, module: nn.Module, inputs: Tuple) -> None:
-        """Save copies of the module's tensor inputs."""
-        if self.recording:
-            self.data_buffer.append(
-                tuple(x.clone() if isinstance(x, Tensor) else x
-                      for x in inputs))
+        """Save copies of the module's tensor inputs (a placeholder for a
+        call that is not in ``copy_calls``)."""
+        if not self.recording:
+            return
+        if self.copy_calls is not None and \
+                len(self.data_buffer) not in self.copy_calls:
+            self.data_buffer.append(NOT_COPIED)
+            return
+        self.data_buffer.append(
+            tuple(x.clone() if isinstance(x, Tensor) else x for x in inputs))
+
+    def get_record_data(self,
+                        record_idx: int = 0,
+                        data_idx: Optional[int] = None) -> Any:
+        """The record of call ``record_idx`` (its ``data_idx``-th input);
+        a named error for a call left out by ``copy_calls``."""
+        if record_idx < len(self.data_buffer) and \
+                self.data_buffer[record_idx] is NOT_COPIED:
+            raise ValueError(
+                f'PreForwardInputsRecorder({self.source!r}): call '
+                f'{record_idx} was not recorded, copy_calls='
+                f'{sorted(self.copy_calls)}; add {record_idx} to copy_calls.')
+        return super().get_record_data(record_idx, data_idx)
 
     def forward_hook(self, module: nn.Module, inputs: Tuple,
                      outputs: Any) -> None:
