@@ -276,3 +276,38 @@ def test_distiller_plain_path_for_other_connectors_and_losses(monkeypatch):
         losses = algo.loss(inputs, samples)
         assert torch.isfinite(losses['distill.loss_attnfd_B'])
         assert len(calls) == (2 if name == 'default' else 0), name
+
+
+def test_under_autocast_as_plain_path(monkeypatch):
+    """Mixed precision (``--amp``): the chunked path runs under autocast,
+    its backward recomputes under the same autocast, and it agrees with
+    the plain path to bfloat16 precision."""
+    from attnfd_mm.models.losses.chunked_attnfd import _StudentAlign
+    seen = []
+    original = _StudentAlign.chunk
+
+    def spy(self, *args, **kwargs):
+        seen.append(torch.is_autocast_enabled('cpu'))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(_StudentAlign, 'chunk', spy)
+    plain_conn, t_conn = _pair(16, 32)
+    chunk_conn = copy.deepcopy(plain_conn)
+    loss = AttnFDLoss()
+    torch.manual_seed(1)
+    x = torch.randn(2, 16, 6, 6, requires_grad=True)
+    t = torch.randn(2, 32, 6, 6)
+    x2 = x.detach().clone().requires_grad_()
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        plain = loss(plain_conn(x), t_conn(t))
+        chunked = loss.forward_chunked(
+            chunk_conn.attend(x2), chunk_conn.align,
+            TeacherMap(t, *t_conn.factored_gates(t)), chunk_elements=100)
+    plain.backward()
+    chunked.backward()
+    # forward and backward passes over the 32 one-channel chunks, all
+    # under autocast
+    assert len(seen) == 2 * 32 and all(seen), seen
+    assert chunked.item() == pytest.approx(plain.item(), rel=2e-2)
+    assert x2.grad.dtype == x.grad.dtype == torch.float32
+    assert (x2.grad - x.grad).abs().max() <= 5e-2 * x.grad.abs().max()

@@ -149,6 +149,10 @@ class _ChunkedAttnFD(torch.autograd.Function):
         ctx.chunks = chunks
         ctx.scale = loss_weight / batch
         ctx.eps = eps
+        # the backward recomputes the chunks under the forward's autocast
+        device = refined.device.type
+        ctx.autocast = (device, torch.get_autocast_dtype(device),
+                        torch.is_autocast_enabled(device))
         return (ctx.scale * distance.sum()).to(dtype)
 
     @staticmethod
@@ -169,7 +173,9 @@ class _ChunkedAttnFD(torch.autograd.Function):
         scale = 2 * ctx.scale * grad_output
         grads = [None] * 4
         for start, end in ctx.chunks:
-            with torch.enable_grad():
+            device, dtype, enabled = ctx.autocast
+            with torch.enable_grad(), torch.autocast(
+                    device, dtype=dtype, enabled=enabled):
                 s = ctx.align.chunk(*leaves, start, end)
             with torch.no_grad():
                 norm = _per_sample(s_norm, s)
