@@ -26,7 +26,7 @@ def test_overhead_table_and_ratios(tmp_path):
     out_md = str(tmp_path / 'overhead.md')
     out = run_tool([
         'tools/benchmarks/overhead.py', '--sizes', '32x32', '--reps', '1',
-        '--rounds', '1', '--warmup', '0', '--cases',
+        '--warmup', '0', '--cases',
         'student (DeepLabV3-R18)', 'teacher forward (DeepLabV3-R101)',
         'student + AttnFD (B+E)', 'student + CWD', '--out', out_md
     ], cwd=ROOT)
@@ -76,28 +76,30 @@ def test_report_ratios_and_teacher_modes():
     assert not any(line.startswith('| AttnFD (B+E+D)') for line in lines)
 
 
-def test_rounds_pool_iterations_and_memory_has_fixed_threshold(monkeypatch):
-    """Timing processes go round-robin through the cases, the median is
-    over all their iterations; on CPU the peak comes from a process with
-    MALLOC_MMAP_THRESHOLD_ set, on GPU from the timing processes."""
+def test_times_interleaved_and_memory_with_fixed_threshold(monkeypatch):
+    """One process times every case (the median per case); each case's
+    peak comes from its own process, on CPU with MALLOC_MMAP_THRESHOLD_
+    set, on GPU without."""
     calls = []
 
-    def fake_run(config, what, size, args, reps, mode, env=None):
-        calls.append((config, reps, env))
-        if env:
-            return [99.0], 500.0
-        return ([1.0, 2.0, 3.0] if config == 'a.py' else [10.0] * 3), 900.0
+    def fake_spawn(target, args, env=None):
+        calls.append((target.__name__, args, env))
+        if target is overhead._times_child:
+            return {'A': [3.0, 1.0, 2.0], 'B': [10.0, 10.0, 40.0]}
+        return 500.0 if args[0][0] == 'A' else 600.0
 
-    monkeypatch.setattr(overhead, '_run', fake_run)
+    monkeypatch.setattr(overhead, '_spawn', fake_spawn)
     cases = [('A', 'a.py', 'step', 'fp32'), ('B', 'b.py', 'step', 'fp32')]
-    args = Namespace(rounds=2, reps=3, device='cpu')
+    args = Namespace(batch=2, warmup=1, reps=3, device='cpu')
     results = overhead.measure_all(cases, (8, 8), args)
-    assert [c[0] for c in calls] == ['a.py', 'b.py'] * 3
-    threshold = str(overhead.MMAP_THRESHOLD)
-    assert [c[2] for c in calls[-2:]] == [
-        dict(MALLOC_MMAP_THRESHOLD_=threshold)] * 2
-    assert results == {'A': (2.0, 500.0), 'B': (10.0, 500.0)}
+    assert results == {'A': (2.0, 500.0), 'B': (10.0, 600.0)}
+    assert [name for name, *_ in calls] == [
+        '_times_child', '_peak_child', '_peak_child']
+    assert calls[0][1][0] == cases  # all cases in the timing process
+    threshold = dict(MALLOC_MMAP_THRESHOLD_=str(overhead.MMAP_THRESHOLD))
+    assert calls[0][2] is None
+    assert [env for *_, env in calls[1:]] == [threshold] * 2
     calls.clear()
     args.device = 'cuda'
-    assert overhead.measure_all(cases, (8, 8), args)['A'] == (2.0, 900.0)
-    assert all(env is None for *_, env in calls) and len(calls) == 4
+    overhead.measure_all(cases, (8, 8), args)
+    assert all(env is None for *_, env in calls)

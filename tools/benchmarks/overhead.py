@@ -2,34 +2,36 @@
 """The cost of distillation: time per training iteration and peak memory.
 
     python tools/benchmarks/overhead.py [--sizes 180x240 512x512] \
-        [--batch 2] [--reps 3] [--rounds 3] [--device cpu] [--out FILE]
+        [--batch 2] [--reps 5] [--device cpu] [--out FILE]
 
-On identical random inputs, each case runs in a fresh process (so that its
-peak memory is its own): the DeepLabV3-R18 student's training step alone,
-the DeepLabV3-R101 teacher's forward alone, the student's step with AttnFD
-(B+E) and with CWD; and, for layer D, the same for DeepLabV3+ (student alone,
-teacher forward, AttnFD B+E+D). The teacher forward is the one the AttnFD
-step runs, ``FrozenTeacherDistill.teacher_forward`` (no grad, eval mode,
-recorders on), in the AttnFD model. Models come from this repository's
-CamVid / VOC configs with random weights (timing does not depend on them).
+On identical random inputs: the DeepLabV3-R18 student's training step
+alone, the DeepLabV3-R101 teacher's forward alone, the student's step with
+AttnFD (B+E) and with CWD; and, for layer D, the same for DeepLabV3+
+(student alone, teacher forward, AttnFD B+E+D). The teacher forward is the
+one the AttnFD step runs, ``FrozenTeacherDistill.teacher_forward`` (no grad,
+eval mode, recorders on), in the AttnFD model. Models come from this
+repository's CamVid / VOC configs with random weights (timing does not depend
+on them).
 
 Prints a Markdown table with the median step time and the peak memory,
-then the ratios:
-``distill step / (student step + teacher forward)``, ``distill step /
-student step`` and, for AttnFD (B+E), its peak memory and step time over
-CWD's (the same student step and teacher forward, a logits loss instead).
+then the ratios: ``distill step / (student step + teacher forward)``,
+``distill step / student step`` and, for AttnFD (B+E), its peak memory and
+step time over CWD's (the same student step and teacher forward, a logits
+loss instead).
 
-Peak memory on GPU is ``torch.cuda.max_memory_allocated``. On CPU it is the
-peak resident set of a second fresh process that runs ``--warmup`` + 1
-iterations with glibc's ``MALLOC_MMAP_THRESHOLD_`` fixed at 256 KiB: freed
-tensors then go back to the system at once and the peak follows the tensors
-alive (model, data, activations), as on GPU, instead of how the heap happened
-to fragment (which moved the default-allocator peak by +-80 MiB between
-runs). Times come from the default allocator, which runs faster: each
-case runs ``--rounds`` fresh processes of ``--warmup`` + ``--reps``
-iterations, round-robin through the cases, and the median is over all their
-timed iterations. With the defaults (3 x 3) two runs agreed within 0.05 on
-every ratio (docs/benchmarks.md).
+Times: one process builds every case's model, runs ``--warmup`` iterations
+of each, then ``--reps`` rounds of one timed iteration of each case in
+turn; the median is per case. Interleaved so, a slow spell of the machine
+falls on every case alike (the same case timed in separate processes varied
+by 10-20 %).
+
+Peak memory: one fresh process per case, ``--warmup`` + 1 iterations. On GPU
+it is ``torch.cuda.max_memory_allocated``. On CPU it is the process's peak
+resident set with glibc's ``MALLOC_MMAP_THRESHOLD_`` fixed at 256 KiB:
+freed tensors then go back to the system at once and the peak follows the
+tensors alive (model, data, activations), as on GPU, instead of how the
+heap happened to fragment (which moved the default-allocator peak by +-80
+MiB between runs). Times use the default allocator.
 
 ``--teacher-modes`` repeats the cases that run a teacher with a cheaper
 frozen-teacher path (``FrozenTeacherDistill``'s ``teacher_autocast`` and
@@ -43,7 +45,7 @@ import os.path as osp
 import resource
 import statistics
 import time
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -76,6 +78,8 @@ RATIOS = {
 VERSUS_CWD = {'AttnFD (B+E)': 'student + CWD'}
 #: glibc's mmap threshold in the CPU memory process (bytes)
 MMAP_THRESHOLD = 256 * 1024
+#: a case to measure: (name, config, what is timed, teacher mode)
+Case = Tuple[str, str, str, str]
 
 
 def _build(config: str):
@@ -107,10 +111,10 @@ TEACHER_MODES: Dict[str, Tuple[Optional[str], bool]] = {
 }
 
 
-def _measure(config: str, what: str, size: Tuple[int, int], batch: int,
-             warmup: int, reps: int, device: str, queue,
-             teacher_mode: str = 'fp32') -> None:
-    """Child process: time ``reps`` iterations, report median and peak."""
+def _iteration(config: str, what: str, size: Tuple[int, int], batch: int,
+               device: str, teacher_mode: str = 'fp32') -> Callable[[], None]:
+    """Build one case's model and inputs; return one of its iterations (a
+    training step, or the teacher forward)."""
     import torch
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample
@@ -146,35 +150,56 @@ def _measure(config: str, what: str, size: Tuple[int, int], batch: int,
             optim.zero_grad()
             loss.backward()
             optim.step()
+        if device.startswith('cuda'):
+            torch.cuda.synchronize()
 
+    return one
+
+
+def _times_child(cases: Sequence[Case], size: Tuple[int, int], batch: int,
+                 warmup: int, reps: int, device: str, queue) -> None:
+    """Child process: every case's model, ``warmup`` iterations of each,
+    then ``reps`` rounds of one timed iteration of each case in turn."""
+    steps = {
+        name: _iteration(config, what, size, batch, device, mode)
+        for name, config, what, mode in cases
+    }
+    for one in steps.values():
+        for _ in range(warmup):
+            one()
+    times: Dict[str, List[float]] = {name: [] for name in steps}
+    for _ in range(reps):
+        for name, one in steps.items():
+            start = time.perf_counter()
+            one()
+            times[name].append(time.perf_counter() - start)
+    queue.put(times)
+
+
+def _peak_child(case: Case, size: Tuple[int, int], batch: int, warmup: int,
+                device: str, queue) -> None:
+    """Child process: the peak memory (MiB) of one case alone over
+    ``warmup`` + 1 iterations."""
+    import torch
+    _, config, what, mode = case
+    one = _iteration(config, what, size, batch, device, mode)
     for _ in range(warmup):
         one()
     if device.startswith('cuda'):
-        torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        one()
-        if device.startswith('cuda'):
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    peak = (torch.cuda.max_memory_allocated() / 2**20
-            if device.startswith('cuda') else
-            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    queue.put((times, peak))
+    one()
+    queue.put(torch.cuda.max_memory_allocated() / 2**20
+              if device.startswith('cuda') else
+              resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
-def _run(config: str, what: str, size, args, reps: int, teacher_mode: str,
-         env: Optional[Dict[str, str]] = None) -> Tuple[List[float], float]:
-    """One fresh process (with ``env`` added to its environment): (the
-    seconds of each timed iteration, peak MiB)."""
+def _spawn(target: Callable, args: Tuple,
+           env: Optional[Dict[str, str]] = None):
+    """Run ``target(*args, queue)`` in a fresh process (with ``env`` added
+    to its environment); what it put on the queue."""
     ctx = mp.get_context('spawn')
     queue = ctx.Queue()
-    proc = ctx.Process(
-        target=_measure,
-        args=(config, what, size, args.batch, args.warmup, reps,
-              args.device, queue, teacher_mode))
+    proc = ctx.Process(target=target, args=(*args, queue))
     saved = {k: os.environ.get(k) for k in env or {}}
     os.environ.update(env or {})
     try:
@@ -187,34 +212,27 @@ def _run(config: str, what: str, size, args, reps: int, teacher_mode: str,
                 os.environ[key] = value
     proc.join()
     if proc.exitcode != 0:
-        raise RuntimeError(f'{config} ({what}) failed: exit {proc.exitcode}')
+        raise RuntimeError(f'{target.__name__}{args[:1]} failed: exit '
+                           f'{proc.exitcode}')
     return queue.get()
 
 
-def measure_all(cases: Sequence[Tuple[str, str, str, str]], size, args
-                ) -> Dict[str, Tuple[float, float]]:
+def measure_all(cases: Sequence[Case], size: Tuple[int, int],
+                args) -> Dict[str, Tuple[float, float]]:
     """(median seconds, peak MiB) of each ``(name, config, what, teacher
-    mode)``. The timing processes run round-robin, ``--rounds`` times
-    through the cases, so that a slow spell of the machine falls on every
-    case alike; the median is over all their timed iterations. On GPU the
-    peak is that of the timing processes; on CPU it comes from one more
-    process per case with a fixed mmap threshold (see the module
-    docstring)."""
-    times: Dict[str, List[float]] = {name: [] for name, *_ in cases}
-    peaks: Dict[str, float] = {}
-    for _ in range(args.rounds):
-        for name, config, what, mode in cases:
-            seconds, peak = _run(config, what, size, args, args.reps, mode)
-            times[name] += seconds
-            peaks[name] = max(peaks.get(name, 0.0), peak)
-    if not args.device.startswith('cuda'):
-        for name, config, what, mode in cases:
-            _, peaks[name] = _run(
-                config, what, size, args, 1, mode,
-                env=dict(MALLOC_MMAP_THRESHOLD_=str(MMAP_THRESHOLD)))
+    mode)``. Times: one process runs every case's model, one iteration of
+    each in turn, ``--reps`` times, so that the machine's slow spells fall
+    on every case alike. Peaks: one fresh process per case; on CPU with
+    glibc's mmap threshold fixed (see the module docstring)."""
+    times = _spawn(_times_child, (list(cases), size, args.batch, args.warmup,
+                                  args.reps, args.device))
+    env = (None if args.device.startswith('cuda') else
+           dict(MALLOC_MMAP_THRESHOLD_=str(MMAP_THRESHOLD)))
     return {
-        name: (statistics.median(times[name]), peaks[name])
-        for name, *_ in cases
+        case[0]: (statistics.median(times[case[0]]),
+                  _spawn(_peak_child, (case, size, args.batch, args.warmup,
+                                       args.device), env))
+        for case in cases
     }
 
 
@@ -264,10 +282,8 @@ def main() -> None:
                         help='input sizes HxW')
     parser.add_argument('--batch', type=int, default=2)
     parser.add_argument('--warmup', type=int, default=1)
-    parser.add_argument('--reps', type=int, default=3,
-                        help='timed iterations per case and round')
-    parser.add_argument('--rounds', type=int, default=3,
-                        help='times through all cases (timing processes)')
+    parser.add_argument('--reps', type=int, default=5,
+                        help='timed iterations of each case (interleaved)')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--cases', nargs='+', choices=list(CASES),
                         default=list(CASES), metavar='CASE')
@@ -276,8 +292,8 @@ def main() -> None:
                         help='teacher paths to time the teacher cases with')
     parser.add_argument('--out', help='also write the tables here')
     args = parser.parse_args()
-    lines = [f'batch {args.batch}, {args.rounds} rounds of {args.reps} '
-             f'timed iterations after {args.warmup} warm-up, device '
+    lines = [f'batch {args.batch}, {args.reps} timed iterations of each '
+             f'case, interleaved, after {args.warmup} warm-up, device '
              f'{args.device}']
     if not args.device.startswith('cuda'):
         lines[0] += (', peak memory from a process with '
