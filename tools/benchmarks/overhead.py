@@ -2,7 +2,7 @@
 """The cost of distillation: time per training iteration and peak memory.
 
     python tools/benchmarks/overhead.py [--sizes 180x240 512x512] \
-        [--batch 2] [--reps 5] [--device cpu] [--out FILE]
+        [--batch 2] [--reps 10] [--device cpu] [--out FILE]
 
 On identical random inputs: the DeepLabV3-R18 student's training step
 alone, the DeepLabV3-R101 teacher's forward alone, the student's step with
@@ -20,10 +20,10 @@ step time over CWD's (the same student step and teacher forward, a logits
 loss instead).
 
 Times: one process builds every case's model, runs ``--warmup`` iterations
-of each, then ``--reps`` rounds of one timed iteration of each case in
-turn; the median is per case. Interleaved so, a slow spell of the machine
-falls on every case alike (the same case timed in separate processes varied
-by 10-20 %).
+of each, then ``--reps`` rounds of one timed iteration of each case (in an
+order shuffled each round); the median is per case. Interleaved so, a slow
+spell of the machine falls on every case alike (the same case timed in
+separate processes varied by up to 17 %).
 
 Peak memory: one fresh process per case, ``--warmup`` + 1 iterations. On GPU
 it is ``torch.cuda.max_memory_allocated``. On CPU it is the process's peak
@@ -42,6 +42,7 @@ import argparse
 import multiprocessing as mp
 import os
 import os.path as osp
+import random
 import resource
 import statistics
 import time
@@ -159,7 +160,8 @@ def _iteration(config: str, what: str, size: Tuple[int, int], batch: int,
 def _times_child(cases: Sequence[Case], size: Tuple[int, int], batch: int,
                  warmup: int, reps: int, device: str, queue) -> None:
     """Child process: every case's model, ``warmup`` iterations of each,
-    then ``reps`` rounds of one timed iteration of each case in turn."""
+    then ``reps`` rounds of one timed iteration of each case, in an order
+    shuffled each round."""
     steps = {
         name: _iteration(config, what, size, batch, device, mode)
         for name, config, what, mode in cases
@@ -168,10 +170,13 @@ def _times_child(cases: Sequence[Case], size: Tuple[int, int], batch: int,
         for _ in range(warmup):
             one()
     times: Dict[str, List[float]] = {name: [] for name in steps}
+    order = list(steps)
+    shuffle = random.Random(0).shuffle
     for _ in range(reps):
-        for name, one in steps.items():
+        shuffle(order)  # no case always runs after the same one
+        for name in order:
             start = time.perf_counter()
-            one()
+            steps[name]()
             times[name].append(time.perf_counter() - start)
     queue.put(times)
 
@@ -228,12 +233,16 @@ def measure_all(cases: Sequence[Case], size: Tuple[int, int],
                                   args.reps, args.device))
     env = (None if args.device.startswith('cuda') else
            dict(MALLOC_MMAP_THRESHOLD_=str(MMAP_THRESHOLD)))
-    return {
-        case[0]: (statistics.median(times[case[0]]),
-                  _spawn(_peak_child, (case, size, args.batch, args.warmup,
-                                       args.device), env))
-        for case in cases
-    }
+    results = {}
+    for case in cases:
+        seconds = times[case[0]]
+        peak = _spawn(_peak_child,
+                      (case, size, args.batch, args.warmup, args.device), env)
+        results[case[0]] = (statistics.median(seconds), peak)
+        print(f'[overhead] {size[0]}x{size[1]} {case[0]}: median '
+              f'{statistics.median(seconds):.3f} s (min {min(seconds):.3f}, '
+              f'max {max(seconds):.3f}), {peak:.0f} MiB', flush=True)
+    return results
 
 
 def report(size, results: Dict[str, Tuple[float, float]],
@@ -282,7 +291,7 @@ def main() -> None:
                         help='input sizes HxW')
     parser.add_argument('--batch', type=int, default=2)
     parser.add_argument('--warmup', type=int, default=1)
-    parser.add_argument('--reps', type=int, default=5,
+    parser.add_argument('--reps', type=int, default=10,
                         help='timed iterations of each case (interleaved)')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--cases', nargs='+', choices=list(CASES),
@@ -304,9 +313,6 @@ def main() -> None:
                  for mode in args.teacher_modes for case in args.cases
                  if mode == 'fp32' or case not in STUDENT_ONLY]
         results = measure_all(cases, size, args)
-        for name, (seconds, peak) in results.items():
-            print(f'[overhead] {text} {name}: {seconds:.3f} s, {peak:.0f} MiB',
-                  flush=True)
         lines += report(size, results, args.teacher_modes)
     print('\n'.join(lines))
     if args.out:

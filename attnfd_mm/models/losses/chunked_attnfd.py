@@ -52,13 +52,16 @@ class _StudentAlign:
 
     def __init__(self, align: Optional[nn.Sequential],
                  size: Tuple[int, int]) -> None:
-        self.conv = None if align is None else align[0]
         self.norm: Optional[_BatchNorm] = None if align is None else align[1]
         self.size = size
+        self.momentum = 0.0  # set by count_batch()
 
     def chunk(self, refined: Tensor, weight: Optional[Tensor],
               gamma: Optional[Tensor], beta: Optional[Tensor], start: int,
               end: int, update_stats: bool = False) -> Tensor:
+        """Output channels ``start:end``: conv with ``weight``'s rows, BN
+        with batch statistics in training (updating the running ones only
+        with ``update_stats``), then the resize."""
         if weight is None:
             out = refined[:, start:end]
         else:
