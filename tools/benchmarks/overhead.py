@@ -226,8 +226,8 @@ def measure_all(cases: Sequence[Case], size: Tuple[int, int],
                 args) -> Dict[str, Tuple[float, float]]:
     """(median seconds, peak MiB) of each ``(name, config, what, teacher
     mode)``. Times: one process runs every case's model, one iteration of
-    each in turn, ``--reps`` times, so that the machine's slow spells fall
-    on every case alike. Peaks: one fresh process per case; on CPU with
+    each in a shuffled order, ``--reps`` times, so that the machine's slow
+    spells fall on every case alike. Peaks: one fresh process per case; on CPU with
     glibc's mmap threshold fixed (see the module docstring)."""
     times = _spawn(_times_child, (list(cases), size, args.batch, args.warmup,
                                   args.reps, args.device))

@@ -161,42 +161,40 @@ class _ChunkedAttnFD(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_output: Tensor):
         (refined, weight, gamma, beta, feature, channel_gate, spatial_gate,
-         s_norm, t_norm, dot, s_norm_raw) = ctx.saved_tensors
+         s_norm, t_norm, projection, s_norm_raw) = ctx.saved_tensors
         teacher = TeacherMap(feature, channel_gate, spatial_gate)
-        needs = ctx.needs_input_grad[:4]
         leaves = [
             None if x is None else x.detach().requires_grad_(need)
-            for x, need in zip((refined, weight, gamma, beta), needs)
+            for x, need in zip((refined, weight, gamma, beta),
+                               ctx.needs_input_grad)
         ]
-        wanted = [x for x in leaves if x is not None and x.requires_grad]
+        wanted = [i for i, x in enumerate(leaves)
+                  if x is not None and x.requires_grad]
         # d/ds sum((s/|s| - t_hat)^2) = 2/|s| (diff - u D), diff = u - t_hat,
         # D = <u, diff> = <u, u> - <u, t_hat>; D is 0 where |s| was clamped
         # to eps
-        on_norm = (s_norm_raw > ctx.eps).to(dot.dtype) * dot
+        on_norm = (s_norm_raw > ctx.eps).to(projection.dtype) * projection
         scale = 2 * ctx.scale * grad_output
+        device, dtype, enabled = ctx.autocast
         grads = [None] * 4
         for start, end in ctx.chunks:
-            device, dtype, enabled = ctx.autocast
             with torch.enable_grad(), torch.autocast(
                     device, dtype=dtype, enabled=enabled):
                 s = ctx.align.chunk(*leaves, start, end)
             with torch.no_grad():
                 norm = _per_sample(s_norm, s)
-                # (diff - u <u, diff>) scale / |s| with diff = u - t_hat
+                # (diff - u D) scale / |s|, written with s and t
                 grad_s = s.detach() * (
                     (1 - _per_sample(on_norm, s)) * scale / norm**2)
                 grad_s -= teacher.chunk(start, end) * (
                     scale / (norm * _per_sample(t_norm, s)))
-            if wanted:
-                chunk_grads = torch.autograd.grad(s, wanted, grad_s,
-                                                  allow_unused=True)
-                it = iter(chunk_grads)
-                for i, leaf in enumerate(leaves):
-                    if leaf is not None and leaf.requires_grad:
-                        g = next(it)
-                        if g is not None:
-                            grads[i] = g if grads[i] is None else \
-                                grads[i].add_(g)
+            if not wanted:
+                continue
+            chunk_grads = torch.autograd.grad(
+                s, [leaves[i] for i in wanted], grad_s, allow_unused=True)
+            for i, g in zip(wanted, chunk_grads):
+                if g is not None:
+                    grads[i] = g if grads[i] is None else grads[i].add_(g)
         return (*grads, None, None, None, None, None, None)
 
 
