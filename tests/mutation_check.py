@@ -1,6 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Planted faults in ``attnfd_mm/models/`` (and the loops around it): does
-the fast test subset notice each one?
+"""Planted faults in ``attnfd_mm/models/`` (and the loops and tools around
+it): does the fast test subset notice each one?
 
     python tests/mutation_check.py [--ref HEAD] [--only ID ...] [--out FILE]
 
@@ -158,6 +158,10 @@ MUTANTS = [
            M + 'recorders/pre_forward_inputs_recorder.py',
            'len(self.data_buffer) not in self.copy_calls', 'False',
            ['test_pre_forward_recorder.py']),
+    Mutant('overhead-ratio-unpaired', 'tools/benchmarks/overhead.py',
+           'results[numerator].seconds,',
+           'sorted(results[numerator].seconds),',
+           ['test_overhead_benchmark.py']),
 ]
 
 

@@ -38,46 +38,74 @@ def test_overhead_table_and_ratios(tmp_path):
                          'student + AttnFD (B+E)', 'student + CWD'}
     assert all(sec > 0 and peak > 0 for sec, peak in rows.values())
     ratio = re.search(
-        r'^\| AttnFD \(B\+E\) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \| '
-        r'([\d.]+) \|$', table, re.M)
+        r'^\| AttnFD \(B\+E\) \| ([\d.]+) \(([\d.]+)-([\d.]+)\) \| '
+        r'([\d.]+) \| ([\d.]+) \(([\d.]+)-([\d.]+)\) \|$', table, re.M)
     assert ratio, table
     s, t, d, c = (rows[k][0] for k in ('student (DeepLabV3-R18)',
                                        'teacher forward (DeepLabV3-R101)',
                                        'student + AttnFD (B+E)',
                                        'student + CWD'))
-    # the printed times are rounded to 1 ms, the memory to 1 MiB
+    # one round: the ratio of that round; the printed times are rounded to
+    # 1 ms, the memory to 1 MiB
     assert float(ratio.group(1)) == pytest.approx(d / (s + t), rel=0.05)
-    assert float(ratio.group(4)) == pytest.approx(d / c, rel=0.05)
+    assert float(ratio.group(5)) == pytest.approx(d / c, rel=0.05)
     peak_ratio = (rows['student + AttnFD (B+E)'][1] /
                   rows['student + CWD'][1])
-    assert float(ratio.group(3)) == pytest.approx(peak_ratio, rel=0.01)
+    assert float(ratio.group(4)) == pytest.approx(peak_ratio, rel=0.01)
     assert 'MALLOC_MMAP_THRESHOLD_=262144' in table.splitlines()[0]
 
 
 def test_report_ratios_and_teacher_modes():
-    """The ratio table from given figures: against (student + teacher),
-    the student, and CWD; teacher modes get their own rows; a ratio whose
-    cases were not run is '-'."""
+    """The ratio table from given figures: against (student + teacher) and
+    CWD, times paired by round; teacher modes get their own rows; a ratio
+    whose cases were not run is '-'."""
+    M = overhead.Measured
     results = {
-        'student (DeepLabV3-R18)': (2.0, 800),
-        'teacher forward (DeepLabV3-R101)': (3.0, 1000),
-        'student + AttnFD (B+E)': (5.5, 1320),
-        'student + CWD': (5.0, 1200),
-        'teacher forward (DeepLabV3-R101) [channels_last]': (2.0, 1000),
-        'student + AttnFD (B+E) [channels_last]': (4.4, 1300),
+        'student (DeepLabV3-R18)': M([2.0, 2.0, 4.0], 800),
+        'teacher forward (DeepLabV3-R101)': M([3.0, 3.0, 6.0], 1000),
+        'student + AttnFD (B+E)': M([5.5, 6.0, 11.0], 1320),
+        'student + CWD': M([5.0, 5.0, 10.0], 1200),
+        'teacher forward (DeepLabV3-R101) [channels_last]': M([2.0] * 3,
+                                                             1000),
+        'student + AttnFD (B+E) [channels_last]': M([4.4, 4.4, 4.0], 1300),
     }
     lines = overhead.report((8, 8), results, ('fp32', 'channels_last'))
     table = '\n'.join(lines)
-    assert '| AttnFD (B+E) | 1.100 | 2.75 | 1.100 | 1.100 |' in lines, table
-    assert '| CWD | 1.000 | 2.50 | - | - |' in lines, table
-    # channels-last: no CWD run in that mode
-    assert '| AttnFD (B+E) [channels_last] | 1.100 | 2.20 | - | - |' in \
-        lines, table
+    # per round: 5.5/5 = 1.1, 6/5 = 1.2, 11/10 = 1.1 over both
+    assert '| student + AttnFD (B+E) | 6.000 | 1320 |' in lines, table
+    assert ('| AttnFD (B+E) | 1.100 (1.10-1.15) | 1.100 | '
+            '1.100 (1.10-1.15) |') in lines, table
+    assert '| CWD | 1.000 (1.00-1.00) | - | - |' in lines, table
+    # channels-last: 4.4/4, 4.4/4, 4/6; no CWD run in that mode
+    assert '| AttnFD (B+E) [channels_last] | 1.100 (0.88-1.10) | - | - |' \
+        in lines, table
     assert not any(line.startswith('| AttnFD (B+E+D)') for line in lines)
 
 
+def test_round_ratio_pairs_the_rounds():
+    """Time ratios are taken within each round (a slow round slows both
+    sides alike), then their median and quartiles over the rounds."""
+    M = overhead.Measured
+    results = {
+        # the second and third rounds ran in a slow spell
+        'a': M([1.0, 2.0, 2.0, 1.0, 1.0], 0),
+        'b': M([1.1, 2.2, 2.2, 1.1, 1.1], 0),
+    }
+    assert overhead.round_ratio(results, 'b', ['a']) == pytest.approx(
+        (1.1, 1.1, 1.1))
+    # over the sum of two cases: ratios 0.7, 0.5, 0.9, 0.6, 0.8 by round;
+    # the ratio of the per-case medians would be 1.6 / 2 = 0.8
+    results['c'] = M([1.0, 2.0, 2.0, 1.0, 1.0], 0)
+    results['d'] = M([1.4, 2.0, 3.6, 1.2, 1.6], 0)
+    assert overhead.round_ratio(results, 'd', ['a', 'c']) == pytest.approx(
+        (0.7, 0.6, 0.8))
+    # one round: its ratio, as its own quartiles
+    assert overhead.round_ratio({'a': M([2.0], 0), 'b': M([3.0], 0)}, 'b',
+                                ['a']) == (1.5, 1.5, 1.5)
+
+
 def test_times_interleaved_and_memory_with_fixed_threshold(monkeypatch):
-    """One process times every case (the median per case); each case's
+    """One process times every case (its seconds kept per round); each case's
     peak comes from its own process, on CPU with MALLOC_MMAP_THRESHOLD_
     set, on GPU without."""
     calls = []
@@ -92,7 +120,10 @@ def test_times_interleaved_and_memory_with_fixed_threshold(monkeypatch):
     cases = [('A', 'a.py', 'step', 'fp32'), ('B', 'b.py', 'step', 'fp32')]
     args = Namespace(batch=2, warmup=1, reps=3, device='cpu')
     results = overhead.measure_all(cases, (8, 8), args)
-    assert results == {'A': (2.0, 500.0), 'B': (10.0, 600.0)}
+    # each case's rounds, in round order, and its own peak
+    assert results == {'A': ([3.0, 1.0, 2.0], 500.0),
+                       'B': ([10.0, 10.0, 40.0], 600.0)}
+    assert results['A'].median == 2.0 and results['B'].median == 10.0
     assert [name for name, *_ in calls] == [
         '_times_child', '_peak_child', '_peak_child']
     assert calls[0][1][0] == cases  # all cases in the timing process

@@ -2,7 +2,7 @@
 """The cost of distillation: time per training iteration and peak memory.
 
     python tools/benchmarks/overhead.py [--sizes 180x240 512x512] \
-        [--batch 2] [--reps 10] [--device cpu] [--out FILE]
+        [--batch 2] [--reps 20] [--device cpu] [--out FILE]
 
 On identical random inputs: the DeepLabV3-R18 student's training step
 alone, the DeepLabV3-R101 teacher's forward alone, the student's step with
@@ -13,17 +13,19 @@ eval mode, recorders on), in the AttnFD model. Models come from this
 repository's CamVid / VOC configs with random weights (timing does not depend
 on them).
 
-Prints a Markdown table with the median step time and the peak memory,
-then the ratios: ``distill step / (student step + teacher forward)``,
-``distill step / student step`` and, for AttnFD (B+E), its peak memory and
-step time over CWD's (the same student step and teacher forward, a logits
-loss instead).
+Prints a Markdown table with the median step time and the peak memory of
+each case, then the ratios: ``distill step / (student step + teacher
+forward)`` and, for AttnFD (B+E), its peak memory and step time over CWD's
+(the same student step and teacher forward, a logits loss instead).
 
 Times: one process builds every case's model, runs ``--warmup`` iterations
 of each, then ``--reps`` rounds of one timed iteration of each case (in an
-order shuffled each round); the median is per case. Interleaved so, a slow
-spell of the machine falls on every case alike (the same case timed in
-separate processes varied by up to 17 %).
+order shuffled each round). A time ratio is taken within each round and the
+table gives its median over the rounds, with its quartiles: a slow spell of
+the machine then falls on both sides of the ratio (the same case timed in
+separate processes varied by up to 17 %, single iterations of one case by
+up to 20 %). With 20 rounds, two runs agreed within 0.05 on each ratio at
+512x512 on 2 CPU cores (docs/benchmarks.md); fewer rounds did not always.
 
 Peak memory: one fresh process per case, ``--warmup`` + 1 iterations. On GPU
 it is ``torch.cuda.max_memory_allocated``. On CPU it is the process's peak
@@ -46,7 +48,8 @@ import random
 import resource
 import statistics
 import time
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import (Callable, Dict, List, NamedTuple, Optional, Sequence,
+                    Tuple)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -81,6 +84,17 @@ VERSUS_CWD = {'AttnFD (B+E)': 'student + CWD'}
 MMAP_THRESHOLD = 256 * 1024
 #: a case to measure: (name, config, what is timed, teacher mode)
 Case = Tuple[str, str, str, str]
+
+
+class Measured(NamedTuple):
+    """One case: the seconds of its timed iteration in each round (in round
+    order) and its peak memory in MiB."""
+    seconds: List[float]
+    peak: float
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
 
 
 def _build(config: str):
@@ -223,12 +237,13 @@ def _spawn(target: Callable, args: Tuple,
 
 
 def measure_all(cases: Sequence[Case], size: Tuple[int, int],
-                args) -> Dict[str, Tuple[float, float]]:
-    """(median seconds, peak MiB) of each ``(name, config, what, teacher
-    mode)``. Times: one process runs every case's model, one iteration of
-    each in a shuffled order, ``--reps`` times, so that the machine's slow
-    spells fall on every case alike. Peaks: one fresh process per case; on CPU with
-    glibc's mmap threshold fixed (see the module docstring)."""
+                args) -> Dict[str, Measured]:
+    """The seconds of each round and the peak MiB of each ``(name, config,
+    what, teacher mode)``. Times: one process runs every case's model, one
+    iteration of each in a shuffled order, ``--reps`` times, so that the
+    machine's slow spells fall on every case alike. Peaks: one fresh process
+    per case; on CPU with glibc's mmap threshold fixed (see the module
+    docstring)."""
     times = _spawn(_times_child, (list(cases), size, args.batch, args.warmup,
                                   args.reps, args.device))
     env = (None if args.device.startswith('cuda') else
@@ -238,39 +253,61 @@ def measure_all(cases: Sequence[Case], size: Tuple[int, int],
         seconds = times[case[0]]
         peak = _spawn(_peak_child,
                       (case, size, args.batch, args.warmup, args.device), env)
-        results[case[0]] = (statistics.median(seconds), peak)
+        results[case[0]] = Measured(seconds, peak)
         print(f'[overhead] {size[0]}x{size[1]} {case[0]}: median '
               f'{statistics.median(seconds):.3f} s (min {min(seconds):.3f}, '
               f'max {max(seconds):.3f}), {peak:.0f} MiB', flush=True)
     return results
 
 
-def report(size, results: Dict[str, Tuple[float, float]],
+def round_ratio(results: Dict[str, Measured], numerator: str,
+                denominators: Sequence[str]) -> Tuple[float, float, float]:
+    """The time of ``numerator`` over the summed time of ``denominators`` in
+    the same round: (median, lower quartile, upper quartile) over the rounds.
+    Paired by round, a slow spell of the machine cancels out of the ratio."""
+    per_round = [
+        num / sum(den) for num, *den in zip(
+            results[numerator].seconds,
+            *(results[name].seconds for name in denominators))
+    ]
+    if len(per_round) < 2:
+        return per_round[0], per_round[0], per_round[0]
+    low, median, high = statistics.quantiles(per_round, n=4,
+                                             method='inclusive')
+    return median, low, high
+
+
+def _ratio_cell(ratio: Tuple[float, float, float]) -> str:
+    median, low, high = ratio
+    return f'{median:.3f} ({low:.2f}-{high:.2f})'
+
+
+def report(size, results: Dict[str, Measured],
            modes: Sequence[str] = ('fp32', )) -> List[str]:
-    """Markdown lines for one input size."""
+    """Markdown lines for one input size: each case's median time and peak,
+    then the ratios (times paired by round, with their quartiles)."""
     lines = [f'\n### {size[0]}x{size[1]}\n',
              '| case | median s/iter | peak MiB |', '|---|---|---|']
-    for name, (sec, peak) in results.items():
-        lines.append(f'| {name} | {sec:.3f} | {peak:.0f} |')
-    lines += ['', '| ratio | distill step / (student step + teacher forward) '
-              '| distill step / student step | peak memory / CWD\'s '
-              '| step / CWD\'s |', '|---|---|---|---|---|']
+    for name, measured in results.items():
+        lines.append(f'| {name} | {measured.median:.3f} | '
+                     f'{measured.peak:.0f} |')
+    lines += ['', '| ratio | step / (student step + teacher forward) '
+              '| peak memory / CWD\'s | step / CWD\'s |', '|---|---|---|---|']
     for mode in modes:
         for name, (dist, stu, tea) in RATIOS.items():
             dist, tea = _with_mode(dist, mode), _with_mode(tea, mode)
             if dist not in results:
                 continue
-            cells = ['-'] * 4
+            cells = ['-'] * 3
             if {stu, tea} <= set(results):
-                d, s, t = (results[k][0] for k in (dist, stu, tea))
-                cells[:2] = [f'{d / (s + t):.3f}', f'{d / s:.2f}']
+                cells[0] = _ratio_cell(round_ratio(results, dist, (stu, tea)))
             cwd = _with_mode(VERSUS_CWD.get(name, ''), mode)
             if cwd in results:
-                cells[2:] = [
-                    f'{results[dist][1] / results[cwd][1]:.3f}',
-                    f'{results[dist][0] / results[cwd][0]:.3f}'
+                cells[1:] = [
+                    f'{results[dist].peak / results[cwd].peak:.3f}',
+                    _ratio_cell(round_ratio(results, dist, (cwd, )))
                 ]
-            if cells != ['-'] * 4:
+            if cells != ['-'] * 3:
                 lines.append(f'| {_with_mode(name, mode)} | ' +
                              ' | '.join(cells) + ' |')
     return lines
@@ -291,8 +328,8 @@ def main() -> None:
                         help='input sizes HxW')
     parser.add_argument('--batch', type=int, default=2)
     parser.add_argument('--warmup', type=int, default=1)
-    parser.add_argument('--reps', type=int, default=10,
-                        help='timed iterations of each case (interleaved)')
+    parser.add_argument('--reps', type=int, default=20,
+                        help='rounds of one timed iteration of each case')
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--cases', nargs='+', choices=list(CASES),
                         default=list(CASES), metavar='CASE')
@@ -301,11 +338,12 @@ def main() -> None:
                         help='teacher paths to time the teacher cases with')
     parser.add_argument('--out', help='also write the tables here')
     args = parser.parse_args()
-    lines = [f'batch {args.batch}, {args.reps} timed iterations of each '
-             f'case, interleaved, after {args.warmup} warm-up, device '
-             f'{args.device}']
+    lines = [f'batch {args.batch}, {args.reps} rounds of one timed iteration '
+             f'of each case, after {args.warmup} warm-up, device '
+             f'{args.device}; time ratios: the median (quartiles) over the '
+             f'rounds of the ratio within each round']
     if not args.device.startswith('cuda'):
-        lines[0] += (', peak memory from a process with '
+        lines[0] += ('; peak memory from a process with '
                      f'MALLOC_MMAP_THRESHOLD_={MMAP_THRESHOLD}')
     for text in args.sizes:
         size = tuple(int(v) for v in text.lower().split('x'))
