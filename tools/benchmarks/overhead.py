@@ -23,9 +23,10 @@ of each, then ``--reps`` rounds of one timed iteration of each case (in an
 order shuffled each round). A time ratio is taken within each round and the
 table gives its median over the rounds, with its quartiles: a slow spell of
 the machine then falls on both sides of the ratio (the same case timed in
-separate processes varied by up to 17 %, single iterations of one case by
-up to 20 %). With 20 rounds, two runs agreed within 0.05 on each ratio at
-512x512 on 2 CPU cores (docs/benchmarks.md); fewer rounds did not always.
+separate processes varied by up to 17 %; the slowest iteration of a case
+took up to 1.9x its fastest). With 20 rounds, two runs agreed within 0.036 on each ratio at
+512x512 on 2 CPU cores; 10 rounds with ratios of the per-case medians
+differed by 0.06 (docs/benchmarks.md).
 
 Peak memory: one fresh process per case, ``--warmup`` + 1 iterations. On GPU
 it is ``torch.cuda.max_memory_allocated``. On CPU it is the process's peak
