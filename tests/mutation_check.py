@@ -162,6 +162,9 @@ MUTANTS = [
            'results[numerator].seconds,',
            'sorted(results[numerator].seconds),',
            ['test_overhead_benchmark.py']),
+    Mutant('overhead-profile-least-extra-first',
+           'tools/benchmarks/overhead.py', 'reverse=True)', 'reverse=False)',
+           ['test_overhead_benchmark.py']),
 ]
 
 

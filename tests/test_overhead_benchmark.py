@@ -55,6 +55,25 @@ def test_overhead_table_and_ratios(tmp_path):
     assert 'MALLOC_MMAP_THRESHOLD_=262144' in table.splitlines()[0]
 
 
+@pytest.mark.slow
+def test_overhead_profile_runs(tmp_path):
+    """--profile runs torch.profiler on the real cases: op tables whose
+    total is positive and in which AttnFD runs its chunked loss."""
+    out_md = str(tmp_path / 'profile.md')
+    out = run_tool([
+        'tools/benchmarks/overhead.py', '--sizes', '32x32', '--warmup', '0',
+        '--profile', '--profile-iters', '1', '--profile-top', '1000',
+        '--cases', 'student + AttnFD (B+E)', 'student + CWD', '--out', out_md
+    ], cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-3000:]
+    text = open(out_md).read()
+    total = re.search(r'^\| all ops \| ([\d.]+) \| ([\d.]+) \| ', text, re.M)
+    assert total and float(total.group(1)) > 0 and float(total.group(2)) > 0
+    # the chunked AttnFD forward and backward, in the AttnFD step only
+    assert re.search(r'^\| _ChunkedAttnFD \| [\d.]+ \(2\) \| 0\.0 \(0\) \|',
+                     text, re.M), text
+
+
 def test_report_ratios_and_teacher_modes():
     """The ratio table from given figures: against (student + teacher) and
     CWD, times paired by round; teacher modes get their own rows; a ratio
@@ -134,3 +153,47 @@ def test_times_interleaved_and_memory_with_fixed_threshold(monkeypatch):
     args.device = 'cuda'
     overhead.measure_all(cases, (8, 8), args)
     assert all(env is None for *_, env in calls)
+
+
+def test_profile_difference_orders_ops_by_extra_time():
+    """AttnFD against CWD op by op: the largest extra self time first, ops
+    that only one side ran count as 0 on the other, totals of all ops."""
+    attnfd = {'conv': (150.0, 150), 'copy': (26.0, 220), 'chunked': (2.0, 2),
+              'add': (3.0, 200)}
+    cwd = {'conv': (130.0, 144), 'copy': (14.0, 136), 'add': (4.0, 174),
+           'kl_div': (1.5, 1)}
+    lines = overhead.profile_difference('A', 'C', attnfd, cwd, top=3)
+    rows = [line for line in lines if line.startswith('| ') and
+            not line.startswith('| op ')]
+    assert rows == [
+        '| conv | 150.0 (150) | 130.0 (144) | +20.0 |',
+        '| copy | 26.0 (220) | 14.0 (136) | +12.0 |',
+        '| chunked | 2.0 (2) | 0.0 (0) | +2.0 |',
+        # 181 ms against 149.5 ms
+        '| all ops | 181.0 | 149.5 | +31.5 |',
+    ], '\n'.join(lines)
+
+
+def test_profile_all_pairs_attnfd_with_cwd(monkeypatch):
+    """--profile: one profiling process per case; the AttnFD/CWD difference
+    table and each case's most expensive ops."""
+    calls = []
+
+    def fake_spawn(target, args, env=None):
+        calls.append((target, args))
+        return ({'conv': (10.0, 3), 'chunked': (1.0, 1)}
+                if 'AttnFD' in args[0][0] else {'conv': (9.0, 3)})
+
+    monkeypatch.setattr(overhead, '_spawn', fake_spawn)
+    cases = [('student + AttnFD (B+E)', 'a.py', 'step', 'fp32'),
+             ('student + CWD', 'c.py', 'step', 'fp32')]
+    args = Namespace(batch=2, warmup=1, profile_iters=3, device='cpu',
+                     teacher_modes=['fp32'], profile_top=5)
+    text = '\n'.join(overhead.profile_all(cases, (8, 8), args))
+    assert [target for target, _ in calls] == [overhead._profile_child] * 2
+    assert [a[0] for _, a in calls] == cases
+    assert all(a[4] == 3 for _, a in calls)  # --profile-iters iterations
+    assert ('#### student + AttnFD (B+E) against student + CWD' in text), text
+    assert '| conv | 10.0 (3) | 9.0 (3) | +1.0 |' in text, text
+    assert '| all ops | 11.0 | 9.0 | +2.0 |' in text, text
+    assert '#### student + CWD: the most expensive ops' in text, text

@@ -2,7 +2,8 @@
 """The cost of distillation: time per training iteration and peak memory.
 
     python tools/benchmarks/overhead.py [--sizes 180x240 512x512] \
-        [--batch 2] [--reps 20] [--device cpu] [--out FILE]
+        [--batch 2] [--reps 20] [--device cpu] [--out FILE] \
+        [--profile [--profile-iters 3]]
 
 On identical random inputs: the DeepLabV3-R18 student's training step
 alone, the DeepLabV3-R101 teacher's forward alone, the student's step with
@@ -35,6 +36,12 @@ freed tensors then go back to the system at once and the peak follows the
 tensors alive (model, data, activations), as on GPU, instead of how the
 heap happened to fragment (which moved the default-allocator peak by +-80
 MiB between runs). Times use the default allocator.
+
+``--profile`` times nothing: it runs ``torch.profiler`` over
+``--profile-iters`` iterations of each case, each in its own process, and
+prints each case's ops by self time and, for AttnFD (B+E) against CWD, the
+ops whose self time differs most: where the extra time of the AttnFD step
+goes.
 
 ``--teacher-modes`` repeats the cases that run a teacher with a cheaper
 frozen-teacher path (``FrozenTeacherDistill``'s ``teacher_autocast`` and
@@ -213,6 +220,87 @@ def _peak_child(case: Case, size: Tuple[int, int], batch: int, warmup: int,
               resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
+def _profile_child(case: Case, size: Tuple[int, int], batch: int,
+                   warmup: int, iters: int, device: str, queue) -> None:
+    """Child process: ``torch.profiler`` over ``iters`` iterations of one
+    case after ``warmup``; each op's self time (ms per iteration, on the
+    GPU for CUDA) and calls per iteration."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+    _, config, what, mode = case
+    one = _iteration(config, what, size, batch, device, mode)
+    for _ in range(warmup):
+        one()
+    cuda = device.startswith('cuda')
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA]
+                                           if cuda else [])
+    with profile(activities=activities) as prof:
+        for _ in range(iters):
+            one()
+    ops = {}
+    for event in prof.key_averages():
+        us = (getattr(event, 'self_device_time_total', None) or getattr(
+            event, 'self_cuda_time_total', 0)) if cuda else \
+            event.self_cpu_time_total
+        if us:
+            ops[event.key] = (us / 1000 / iters, event.count / iters)
+    queue.put(ops)
+
+
+#: an op's self time and calls per iteration: {op: (ms, calls)}
+OpTimes = Dict[str, Tuple[float, float]]
+
+
+def profile_difference(name: str, other: str, ops: OpTimes,
+                       other_ops: OpTimes, top: int = 12) -> List[str]:
+    """Markdown lines: the ops whose self time per iteration differs most
+    between case ``name`` and case ``other``, largest first, and the totals
+    of all ops."""
+    lines = [f'\n#### {name} against {other}: self time per iteration\n',
+             f'| op | {name} ms (calls) | {other} ms (calls) | difference ms |',
+             '|---|---|---|---|']
+    keys = sorted(set(ops) | set(other_ops),
+                  key=lambda k: ops.get(k, (0, 0))[0] -
+                  other_ops.get(k, (0, 0))[0], reverse=True)
+    for key in keys[:top]:
+        (ms, calls), (oms, ocalls) = (ops.get(key, (0.0, 0)),
+                                      other_ops.get(key, (0.0, 0)))
+        lines.append(f'| {key} | {ms:.1f} ({calls:g}) | {oms:.1f} '
+                     f'({ocalls:g}) | {ms - oms:+.1f} |')
+    total, other_total = (sum(ms for ms, _ in o.values())
+                          for o in (ops, other_ops))
+    lines.append(f'| all ops | {total:.1f} | {other_total:.1f} | '
+                 f'{total - other_total:+.1f} |')
+    return lines
+
+
+def profile_all(cases: Sequence[Case], size: Tuple[int, int],
+                args) -> List[str]:
+    """``--profile``: each case profiled in its own process; for AttnFD
+    (B+E) and CWD, where their step times differ, op by op."""
+    ops = {
+        case[0]: _spawn(_profile_child, (case, size, args.batch, args.warmup,
+                                         args.profile_iters, args.device))
+        for case in cases
+    }
+    lines = [f'\n### {size[0]}x{size[1]}: profile']
+    for name, (dist, _, _) in RATIOS.items():
+        cwd = VERSUS_CWD.get(name)
+        for mode in args.teacher_modes:
+            pair = _with_mode(dist, mode), _with_mode(cwd or '', mode)
+            if set(pair) <= set(ops):
+                lines += profile_difference(*pair, ops[pair[0]],
+                                            ops[pair[1]], args.profile_top)
+    for name, case_ops in ops.items():
+        lines += [f'\n#### {name}: the most expensive ops\n',
+                  '| op | self ms / iteration | calls |', '|---|---|---|']
+        for key, (ms, calls) in sorted(case_ops.items(),
+                                       key=lambda kv: -kv[1][0])[
+                                           :args.profile_top]:
+            lines.append(f'| {key} | {ms:.1f} | {calls:g} |')
+    return lines
+
+
 def _spawn(target: Callable, args: Tuple,
            env: Optional[Dict[str, str]] = None):
     """Run ``target(*args, queue)`` in a fresh process (with ``env`` added
@@ -337,22 +425,39 @@ def main() -> None:
     parser.add_argument('--teacher-modes', nargs='+', default=['fp32'],
                         choices=list(TEACHER_MODES),
                         help='teacher paths to time the teacher cases with')
+    parser.add_argument('--profile', action='store_true',
+                        help='instead of timing: torch.profiler over '
+                        '--profile-iters iterations of each case in its own '
+                        'process; the ops by self time, and AttnFD against '
+                        'CWD op by op')
+    parser.add_argument('--profile-iters', type=int, default=3)
+    parser.add_argument('--profile-top', type=int, default=12,
+                        help='ops per profile table')
     parser.add_argument('--out', help='also write the tables here')
     args = parser.parse_args()
-    lines = [f'batch {args.batch}, {args.reps} rounds of one timed iteration '
-             f'of each case, after {args.warmup} warm-up, device '
-             f'{args.device}; time ratios: the median (quartiles) over the '
-             f'rounds of the ratio within each round']
-    if not args.device.startswith('cuda'):
-        lines[0] += ('; peak memory from a process with '
-                     f'MALLOC_MMAP_THRESHOLD_={MMAP_THRESHOLD}')
+    if args.profile:
+        lines = [f'batch {args.batch}, torch.profiler over '
+                 f'{args.profile_iters} iterations of each case after '
+                 f'{args.warmup} warm-up, device {args.device}; self time '
+                 f'of each op, ms per iteration']
+    else:
+        lines = [f'batch {args.batch}, {args.reps} rounds of one timed '
+                 f'iteration of each case, after {args.warmup} warm-up, '
+                 f'device {args.device}; time ratios: the median (quartiles) '
+                 f'over the rounds of the ratio within each round']
+        if not args.device.startswith('cuda'):
+            lines[0] += ('; peak memory from a process with '
+                         f'MALLOC_MMAP_THRESHOLD_={MMAP_THRESHOLD}')
     for text in args.sizes:
         size = tuple(int(v) for v in text.lower().split('x'))
         cases = [(_with_mode(case, mode), *CASES[case], mode)
                  for mode in args.teacher_modes for case in args.cases
                  if mode == 'fp32' or case not in STUDENT_ONLY]
-        results = measure_all(cases, size, args)
-        lines += report(size, results, args.teacher_modes)
+        if args.profile:
+            lines += profile_all(cases, size, args)
+        else:
+            lines += report(size, measure_all(cases, size, args),
+                            args.teacher_modes)
     print('\n'.join(lines))
     if args.out:
         with open(args.out, 'w') as f:
