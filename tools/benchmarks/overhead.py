@@ -25,9 +25,9 @@ order shuffled each round). A time ratio is taken within each round and the
 table gives its median over the rounds, with its quartiles: a slow spell of
 the machine then falls on both sides of the ratio (the same case timed in
 separate processes varied by up to 17 %; the slowest iteration of a case
-took up to 1.9x its fastest). With 20 rounds, two runs agreed within 0.036 on each ratio at
-512x512 on 2 CPU cores; 10 rounds with ratios of the per-case medians
-differed by 0.06 (docs/benchmarks.md).
+took up to 1.9x its fastest). With 20 rounds, two runs agreed within 0.036
+on each ratio at 512x512 on 2 CPU cores; 10 rounds with ratios of the
+per-case medians differed by 0.06 (docs/benchmarks.md).
 
 Peak memory: one fresh process per case, ``--warmup`` + 1 iterations. On GPU
 it is ``torch.cuda.max_memory_allocated``. On CPU it is the process's peak
@@ -203,15 +203,22 @@ def _times_child(cases: Sequence[Case], size: Tuple[int, int], batch: int,
     queue.put(times)
 
 
+def _warm_iteration(case: Case, size: Tuple[int, int], batch: int,
+                    warmup: int, device: str) -> Callable[[], None]:
+    """One case's iteration, after ``warmup`` runs of it."""
+    _, config, what, mode = case
+    one = _iteration(config, what, size, batch, device, mode)
+    for _ in range(warmup):
+        one()
+    return one
+
+
 def _peak_child(case: Case, size: Tuple[int, int], batch: int, warmup: int,
                 device: str, queue) -> None:
     """Child process: the peak memory (MiB) of one case alone over
     ``warmup`` + 1 iterations."""
     import torch
-    _, config, what, mode = case
-    one = _iteration(config, what, size, batch, device, mode)
-    for _ in range(warmup):
-        one()
+    one = _warm_iteration(case, size, batch, warmup, device)
     if device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()
     one()
@@ -227,10 +234,7 @@ def _profile_child(case: Case, size: Tuple[int, int], batch: int,
     GPU for CUDA) and calls per iteration."""
     import torch
     from torch.profiler import ProfilerActivity, profile
-    _, config, what, mode = case
-    one = _iteration(config, what, size, batch, device, mode)
-    for _ in range(warmup):
-        one()
+    one = _warm_iteration(case, size, batch, warmup, device)
     cuda = device.startswith('cuda')
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA]
                                            if cuda else [])
@@ -257,7 +261,8 @@ def profile_difference(name: str, other: str, ops: OpTimes,
     between case ``name`` and case ``other``, largest first, and the totals
     of all ops."""
     lines = [f'\n#### {name} against {other}: self time per iteration\n',
-             f'| op | {name} ms (calls) | {other} ms (calls) | difference ms |',
+             f'| op | {name} ms (calls) | {other} ms (calls) '
+             '| difference ms |',
              '|---|---|---|---|']
     keys = sorted(set(ops) | set(other_ops),
                   key=lambda k: ops.get(k, (0, 0))[0] -
@@ -284,10 +289,9 @@ def profile_all(cases: Sequence[Case], size: Tuple[int, int],
         for case in cases
     }
     lines = [f'\n### {size[0]}x{size[1]}: profile']
-    for name, (dist, _, _) in RATIOS.items():
-        cwd = VERSUS_CWD.get(name)
+    for name, cwd in VERSUS_CWD.items():
         for mode in args.teacher_modes:
-            pair = _with_mode(dist, mode), _with_mode(cwd or '', mode)
+            pair = _with_mode(RATIOS[name][0], mode), _with_mode(cwd, mode)
             if set(pair) <= set(ops):
                 lines += profile_difference(*pair, ops[pair[0]],
                                             ops[pair[1]], args.profile_top)
@@ -342,9 +346,9 @@ def measure_all(cases: Sequence[Case], size: Tuple[int, int],
         seconds = times[case[0]]
         peak = _spawn(_peak_child,
                       (case, size, args.batch, args.warmup, args.device), env)
-        results[case[0]] = Measured(seconds, peak)
+        results[case[0]] = measured = Measured(seconds, peak)
         print(f'[overhead] {size[0]}x{size[1]} {case[0]}: median '
-              f'{statistics.median(seconds):.3f} s (min {min(seconds):.3f}, '
+              f'{measured.median:.3f} s (min {min(seconds):.3f}, '
               f'max {max(seconds):.3f}), {peak:.0f} MiB', flush=True)
     return results
 
