@@ -100,6 +100,9 @@ class Comparison:
         keep_train_checkpoints: Keep the training checkpoints of finished
             arms (distillation ones hold the teacher).
         prefix: Start of every progress line.
+        test_split: Also score the teacher and every arm on the student
+            config's test set (reported beside val; nothing is chosen on
+            it). Not bound: a finished work dir can add test scores.
         cwd: Where the arms run (relative data paths of the config are read
             from there). Defaults to the current directory.
     """
@@ -119,6 +122,7 @@ class Comparison:
                  checkpoint_interval: int = 100,
                  keep_train_checkpoints: bool = False,
                  prefix: str = '[compare]',
+                 test_split: bool = False,
                  cwd: Optional[str] = None) -> None:
         self.methods = check_methods(methods, same_time_as)
         self.seeds = list(seeds)
@@ -129,6 +133,7 @@ class Comparison:
         self.checkpoint_interval = checkpoint_interval
         self.keep_train_checkpoints = keep_train_checkpoints
         self.prefix = prefix
+        self.test_split = test_split
         self.cwd = cwd or os.getcwd()
         self.work_dir = osp.abspath(work_dir)
         self.student = load_config(student)
@@ -159,8 +164,11 @@ class Comparison:
         """The exported weights of ``stage`` (plain mmseg format)."""
         return osp.join(self.dirs['checkpoints'], f'{stage}.pth')
 
-    def metrics_file(self, stage: str) -> str:
-        return osp.join(self.dirs['metrics'], f'{stage}.json')
+    def metrics_file(self, stage: str, split: str = 'val') -> str:
+        """``metrics/<stage>.json`` (val) or ``metrics/<stage>.<split>.json``.
+        """
+        name = stage if split == 'val' else f'{stage}.{split}'
+        return osp.join(self.dirs['metrics'], f'{name}.json')
 
     def is_done(self, stage: str) -> bool:
         return osp.isfile(self.metrics_file(stage))
@@ -203,20 +211,22 @@ class Comparison:
         cfg.export_student = False  # exported as checkpoints/<arm>.pth
         return cfg
 
-    def val_config(self, model: Optional[Dict] = None) -> Config:
-        """The student config scoring on its val set (``test_*`` set to
-        ``val_*``), per-class IoU added to mmseg's ``IoUMetric``; with
-        ``model`` that model instead of the student."""
+    def val_config(self, model: Optional[Dict] = None,
+                   split: str = 'val') -> Config:
+        """The student config scoring on its ``split`` set (``'val'``:
+        ``test_*`` set to ``val_*``; ``'test'``: its own ``test_*``),
+        per-class IoU added to mmseg's ``IoUMetric``; with ``model`` that
+        model instead of the student."""
         cfg = copy.deepcopy(self.student)
-        missing = [k for k in ('val_dataloader', 'val_evaluator')
+        missing = [k for k in (f'{split}_dataloader', f'{split}_evaluator')
                    if not cfg.get(k)]
         if missing:
             raise ComparisonError(
                 f'The student config has no {missing}: the arms are scored '
-                'on its val set. Add them (as for validating the student '
-                'alone).')
-        cfg.test_dataloader = copy.deepcopy(cfg.val_dataloader)
-        evaluator = copy.deepcopy(cfg.val_evaluator)
+                f'on its {split} set. Add them (as for validating the '
+                'student alone).')
+        cfg.test_dataloader = copy.deepcopy(cfg[f'{split}_dataloader'])
+        evaluator = copy.deepcopy(cfg[f'{split}_evaluator'])
         if isinstance(evaluator, dict) and evaluator.get('type') in (
                 'IoUMetric', 'mmseg.IoUMetric'):
             evaluator.type = 'PerClassIoUMetric'
@@ -250,6 +260,8 @@ class Comparison:
                    and not all(self.is_done(self.arm(m, s))
                                for s in self.seeds)]
         self.val_config()  # a val set to score on
+        if self.test_split:
+            self.val_config(split='test')
         if self.is_done('teacher') and not pending:
             return
         print(f'{self.prefix} checking the teacher checkpoint and the '
@@ -349,26 +361,30 @@ class Comparison:
         os.replace(tmp, self.checkpoint(stage))
 
     def score(self, stage: str, checkpoint: str,
-              model: Optional[Dict] = None) -> Dict[str, float]:
-        """Val metrics of ``checkpoint`` (the student's, or ``model``'s)."""
-        out = self.metrics_file(stage)
+              model: Optional[Dict] = None,
+              split: str = 'val') -> Dict[str, float]:
+        """``split`` metrics of ``checkpoint`` (the student's, or
+        ``model``'s)."""
+        out = self.metrics_file(stage, split)
         if not osp.isfile(out):
-            name = 'teacher_val' if model is not None else 'student_val'
-            config = self.write(self.val_config(model), name)
-            eval_dir = osp.join(self.dirs['eval'], stage)
+            who = 'teacher' if model is not None else 'student'
+            config = self.write(self.val_config(model, split),
+                                f'{who}_{split}')
+            eval_dir = osp.join(self.dirs['eval'], f'{stage}.{split}')
             self.run_tool('test.py', [
                 config, checkpoint, '--work-dir', eval_dir, '--metrics-out',
                 out + '.tmp'
-            ], stage, 'scoring on val')
+            ], stage, f'scoring on {split}')
             os.replace(out + '.tmp', out)
             shutil.rmtree(eval_dir, ignore_errors=True)
         with open(out) as f:
             return json.load(f)
 
-    def score_teacher(self) -> Dict[str, float]:
-        """The teacher's val metrics (its checkpoint on the student's val
-        set)."""
-        return self.score('teacher', self.teacher_ckpt, self.teacher_model())
+    def score_teacher(self, split: str = 'val') -> Dict[str, float]:
+        """The teacher's ``split`` metrics (its checkpoint on the student's
+        ``split`` set)."""
+        return self.score('teacher', self.teacher_ckpt, self.teacher_model(),
+                          split)
 
     def step_seconds(self, stage: str) -> Optional[float]:
         """Median seconds per step of a trained ``stage``."""
@@ -411,7 +427,11 @@ class Comparison:
             self.train(stage, self.arm_config(method, seed, iters),
                        student_only=method in ('student', SAME_TIME))
         metrics = self.score(stage, self.checkpoint(stage))
-        return self.stage_result(stage, metrics, iters)
+        result = self.stage_result(stage, metrics, iters)
+        if self.test_split:
+            result['test_metrics'] = self.score(
+                stage, self.checkpoint(stage), split='test')
+        return result
 
     # --------------------------------------------------------- progress
     def arm_iters(self, stage: str) -> Optional[int]:
@@ -482,8 +502,11 @@ class Comparison:
 
     def run(self) -> Dict:
         """Every arm (after :meth:`check`), then the results:
-        ``dict(teacher=metrics, arms={method: {seed: stage result}})``."""
+        ``dict(teacher=metrics, arms={method: {seed: stage result}})``, and
+        ``teacher_test`` with :attr:`test_split`."""
         teacher = self.score_teacher()
+        extra = {'teacher_test': self.score_teacher('test')} \
+            if self.test_split else {}
         arms: Dict[str, Dict[str, Dict]] = {m: {} for m in self.methods}
         order = self.order()
         for i, stage in enumerate(order):
@@ -493,10 +516,12 @@ class Comparison:
                       f'{self._progress(order[i:])})', flush=True)
             result = self.run_arm(method, int(seed))
             arms[method][seed] = result
+            test = result.get('test_metrics')
             print(f'{self.prefix} {stage} done: val mIoU '
-                  f'{result["metrics"]["mIoU"]:.2f} '
-                  f'({self._progress(order[i + 1:])})', flush=True)
-        return dict(teacher=teacher, arms=arms)
+                  f'{result["metrics"]["mIoU"]:.2f}' +
+                  (f', test mIoU {test["mIoU"]:.2f}' if test else '') +
+                  f' ({self._progress(order[i + 1:])})', flush=True)
+        return dict(teacher=teacher, arms=arms, **extra)
 
     # --------------------------------------------------------- estimate
     def time_steps(self, cfg: Config, name: str, reps: int = 4) -> float:
@@ -589,15 +614,19 @@ def check_methods(methods: Sequence[str],
 def write_results(comparison: Comparison, results: Dict,
                   preamble: Sequence[str] = (),
                   teacher_label: str = 'teacher',
-                  title: str = 'Comparison') -> str:
-    """Write ``results.md``, ``results.json`` and ``results.png`` of
-    ``comparison`` into its work dir; return the Markdown."""
+                  title: str = 'Comparison',
+                  extra: Optional[Dict] = None) -> str:
+    """Write ``results.md``, ``results.json`` (with ``extra``'s items) and
+    ``results.png`` of ``comparison`` into its work dir; return the
+    Markdown."""
     from .report import plot, report
     text, data = report(results, comparison.label, preamble,
-                        comparison.timings(), teacher_label, title)
+                        comparison.timings(), teacher_label, title,
+                        same_time_as=comparison.same_time_as)
     data['settings'] = dict(
         comparison.settings(), methods=comparison.methods,
         seeds=comparison.seeds)
+    data.update(extra or {})
     base = osp.join(comparison.work_dir, 'results')
     with open(f'{base}.md', 'w') as f:
         f.write(text)

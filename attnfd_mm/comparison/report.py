@@ -33,9 +33,15 @@ def summarize_arms(arms: Dict[str, Dict[str, Dict]],
         walls = [r['wall_s'] for r in by_seed.values() if r.get('wall_s')]
         classes = [k for k in next(iter(by_seed.values()))['metrics']
                    if k.startswith('IoU.')]
+        test = {s: r['test_metrics']['mIoU'] for s, r in by_seed.items()
+                if r.get('test_metrics')}
+        test_stats = spread(list(test.values())) if test else None
         out[method] = dict(
             label=label(method), mIoU=miou, mean=stats.mean, std=stats.std,
             spread=stats.spread,
+            test_mIoU=test or None,
+            test_mean=test_stats.mean if test_stats else None,
+            test_std=test_stats.std if test_stats else None,
             iters={s: r['iters'] for s, r in by_seed.items()},
             step_s={s: r.get('step_s') for s, r in by_seed.items()},
             step_s_mean=statistics.fmean(steps) if steps else None,
@@ -49,40 +55,79 @@ def summarize_arms(arms: Dict[str, Dict[str, Dict]],
     return out
 
 
-def compare_arms(summary: Dict[str, Dict]) -> Dict[str, Dict[str, Dict]]:
+def compare_arms(summary: Dict[str, Dict],
+                 key: str = 'mIoU') -> Dict[str, Dict[str, Dict]]:
     """For each arm and each reference arm of :data:`REFERENCES` that ran
     (other than itself and the student alone): the per-seed paired
-    differences, their mean and 95 % interval, and whether the arm beats
-    the reference on the mean and on every seed."""
+    differences of ``key`` (``'mIoU'``: val, ``'test_mIoU'``: test), their
+    mean and 95 % interval, and whether the arm beats the reference on the
+    mean and on every seed."""
     out: Dict[str, Dict[str, Dict]] = {}
     for method, got in summary.items():
-        if method == 'student':
+        if method == 'student' or not got.get(key):
             continue
         for ref in REFERENCES:
-            if ref == method or ref not in summary:
+            if ref == method or ref not in summary or \
+                    not summary[ref].get(key):
                 continue
-            diff = paired_difference(got['mIoU'], summary[ref]['mIoU'])
+            diff = paired_difference(got[key], summary[ref][key])
             if diff is None:
                 continue
             out.setdefault(method, {})[ref] = dict(
                 diffs=dict(zip(diff.seeds, diff.diffs)), mean=diff.mean,
                 ci95=None if diff.low is None else [diff.low, diff.high],
-                beats=beats(got['mIoU'], summary[ref]['mIoU']))
+                beats=beats(got[key], summary[ref][key]))
     return out
+
+
+def gap_closed(arm: Optional[float], student: Optional[float],
+               teacher: Optional[float]) -> Optional[float]:
+    """The share of the teacher-student gap an arm closes: ``(arm -
+    student) / (teacher - student)`` of mean mIoU; None where a value is
+    missing or the teacher is not above the student."""
+    if None in (arm, student, teacher) or teacher <= student:
+        return None
+    return (arm - student) / (teacher - student)
+
+
+def _pair_rows(pairs: Dict[str, Dict[str, Dict]],
+               summary: Dict[str, Dict]) -> List[str]:
+    rows = []
+    for method, refs in pairs.items():
+        for ref, diff in refs.items():
+            ci = '-' if diff['ci95'] is None else \
+                f'[{diff["ci95"][0]:+.2f}, {diff["ci95"][1]:+.2f}]'
+            rows.append(
+                f'| {summary[method]["label"]} | {summary[ref]["label"]} | ' +
+                ' / '.join(f'{d:+.2f}' for d in diff['diffs'].values()) +
+                f' | {diff["mean"]:+.2f} | {ci} | '
+                f'{"yes" if diff["beats"] else "no"} |')
+    return rows
 
 
 def report(results: Dict, label: Callable[[str], str],
            preamble: Sequence[str] = (),
            timings: Optional[Dict[str, float]] = None,
            teacher_label: str = 'teacher',
-           title: str = 'Comparison') -> Tuple[str, Dict]:
+           title: str = 'Comparison',
+           same_time_as: Optional[str] = None) -> Tuple[str, Dict]:
     """The Markdown report of ``results`` (what
-    :meth:`~attnfd_mm.comparison.Comparison.run` returns) and its JSON form.
-    """
+    :meth:`~attnfd_mm.comparison.Comparison.run` returns) and its JSON form;
+    ``same_time_as``: the arm whose compute the same-time arm matched
+    (None: the slowest distillation arm of each seed)."""
     teacher = results.get('teacher')
+    teacher_test = results.get('teacher_test')
     summary = summarize_arms(results['arms'], label)
     pairs = compare_arms(summary)
+    test_pairs = compare_arms(summary, 'test_mIoU')
     alone = summary.get('student', {}).get('mean')
+    alone_test = summary.get('student', {}).get('test_mean')
+    for got in summary.values():
+        got['gap_closed'] = gap_closed(
+            got['mean'], alone, teacher and teacher['mIoU'])
+        got['test_gap_closed'] = gap_closed(
+            got['test_mean'], alone_test, teacher_test and
+            teacher_test['mIoU'])
     lines = [f'# {title}', '', *preamble, '']
     lines += [
         '| arm | seeds | mIoU per seed | mean | std | spread | vs student '
@@ -106,32 +151,55 @@ def report(results: Dict, label: Callable[[str], str],
             f'{_fmt(got["step_s_mean"], 3)} | '
             f'{_fmt(None if got["wall_s"] is None else got["wall_s"] / 60, 1)}'
             f' | {_fmt(got["peak_memory_mib"], 0)} |')
+    if any(got['test_mIoU'] for got in summary.values()):
+        lines += [
+            '', 'Test split (scored once per finished arm; nothing was '
+            'chosen on it). Gap closed: (arm - student alone) / (teacher - '
+            'student alone), of the means.', '',
+            '| arm | test mIoU per seed | test mean | test std | vs student '
+            'alone | gap closed (val) | gap closed (test) |',
+            '|---|---|---|---|---|---|---|'
+        ]
+        if teacher_test is not None:
+            lines.append(
+                f'| {teacher_label} | {teacher_test["mIoU"]:.2f} | '
+                f'{teacher_test["mIoU"]:.2f} | - | '
+                f'{_fmt(None if alone_test is None else teacher_test["mIoU"] - alone_test, sign=True)}'  # noqa: E501
+                ' | - | - |')
+        for method, got in summary.items():
+            if not got['test_mIoU']:
+                continue
+            delta = None if alone_test is None or method == 'student' \
+                else got['test_mean'] - alone_test
+            lines.append(
+                f'| {got["label"]} | '
+                f'{" / ".join(f"{v:.2f}" for v in got["test_mIoU"].values())}'
+                f' | {got["test_mean"]:.2f} | {got["test_std"]:.2f} | '
+                f'{_fmt(delta, sign=True)} | '
+                f'{_fmt(got["gap_closed"], sign=True)} | '
+                f'{_fmt(got["test_gap_closed"], sign=True)} |')
+    head = ['', '| arm | minus | per seed | mean | 95 % interval | beats |',
+            '|---|---|---|---|---|---|']
     if pairs:
         lines += [
-            '', 'Paired differences in mIoU (arm minus reference, seed by '
-            'seed), their mean and 95 % interval (paired t over seeds); '
+            '', 'Paired differences in val mIoU (arm minus reference, seed '
+            'by seed), their mean and 95 % interval (paired t over seeds); '
             '"beats": above the reference on the mean and on every seed.',
-            '', '| arm | minus | per seed | mean | 95 % interval | beats |',
-            '|---|---|---|---|---|---|'
+            *head, *_pair_rows(pairs, summary)
         ]
-        for method, refs in pairs.items():
-            for ref, diff in refs.items():
-                ci = '-' if diff['ci95'] is None else \
-                    f'[{diff["ci95"][0]:+.2f}, {diff["ci95"][1]:+.2f}]'
-                lines.append(
-                    f'| {summary[method]["label"]} | '
-                    f'{summary[ref]["label"]} | ' +
-                    ' / '.join(f'{d:+.2f}' for d in diff['diffs'].values()) +
-                    f' | {diff["mean"]:+.2f} | {ci} | '
-                    f'{"yes" if diff["beats"] else "no"} |')
+    if test_pairs:
+        lines += ['', 'The same on the test split:', *head,
+                  *_pair_rows(test_pairs, summary)]
     if 'student_same_time' in summary:
         same = summary['student_same_time']
+        matched = (f'{summary[same_time_as]["label"]}\'s'
+                   if same_time_as in summary else
+                   'the slowest distillation arm\'s')
         lines += ['', 'The same-time arm trains the student alone for as '
-                  'many iterations as the slowest distillation arm\'s '
-                  'compute buys: iterations x its median seconds per step '
-                  '/ the student\'s, both measured in this comparison '
-                  '(seed ' + ', '.join(f'{s}: {n}'
-                                       for s, n in same['iters'].items()) +
+                  f'many iterations as {matched} compute buys: iterations '
+                  'x its median seconds per step / the student\'s, both '
+                  'measured in this comparison (seed ' +
+                  ', '.join(f'{s}: {n}' for s, n in same['iters'].items()) +
                   ' iterations).']
     lines += ['', 'Seconds per step: the median over the steps of each '
               'arm\'s own training run (data loading included, the first '
@@ -160,6 +228,8 @@ def report(results: Dict, label: Callable[[str], str],
                   + f'; total {total / 60:.1f}.']
     data = dict(teacher=teacher, arms=summary, comparisons=pairs,
                 timings_s=timings or {})
+    if teacher_test is not None or test_pairs:
+        data.update(teacher_test=teacher_test, comparisons_test=test_pairs)
     return '\n'.join(lines) + '\n', data
 
 

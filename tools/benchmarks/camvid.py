@@ -6,8 +6,9 @@
         [--teacher-iters 1000] [--teacher-depth 34] [--seeds 0 1] \
         [--methods student kd cwd attnfd [attnfd_sample attnfd_sample_w8 \
         attnfd_w16 attnfd_tcbam attnfd_kd student_same_time]] \
-        [--same-time-as METHOD] [--teacher-checkpoint PTH] [--full] \
-        [--estimate]
+        [--same-time-as METHOD] [--teacher-checkpoint PTH] \
+        [--teacher-val-interval N] [--expect-teacher-miou M] \
+        [--no-test-split] [--full] [--estimate]
 
 ``tools/compare.py`` with this repository's CamVid configs, scaled to a CPU
 budget, plus the training of the teacher. First the teacher: a
@@ -26,10 +27,17 @@ weights unless ``--pretrained``) under one schedule: images resized to
 size), SGD + poly LR, batch ``--batch-size``, ``--iters`` iterations.
 
 Every model is scored on the val split (predictions resized back to the
-full-resolution labels). ``DIR/results.md``, ``results.json`` and
-``results.png`` hold the results (``tools/compare.py`` describes them);
+full-resolution labels) and, where the root has ``test/`` and
+``testannot/`` (unless ``--no-test-split``), on the test split beside it:
+choose on val, report test. The teacher is also scored on val every
+``--teacher-val-interval`` iterations while it trains (its curve goes into
+``results.json``); ``--expect-teacher-miou`` stops the benchmark before any
+student trains when a re-trained teacher's val mIoU is more than
+``--teacher-tolerance`` from the recorded one. ``DIR/results.md``,
+``results.json`` and ``results.png`` hold the results (``tools/compare.py``
+describes them; ``results.json`` also the command and the code's commit);
 ``DIR/checkpoints/<arm>.pth`` the students' weights in plain mmseg format,
-scored on the test split with
+scored again on the test split with
 
     python tools/test.py DIR/configs/student_test.py \
         DIR/checkpoints/attnfd_seed0.pth --data-root DATA_ROOT
@@ -121,6 +129,19 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--pretrained', action='store_true',
                         help='keep the configs\' ImageNet initialisation '
                         '(downloads it)')
+    parser.add_argument('--teacher-val-interval', type=int, default=500,
+                        help='iterations between val scores of the teacher '
+                        'while it trains (its curve; 0: none)')
+    parser.add_argument('--expect-teacher-miou', type=float, metavar='M',
+                        help='the val mIoU a (re-)trained teacher must reach '
+                        'within --teacher-tolerance before any student uses '
+                        'it (e.g. the one recorded in an earlier '
+                        'results.json)')
+    parser.add_argument('--teacher-tolerance', type=float, default=1.0)
+    parser.add_argument('--no-test-split', dest='test_split',
+                        action='store_false',
+                        help='score on val only, although the root has a test '
+                        'split')
     parser.add_argument('--estimate', action='store_true',
                         help='only time a few training steps of each stage '
                         'on this machine and print the projected wall time')
@@ -144,6 +165,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         parser.error(f'{args.data_root!r} is not a CamVid root in the SegNet '
                      f'layout: missing {missing}')
     args.data_root = osp.abspath(args.data_root)
+    args.test_split = args.test_split and all(
+        osp.isdir(osp.join(args.data_root, d)) for d in ('test', 'testannot'))
     args.work_dir = osp.abspath(args.work_dir)  # stages run in the repo root
     if args.teacher_checkpoint is not None:
         args.teacher_checkpoint = osp.abspath(args.teacher_checkpoint)
@@ -253,17 +276,66 @@ class CamVidBenchmark:
             iters=args.iters, same_time_as=args.same_time_as,
             checkpoint_interval=args.checkpoint_interval,
             keep_train_checkpoints=args.keep_train_checkpoints,
-            prefix='[camvid]', cwd=ROOT)
+            prefix='[camvid]', test_split=args.test_split, cwd=ROOT)
 
     def teacher_train_config(self, iters: int):
-        """The teacher stage's training config."""
-        from attnfd_mm.apis.distill_config import distill_config
+        """The teacher stage's training config: scored on val every
+        ``--teacher-val-interval`` iterations, its step times recorded."""
+        from attnfd_mm.apis.distill_config import (add_custom_hook,
+                                                   distill_config)
         from attnfd_mm.comparison.schedule import shorten_schedule
         cfg = distill_config(self.teacher_cfg, None, 'student')
         shorten_schedule(cfg, iters, self.args.checkpoint_interval)
         cfg.randomness = dict(seed=self.args.teacher_seed,
                               deterministic=False)
+        interval = self.args.teacher_val_interval
+        if interval and interval < iters:
+            for key in ('val_dataloader', 'val_evaluator'):
+                cfg[key] = self.teacher_cfg[key]
+            cfg.val_cfg = dict(type='ValLoop')
+            cfg.train_cfg.val_interval = interval
+        add_custom_hook(cfg, dict(type='StepTimeHook'))
         return cfg
+
+    def teacher_curve(self) -> List[Dict]:
+        """The teacher's val mIoU while it trained: ``[{iter, mIoU}]``
+        from its runs' ``vis_data/scalars.json`` (resumed runs included),
+        then its final score."""
+        import glob
+        import json
+        points = {}
+        train = osp.join(self.comparison.dirs['train'], 'teacher')
+        for path in sorted(glob.glob(osp.join(train, '*', 'vis_data',
+                                              'scalars.json'))):
+            with open(path) as f:
+                for line in f:
+                    row = json.loads(line)
+                    if 'mIoU' in row:
+                        points[int(row['step'])] = float(row['mIoU'])
+        final = self.comparison.metrics_file('teacher')
+        if osp.isfile(final) and self.args.teacher_checkpoint is None:
+            with open(final) as f:
+                points[self.args.teacher_iters] = json.load(f)['mIoU']
+        return [dict(iter=k, mIoU=v) for k, v in sorted(points.items())]
+
+    def check_teacher(self) -> None:
+        """Stop before any student trains when the teacher's val mIoU is
+        not within ``--teacher-tolerance`` of ``--expect-teacher-miou``."""
+        expected = self.args.expect_teacher_miou
+        if expected is None:
+            return
+        got = self.comparison.score_teacher()['mIoU']
+        if abs(got - expected) > self.args.teacher_tolerance:
+            raise SystemExit(
+                f'[camvid] the teacher scores {got:.2f} val mIoU, '
+                f'{got - expected:+.2f} from the expected {expected:.2f} '
+                f'(--teacher-tolerance {self.args.teacher_tolerance}): no '
+                'student is trained from it. Check its command and data, '
+                'or re-train it (delete checkpoints/teacher.pth and '
+                'metrics/teacher*.json).')
+        print(f'[camvid] teacher: val mIoU {got:.2f}, within '
+              f'{self.args.teacher_tolerance} of the expected '
+              f'{expected:.2f}', flush=True)
 
     def train_teacher(self) -> None:
         """Train the teacher (resuming it), or adopt
@@ -309,10 +381,12 @@ class CamVidBenchmark:
         """The teacher, every arm, then the results."""
         comparison = self.comparison
         comparison.bind()
-        for kind in ('student', 'teacher'):
-            test_config(kind, self.args, osp.join(
-                comparison.dirs['configs'], f'{kind}_test.py'))
+        if not self.args.test_split:  # else the comparison writes them
+            for kind in ('student', 'teacher'):
+                test_config(kind, self.args, osp.join(
+                    comparison.dirs['configs'], f'{kind}_test.py'))
         self.train_teacher()
+        self.check_teacher()
         comparison.preflight()
         return comparison.run()
 
@@ -335,13 +409,33 @@ class CamVidBenchmark:
         teacher_from = (f'from {args.teacher_checkpoint}'
                         if args.teacher_checkpoint else
                         f'{args.teacher_iters} iterations')
+        splits = 'val and test splits' if args.test_split else 'val split'
         return [
-            f'CamVid val split, {size}, batch {args.batch_size}, LR '
+            f'CamVid {splits}, {size}, batch {args.batch_size}, LR '
             f'{args.lr}; student DeepLabV3-R18-D8, {args.iters} iterations; '
             f'teacher DeepLabV3-R{args.teacher_depth}-D8 {teacher_from}; '
             f'{"ImageNet-initialised" if args.pretrained else "from scratch"}'
             '.'
         ]
+
+
+def run_record(argv: Optional[List[str]]) -> Dict:
+    """The command and the code's commit (``+dirty`` with local changes),
+    for results.json."""
+    import subprocess
+    try:
+        commit = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=ROOT,
+                                capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(['git', 'status', '--porcelain',
+                                '--untracked-files=no'], cwd=ROOT,
+                               capture_output=True, text=True).stdout.strip()
+        commit += '+dirty' if dirty else ''
+    except (OSError, subprocess.CalledProcessError):
+        commit = None
+    args = sys.argv[1:] if argv is None else argv
+    return dict(command=' '.join(['python tools/benchmarks/camvid.py',
+                                  *args]), commit=commit)
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -360,7 +454,9 @@ def main(argv: Optional[List[str]] = None) -> None:
         raise SystemExit(f'[camvid] {e}')
     text = write_results(bench.comparison, results, bench.preamble(),
                          teacher_label=f'teacher DeepLabV3-'
-                         f'R{args.teacher_depth}', title='CamVid benchmark')
+                         f'R{args.teacher_depth}', title='CamVid benchmark',
+                         extra=dict(teacher_curve=bench.teacher_curve(),
+                                    benchmark=run_record(argv)))
     print(text)
     example = f'{args.methods[-1]}_seed{args.seeds[0]}'
     checkpoints = bench.comparison.dirs['checkpoints']
