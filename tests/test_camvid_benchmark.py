@@ -50,7 +50,8 @@ def _args(root, work_dir, iters='2'):
     return [
         'tools/benchmarks/camvid.py', root, '--work-dir', work_dir,
         '--size', '32x32', '--batch-size', '2', '--iters', iters,
-        '--teacher-iters', '8', '--checkpoint-interval', '2',
+        '--teacher-iters', '8', '--teacher-val-interval', '4',
+        '--checkpoint-interval', '2',
         '--teacher-depth', '50', '--seeds', '0', '--methods', 'student',
         'attnfd'
     ]
@@ -66,11 +67,14 @@ def test_camvid_benchmark_trains_reports_and_reuses(tmp_path, camvid_root):
     assert out.returncode == 0, log[-3000:]
     assert '[camvid] teacher: training 8 iterations' in log, log[-3000:]
     stages = ['teacher', 'student_seed0', 'attnfd_seed0']
-    metrics = {}
+    metrics, tests = {}, {}
     for stage in stages:
         with open(osp.join(work_dir, 'metrics', f'{stage}.json')) as f:
             metrics[stage] = json.load(f)
+        with open(osp.join(work_dir, 'metrics', f'{stage}.test.json')) as f:
+            tests[stage] = json.load(f)
         assert {f'IoU.{c}' for c in CLASSES} <= set(metrics[stage])
+        assert {f'IoU.{c}' for c in CLASSES} <= set(tests[stage])
         ckpt = torch.load(osp.join(work_dir, 'checkpoints', f'{stage}.pth'),
                           weights_only=True)
         assert set(ckpt) == {'state_dict', 'meta'}, stage
@@ -95,17 +99,32 @@ def test_camvid_benchmark_trains_reports_and_reuses(tmp_path, camvid_root):
         assert results['arms'][method]['mIoU'] == {
             '0': metrics[f'{method}_seed0']['mIoU']}
         assert set(results['arms'][method]['per_class']) == set(CLASSES)
+        assert results['arms'][method]['test_mIoU'] == {
+            '0': tests[f'{method}_seed0']['mIoU']}
     assert results['teacher']['mIoU'] == metrics['teacher']['mIoU']
+    assert results['teacher_test']['mIoU'] == tests['teacher']['mIoU']
+    # the teacher's val curve: scored at 4 while training, and at the end
+    curve = results['teacher_curve']
+    assert [p['iter'] for p in curve] == [4, 8], curve
+    assert curve[-1]['mIoU'] == metrics['teacher']['mIoU']
+    assert results['benchmark']['command'].startswith(
+        'python tools/benchmarks/camvid.py ')
+    assert '--teacher-iters 8' in results['benchmark']['command']
+    assert re.fullmatch(r'[0-9a-f]{40}(\+dirty)?',
+                        results['benchmark']['commit'])
     assert set(results['timings_s']) == set(stages)
     assert all(t > 0 for t in results['timings_s'].values())
     report = open(osp.join(work_dir, 'results.md')).read()
-    assert report.startswith('# CamVid benchmark\n\nCamVid val split, '
+    assert report.startswith('# CamVid benchmark\n\nCamVid val and test '
+                             'splits, '
                              '32x32, batch 2, LR 0.01; student '
                              'DeepLabV3-R18-D8, 2 iterations; teacher '
                              'DeepLabV3-R50-D8 8 iterations; from scratch.')
     assert re.search(r'^\| AttnFD \(B\+E\) \| 0 \| [\d.]+ \|',
                      report, re.M), report
     assert report.count('\n| sky |') == 1
+    assert re.search(r'^\| AttnFD \(B\+E\) \| [\d.]+ \| [\d.]+ \| 0.00 \|',
+                     report, re.M), report  # the test table
 
     # 2. a student checkpoint scores on a CamVid root's test split
     scored = str(tmp_path / 'test_metrics.json')
@@ -125,6 +144,12 @@ def test_camvid_benchmark_trains_reports_and_reuses(tmp_path, camvid_root):
     assert out.stdout.count('reusing its results') == len(stages) - 1
     assert not re.search(r'^\[camvid\] \w+: (training|resuming|scoring)',
                          out.stdout, re.M), out.stdout
+    # a teacher far from the expected score stops it before any student
+    out = run_tool(_args(camvid_root, work_dir) + [
+        '--expect-teacher-miou', '150'], cwd=ROOT)
+    assert out.returncode != 0
+    assert 'from the expected 150.00' in out.stderr, out.stderr[-2000:]
+    assert 'no student is trained from it' in out.stderr
     out = run_tool(_args(camvid_root, work_dir, iters='3'), cwd=ROOT)
     assert out.returncode != 0
     assert "other settings" in out.stderr and "'iters': [2, 3]" \

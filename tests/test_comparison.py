@@ -94,6 +94,49 @@ def test_verdicts_need_the_mean_and_every_seed():
     assert set(pairs['kd']) == {'student', 'cwd'}
 
 
+def test_report_scores_test_beside_val_and_the_gap_closed():
+    from attnfd_mm.comparison.report import report
+
+    def arm(val, test):
+        return {s: dict(_result(v), test_metrics={'mIoU': t})
+                for s, v, t in zip('01', val, test)}
+
+    results = dict(
+        teacher={'mIoU': 40.0}, teacher_test={'mIoU': 36.0},
+        arms={'student': arm([30.0, 32.0], [28.0, 29.0]),
+              'kd': arm([35.0, 36.0], [30.0, 33.0]),
+              'student_same_time': arm([31.0, 33.0], [29.0, 28.0])})
+    text, data = report(results, str, same_time_as='kd')
+    kd = data['arms']['kd']
+    assert kd['test_mIoU'] == {'0': 30.0, '1': 33.0}
+    assert kd['test_mean'] == 31.5
+    assert kd['test_std'] == pytest.approx(math.sqrt(4.5))
+    # val: (35.5 - 31) / (40 - 31); test: (31.5 - 28.5) / (36 - 28.5)
+    assert kd['gap_closed'] == pytest.approx(0.5)
+    assert kd['test_gap_closed'] == pytest.approx(0.4)
+    test_pairs = data['comparisons_test']
+    assert test_pairs['kd']['student']['diffs'] == {'0': 2.0, '1': 4.0}
+    assert data['comparisons']['kd']['student']['diffs'] == {
+        '0': 5.0, '1': 4.0}
+    assert test_pairs['student_same_time']['kd']['diffs'] == {
+        '0': -1.0, '1': -5.0}
+    assert data['teacher_test'] == {'mIoU': 36.0}
+    assert '| kd | 30.00 / 33.00 | 31.50 | 2.12 | +3.00 | +0.50 | +0.40 |' \
+        in text, text
+    assert '| teacher | 36.00 | 36.00 | - | +7.50 | - | - |' in text
+    assert 'The same on the test split:' in text
+    assert 'as many iterations as kd\'s compute buys' in text
+    # no test scores: no test table, and the default same-time wording
+    for got in results['arms'].values():
+        for r in got.values():
+            r.pop('test_metrics')
+    del results['teacher_test']
+    text, data = report(results, str)
+    assert 'test split' not in text and 'comparisons_test' not in data
+    assert data['arms']['kd']['test_mIoU'] is None
+    assert 'the slowest distillation arm\'s compute' in text
+
+
 # -------------------------------------------------------------- schedule
 def test_shortened_schedule_keeps_its_shape():
     cfg = Config(dict(
