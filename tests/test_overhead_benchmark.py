@@ -58,7 +58,7 @@ def test_overhead_table_and_ratios(tmp_path):
 @pytest.mark.slow
 def test_overhead_profile_runs(tmp_path):
     """--profile runs torch.profiler on the real cases: op tables whose
-    total is positive and in which AttnFD runs its chunked loss."""
+    total is positive and in which only AttnFD runs CBAM's gates."""
     out_md = str(tmp_path / 'profile.md')
     out = run_tool([
         'tools/benchmarks/overhead.py', '--sizes', '32x32', '--warmup', '0',
@@ -69,8 +69,8 @@ def test_overhead_profile_runs(tmp_path):
     text = open(out_md).read()
     total = re.search(r'^\| all ops \| ([\d.]+) \| ([\d.]+) \| ', text, re.M)
     assert total and float(total.group(1)) > 0 and float(total.group(2)) > 0
-    # the chunked AttnFD forward and backward, in the AttnFD step only
-    assert re.search(r'^\| _ChunkedAttnFD \| [\d.]+ \(2\) \| 0\.0 \(0\) \|',
+    # the CBAM gates' sigmoids, in the AttnFD step only
+    assert re.search(r'^\| aten::sigmoid \| [\d.]+ \(\d+\) \| 0\.0 \(0\) \|',
                      text, re.M), text
 
 

@@ -9,6 +9,9 @@ from mmrazor.models.architectures.connectors.base_connector import \
 from mmrazor.registry import MODELS
 from torch import Tensor, nn
 
+from attnfd_mm.models.losses.channel_maps import (AlignedMap, ChannelMap,
+                                                  GatedMap, TensorMap,
+                                                  chunkable_align)
 from attnfd_mm.utils import (DEFAULT_CHUNK_ELEMENTS, channel_chunks,
                              check_feature_channels)
 from .channel_align import optional_channel_align
@@ -130,6 +133,19 @@ class CBAMConnector(BaseConnector):
             refined = self.align(refined)
         return refined
 
+    def channel_map(self, feature: Tensor) -> ChannelMap:
+        """The output for ``feature`` as
+        :class:`~attnfd_mm.models.losses.AttnFDLoss` reads it, a few
+        channels at a time: a parameter-free connector's as the feature and
+        its gates (:meth:`factored_gates`), a learnable one's as its refined
+        map before a Conv1x1 + BN alignment; with another alignment (e.g.
+        GN, whose groups span channels) the output itself."""
+        if not self.learnable:
+            return GatedMap(feature, *self.factored_gates(feature))
+        if chunkable_align(self.align):
+            return AlignedMap(self.attend(feature), self.align)
+        return TensorMap(self(feature))
+
     @torch.no_grad()
     def factored_gates(
             self,
@@ -138,8 +154,8 @@ class CBAMConnector(BaseConnector):
     ) -> Tuple[Tensor, Tensor]:
         """:math:`(M_C, M_S)` of a parameter-free connector, so that its
         output is ``feature * M_C * M_S``, computed a few channels at a time
-        instead of holding ``feature * M_C`` (no gradients: for the teacher
-        side of :func:`~attnfd_mm.models.losses.chunked_attnfd_loss`).
+        instead of holding ``feature * M_C`` (no gradients: for the frozen
+        teacher's side of :meth:`channel_map`).
 
         Returns:
             tuple[Tensor, Tensor]: (B, C, 1, 1) and (B, 1, H, W).

@@ -7,10 +7,10 @@ from typing import Dict, NamedTuple, Optional, Sequence, Union
 from mmrazor.models.algorithms.base import LossResults
 from mmrazor.models.task_modules.recorder import RecorderManager
 from mmrazor.registry import MODELS
-from torch import Tensor, nn
+from torch import nn
 
 from attnfd_mm.models.connectors import CBAMConnector
-from attnfd_mm.models.losses import AttnFDLoss, TeacherMap, chunkable_align
+from attnfd_mm.models.losses import AttnFDLoss
 
 from .auto_layers_distiller import (AUTO, AutoLayersDistiller,
                                     record_mapping, recorder_cfg)
@@ -63,15 +63,14 @@ class AttnFDDistiller(AutoLayersDistiller):
     :class:`~attnfd_mm.models.distillers.LogitsDistiller` (the student's
     resized to the teacher's size where they differ).
 
-    With ``memory_efficient=True`` (the default), a layer with the default
-    connectors and loss (a learnable ``CBAMConnector`` whose alignment is
-    Conv1x1 + BatchNorm2d, a parameter-free one on the teacher, an
-    ``AttnFDLoss`` with a detached teacher) is computed by
-    :meth:`AttnFDLoss.forward_chunked`: the aligned student map and the
-    refined teacher map are never held at full width, in the forward or
-    the backward pass. The loss values are those of the plain path
-    (``memory_efficient=False``) up to float rounding; other connectors and
-    losses always take the plain path.
+    With ``memory_efficient=True`` (the default), a ``CBAMConnector`` hands
+    an ``AttnFDLoss`` its output as a
+    :class:`~attnfd_mm.models.losses.ChannelMap`
+    (:meth:`CBAMConnector.channel_map`), which the loss reads a few channels
+    at a time: the aligned student map and the refined teacher map are
+    never held at full width, in the forward or the backward pass. The loss
+    values are those of the connectors' outputs
+    (``memory_efficient=False``) up to float rounding.
 
     Args:
         student_layers (str | dict): ``'auto'``, a preset of
@@ -103,8 +102,8 @@ class AttnFDDistiller(AutoLayersDistiller):
         probe_size (Sequence[int], optional): ``(H, W)`` of the probe input
             used by ``'auto'``. Defaults to 64x64, then the model's crop
             size.
-        memory_efficient (bool): Compute the layers that allow it channel
-            chunk by channel chunk (see above). Defaults to True.
+        memory_efficient (bool): Hand ``AttnFDLoss`` the ``CBAMConnector``
+            outputs as channel maps (see above). Defaults to True.
         **kwargs: Other arguments of ``ConfigurableDistiller``
             (e.g. ``init_cfg``).
 
@@ -262,42 +261,21 @@ class AttnFDDistiller(AutoLayersDistiller):
             if self.logits_loss_cfg is not None and \
                     name == self.logits_loss_name:
                 losses[name] = logits_loss(self, name)
-            elif self.memory_efficient and self.chunkable(name):
-                losses[name] = self._chunked_loss(name)
-            else:
-                losses[name] = self.distill_losses[name](**{
-                    key: self.get_record(**record)
-                    for key, record in mapping.items()
-                })
+                continue
+            loss = self.distill_losses[name]
+            as_map = self.memory_efficient and isinstance(loss, AttnFDLoss)
+            losses[name] = loss(**{
+                key: self._connected(record, as_map)
+                for key, record in mapping.items()
+            })
         return losses
 
-    def chunkable(self, loss_name: str) -> bool:
-        """Whether the AttnFD term ``loss_name`` can be computed by
-        :meth:`AttnFDLoss.forward_chunked`: a learnable ``CBAMConnector``
-        with a Conv1x1 + BatchNorm2d alignment (or none) on the student, a
-        parameter-free one on the teacher, an ``AttnFDLoss`` with a
-        detached teacher."""
-        mapping = self.loss_forward_mappings[loss_name]
-        loss = self.distill_losses[loss_name]
-        s_conn = self.connectors[mapping['s_feature']['connector']]
-        t_conn = self.connectors[mapping['t_feature']['connector']]
-        return (type(loss) is AttnFDLoss and loss.detach_teacher
-                and type(s_conn) is CBAMConnector and s_conn.learnable
-                and chunkable_align(s_conn.align)
-                and type(t_conn) is CBAMConnector and not t_conn.learnable
-                and t_conn.align is None)
-
-    def _chunked_loss(self, loss_name: str) -> Tensor:
-        """The AttnFD term ``loss_name`` by
-        :meth:`AttnFDLoss.forward_chunked`: the teacher map as its
-        parameter-free gates, the student map before its alignment."""
-        mapping = self.loss_forward_mappings[loss_name]
-        s_record, t_record = (dict(mapping[key])
-                              for key in ('s_feature', 't_feature'))
-        s_conn = self.connectors[s_record.pop('connector')]
-        t_conn = self.connectors[t_record.pop('connector')]
-        t_feature = self.get_record(**t_record).detach()
-        t_map = TeacherMap(t_feature, *t_conn.factored_gates(t_feature))
-        s_refined = s_conn.attend(self.get_record(**s_record))
-        return self.distill_losses[loss_name].forward_chunked(
-            s_refined, s_conn.align, t_map)
+    def _connected(self, record: Dict, as_map: bool):
+        """The recorded feature of ``record`` through its connector; with
+        ``as_map``, a ``CBAMConnector``'s output as its channel map."""
+        record = dict(record)
+        connector = self.connectors[record.pop('connector')]
+        feature = self.get_record(**record)
+        if as_map and isinstance(connector, CBAMConnector):
+            return connector.channel_map(feature)
+        return connector(feature)

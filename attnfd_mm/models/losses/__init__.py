@@ -1,7 +1,9 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 from .attnfd_loss import AttnFDLoss
-from .chunked_attnfd import TeacherMap, chunkable_align, chunked_attnfd_loss
+from .channel_maps import (AlignedMap, ChannelMap, GatedMap, TensorMap,
+                           chunkable_align)
 
 __all__ = [
-    'AttnFDLoss', 'TeacherMap', 'chunkable_align', 'chunked_attnfd_loss'
+    'AttnFDLoss', 'AlignedMap', 'ChannelMap', 'GatedMap', 'TensorMap',
+    'chunkable_align'
 ]

@@ -1,15 +1,17 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """AttnFD loss: distance between L2-normalised, attention-refined features."""
-from typing import Optional, Sequence, Tuple
+from contextlib import nullcontext
+from typing import Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 from mmrazor.registry import MODELS
 from torch import Tensor, nn
-from torch.linalg import vector_norm
+from torch.utils.checkpoint import checkpoint
 
-from attnfd_mm.utils import DEFAULT_CHUNK_ELEMENTS, check_loss_weight
-from .chunked_attnfd import TeacherMap, chunked_attnfd_loss
+from attnfd_mm.utils import (DEFAULT_CHUNK_ELEMENTS, channel_chunks,
+                             check_loss_weight)
+from .channel_maps import ChannelMap, Recomputing, as_channel_map
 
 _NORMALIZE_MODES: Tuple[str, ...] = ('batch', 'sample')
 
@@ -40,9 +42,16 @@ class AttnFDLoss(nn.Module):
     When the spatial sizes differ, the student map is resized to the
     teacher's with bilinear interpolation.
 
-    :meth:`forward_chunked` computes the same value from the student map
-    before its channel alignment and the teacher map as its gate factors,
-    a few channels at a time (what ``AttnFDDistiller`` does by default).
+    The distance is evaluated in closed form, :math:`|u|^2 - 2\langle u,
+    \hat t\rangle + |\hat t|^2` with :math:`u = S/\|S\|`, :math:`\hat t =
+    T/\|T\|`, from :math:`\|S\|^2`, :math:`\|T\|^2` and
+    :math:`\langle S, T\rangle` summed in float64 over blocks of
+    ``chunk_elements`` (B x c x H x W) elements, each block under
+    ``torch.utils.checkpoint``: with maps given as
+    :class:`~attnfd_mm.models.losses.ChannelMap` (what ``AttnFDDistiller``
+    passes: the student map before its channel alignment, the teacher map
+    as its gates), no full-width refined or aligned map is held, in the
+    forward or the backward pass.
 
     Args:
         loss_weight (float): :math:`\alpha`, the weight of the loss.
@@ -52,13 +61,16 @@ class AttnFDLoss(nn.Module):
             Defaults to True.
         eps (float): Lower bound of a norm, against division by zero.
             Defaults to 1e-12.
+        chunk_elements (int): Elements of one block of channels. Defaults
+            to 2**21 (8 MiB in float32).
     """
 
     def __init__(self,
                  loss_weight: float = 2.0,
                  normalize: str = 'batch',
                  detach_teacher: bool = True,
-                 eps: float = 1e-12) -> None:
+                 eps: float = 1e-12,
+                 chunk_elements: int = DEFAULT_CHUNK_ELEMENTS) -> None:
         super().__init__()
         self.loss_weight = check_loss_weight(loss_weight, type(self).__name__)
         if normalize not in _NORMALIZE_MODES:
@@ -68,81 +80,56 @@ class AttnFDLoss(nn.Module):
         self.normalize = normalize
         self.detach_teacher = detach_teacher
         self.eps = eps
+        channel_chunks(1, 1, chunk_elements)  # a named error if < 1
+        self.chunk_elements = chunk_elements
 
-    def forward(self, s_feature: Tensor, t_feature: Tensor) -> Tensor:
+    def forward(self, s_feature: Union[Tensor, ChannelMap],
+                t_feature: Union[Tensor, ChannelMap]) -> Tensor:
         """Compute the loss.
 
         Args:
-            s_feature (Tensor): Refined student map, shape (B, C, H', W').
-            t_feature (Tensor): Refined teacher map, shape (B, C, H, W).
+            s_feature (Tensor | ChannelMap): Refined student map, shape
+                (B, C, H', W').
+            t_feature (Tensor | ChannelMap): Refined teacher map, shape
+                (B, C, H, W).
 
         Returns:
-            Tensor: Scalar loss.
+            Tensor: Scalar loss, of the student map's dtype.
         """
+        s_map, t_map = as_channel_map(s_feature), as_channel_map(t_feature)
+        self._check_shapes(s_map.shape, t_map.shape)
+        batch, channels, height, width = t_map.shape
+        per_sample = self.normalize == 'sample'
+        s_sq = t_sq = s_t = 0
+        for start, end in channel_chunks(channels, batch * height * width,
+                                         self.chunk_elements):
+            args = (s_map, t_map, start, end, per_sample)
+            sums = checkpoint(
+                self._block_sums, *args, use_reentrant=False,
+                context_fn=lambda: (nullcontext(), Recomputing())) \
+                if torch.is_grad_enabled() else self._block_sums(*args)
+            s_sq, t_sq, s_t = (a + b for a, b in zip((s_sq, t_sq, s_t), sums))
+        # the norms clamped at eps, as x / max(|x|, eps) does
+        s_norm = s_sq.clamp_min(self.eps**2).sqrt()
+        t_norm = t_sq.clamp_min(self.eps**2).sqrt()
+        distance = s_sq / s_norm**2 - 2 * s_t / (s_norm * t_norm) + \
+            t_sq / t_norm**2
+        return (self.loss_weight / batch * distance.sum()).to(s_map.dtype)
+
+    def _block_sums(self, s_map: ChannelMap, t_map: ChannelMap, start: int,
+                    end: int, per_sample: bool) -> Tuple[Tensor, ...]:
+        """``|S|^2``, ``|T|^2`` and ``<S, T>`` of channels ``start:end``
+        (the student's resized to the teacher's size), in float64."""
+        s = s_map.channels(start, end)
+        size = t_map.shape[-2:]
+        if s.shape[-2:] != size:
+            s = F.interpolate(s, size=size, mode='bilinear',
+                              align_corners=False)
+        t = t_map.channels(start, end)
         if self.detach_teacher:
-            t_feature = t_feature.detach()
-        self._check_shapes(s_feature.shape, t_feature.shape)
-        if s_feature.shape[-2:] != t_feature.shape[-2:]:
-            s_feature = F.interpolate(
-                s_feature,
-                size=t_feature.shape[-2:],
-                mode='bilinear',
-                align_corners=False)
-        batch_size = s_feature.shape[0]
-        diff = self._normalized(s_feature) - self._normalized(t_feature)
-        return self.loss_weight * diff.pow(2).sum() / batch_size
-
-    def _normalized(self, x: Tensor) -> Tensor:
-        """Divide ``x`` by its L2 norm over the batch or over each sample.
-
-        The norm is accumulated in float64: PyTorch's float32 CPU norm is off
-        by 2e-4 to 8e-4 of its value on random 2x2048x64x64 maps.
-        """
-        if self.normalize == 'batch':
-            norm = vector_norm(x, dtype=torch.float64)
-        else:
-            norm = vector_norm(x.flatten(1), dim=1, dtype=torch.float64)
-            norm = norm.view(-1, *[1] * (x.dim() - 1))
-        return x / norm.to(x.dtype).clamp_min(self.eps)
-
-    def forward_chunked(
-            self,
-            s_refined: Tensor,
-            s_align: Optional[nn.Sequential],
-            t_map: TeacherMap,
-            chunk_elements: int = DEFAULT_CHUNK_ELEMENTS) -> Tensor:
-        """The loss of ``forward(s_align(s_refined), t_map's map)``
-        computed a few channels at a time: neither the aligned student map
-        nor the refined teacher map is held at full width, in the forward
-        or the backward pass (see
-        :func:`~attnfd_mm.models.losses.chunked_attnfd_loss`). Values equal
-        :meth:`forward`'s up to float rounding.
-
-        Args:
-            s_refined (Tensor): Student map before alignment, (B, Cs, h, w).
-            s_align (nn.Sequential, optional): The student connector's
-                Conv1x1 + BatchNorm2d alignment, or None.
-            t_map (TeacherMap): The refined teacher map (B, C, H, W) as
-                ``feature * channel_gate * spatial_gate``; not
-                differentiated, so ``detach_teacher`` must be True.
-            chunk_elements (int): Elements per channel chunk.
-
-        Returns:
-            Tensor: Scalar loss.
-        """
-        if not self.detach_teacher:
-            raise ValueError(
-                'AttnFDLoss.forward_chunked does not differentiate the '
-                'teacher map; with detach_teacher=False use forward().')
-        s_shape = tuple(s_refined.shape)
-        if s_align is not None and s_refined.dim() == 4:
-            s_shape = (s_shape[0], s_align[0].out_channels, *s_shape[2:])
-        self._check_shapes(s_shape, t_map.feature.shape)
-        t_map = TeacherMap(*(None if x is None else x.detach()
-                             for x in t_map))
-        return chunked_attnfd_loss(
-            s_refined, s_align, t_map, self.loss_weight,
-            self.normalize == 'sample', self.eps, chunk_elements)
+            t = t.detach()
+        return _dot(s, s, per_sample), _dot(t, t, per_sample), \
+            _dot(s, t, per_sample)
 
     @staticmethod
     def _check_shapes(s_shape: Sequence[int], t_shape: Sequence[int]) -> None:
@@ -163,3 +150,12 @@ class AttnFDLoss(nn.Module):
                 f'and teacher {t_shape}. Set out_channels={t_shape[1]} on '
                 "the student-side connector (e.g. dict(type='CBAMConnector', "
                 f'in_channels={s_shape[1]}, out_channels={t_shape[1]})).')
+
+
+def _dot(x: Tensor, y: Tensor, per_sample: bool) -> Tensor:
+    """Inner product of ``x`` and ``y`` summed in float64, over all of them
+    or per sample (products of float32 values are exact in float64)."""
+    prod = x * y
+    if per_sample:
+        return prod.flatten(1).sum(1, dtype=torch.float64)
+    return prod.sum(dtype=torch.float64)

@@ -1,0 +1,159 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""Feature maps that :class:`~attnfd_mm.models.losses.AttnFDLoss` reads a
+few channels at a time, so that a refined or channel-aligned map is never
+held at full width."""
+import threading
+from typing import Optional, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+_STATE = threading.local()
+
+
+class Recomputing:
+    """The context of a ``torch.utils.checkpoint`` recomputation (which may
+    run more than once: re-entrant): maps computed in it update copies of
+    the running statistics (the forward pass updated the real ones)."""
+
+    def __enter__(self) -> None:
+        self.outer = is_recomputing()
+        _STATE.recomputing = True
+
+    def __exit__(self, *exc) -> None:
+        _STATE.recomputing = self.outer
+
+
+def is_recomputing() -> bool:
+    return getattr(_STATE, 'recomputing', False)
+
+
+class ChannelMap:
+    """A (B, C, H, W) map whose channels ``start:end`` are computed on
+    demand by :meth:`channels`."""
+
+    shape: Tuple[int, int, int, int]
+    #: the dtype of the map's source tensor
+    dtype: torch.dtype
+
+    def channels(self, start: int, end: int) -> Tensor:
+        raise NotImplementedError
+
+
+class TensorMap(ChannelMap):
+    """A map held as one tensor."""
+
+    def __init__(self, tensor: Tensor) -> None:
+        self.tensor = tensor
+        self.shape = tuple(tensor.shape)
+        self.dtype = tensor.dtype
+
+    def channels(self, start: int, end: int) -> Tensor:
+        return self.tensor[:, start:end]
+
+
+class GatedMap(ChannelMap):
+    """``feature * channel_gate * spatial_gate`` (the gates (B, C, 1, 1) and
+    (B, 1, H, W), None for a factor of 1), kept as its factors: the output
+    of a parameter-free CBAM."""
+
+    def __init__(self,
+                 feature: Tensor,
+                 channel_gate: Optional[Tensor] = None,
+                 spatial_gate: Optional[Tensor] = None) -> None:
+        self.feature = feature
+        self.channel_gate = channel_gate
+        self.spatial_gate = spatial_gate
+        self.shape = tuple(feature.shape)
+        self.dtype = feature.dtype
+
+    def channels(self, start: int, end: int) -> Tensor:
+        out = self.feature[:, start:end]
+        if self.channel_gate is not None:
+            out = out * self.channel_gate[:, start:end]
+        if self.spatial_gate is not None:
+            out = out * self.spatial_gate
+        return out
+
+
+def chunkable_align(align: Optional[nn.Module]) -> bool:
+    """Whether :class:`AlignedMap` can evaluate ``align`` channel by
+    channel: None, or ``Sequential(Conv2d 1x1 without bias, BatchNorm2d)``
+    (not SyncBN, whose statistics span processes)."""
+    if align is None:
+        return True
+    if not isinstance(align, nn.Sequential) or len(align) != 2:
+        return False
+    conv, norm = align
+    return (type(conv) is nn.Conv2d and conv.kernel_size == (1, 1)
+            and conv.stride == (1, 1) and conv.padding == (0, 0)
+            and conv.dilation == (1, 1) and conv.groups == 1
+            and conv.bias is None and type(norm) is nn.BatchNorm2d)
+
+
+class AlignedMap(ChannelMap):
+    """``align(refined)`` for a Conv1x1 (no bias) + ``BatchNorm2d``
+    alignment (or None), one block of output channels at a time: each block
+    is the conv with those rows of the weight, then ``F.batch_norm`` with
+    those channels of the module's parameters and statistics (BN is per
+    channel, so blocks are exact). Creating the map counts the batch in
+    ``num_batches_tracked`` as ``BatchNorm2d.forward`` does; the running
+    statistics are updated when a block is computed, except under
+    :class:`Recomputing`.
+
+    Raises:
+        ValueError: ``align`` is not of that form (see
+            :func:`chunkable_align`).
+    """
+
+    def __init__(self, refined: Tensor,
+                 align: Optional[nn.Sequential]) -> None:
+        if not chunkable_align(align):
+            raise ValueError(
+                'AlignedMap: the alignment must be None or Sequential('
+                f'Conv2d 1x1 without bias, BatchNorm2d), got {align!r}; '
+                'pass the aligned tensor to AttnFDLoss instead.')
+        self.refined = refined
+        self.conv = None if align is None else align[0]
+        self.norm = None if align is None else align[1]
+        channels = refined.shape[1] if align is None else \
+            self.conv.out_channels
+        self.shape = (refined.shape[0], channels, *refined.shape[2:])
+        self.dtype = refined.dtype
+        self.momentum = self._count_batch()
+
+    def _count_batch(self) -> float:
+        """``BatchNorm2d.forward``'s once-per-batch count and momentum."""
+        norm = self.norm
+        if norm is None or not (norm.training and norm.track_running_stats):
+            return 0.0
+        if norm.num_batches_tracked is not None:
+            norm.num_batches_tracked.add_(1)
+        if norm.momentum is None:
+            return 1.0 / float(norm.num_batches_tracked)
+        return norm.momentum
+
+    def channels(self, start: int, end: int) -> Tensor:
+        if self.conv is None:
+            return self.refined[:, start:end]
+        out = F.conv2d(self.refined, self.conv.weight[start:end])
+        norm = self.norm
+        batch_stats = norm.training or norm.running_mean is None
+        mean = var = None
+        if norm.running_mean is not None:
+            mean = norm.running_mean[start:end]
+            var = norm.running_var[start:end]
+            if batch_stats and is_recomputing():
+                # updated in the forward pass: update copies now
+                mean, var = mean.clone(), var.clone()
+        return F.batch_norm(
+            out, mean, var,
+            None if norm.weight is None else norm.weight[start:end],
+            None if norm.bias is None else norm.bias[start:end],
+            batch_stats, self.momentum, norm.eps)
+
+
+def as_channel_map(x: Union[Tensor, ChannelMap]) -> ChannelMap:
+    """``x`` as a :class:`ChannelMap` (a tensor is wrapped)."""
+    return x if isinstance(x, ChannelMap) else TensorMap(x)
