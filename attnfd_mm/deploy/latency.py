@@ -1,0 +1,69 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""Latency of a call: the median of enough runs that two rounds agree."""
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Dict, List
+
+
+@dataclass
+class Latency:
+    """Milliseconds of one call.
+
+    Attributes:
+        median_ms: The median over the runs of the last two rounds.
+        runs: How many runs that median is taken over.
+        round_medians_ms: The median of each round, in order.
+        agreed: Whether the last two rounds' medians agree within the
+            tolerance (False: the round limit was reached first).
+        tolerance: The relative tolerance of that agreement.
+        warmup: Untimed runs before the first round.
+    """
+    median_ms: float
+    runs: int
+    round_medians_ms: List[float] = field(default_factory=list)
+    agreed: bool = True
+    tolerance: float = 0.05
+    warmup: int = 0
+
+    def to_dict(self) -> Dict:
+        return asdict(self)
+
+
+def measure_latency(fn: Callable[[], object],
+                    runs: int = 10,
+                    warmup: int = 3,
+                    tolerance: float = 0.05,
+                    max_rounds: int = 6) -> Latency:
+    """Time ``fn``: ``warmup`` untimed calls, then rounds of ``runs`` timed
+    calls until the medians of two consecutive rounds differ by at most
+    ``tolerance`` of the smaller one (or ``max_rounds`` rounds ran).
+
+    Returns:
+        Latency: The median of the last two rounds' runs, in milliseconds.
+    """
+    if runs < 1 or max_rounds < 2:
+        raise ValueError('measure_latency needs runs >= 1 and max_rounds '
+                         f'>= 2 (two rounds to agree); got runs={runs}, '
+                         f'max_rounds={max_rounds}.')
+    for _ in range(warmup):
+        fn()
+    rounds: List[List[float]] = []
+    agreed = False
+    while len(rounds) < max_rounds:
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - start) * 1e3)
+        rounds.append(times)
+        if len(rounds) >= 2:
+            last, prev = (statistics.median(r) for r in rounds[-1:-3:-1])
+            if abs(last - prev) <= tolerance * min(last, prev):
+                agreed = True
+                break
+    kept = rounds[-2] + rounds[-1]
+    return Latency(
+        median_ms=statistics.median(kept), runs=len(kept),
+        round_medians_ms=[statistics.median(r) for r in rounds],
+        agreed=agreed, tolerance=tolerance, warmup=warmup)

@@ -1,0 +1,64 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""What a student costs against its teacher: parameters, FLOPs and CPU
+latency (PyTorch, and onnxruntime when installed).
+
+    python tools/analysis/cost.py STUDENT_CONFIG TEACHER_CONFIG \
+        [--size HxW] [--runs 10] [--max-rounds 6] [--no-onnxruntime] \
+        [--out FILE.json]
+
+Both models are built from their configs with random weights (the cost does
+not depend on them) and measured on one image of ``--size`` (default: the
+student config's test size) on the CPU, with this process's threads (set
+``OMP_NUM_THREADS`` to choose). FLOPs: mmengine's complexity analysis (one
+multiply-add = 1 FLOP) of the deployed graph (normalisation, forward,
+logits resized to the input). Latency: after a warm-up, rounds of
+``--runs`` runs until two consecutive rounds' medians agree within 5 %; the
+median of those two rounds. Prints a Markdown table; ``--out`` writes the
+JSON that ``tools/distill.py`` writes as ``student_vs_teacher.json``.
+"""
+import argparse
+from typing import List, Optional
+
+import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
+from attnfd_mm.deploy import configs_cost, cost_table, write_cost
+
+
+def parse_size(text: str):
+    try:
+        h, w = (int(v) for v in text.lower().split('x'))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f'a size is HxW, e.g. 512x1024; got {text!r}')
+    return h, w
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split('\n', 2)[2])
+    parser.add_argument('student', help='student config (file, mmseg::..., '
+                        'attnfd_mm::...)')
+    parser.add_argument('teacher', help='teacher config')
+    parser.add_argument('--size', type=parse_size,
+                        help='HxW (default: the student config\'s test '
+                        'size)')
+    parser.add_argument('--runs', type=int, default=10,
+                        help='timed runs per round (default 10)')
+    parser.add_argument('--max-rounds', type=int, default=6,
+                        help='rounds at most (default 6)')
+    parser.add_argument('--no-onnxruntime', action='store_true',
+                        help='time PyTorch only')
+    parser.add_argument('--out', help='write the JSON here')
+    args = parser.parse_args(argv)
+    cost = configs_cost(args.student, args.teacher, args.size,
+                        runs=args.runs, max_rounds=args.max_rounds,
+                        onnxruntime=not args.no_onnxruntime)
+    print(cost_table(cost))
+    if args.out:
+        write_cost(cost, args.out)
+        print(f'[cost] {args.out}')
+
+
+if __name__ == '__main__':
+    main()
