@@ -8,8 +8,8 @@ one multiply-add is one FLOP) of the deployed graph
 (:class:`~attnfd_mm.deploy.DeployableSegmentor`: normalisation, forward,
 resize of the logits to the input). Latency is one image (batch 1) on the
 CPU with this process's PyTorch threads (onnxruntime gets as many): the
-median of enough runs that two rounds agree
-(:func:`~attnfd_mm.deploy.measure_latency`).
+median of enough runs that two rounds agree, the student's and the
+teacher's rounds interleaved (:func:`~attnfd_mm.deploy.measure_latencies`).
 """
 import json
 import os
@@ -21,7 +21,7 @@ import torch
 from mmengine.config import Config
 from torch import nn
 
-from .latency import measure_latency
+from .latency import measure_latencies
 from .onnx_export import DeployableSegmentor, export_onnx, onnx_session
 
 #: the file the end of a distillation run writes in its work dir
@@ -81,50 +81,81 @@ def _flops(wrapper: nn.Module, image: torch.Tensor) -> Dict:
         logger.setLevel(level)
 
 
-def model_cost(segmentor: nn.Module,
-               size: Tuple[int, int],
-               onnxruntime: bool = True,
-               runs: int = 10,
-               warmup: int = 3,
-               tolerance: float = 0.05,
-               max_rounds: int = 6) -> Dict:
-    """Parameters, GFLOPs and CPU latency of ``segmentor`` on one
-    ``size`` image.
-
-    Returns:
-        dict: ``params`` (count), ``gflops`` (1e9 FLOPs; None with
-        ``flops_error`` where the analysis fails), ``latency_ms``:
-        ``torch`` and ``onnxruntime`` (None where it is not installed or
-        ``onnxruntime=False``), each a :class:`Latency` dict.
-    """
-    segmentor = segmentor.eval()
-    params = sum(p.numel() for p in segmentor.parameters())
-    wrapper = DeployableSegmentor(segmentor).eval()
+def _static_cost(segmentor: nn.Module, size: Tuple[int, int]) -> Dict:
+    """``params`` (count) and ``gflops`` of ``segmentor`` at ``size``."""
+    wrapper = DeployableSegmentor(segmentor.eval()).eval()
     image = torch.rand(1, 3, *size) * 255
-    kwargs = dict(runs=runs, warmup=warmup, tolerance=tolerance,
-                  max_rounds=max_rounds)
     with torch.no_grad():
-        out = dict(params=params, **_flops(wrapper, image))
-        with torch.inference_mode():
-            latency = dict(torch=measure_latency(
-                lambda: wrapper(image), **kwargs).to_dict())
-    latency['onnxruntime'] = None
-    if onnxruntime and _has_onnxruntime():
-        with tempfile.TemporaryDirectory() as tmp:
-            path = export_onnx(segmentor, osp.join(tmp, 'model.onnx'),
-                               size=size)
-            session = onnx_session(path, threads=torch.get_num_threads())
-            feed = {'image': image.numpy()}
-            latency['onnxruntime'] = measure_latency(
-                lambda: session.run(None, feed), **kwargs).to_dict()
-    out['latency_ms'] = latency
-    return out
+        return dict(params=sum(p.numel() for p in segmentor.parameters()),
+                    **_flops(wrapper, image))
 
 
 def _has_onnxruntime() -> bool:
     import importlib.util
     return all(importlib.util.find_spec(m) is not None
                for m in ('onnx', 'onnxruntime'))
+
+
+def _latency_fns(models: Dict[str, nn.Module], size: Tuple[int, int],
+                 onnxruntime: bool, tmp: str) -> Dict[str, Dict]:
+    """backend -> {model name -> one inference call} (onnxruntime: from
+    each model exported into ``tmp``)."""
+    image = torch.rand(1, 3, *size) * 255
+    wrappers = {name: DeployableSegmentor(m.eval()).eval()
+                for name, m in models.items()}
+
+    def torch_call(wrapper):
+        def call():
+            with torch.inference_mode():
+                wrapper(image)
+        return call
+
+    fns = dict(torch={n: torch_call(w) for n, w in wrappers.items()})
+    if onnxruntime and _has_onnxruntime():
+        feed = {'image': image.numpy()}
+
+        def ort_call(session):
+            return lambda: session.run(None, feed)
+
+        fns['onnxruntime'] = {
+            name: ort_call(onnx_session(
+                export_onnx(m, osp.join(tmp, f'{name}.onnx'), size=size),
+                threads=torch.get_num_threads()))
+            for name, m in models.items()
+        }
+    return fns
+
+
+def measure_costs(models: Dict[str, nn.Module],
+                  size: Tuple[int, int],
+                  onnxruntime: bool = True,
+                  **latency) -> Dict[str, Dict]:
+    """Parameters, GFLOPs and CPU latency of each of ``models`` on one
+    ``size`` image; the latencies of all models are measured in interleaved
+    rounds (:func:`~attnfd_mm.deploy.measure_latencies`, ``latency``: its
+    ``runs``, ``warmup``, ``tolerance``, ``max_rounds``).
+
+    Returns:
+        dict: Per model, ``params`` (count), ``gflops`` (1e9 FLOPs; None
+        with ``flops_error`` where the analysis fails), ``latency_ms``:
+        ``torch`` and ``onnxruntime`` (None where it is not installed or
+        ``onnxruntime=False``), each a :class:`Latency` dict.
+    """
+    out = {name: _static_cost(m, size) for name, m in models.items()}
+    for got in out.values():
+        got['latency_ms'] = dict(torch=None, onnxruntime=None)
+    with tempfile.TemporaryDirectory() as tmp:
+        for backend, fns in _latency_fns(models, size, onnxruntime,
+                                         tmp).items():
+            for name, lat in measure_latencies(fns, **latency).items():
+                out[name]['latency_ms'][backend] = lat.to_dict()
+    return out
+
+
+def model_cost(segmentor: nn.Module, size: Tuple[int, int],
+               **kwargs) -> Dict:
+    """:func:`measure_costs` of one ``segmentor``."""
+    return measure_costs({'model': segmentor}, size, **kwargs)['model']
 
 
 def _ratio(teacher: Optional[float],
@@ -143,11 +174,12 @@ def pair_cost(student: nn.Module,
               teacher: nn.Module,
               size: Tuple[int, int],
               **kwargs) -> Dict:
-    """:func:`model_cost` of ``student`` and ``teacher`` at ``size``
-    (``kwargs`` go to it) and their ratios (teacher / student: how many
-    times fewer parameters and FLOPs, the speed-up)."""
-    costs = {name: model_cost(model, size, **kwargs)
-             for name, model in (('student', student), ('teacher', teacher))}
+    """:func:`measure_costs` of ``student`` and ``teacher`` at ``size``
+    (``kwargs`` go to it; their latencies measured in interleaved rounds)
+    and their ratios (teacher / student: how many times fewer parameters
+    and FLOPs, the speed-up)."""
+    costs = measure_costs(dict(student=student, teacher=teacher), size,
+                          **kwargs)
     s, t = costs['student'], costs['teacher']
     return dict(
         size=[int(size[0]), int(size[1])], batch=1, device='cpu',

@@ -30,40 +30,59 @@ class Latency:
         return asdict(self)
 
 
-def measure_latency(fn: Callable[[], object],
-                    runs: int = 10,
-                    warmup: int = 3,
-                    tolerance: float = 0.05,
-                    max_rounds: int = 6) -> Latency:
-    """Time ``fn``: ``warmup`` untimed calls, then rounds of ``runs`` timed
-    calls until the medians of two consecutive rounds differ by at most
-    ``tolerance`` of the smaller one (or ``max_rounds`` rounds ran).
+def measure_latencies(fns: Dict[str, Callable[[], object]],
+                      runs: int = 10,
+                      warmup: int = 3,
+                      tolerance: float = 0.05,
+                      max_rounds: int = 6) -> Dict[str, Latency]:
+    """Time each of ``fns`` in interleaved rounds: ``warmup`` untimed calls
+    of each, then rounds of ``runs`` timed calls of each in turn (a slow
+    spell of the machine falls on all of them), until, for every one, the
+    medians of its last two rounds differ by at most ``tolerance`` of the
+    smaller (or ``max_rounds`` rounds ran).
 
     Returns:
-        Latency: The median of the last two rounds' runs, in milliseconds.
+        dict: Per name, the median of its last two rounds' runs, in
+        milliseconds (:class:`Latency`).
     """
     if runs < 1 or max_rounds < 2:
         raise ValueError('measure_latency needs runs >= 1 and max_rounds '
                          f'>= 2 (two rounds to agree); got runs={runs}, '
                          f'max_rounds={max_rounds}.')
-    for _ in range(warmup):
-        fn()
-    rounds: List[List[float]] = []
-    agreed = False
-    while len(rounds) < max_rounds:
-        times = []
-        for _ in range(runs):
-            start = time.perf_counter()
+    for fn in fns.values():
+        for _ in range(warmup):
             fn()
-            times.append((time.perf_counter() - start) * 1e3)
-        rounds.append(times)
-        if len(rounds) >= 2:
-            last, prev = (statistics.median(r) for r in rounds[-1:-3:-1])
-            if abs(last - prev) <= tolerance * min(last, prev):
-                agreed = True
-                break
-    kept = rounds[-2] + rounds[-1]
-    return Latency(
-        median_ms=statistics.median(kept), runs=len(kept),
-        round_medians_ms=[statistics.median(r) for r in rounds],
-        agreed=agreed, tolerance=tolerance, warmup=warmup)
+    rounds: Dict[str, List[List[float]]] = {name: [] for name in fns}
+
+    def agree(name: str) -> bool:
+        if len(rounds[name]) < 2:
+            return False
+        last, prev = (statistics.median(r) for r in rounds[name][-1:-3:-1])
+        return abs(last - prev) <= tolerance * min(last, prev)
+
+    for _ in range(max_rounds):
+        for name, fn in fns.items():
+            times = []
+            for _ in range(runs):
+                start = time.perf_counter()
+                fn()
+                times.append((time.perf_counter() - start) * 1e3)
+            rounds[name].append(times)
+        if all(agree(name) for name in fns):
+            break
+    out = {}
+    for name, measured in rounds.items():
+        kept = measured[-2] + measured[-1]
+        out[name] = Latency(
+            median_ms=statistics.median(kept), runs=len(kept),
+            round_medians_ms=[statistics.median(r) for r in measured],
+            agreed=agree(name), tolerance=tolerance, warmup=warmup)
+    return out
+
+
+def measure_latency(fn: Callable[[], object], **kwargs) -> Latency:
+    """:func:`measure_latencies` of one call ``fn``: ``warmup`` untimed
+    calls, then rounds of ``runs`` timed calls until the medians of two
+    consecutive rounds differ by at most ``tolerance`` of the smaller one
+    (or ``max_rounds`` rounds ran)."""
+    return measure_latencies({'fn': fn}, **kwargs)['fn']

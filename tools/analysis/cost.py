@@ -4,7 +4,8 @@ latency (PyTorch, and onnxruntime when installed).
 
     python tools/analysis/cost.py STUDENT_CONFIG TEACHER_CONFIG \
         [--size HxW] [--runs 10] [--max-rounds 6] [--no-onnxruntime] \
-        [--out FILE.json]
+        [--student-cfg-options KEY=VALUE ...] \
+        [--teacher-cfg-options KEY=VALUE ...] [--out FILE.json]
 
 Both models are built from their configs with random weights (the cost does
 not depend on them) and measured on one image of ``--size`` (default: the
@@ -15,11 +16,16 @@ logits resized to the input). Latency: after a warm-up, rounds of
 ``--runs`` runs until two consecutive rounds' medians agree within 5 %; the
 median of those two rounds. Prints a Markdown table; ``--out`` writes the
 JSON that ``tools/distill.py`` writes as ``student_vs_teacher.json``.
+``--student-cfg-options`` / ``--teacher-cfg-options`` override either config
+(e.g. ``model.backbone.depth=34``).
 """
 import argparse
 from typing import List, Optional
 
+from mmengine.config import DictAction
+
 import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
+from attnfd_mm.apis import load_config
 from attnfd_mm.deploy import configs_cost, cost_table, write_cost
 
 
@@ -49,9 +55,20 @@ def main(argv: Optional[List[str]] = None) -> None:
                         help='rounds at most (default 6)')
     parser.add_argument('--no-onnxruntime', action='store_true',
                         help='time PyTorch only')
+    for who in ('student', 'teacher'):
+        parser.add_argument(f'--{who}-cfg-options', nargs='+',
+                            action=DictAction, metavar='KEY=VALUE',
+                            help=f'overrides of the {who} config')
     parser.add_argument('--out', help='write the JSON here')
     args = parser.parse_args(argv)
-    cost = configs_cost(args.student, args.teacher, args.size,
+    configs = []
+    for path, options in ((args.student, args.student_cfg_options),
+                          (args.teacher, args.teacher_cfg_options)):
+        cfg = load_config(path)
+        if options:
+            cfg.merge_from_dict(options)
+        configs.append(cfg)
+    cost = configs_cost(*configs, args.size,
                         runs=args.runs, max_rounds=args.max_rounds,
                         onnxruntime=not args.no_onnxruntime)
     print(cost_table(cost))
