@@ -75,20 +75,29 @@ def test_latency_is_in_milliseconds():
     assert off['latency_ms']['onnxruntime'] is None
 
 
-def test_latency_rounds_stop_when_two_agree():
-    # rounds of 2 runs: 10, 10 ms (round 1), then 20, 20 ms, 21, 21 ms:
-    # rounds 2 and 3 agree within 5 %, their 4 runs give the median
-    times = iter([0.010] * 2 + [0.020] * 2 + [0.021] * 2 + [1.0] * 10)
+def test_latency_rounds_stop_when_two_agree(monkeypatch):
+    # a clock that each call advances: rounds of 2 runs of 10, 10 ms, then
+    # 20, 20 ms, then 20.5, 20.5 ms: rounds 2 and 3 agree within 5 %, their
+    # 4 runs give the median (20.25 ms)
+    from attnfd_mm.deploy import latency
+    clock = [0.0]
+    durations = iter([0.010] * 2 + [0.020] * 2 + [0.0205] * 2 + [1.0] * 10)
 
-    def fake():
-        time.sleep(next(times))
+    def call():
+        clock[0] += next(durations)
 
-    got = measure_latency(fake, runs=2, warmup=0, tolerance=0.05)
+    monkeypatch.setattr(latency, 'time',
+                        SimpleNamespace(perf_counter=lambda: clock[0]))
+    got = measure_latency(call, runs=2, warmup=0, tolerance=0.05)
     assert got.agreed and got.runs == 4
-    assert len(got.round_medians_ms) == 3
-    assert 20 <= got.median_ms < 25
+    assert got.round_medians_ms == pytest.approx([10.0, 20.0, 20.5])
+    assert got.median_ms == pytest.approx(20.25)
+    # never agreeing: the last two rounds, flagged
+    durations = iter([0.010, 0.020, 0.040, 0.080])
+    got = measure_latency(call, runs=1, warmup=0, max_rounds=4)
+    assert not got.agreed and got.median_ms == pytest.approx(60.0)
     with pytest.raises(ValueError, match='max_rounds >= 2'):
-        measure_latency(fake, max_rounds=1)
+        measure_latency(call, max_rounds=1)
 
 
 def test_test_size_is_height_by_width():
