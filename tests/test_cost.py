@@ -115,9 +115,13 @@ class _Logger:
 
     def __init__(self):
         self.lines = []
+        self.warnings = []
 
     def info(self, text):
         self.lines.append(text)
+
+    def warning(self, text):
+        self.warnings.append(text)
 
 
 def test_hook_writes_the_cost_file_and_a_log_line(tmp_path):
@@ -158,6 +162,19 @@ def test_hook_writes_the_cost_file_and_a_log_line(tmp_path):
     assert line == cost_line(cost) + f'; details: {tmp_path / COST_FILE}'
     table = cost_table(cost, 'R34', 'R18')
     assert f'| R34 | {t["params"] / 1e6:.2f} | {t["gflops"]:.1f} |' in table
+
+
+def test_hook_failure_keeps_the_run_and_names_the_tool(tmp_path):
+    model = tiny_distill_model('r18', 'r18')
+    model['teacher']['backbone']['depth'] = 7  # no such ResNet
+    cfg = Config(dict(default_scope='mmseg', model=model))
+    runner = SimpleNamespace(cfg=cfg, work_dir=str(tmp_path),
+                             logger=_Logger())
+    StudentCostHook(runs=1, max_rounds=2).after_train(runner)
+    assert not (tmp_path / COST_FILE).exists()
+    warning, = runner.logger.warnings
+    assert 'could not measure' in warning and 'tools/analysis/cost.py' in \
+        warning
 
 
 def test_hook_is_added_to_distillation_runs_unless_switched_off():

@@ -3,7 +3,7 @@
 
     python tools/export.py STUDENT_CONFIG CHECKPOINT OUT.onnx \
         [--output logits|map] [--size HxW] [--check-sizes HxW ...] \
-        [--atol 1e-3] [--no-check] [--opset 17]
+        [--atol 0.001] [--no-check] [--opset 17]
 
 CHECKPOINT is the run's ``student.pth``, a plain mmseg checkpoint of the
 student config, or any distillation checkpoint (its student is taken).

@@ -20,10 +20,14 @@ class CheckpointMismatchError(ValueError):
 
 def _model_dict(cfg: Config) -> Dict:
     """The segmentor dict of ``cfg``: its model, or the student
-    (``architecture``) of a distillation config."""
+    (``architecture``) of a distillation config; a model given as MMRazor's
+    ``cfg_path`` is read from that config."""
     model = cfg.model
     if 'architecture' in model:
         model = model.architecture
+    if 'cfg_path' in model:
+        from mmengine.hub import get_config
+        model = get_config(model['cfg_path']).model
     return sync_bn_to_bn(_without_init(model))
 
 

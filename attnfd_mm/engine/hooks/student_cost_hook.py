@@ -9,8 +9,8 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
-from attnfd_mm.deploy.cost import (COST_FILE, cost_line, pair_cost,
-                                   config_test_size, write_cost)
+from attnfd_mm.deploy.cost import (COST_FILE, config_test_size, cost_line,
+                                   pair_cost, write_cost)
 from attnfd_mm.deploy.segmentor import build_segmentor_from
 
 
@@ -60,11 +60,19 @@ class StudentCostHook(Hook):
         if 'architecture' not in model or 'teacher' not in model:
             return
         scope = cfg.get('default_scope') or 'mmseg'
-        student, teacher = (
-            build_segmentor_from(Config(dict(model=model[key],
-                                             default_scope=scope)))
-            for key in ('architecture', 'teacher'))
-        size = self.size or config_test_size(cfg)
-        cost = pair_cost(student, teacher, size, **self.kwargs)
+        try:
+            student, teacher = (
+                build_segmentor_from(Config(dict(model=model[key],
+                                                 default_scope=scope)))
+                for key in ('architecture', 'teacher'))
+            size = self.size or config_test_size(cfg)
+            cost = pair_cost(student, teacher, size, **self.kwargs)
+        except Exception as e:  # the trained run stays a success
+            runner.logger.warning(
+                f'StudentCostHook could not measure the student against '
+                f'its teacher ({type(e).__name__}: {e}); measure them with '
+                'tools/analysis/cost.py STUDENT_CONFIG TEACHER_CONFIG '
+                '--size HxW.')
+            return
         path = write_cost(cost, osp.join(runner.work_dir, self.filename))
         runner.logger.info(f'{cost_line(cost)}; details: {path}')
