@@ -47,7 +47,7 @@ class _OneConv(nn.Module):
 
 def test_params_and_flops_are_the_hand_counts():
     h, w = 32, 48
-    cost = model_cost(_OneConv(), (h, w), onnxruntime=False, runs=2,
+    cost = model_cost(_OneConv(), (h, w), backends=['torch'], runs=2,
                       warmup=0)
     assert cost['params'] == 4 * 3 * 3 * 3  # 108 weights
     # one multiply-add = 1 FLOP: 108 per output pixel of the convolution,
@@ -57,7 +57,8 @@ def test_params_and_flops_are_the_hand_counts():
     assert cost['gflops'] == pytest.approx((conv + resize) / 1e9)
     # a real model: every parameter, counted independently
     model = build_segmentor(deeplabv3_segmentor('r18')).eval()
-    got = model_cost(model, (32, 32), onnxruntime=False, runs=2, warmup=0)
+    got = model_cost(model, (32, 32), backends=['torch'], runs=2,
+                     warmup=0)
     assert got['params'] == sum(p.numel() for p in model.parameters())
     assert 0.1 < got['gflops'] < 10  # GFLOPs, not FLOPs
 
@@ -71,7 +72,7 @@ def test_latency_is_in_milliseconds():
     # a millisecond
     ort_ms = cost['latency_ms']['onnxruntime']
     assert 0 < ort_ms['median_ms'] < 5, ort_ms
-    off = model_cost(_OneConv(), (16, 16), onnxruntime=False, runs=2)
+    off = model_cost(_OneConv(), (16, 16), backends=['torch'], runs=2)
     assert off['latency_ms']['onnxruntime'] is None
 
 
@@ -135,7 +136,7 @@ def test_hook_writes_the_cost_file_and_a_log_line(tmp_path):
     # onnxruntime's latency: test_latency_is_in_milliseconds and the
     # end-to-end run of tests/test_distill_tool.py
     StudentCostHook(runs=2, warmup=1, max_rounds=2,
-                    onnxruntime=False).after_train(runner)
+                    backends=['torch']).after_train(runner)
     cost = json.loads((tmp_path / COST_FILE).read_text())
     assert cost['size'] == [32, 48] and cost['batch'] == 1
     models = {k: build_segmentor(deeplabv3_segmentor(k))

@@ -15,7 +15,7 @@ import json
 import os
 import os.path as osp
 import tempfile
-from typing import Dict, Optional, Tuple, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.config import Config
@@ -26,6 +26,8 @@ from .onnx_export import DeployableSegmentor, export_onnx, onnx_session
 
 #: the file the end of a distillation run writes in its work dir
 COST_FILE = 'student_vs_teacher.json'
+#: what latency is measured with (onnxruntime where it is installed)
+BACKENDS = ('torch', 'onnxruntime')
 #: how FLOPs are counted
 FLOPS_COUNTER = ('mmengine.analysis.get_model_complexity_info (fvcore '
                  'counting: one multiply-add = 1 FLOP)')
@@ -97,7 +99,7 @@ def _has_onnxruntime() -> bool:
 
 
 def _latency_fns(models: Dict[str, nn.Module], size: Tuple[int, int],
-                 onnxruntime: bool, tmp: str) -> Dict[str, Dict]:
+                 backends: Sequence[str], tmp: str) -> Dict[str, Dict]:
     """backend -> {model name -> one inference call} (onnxruntime: from
     each model exported into ``tmp``)."""
     image = torch.rand(1, 3, *size) * 255
@@ -110,8 +112,14 @@ def _latency_fns(models: Dict[str, nn.Module], size: Tuple[int, int],
                 wrapper(image)
         return call
 
-    fns = dict(torch={n: torch_call(w) for n, w in wrappers.items()})
-    if onnxruntime and _has_onnxruntime():
+    unknown = set(backends) - set(BACKENDS)
+    if unknown:
+        raise ValueError(f'Unknown latency backends {sorted(unknown)}; '
+                         f'valid: {list(BACKENDS)}.')
+    fns = {}
+    if 'torch' in backends:
+        fns['torch'] = {n: torch_call(w) for n, w in wrappers.items()}
+    if 'onnxruntime' in backends and _has_onnxruntime():
         feed = {'image': image.numpy()}
 
         def ort_call(session):
@@ -128,7 +136,7 @@ def _latency_fns(models: Dict[str, nn.Module], size: Tuple[int, int],
 
 def measure_costs(models: Dict[str, nn.Module],
                   size: Tuple[int, int],
-                  onnxruntime: bool = True,
+                  backends: Sequence[str] = BACKENDS,
                   **latency) -> Dict[str, Dict]:
     """Parameters, GFLOPs and CPU latency of each of ``models`` on one
     ``size`` image; the latencies of all models are measured in interleaved
@@ -138,14 +146,14 @@ def measure_costs(models: Dict[str, nn.Module],
     Returns:
         dict: Per model, ``params`` (count), ``gflops`` (1e9 FLOPs; None
         with ``flops_error`` where the analysis fails), ``latency_ms``:
-        ``torch`` and ``onnxruntime`` (None where it is not installed or
-        ``onnxruntime=False``), each a :class:`Latency` dict.
+        ``torch`` and ``onnxruntime`` (None where it is not in
+        ``backends`` or not installed), each a :class:`Latency` dict.
     """
     out = {name: _static_cost(m, size) for name, m in models.items()}
     for got in out.values():
         got['latency_ms'] = dict(torch=None, onnxruntime=None)
     with tempfile.TemporaryDirectory() as tmp:
-        for backend, fns in _latency_fns(models, size, onnxruntime,
+        for backend, fns in _latency_fns(models, size, backends,
                                          tmp).items():
             for name, lat in measure_latencies(fns, **latency).items():
                 out[name]['latency_ms'][backend] = lat.to_dict()
@@ -223,7 +231,7 @@ def cost_table(cost: Dict, teacher: str = 'teacher',
     agreed = all(lat['agreed'] for name in ('teacher', 'student')
                  for lat in cost[name]['latency_ms'].values() if lat)
     rows += [
-        '', f'One {h}x{w} image, {cost["threads"]} CPU threads; latency: '
+        '', f'One {h}x{w} image, CPU threads: {cost["threads"]}; latency: '
         f'median of {"/".join(map(str, runs))} runs (the last two rounds, '
         + ('which agreed within 5 %' if agreed else
            'which did NOT agree within 5 %: the machine was busy') +
@@ -240,14 +248,13 @@ def cost_line(cost: Dict) -> str:
     text = (f'Student vs teacher at {h}x{w} (CPU, batch 1): params '
             f'{s["params"] / 1e6:.2f}M vs {t["params"] / 1e6:.2f}M '
             f'({_num(r["params"], ".1f")}x fewer), GFLOPs '
-            f'{_num(s["gflops"], ".1f")} vs {_num(t["gflops"], ".1f")}, '
-            f'PyTorch latency {_median(s, "torch"):.1f} vs '
-            f'{_median(t, "torch"):.1f} ms '
-            f'({r["latency_torch"]:.2f}x faster)')
-    if r['latency_onnxruntime'] is not None:
-        text += (f', onnxruntime {_median(s, "onnxruntime"):.1f} vs '
-                 f'{_median(t, "onnxruntime"):.1f} ms '
-                 f'({r["latency_onnxruntime"]:.2f}x faster)')
+            f'{_num(s["gflops"], ".1f")} vs {_num(t["gflops"], ".1f")}')
+    for backend, name in (('torch', 'PyTorch'),
+                          ('onnxruntime', 'onnxruntime')):
+        if r[f'latency_{backend}'] is not None:
+            text += (f', {name} latency {_median(s, backend):.1f} vs '
+                     f'{_median(t, backend):.1f} ms '
+                     f'({r[f"latency_{backend}"]:.2f}x faster)')
     return text
 
 

@@ -3,7 +3,8 @@
 latency (PyTorch, and onnxruntime when installed).
 
     python tools/analysis/cost.py STUDENT_CONFIG TEACHER_CONFIG \
-        [--size HxW] [--runs 10] [--max-rounds 6] [--no-onnxruntime] \
+        [--size HxW] [--runs 10] [--max-rounds 6] \
+        [--backends torch onnxruntime] \
         [--student-cfg-options KEY=VALUE ...] \
         [--teacher-cfg-options KEY=VALUE ...] [--out FILE.json]
 
@@ -27,6 +28,7 @@ from mmengine.config import DictAction
 import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
 from attnfd_mm.apis import load_config
 from attnfd_mm.deploy import configs_cost, cost_table, write_cost
+from attnfd_mm.deploy.cost import BACKENDS
 
 
 def parse_size(text: str):
@@ -53,8 +55,10 @@ def main(argv: Optional[List[str]] = None) -> None:
                         help='timed runs per round (default 10)')
     parser.add_argument('--max-rounds', type=int, default=6,
                         help='rounds at most (default 6)')
-    parser.add_argument('--no-onnxruntime', action='store_true',
-                        help='time PyTorch only')
+    parser.add_argument('--backends', nargs='+', choices=BACKENDS,
+                        default=list(BACKENDS),
+                        help='what latency is measured with (default: '
+                        'torch onnxruntime; onnxruntime where installed)')
     for who in ('student', 'teacher'):
         parser.add_argument(f'--{who}-cfg-options', nargs='+',
                             action=DictAction, metavar='KEY=VALUE',
@@ -70,7 +74,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         configs.append(cfg)
     cost = configs_cost(*configs, args.size,
                         runs=args.runs, max_rounds=args.max_rounds,
-                        onnxruntime=not args.no_onnxruntime)
+                        backends=args.backends)
     print(cost_table(cost))
     if args.out:
         write_cost(cost, args.out)

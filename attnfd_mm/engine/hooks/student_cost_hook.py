@@ -9,8 +9,8 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
-from attnfd_mm.deploy.cost import (COST_FILE, config_test_size, cost_line,
-                                   pair_cost, write_cost)
+from attnfd_mm.deploy.cost import (BACKENDS, COST_FILE, config_test_size,
+                                   cost_line, pair_cost, write_cost)
 from attnfd_mm.deploy.segmentor import build_segmentor_from
 
 
@@ -34,8 +34,9 @@ class StudentCostHook(Hook):
         runs (int): Timed runs per latency round. Defaults to 10.
         warmup (int): Untimed runs first. Defaults to 3.
         max_rounds (int): Latency rounds at most. Defaults to 6.
-        onnxruntime (bool): Also time onnxruntime where it is installed.
-            Defaults to True.
+        backends (Sequence[str]): What latency is measured with:
+            ``'torch'``, ``'onnxruntime'`` (where it is installed). Defaults
+            to both.
     """
 
     priority = 'LOWEST'
@@ -46,11 +47,11 @@ class StudentCostHook(Hook):
                  runs: int = 10,
                  warmup: int = 3,
                  max_rounds: int = 6,
-                 onnxruntime: bool = True) -> None:
+                 backends: Sequence[str] = BACKENDS) -> None:
         self.filename = filename
         self.size = tuple(size) if size else None
         self.kwargs = dict(runs=runs, warmup=warmup, max_rounds=max_rounds,
-                           onnxruntime=onnxruntime)
+                           backends=tuple(backends))
 
     def after_train(self, runner) -> None:
         if not is_main_process():
