@@ -204,6 +204,10 @@ def _num(value: Optional[float], fmt: str) -> str:
     return '-' if value is None else format(value, fmt)
 
 
+def _times(value: Optional[float], fmt: str) -> str:
+    return '-' if value is None else format(value, fmt) + 'x'
+
+
 def cost_table(cost: Dict, teacher: str = 'teacher',
                student: str = 'student') -> str:
     """:func:`pair_cost` as a Markdown table and a line on how it was
@@ -222,10 +226,10 @@ def cost_table(cost: Dict, teacher: str = 'teacher',
             f'{_num(_median(got, "onnxruntime"), ".1f")} |')
     r = cost['teacher_over_student']
     rows.append(
-        f'| teacher / student | {_num(r["params"], ".1f")}x | '
-        f'{_num(r["gflops"], ".1f")}x | '
-        f'{_num(r["latency_torch"], ".2f")}x | '
-        f'{_num(r["latency_onnxruntime"], ".2f")}x |')
+        f'| teacher / student | {_times(r["params"], ".1f")} | '
+        f'{_times(r["gflops"], ".1f")} | '
+        f'{_times(r["latency_torch"], ".2f")} | '
+        f'{_times(r["latency_onnxruntime"], ".2f")} |')
     runs = sorted({lat['runs'] for name in ('teacher', 'student')
                    for lat in cost[name]['latency_ms'].values() if lat})
     agreed = all(lat['agreed'] for name in ('teacher', 'student')

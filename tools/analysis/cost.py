@@ -3,7 +3,7 @@
 latency (PyTorch, and onnxruntime when installed).
 
     python tools/analysis/cost.py STUDENT_CONFIG TEACHER_CONFIG \
-        [--size HxW] [--runs 10] [--max-rounds 6] \
+        [--size HxW] [--runs 10] [--warmup 3] [--max-rounds 6] \
         [--backends torch onnxruntime] \
         [--student-cfg-options KEY=VALUE ...] \
         [--teacher-cfg-options KEY=VALUE ...] [--out FILE.json]
@@ -14,8 +14,8 @@ student config's test size) on the CPU, with this process's threads (set
 ``OMP_NUM_THREADS`` to choose). FLOPs: mmengine's complexity analysis (one
 multiply-add = 1 FLOP) of the deployed graph (normalisation, forward,
 logits resized to the input). Latency: after a warm-up, rounds of
-``--runs`` runs until two consecutive rounds' medians agree within 5 %; the
-median of those two rounds. Prints a Markdown table; ``--out`` writes the
+``--runs`` runs of each model in turn until, for each, two consecutive
+rounds' medians agree within 5 %; the median of those two rounds. Prints a Markdown table; ``--out`` writes the
 JSON that ``tools/distill.py`` writes as ``student_vs_teacher.json``.
 ``--student-cfg-options`` / ``--teacher-cfg-options`` override either config
 (e.g. ``model.backbone.depth=34``).
@@ -53,6 +53,8 @@ def main(argv: Optional[List[str]] = None) -> None:
                         'size)')
     parser.add_argument('--runs', type=int, default=10,
                         help='timed runs per round (default 10)')
+    parser.add_argument('--warmup', type=int, default=3,
+                        help='untimed runs of each model first (default 3)')
     parser.add_argument('--max-rounds', type=int, default=6,
                         help='rounds at most (default 6)')
     parser.add_argument('--backends', nargs='+', choices=BACKENDS,
@@ -73,7 +75,8 @@ def main(argv: Optional[List[str]] = None) -> None:
             cfg.merge_from_dict(options)
         configs.append(cfg)
     cost = configs_cost(*configs, args.size,
-                        runs=args.runs, max_rounds=args.max_rounds,
+                        runs=args.runs, warmup=args.warmup,
+                        max_rounds=args.max_rounds,
                         backends=args.backends)
     print(cost_table(cost))
     if args.out:
