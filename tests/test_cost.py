@@ -226,7 +226,8 @@ def test_report_table_gives_speed_up_and_gap_closed_per_arm(tmp_path):
         '4.00x |' in text
     assert '| AttnFD | 35.00 | +0.50 | 10.00 | 20.0 | 25.0 | 15.0 | ' \
         '4.00x |' in text
-    assert 'one 72x96 image on the CPU (2 threads)' in text
+    assert 'one 72x96 image on the CPU, CPU threads: 2' in text
+    assert 'the last two rounds of runs, which agreed within 5 %' in text
     assert [r['arm'] for r in rows] == ['teacher', 'student', 'attnfd']
     points = plot_cost(data, rows, str(tmp_path / 'cost.png'),
                        'teacher R34')
