@@ -15,8 +15,9 @@ student config's test size) on the CPU, with this process's threads (set
 multiply-add = 1 FLOP) of the deployed graph (normalisation, forward,
 logits resized to the input). Latency: after a warm-up, rounds of
 ``--runs`` runs of each model in turn until, for each, two consecutive
-rounds' medians agree within 5 %; the median of those two rounds. Prints a Markdown table; ``--out`` writes the
-JSON that ``tools/distill.py`` writes as ``student_vs_teacher.json``.
+rounds' medians agree within 5 %; the median of those two rounds. Prints
+a Markdown table; ``--out`` writes the JSON that ``tools/distill.py`` writes
+as ``student_vs_teacher.json``.
 ``--student-cfg-options`` / ``--teacher-cfg-options`` override either config
 (e.g. ``model.backbone.depth=34``).
 """
