@@ -66,8 +66,10 @@ def test_params_and_flops_are_the_hand_counts():
 def test_latency_is_in_milliseconds():
     cost = model_cost(_OneConv(sleep_s=0.02), (16, 16), runs=3, warmup=1)
     torch_ms = cost['latency_ms']['torch']
-    assert 20 <= torch_ms['median_ms'] < 60, torch_ms
-    assert torch_ms['runs'] == 6 and torch_ms['agreed']
+    # milliseconds: not 0.02 (seconds), not 2e4 (microseconds); whether
+    # rounds agree: test_latency_rounds_stop_when_two_agree
+    assert 20 <= torch_ms['median_ms'] < 200, torch_ms
+    assert torch_ms['runs'] == 6
     # the exported graph has no sleep: one 16x16 convolution, well under
     # a millisecond
     ort_ms = cost['latency_ms']['onnxruntime']
@@ -99,6 +101,12 @@ def test_latency_rounds_stop_when_two_agree(monkeypatch):
     assert not got.agreed and got.median_ms == pytest.approx(60.0)
     with pytest.raises(ValueError, match='max_rounds >= 2'):
         measure_latency(call, max_rounds=1)
+    # a 10 s call and a 30 s budget: rounds of 2 runs (not 10), and no
+    # third round once the budget is spent, agreed or not
+    durations = iter([10.0] + [10.0] * 2 + [20.0] * 2 + [30.0] * 20)
+    got = measure_latency(call, runs=10, warmup=1, budget_s=30)
+    assert got.runs == 4 and not got.agreed
+    assert got.round_medians_ms == pytest.approx([10e3, 20e3])
 
 
 def test_test_size_is_height_by_width():

@@ -3,7 +3,7 @@
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional
 
 
 @dataclass
@@ -34,12 +34,18 @@ def measure_latencies(fns: Dict[str, Callable[[], object]],
                       runs: int = 10,
                       warmup: int = 3,
                       tolerance: float = 0.05,
-                      max_rounds: int = 6) -> Dict[str, Latency]:
+                      max_rounds: int = 6,
+                      budget_s: Optional[float] = None) -> Dict[str, Latency]:
     """Time each of ``fns`` in interleaved rounds: ``warmup`` untimed calls
     of each, then rounds of ``runs`` timed calls of each in turn (a slow
     spell of the machine falls on all of them), until, for every one, the
     medians of its last two rounds differ by at most ``tolerance`` of the
     smaller (or ``max_rounds`` rounds ran).
+
+    With ``budget_s``, the timed rounds aim at that many seconds: fewer
+    runs per round (at least 2) where the last warm-up calls say that two
+    rounds of ``runs`` would take longer, and no round after the budget is
+    spent (two rounds always run).
 
     Returns:
         dict: Per name, the median of its last two rounds' runs, in
@@ -49,10 +55,17 @@ def measure_latencies(fns: Dict[str, Callable[[], object]],
         raise ValueError('measure_latency needs runs >= 1 and max_rounds '
                          f'>= 2 (two rounds to agree); got runs={runs}, '
                          f'max_rounds={max_rounds}.')
+    call_s = 0.0  # one call of each, as the last warm-up timed it
     for fn in fns.values():
         for _ in range(warmup):
+            start = time.perf_counter()
             fn()
+            last = time.perf_counter() - start
+        call_s += last if warmup else 0.0
+    if budget_s is not None and call_s > 0:
+        runs = max(2, min(runs, int(budget_s / (2 * call_s))))
     rounds: Dict[str, List[List[float]]] = {name: [] for name in fns}
+    begin = time.perf_counter()
 
     def agree(name: str) -> bool:
         if len(rounds[name]) < 2:
@@ -69,6 +82,9 @@ def measure_latencies(fns: Dict[str, Callable[[], object]],
                 times.append((time.perf_counter() - start) * 1e3)
             rounds[name].append(times)
         if all(agree(name) for name in fns):
+            break
+        if budget_s is not None and len(next(iter(rounds.values()))) >= 2 \
+                and time.perf_counter() - begin > budget_s:
             break
     out = {}
     for name, measured in rounds.items():

@@ -4,6 +4,7 @@ latency (PyTorch, and onnxruntime when installed).
 
     python tools/analysis/cost.py STUDENT_CONFIG TEACHER_CONFIG \
         [--size HxW] [--runs 10] [--warmup 3] [--max-rounds 6] \
+        [--budget SECONDS] \
         [--backends torch onnxruntime] \
         [--student-cfg-options KEY=VALUE ...] \
         [--teacher-cfg-options KEY=VALUE ...] [--out FILE.json]
@@ -54,6 +55,10 @@ def main(argv: Optional[List[str]] = None) -> None:
                         'size)')
     parser.add_argument('--runs', type=int, default=10,
                         help='timed runs per round (default 10)')
+    parser.add_argument('--budget', type=float, metavar='SECONDS',
+                        help='seconds the latency rounds of each backend '
+                        'aim at: fewer runs per round (at least 2) for '
+                        'slow models, no round after it (default: none)')
     parser.add_argument('--warmup', type=int, default=3,
                         help='untimed runs of each model first (default 3)')
     parser.add_argument('--max-rounds', type=int, default=6,
@@ -77,6 +82,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         configs.append(cfg)
     cost = configs_cost(*configs, args.size,
                         runs=args.runs, warmup=args.warmup,
+                        budget_s=args.budget,
                         max_rounds=args.max_rounds,
                         backends=args.backends)
     print(cost_table(cost))

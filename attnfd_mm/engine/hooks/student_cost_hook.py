@@ -34,6 +34,9 @@ class StudentCostHook(Hook):
         runs (int): Timed runs per latency round. Defaults to 10.
         warmup (int): Untimed runs first. Defaults to 3.
         max_rounds (int): Latency rounds at most. Defaults to 6.
+        budget_s (float, optional): Seconds the latency rounds of each
+            backend aim at (fewer runs per round for large models or test
+            sizes, at least 2 rounds of 2). Defaults to 300.
         backends (Sequence[str]): What latency is measured with:
             ``'torch'``, ``'onnxruntime'`` (where it is installed). Defaults
             to both.
@@ -47,11 +50,12 @@ class StudentCostHook(Hook):
                  runs: int = 10,
                  warmup: int = 3,
                  max_rounds: int = 6,
+                 budget_s: Optional[float] = 300.0,
                  backends: Sequence[str] = BACKENDS) -> None:
         self.filename = filename
         self.size = tuple(size) if size else None
         self.kwargs = dict(runs=runs, warmup=warmup, max_rounds=max_rounds,
-                           backends=tuple(backends))
+                           budget_s=budget_s, backends=tuple(backends))
 
     def after_train(self, runner) -> None:
         if not is_main_process():
