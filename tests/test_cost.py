@@ -8,12 +8,10 @@ import time
 from types import SimpleNamespace
 
 import pytest
-import torch
 from mmengine.config import Config
 from torch import nn
 
 from attnfd_mm.apis.training import add_student_cost
-from attnfd_mm.comparison import summarize_arms
 from attnfd_mm.comparison.comparison import write_results
 from attnfd_mm.comparison.cost_report import cost_section, plot_cost
 from attnfd_mm.comparison.report import report
