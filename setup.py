@@ -76,7 +76,8 @@ setup(
     install_requires=read_requirements('runtime.txt'),
     extras_require=dict(
         tests=read_requirements('tests.txt'),
-        optional=read_requirements('optional.txt')),
+        optional=read_requirements('optional.txt'),
+        export=read_requirements('export.txt')),
     classifiers=[
         'Programming Language :: Python :: 3',
         'Topic :: Scientific/Engineering :: Artificial Intelligence',

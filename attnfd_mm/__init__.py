@@ -13,7 +13,8 @@ modules in the OpenMMLab registries:
 - MMRazor ``TASK_UTILS``: the recorders ``PreForwardInputsRecorder`` and
   ``OutputElementRecorder`` (``type='PreForwardInputs'`` and
   ``type='OutputElement'`` in a distiller's recorder dicts);
-- MMEngine ``HOOKS``: ``ConnectorWarmupHook``, ``RandomStateHook``;
+- MMEngine ``HOOKS``: ``ConnectorWarmupHook``, ``RandomStateHook``,
+  ``StudentExportHook``, ``StudentCostHook``;
 - MMSegmentation ``DATASETS``: ``CamVidDataset``, ``COCOVOC21Dataset``;
 - MMSegmentation ``METRICS``: ``PerClassIoUMetric``.
 

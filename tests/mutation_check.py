@@ -27,6 +27,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 M = 'attnfd_mm/models/'
 L = M + 'losses/attnfd_loss.py'
 C = M + 'losses/channel_maps.py'
+D = 'attnfd_mm/deploy/'
 
 
 class Mutant(NamedTuple):
@@ -166,6 +167,26 @@ MUTANTS = [
     Mutant('overhead-profile-least-extra-first',
            'tools/benchmarks/overhead.py', 'reverse=True)', 'reverse=False)',
            ['test_overhead_benchmark.py']),
+    Mutant('export-logits-transposed', D + 'onnx_export.py',
+           '        return logits\n',
+           '        return logits.transpose(-1, -2)\n', ['test_export.py']),
+    Mutant('export-no-channel-swap', D + 'onnx_export.py',
+           '            x = x.flip(1)\n', '            pass\n',
+           ['test_export.py']),
+    Mutant('export-pool-bins-floor', D + 'onnx_export.py',
+           'end = torch.div((i + 1) * n + k - 1, k,',
+           'end = torch.div((i + 1) * n, k,', ['test_export.py']),
+    Mutant('latency-in-seconds', D + 'latency.py',
+           '(time.perf_counter() - start) * 1e3)',
+           '(time.perf_counter() - start))', ['test_cost.py']),
+    Mutant('flops-not-giga', D + 'cost.py', "info['flops'] / 1e9",
+           "info['flops']", ['test_cost.py']),
+    Mutant('test-size-transposed', D + 'cost.py',
+           '            return int(h), int(w)',
+           '            return int(w), int(h)', ['test_cost.py']),
+    Mutant('speedup-inverted', 'attnfd_mm/comparison/cost_report.py',
+           'speedup=teacher_ms / ms if', 'speedup=ms / teacher_ms if',
+           ['test_cost.py']),
 ]
 
 

@@ -328,6 +328,14 @@ def test_compare_killed_then_continued_writes_its_results(tiny_files):
         (work / 'metrics' / 'teacher.json').read_text())['mIoU']
     report = (work / 'results.md').read_text()
     assert re.search(r'^\| KD \| 0 \| [\d.]+ \| ', report, re.M), report
+    # what the networks cost, measured once, beside each arm
+    cost = json.loads((work / 'student_vs_teacher.json').read_text())
+    assert results['cost'] == cost
+    assert [r['arm'] for r in results['cost_rows']] == ['teacher', 'student',
+                                                       'kd']
+    assert re.search(r'^\| KD \| [\d.]+ \| [-+\d.]+ \| [\d.]+ \| ', report,
+                     re.M), report
+    assert (work / 'results_cost.png').is_file()
     # the exported students are plain mmseg checkpoints
     ckpt = torch.load(str(work / 'checkpoints' / 'kd_seed0.pth'),
                       weights_only=True)

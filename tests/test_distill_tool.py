@@ -102,6 +102,14 @@ def test_cli_outside_the_clone_trains_and_its_config_reruns(tiny_pair):
     assert decode_fingerprint(first['teacher_fingerprint'])[
         'teacher_ckpt'] == 'teacher.pth'
     assert (tiny_pair / 'distilled' / 'student.pth').is_file()
+    # what the student costs against its teacher (at the config's test
+    # size: its crop)
+    import json
+    cost = json.loads(
+        (tiny_pair / 'distilled' / 'student_vs_teacher.json').read_text())
+    assert cost['size'] == [64, 64]
+    for backend in ('torch', 'onnxruntime'):
+        assert cost['student']['latency_ms'][backend]['median_ms'] > 0
 
 
 @pytest.mark.slow
@@ -151,6 +159,7 @@ SHRINK = {
     'train_dataloader.num_workers': 0,
     'train_dataloader.persistent_workers': False,
     'train_cfg.max_iters': 1,
+    'measure_student_cost': False,  # the stock test size: 1024x2048
 }
 
 

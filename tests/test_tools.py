@@ -56,7 +56,8 @@ def test_shell_launchers_usage(script, usage):
 @pytest.mark.parametrize('tool', [
     'tools/convert_kd_ckpt_to_student.py', 'tools/visualize_attention.py',
     'tools/analysis/per_class_iou.py',
-    'tools/dataset_converters/coco_voc21.py'
+    'tools/dataset_converters/coco_voc21.py', 'tools/export.py',
+    'tools/analysis/cost.py'
 ])
 def test_python_tools_help(tool):
     # slow: a fresh interpreter per tool; train.py and test.py in test_help

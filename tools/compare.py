@@ -6,7 +6,7 @@
         [--methods student kd cwd attnfd attnfd_kd student_same_time] \
         [--iters 1000] [--seeds 0 1] [--work-dir DIR] [--estimate] \
         [--layers B E] [--same-time-as METHOD] [--data-root DIR] \
-        [--cfg-options KEY=VALUE ...]
+        [--no-cost] [--cfg-options KEY=VALUE ...]
 
 Each arm trains the student with one method (``student``: alone) on the
 student config's data, its schedule compressed to ``--iters`` iterations,
@@ -21,8 +21,14 @@ training the student longer for the same cost?
 and seed, mean, spread, seconds per step, wall time, peak memory, the paired
 difference of each arm with the student alone, the same-time student, KD and
 CWD (mean and 95 % interval over seeds) and whether it beats each on the
-mean and on every seed. ``DIR/checkpoints/<arm>.pth`` are the students'
-weights in plain mmseg format.
+mean and on every seed; and what the networks cost (the student's
+parameters, GFLOPs and CPU latency at the student config's test size,
+measured once, against the teacher's: ``DIR/student_vs_teacher.json``) beside
+each arm's mIoU, the share of the teacher-student gap it closes and its
+speed-up over the teacher, with a chart of mIoU against latency
+(``results_cost.png``; ``--no-cost`` leaves them out).
+``DIR/checkpoints/<arm>.pth`` are the students' weights in plain mmseg
+format.
 
 Re-running the same command continues a killed comparison: finished arms
 are reused, an interrupted arm resumes from its last checkpoint. Methods and
@@ -84,6 +90,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--estimate', action='store_true',
                         help='only time a few steps of each arm and print '
                         'the projected training time')
+    parser.add_argument('--no-cost', action='store_true',
+                        help='do not measure what the student and the '
+                        'teacher cost (parameters, FLOPs, CPU latency)')
     parser.add_argument('--data-root', help='dataset root of every '
                         'dataloader of the student config')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -102,7 +111,8 @@ def build(args: argparse.Namespace) -> Comparison:
         layers=args.layers, cfg_options=args.cfg_options,
         data_root=args.data_root, same_time_as=args.same_time_as,
         checkpoint_interval=args.checkpoint_interval,
-        keep_train_checkpoints=args.keep_train_checkpoints)
+        keep_train_checkpoints=args.keep_train_checkpoints,
+        measure_cost=not args.no_cost)
 
 
 def main(argv: Optional[List[str]] = None) -> None:

@@ -3,8 +3,8 @@
 #
 # Installs the CPU build of torch 2.13.0, builds full mmcv 2.1.0 (compiled ops) from
 # source once (pip caches the wheel afterwards), then mmengine, mmsegmentation,
-# mmrazor, openmim and attnfd_mm itself in editable mode. A second run installs
-# nothing heavy.
+# mmrazor, openmim, onnx and onnxruntime (the export extra) and attnfd_mm
+# itself in editable mode. A second run installs nothing heavy.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -39,7 +39,7 @@ run_with_heartbeat() {
 }
 
 if [[ -f "$STAMP" && "$STAMP" -nt "$ROOT/setup.py" && "$STAMP" -nt "$0" ]] \
-   && "$PY" -c "import mmcv.ops, mmseg, mmrazor, mim, xdist, attnfd_mm" >/dev/null 2>&1; then
+   && "$PY" -c "import mmcv.ops, mmseg, mmrazor, mim, xdist, onnx, onnxruntime, attnfd_mm" >/dev/null 2>&1; then
   log "environment up to date ($VENV)"
   exit 0
 fi
@@ -82,10 +82,15 @@ log "installing openmim (without opendatalab)"
 "${PIP[@]}" install -q click colorama model-index pandas requests rich tabulate
 "${PIP[@]}" install -q --no-deps "openmim==0.3.9"
 
-# 5. this package, editable.
+# 5. the optional export dependencies (pip install attnfd-mm[export]): ONNX
+#    export and its onnxruntime check, which the tests exercise.
+log "installing onnx and onnxruntime (requirements/export.txt)"
+"${PIP[@]}" install -q -r "$ROOT/requirements/export.txt"
+
+# 6. this package, editable.
 log "installing attnfd_mm (editable)"
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT"
 
-"$PY" -W ignore -c "import mmcv.ops, mmseg, mmrazor, mim, attnfd_mm"
+"$PY" -W ignore -c "import mmcv.ops, mmseg, mmrazor, mim, onnx, onnxruntime, attnfd_mm"
 touch "$STAMP"
 log "environment ready: $VENV"

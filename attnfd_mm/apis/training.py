@@ -47,6 +47,18 @@ def add_student_export(cfg: Config) -> None:
     add_custom_hook(cfg, dict(type='StudentExportHook'))
 
 
+def add_student_cost(cfg: Config) -> None:
+    """Add ``StudentCostHook`` (the student's parameters, FLOPs and CPU
+    latency against the teacher's, at the end of training) to a
+    distillation config unless it sets ``measure_student_cost = False`` or
+    has the hook already."""
+    model = cfg.get('model') or {}
+    if 'architecture' not in model or 'teacher' not in model or \
+            not cfg.get('measure_student_cost', True):
+        return
+    add_custom_hook(cfg, dict(type='StudentCostHook'))
+
+
 def build_runner(cfg: Config) -> Runner:
     """The runner of ``cfg`` (a custom ``runner_type`` when it names
     one)."""
@@ -68,6 +80,7 @@ def train(cfg: Config, resume: bool = False, amp: bool = False) -> Runner:
     if amp:
         enable_amp(cfg)
     add_student_export(cfg)
+    add_student_cost(cfg)
     choice = None
     if resume and not cfg.get('load_from'):
         # the newest checkpoint that loads, not only the one last named

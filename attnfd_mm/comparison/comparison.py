@@ -105,6 +105,9 @@ class Comparison:
             it). Not bound: a finished work dir can add test scores.
         cwd: Where the arms run (relative data paths of the config are read
             from there). Defaults to the current directory.
+        measure_cost: Measure what the student and the teacher cost
+            (parameters, FLOPs, CPU latency at the student config's test
+            size) once, for the report's accuracy-against-cost table.
     """
 
     def __init__(self,
@@ -123,7 +126,8 @@ class Comparison:
                  keep_train_checkpoints: bool = False,
                  prefix: str = '[compare]',
                  test_split: bool = False,
-                 cwd: Optional[str] = None) -> None:
+                 cwd: Optional[str] = None,
+                 measure_cost: bool = True) -> None:
         self.methods = check_methods(methods, same_time_as)
         self.seeds = list(seeds)
         self.iters = int(iters)
@@ -134,6 +138,7 @@ class Comparison:
         self.keep_train_checkpoints = keep_train_checkpoints
         self.prefix = prefix
         self.test_split = test_split
+        self.measure_cost = measure_cost
         self.cwd = cwd or os.getcwd()
         self.work_dir = osp.abspath(work_dir)
         self.student = load_config(student)
@@ -209,6 +214,7 @@ class Comparison:
         cfg.randomness = dict(seed=seed, deterministic=False)
         add_custom_hook(cfg, dict(type='StepTimeHook'))
         cfg.export_student = False  # exported as checkpoints/<arm>.pth
+        cfg.measure_student_cost = False  # once per comparison: cost()
         return cfg
 
     def val_config(self, model: Optional[Dict] = None,
@@ -386,6 +392,22 @@ class Comparison:
         return self.score('teacher', self.teacher_ckpt, self.teacher_model(),
                           split)
 
+    def cost(self) -> Dict:
+        """What the student and the teacher cost at the student config's
+        test size (:func:`~attnfd_mm.deploy.pair_cost`), measured once and
+        kept in ``student_vs_teacher.json`` of the work dir."""
+        from attnfd_mm.deploy.cost import (COST_FILE, configs_cost,
+                                           load_cost, write_cost)
+        path = osp.join(self.work_dir, COST_FILE)
+        cost = load_cost(path)
+        if cost is None:
+            print(f'{self.prefix} measuring what the student and the '
+                  'teacher cost (parameters, FLOPs, CPU latency)', flush=True)
+            cost = configs_cost(self.val_config(),
+                                Config(dict(model=self.teacher_model())))
+            write_cost(cost, path)
+        return cost
+
     def step_seconds(self, stage: str) -> Optional[float]:
         """Median seconds per step of a trained ``stage``."""
         return median_step(osp.join(self.dirs['train'], stage))
@@ -521,6 +543,8 @@ class Comparison:
                   f'{result["metrics"]["mIoU"]:.2f}' +
                   (f', test mIoU {test["mIoU"]:.2f}' if test else '') +
                   f' ({self._progress(order[i + 1:])})', flush=True)
+        if self.measure_cost:
+            extra['cost'] = self.cost()
         return dict(teacher=teacher, arms=arms, **extra)
 
     # --------------------------------------------------------- estimate
@@ -617,17 +641,24 @@ def write_results(comparison: Comparison, results: Dict,
                   title: str = 'Comparison',
                   extra: Optional[Dict] = None) -> str:
     """Write ``results.md``, ``results.json`` (with ``extra``'s items) and
-    ``results.png`` of ``comparison`` into its work dir; return the
-    Markdown."""
+    ``results.png`` of ``comparison`` into its work dir, and, where the
+    results hold the models' cost, its table and ``results_cost.png``;
+    return the Markdown."""
+    from .cost_report import cost_section, plot_cost
     from .report import plot, report
     text, data = report(results, comparison.label, preamble,
                         comparison.timings(), teacher_label, title,
                         same_time_as=comparison.same_time_as)
+    base = osp.join(comparison.work_dir, 'results')
+    if results.get('cost'):
+        lines, rows = cost_section(data, results['cost'], teacher_label)
+        text += '\n'.join(lines) + '\n'
+        data.update(cost=results['cost'], cost_rows=rows)
+        plot_cost(data, rows, f'{base}_cost.png', teacher_label)
     data['settings'] = dict(
         comparison.settings(), methods=comparison.methods,
         seeds=comparison.seeds)
     data.update(extra or {})
-    base = osp.join(comparison.work_dir, 'results')
     with open(f'{base}.md', 'w') as f:
         f.write(text)
     with open(f'{base}.json', 'w') as f:

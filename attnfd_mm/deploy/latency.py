@@ -1,0 +1,104 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""Latency of a call: the median of enough runs that two rounds agree."""
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Dict, List, Optional
+
+
+@dataclass
+class Latency:
+    """Milliseconds of one call.
+
+    Attributes:
+        median_ms: The median over the runs of the last two rounds.
+        runs: How many runs that median is taken over.
+        round_medians_ms: The median of each round, in order.
+        agreed: Whether the last two rounds' medians agree within the
+            tolerance (False: the round limit was reached first).
+        tolerance: The relative tolerance of that agreement.
+        warmup: Untimed runs before the first round.
+    """
+    median_ms: float
+    runs: int
+    round_medians_ms: List[float] = field(default_factory=list)
+    agreed: bool = True
+    tolerance: float = 0.05
+    warmup: int = 0
+
+    def to_dict(self) -> Dict:
+        return asdict(self)
+
+
+def measure_latencies(fns: Dict[str, Callable[[], object]],
+                      runs: int = 10,
+                      warmup: int = 3,
+                      tolerance: float = 0.05,
+                      max_rounds: int = 6,
+                      budget_s: Optional[float] = None) -> Dict[str, Latency]:
+    """Time each of ``fns`` in interleaved rounds: ``warmup`` untimed calls
+    of each, then rounds of ``runs`` timed calls of each in turn (a slow
+    spell of the machine falls on all of them), until, for every one, the
+    medians of its last two rounds differ by at most ``tolerance`` of the
+    smaller (or ``max_rounds`` rounds ran).
+
+    With ``budget_s``, the timed rounds aim at that many seconds: fewer
+    runs per round (at least 2) where the last warm-up calls say that two
+    rounds of ``runs`` would take longer, and no round after the budget is
+    spent (two rounds always run).
+
+    Returns:
+        dict: Per name, the median of its last two rounds' runs, in
+        milliseconds (:class:`Latency`).
+    """
+    if runs < 1 or max_rounds < 2:
+        raise ValueError('measure_latency needs runs >= 1 and max_rounds '
+                         f'>= 2 (two rounds to agree); got runs={runs}, '
+                         f'max_rounds={max_rounds}.')
+    call_s = 0.0  # one call of each, as the last warm-up timed it
+    for fn in fns.values():
+        for _ in range(warmup):
+            start = time.perf_counter()
+            fn()
+            last = time.perf_counter() - start
+        call_s += last if warmup else 0.0
+    if budget_s is not None and call_s > 0:
+        runs = max(2, min(runs, int(budget_s / (2 * call_s))))
+    rounds: Dict[str, List[List[float]]] = {name: [] for name in fns}
+    begin = time.perf_counter()
+
+    def agree(name: str) -> bool:
+        if len(rounds[name]) < 2:
+            return False
+        last, prev = (statistics.median(r) for r in rounds[name][-1:-3:-1])
+        return abs(last - prev) <= tolerance * min(last, prev)
+
+    for _ in range(max_rounds):
+        for name, fn in fns.items():
+            times = []
+            for _ in range(runs):
+                start = time.perf_counter()
+                fn()
+                times.append((time.perf_counter() - start) * 1e3)
+            rounds[name].append(times)
+        if all(agree(name) for name in fns):
+            break
+        if budget_s is not None and len(next(iter(rounds.values()))) >= 2 \
+                and time.perf_counter() - begin > budget_s:
+            break
+    out = {}
+    for name, measured in rounds.items():
+        kept = measured[-2] + measured[-1]
+        out[name] = Latency(
+            median_ms=statistics.median(kept), runs=len(kept),
+            round_medians_ms=[statistics.median(r) for r in measured],
+            agreed=agree(name), tolerance=tolerance, warmup=warmup)
+    return out
+
+
+def measure_latency(fn: Callable[[], object], **kwargs) -> Latency:
+    """:func:`measure_latencies` of one call ``fn``: ``warmup`` untimed
+    calls, then rounds of ``runs`` timed calls until the medians of two
+    consecutive rounds differ by at most ``tolerance`` of the smaller one
+    (or ``max_rounds`` rounds ran)."""
+    return measure_latencies({'fn': fn}, **kwargs)['fn']

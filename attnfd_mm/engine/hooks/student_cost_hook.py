@@ -1,0 +1,83 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""What the distilled student costs against its teacher, at the end of
+training."""
+import os.path as osp
+from typing import Optional, Sequence
+
+from mmengine.config import Config
+from mmengine.dist import is_main_process
+from mmengine.hooks import Hook
+from mmengine.registry import HOOKS
+
+from attnfd_mm.deploy.cost import (BACKENDS, COST_FILE, config_test_size,
+                                   cost_line, pair_cost, write_cost)
+from attnfd_mm.deploy.segmentor import build_segmentor_from
+
+
+@HOOKS.register_module()
+class StudentCostHook(Hook):
+    """Write ``<work_dir>/<filename>`` when a distillation run ends: the
+    student's and the teacher's parameters, GFLOPs and CPU latency
+    (PyTorch, and onnxruntime when installed) on one image of the config's
+    test size (:func:`~attnfd_mm.deploy.pair_cost`), and a line of it in
+    the log. The two models are built afresh from the config's
+    ``architecture`` and ``teacher`` on the CPU (the cost does not depend
+    on the weights). ``tools/train.py`` and ``tools/distill.py`` add it to
+    every distillation run unless the config sets
+    ``measure_student_cost = False``.
+
+    Args:
+        filename (str): Name of the file in the work dir. Defaults to
+            ``'student_vs_teacher.json'``.
+        size (Sequence[int], optional): (height, width); default: the
+            config's test size (:func:`~attnfd_mm.deploy.config_test_size`).
+        runs (int): Timed runs per latency round. Defaults to 10.
+        warmup (int): Untimed runs first. Defaults to 3.
+        max_rounds (int): Latency rounds at most. Defaults to 6.
+        budget_s (float, optional): Seconds the latency rounds of each
+            backend aim at (fewer runs per round for large models or test
+            sizes, at least 2 rounds of 2). Defaults to 300.
+        backends (Sequence[str]): What latency is measured with:
+            ``'torch'``, ``'onnxruntime'`` (where it is installed). Defaults
+            to both.
+    """
+
+    priority = 'LOWEST'
+
+    def __init__(self,
+                 filename: str = COST_FILE,
+                 size: Optional[Sequence[int]] = None,
+                 runs: int = 10,
+                 warmup: int = 3,
+                 max_rounds: int = 6,
+                 budget_s: Optional[float] = 300.0,
+                 backends: Sequence[str] = BACKENDS) -> None:
+        self.filename = filename
+        self.size = tuple(size) if size else None
+        self.kwargs = dict(runs=runs, warmup=warmup, max_rounds=max_rounds,
+                           budget_s=budget_s, backends=tuple(backends))
+
+    def after_train(self, runner) -> None:
+        if not is_main_process():
+            return
+        cfg = runner.cfg
+        model = cfg.model
+        if 'architecture' not in model or 'teacher' not in model:
+            return
+        scope = cfg.get('default_scope') or 'mmseg'
+        try:
+            student, teacher = (
+                build_segmentor_from(Config(dict(model=model[key],
+                                                 default_scope=scope)))
+                for key in ('architecture', 'teacher'))
+            size = self.size or config_test_size(cfg)
+            cost = pair_cost(student, teacher, size, **self.kwargs)
+        except Exception as e:  # the trained run stays a success
+            runner.logger.warning(
+                f'StudentCostHook could not measure the student against '
+                f'its teacher ({type(e).__name__}: {e}); measure them with '
+                'tools/analysis/cost.py STUDENT_CONFIG TEACHER_CONFIG '
+                '--size HxW.')
+            return
+        path = write_cost(cost, osp.join(runner.work_dir, self.filename))
+        runner.logger.info(f'{cost_line(cost)}; details: {path}')
