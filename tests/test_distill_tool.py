@@ -3,6 +3,7 @@
 directory; the written config re-runs unchanged; stock mmseg pairs train
 with every method; bad input is named before training."""
 import importlib.util
+import json
 import os
 import os.path as osp
 import subprocess
@@ -15,6 +16,8 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmseg.registry import MODELS
 from PIL import Image
+
+from conftest import run_tool
 
 from attnfd_mm.testing.tiny_configs import (deeplabv3_segmentor,
                                             stock_segmentor,
@@ -100,7 +103,7 @@ def test_cli_outside_the_clone_trains_and_its_config_reruns(tiny_pair):
     from attnfd_mm.models.algorithms.teacher_fingerprint import \
         decode_fingerprint
     assert decode_fingerprint(first['teacher_fingerprint'])[
-        'teacher_ckpt'] == 'teacher.pth'
+        'teacher_ckpt'] == str(tiny_pair / 'teacher.pth')  # absolute
     assert (tiny_pair / 'distilled' / 'student.pth').is_file()
 
 
@@ -238,3 +241,68 @@ def test_resume_refuses_another_config(tiny_pair):
     with pytest.raises(SystemExit, match='holds another distillation '
                        'config'):
         tool.main_with(args)
+
+
+def _mIoU(path) -> float:
+    with open(path) as f:
+        return json.load(f)['mIoU']
+
+
+@pytest.mark.slow
+def test_documented_commands_keep_the_config_and_score_the_same(
+        tmp_path, shapes_root):
+    """distill -> test -> test -> train (re-run, then --resume) -> distill
+    --resume -> test: the written config keeps its bytes, every test
+    scores the same, from another directory too (its paths are absolute);
+    a checkpoint that does not fit the config is a named error."""
+    pair = tmp_path / 'pair'
+    pair.mkdir()
+    # relative paths, read from the directory distill.py runs in
+    student = tiny_runner_config('unused', osp.relpath(shapes_root, pair),
+                                 deeplabv3_segmentor('r18'), max_iters=2)
+    student.dump(str(pair / 'student.py'))
+    teacher = deeplabv3_segmentor('r18')
+    Config(dict(model=teacher)).dump(str(pair / 'teacher.py'))
+    _save_teacher(teacher, str(pair / 'teacher.pth'))
+    elsewhere = tmp_path / 'elsewhere'
+    elsewhere.mkdir()
+    work = pair / 'distilled'
+    config, ckpt = str(work / 'distill_config.py'), str(work / 'iter_2.pth')
+    distill = [osp.join(ROOT, 'tools', 'distill.py'), 'student.py',
+               'teacher.py', '--teacher-checkpoint', 'teacher.pth',
+               '--work-dir', 'distilled']
+    scores = []
+
+    def run(args, cwd):
+        out = run_tool(args, cwd=str(cwd))
+        assert out.returncode == 0, (args, out.stderr[-3000:])
+        return out
+
+    def test(cwd):
+        out_file = str(tmp_path / f'metrics{len(scores)}.json')
+        run([osp.join(ROOT, 'tools', 'test.py'), config, ckpt,
+             '--metrics-out', out_file], cwd)
+        scores.append(_mIoU(out_file))
+
+    run(distill, pair)
+    written = (work / 'distill_config.py').read_bytes()
+    test(elsewhere)
+    test(elsewhere)
+    assert (work / 'distill_config.py').read_bytes() == written
+    run([osp.join(ROOT, 'tools', 'train.py'), config], elsewhere)
+    assert (work / 'distill_config.py').read_bytes() == written
+    run([osp.join(ROOT, 'tools', 'train.py'), config, '--resume'], elsewhere)
+    assert (work / 'distill_config.py').read_bytes() == written
+    run(distill + ['--resume'], pair)
+    assert (work / 'distill_config.py').read_bytes() == written
+    test(elsewhere)
+    assert (work / 'distill_config.py').read_bytes() == written
+    assert scores[0] > 0
+    assert scores == [pytest.approx(scores[0], abs=1e-6)] * 3
+    assert not (elsewhere / 'distilled').exists()  # the config's work dir
+    # the bare student config with the distillation checkpoint
+    out = run_tool([osp.join(ROOT, 'tools', 'test.py'), 'student.py', ckpt],
+                   cwd=str(pair))
+    assert out.returncode != 0
+    assert 'CheckpointMismatchError' in out.stderr
+    assert 'not in the model (architecture.' in out.stderr

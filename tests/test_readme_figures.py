@@ -144,3 +144,21 @@ def test_metafile_figures_are_the_results():
                     assert value == round(mean, 2), (model['Name'], metric)
                     checked += 1
     assert checked == 5 + 3
+
+
+def test_results_reports_name_the_same_time_reference():
+    """A report's same-time sentence names the arm its results file says
+    the same-time arm matched."""
+    checked = 0
+    for run in sorted(set(METRIC_RUNS.values())):
+        data = _results(run)
+        if 'student_same_time' not in data['arms']:
+            continue
+        reference = data['settings'].get('same_time_as')
+        matched = (f"{data['arms'][reference]['label']}'s" if reference
+                   else "the slowest distillation arm's")
+        with open(osp.join(ROOT, run, 'results.md')) as f:
+            text = f.read()
+        assert f'as many iterations as {matched} compute buys' in text, run
+        checked += 1
+    assert checked == 1
