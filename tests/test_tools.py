@@ -244,3 +244,82 @@ def test_demo_and_layer_table_run(tmp_path):
     table = [line for line in out.stdout.splitlines()
              if line.startswith('| fcn') or line.startswith('| pspnet')]
     assert len(table) == 2, out.stdout
+
+
+def test_a_config_is_never_dumped_over_a_file_of_the_work_dir(tmp_path):
+    """The runner dumps a config under its file name: not where that file
+    is the config itself (DIR/distill_config.py) or another file."""
+    from mmengine.config import Config
+
+    from attnfd_mm.apis.runner_config import (keep_config_files,
+                                              load_runner_config)
+    work = tmp_path / 'w'
+    work.mkdir()
+    Config(dict(model=dict(type='X'), work_dir=str(work))).dump(
+        str(work / 'own.py'))
+    cfg = load_runner_config(str(work / 'own.py'))
+    assert cfg.filename is None and cfg.model == dict(type='X')
+    # another work dir: mmseg's <config name>.py dump
+    cfg = load_runner_config(str(work / 'own.py'),
+                             work_dir=str(tmp_path / 'other'))
+    assert cfg.filename == str(work / 'own.py')
+    assert keep_config_files(cfg, always=True).filename is None
+
+
+def test_a_checkpoint_that_does_not_fit_is_a_named_error(tmp_path):
+    import torch
+    from mmengine.registry import DefaultScope
+    from mmseg.registry import MODELS
+
+    from attnfd_mm.apis.test_config import (CheckpointMismatchError,
+                                            check_checkpoint_fits)
+    from attnfd_mm.testing import deeplabv3_segmentor
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        model = MODELS.build(deeplabv3_segmentor('r18'))
+    state = model.state_dict()
+    path = str(tmp_path / 'ckpt.pth')
+    torch.save(dict(state_dict={f'module.{k}': v for k, v in state.items()}),
+               path)
+    check_checkpoint_fits(model, path)  # mmengine drops module.
+    # a distillation checkpoint: the student's weights under architecture.
+    torch.save(dict(state_dict={f'architecture.{k}': v
+                                for k, v in state.items()}), path)
+    with pytest.raises(CheckpointMismatchError,
+                       match=rf'{len(state)} of its {len(state)} weights '
+                       r'are not in the model \(architecture\.'):
+        check_checkpoint_fits(model, path)
+    # one weight missing
+    torch.save(dict(state_dict=dict(list(state.items())[1:])), path)
+    with pytest.raises(CheckpointMismatchError,
+                       match=rf'0 of its {len(state) - 1} weights .* and 1 '
+                       rf"of the model's {len(state)} are not in it"):
+        check_checkpoint_fits(model, path)
+
+
+def test_absolute_paths_run_the_config_from_any_directory(tmp_path,
+                                                          monkeypatch):
+    from mmengine.config import Config
+
+    from attnfd_mm.apis.runner_config import absolute_paths
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'r18.pth').write_bytes(b'')
+    url = 'open-mmlab://resnet18_v1c'
+    cfg = Config(dict(
+        work_dir='w', load_from=None,
+        model=dict(teacher_ckpt='t.pth', architecture=dict(
+            pretrained=url, backbone=dict(init_cfg=dict(
+                type='Pretrained', checkpoint='r18.pth')))),
+        train_dataloader=dict(dataset=dict(
+            type='ConcatDataset', datasets=[dict(data_root='data/a'),
+                                            dict(data_root='/abs/b')])),
+        val_dataloader=dict(dataset=dict(data_root='data/a'))))
+    absolute_paths(cfg)
+    assert cfg.work_dir == str(tmp_path / 'w')
+    assert cfg.load_from is None
+    assert cfg.model.teacher_ckpt == str(tmp_path / 't.pth')
+    assert cfg.model.architecture.pretrained == url  # a URL, kept
+    assert cfg.model.architecture.backbone.init_cfg.checkpoint == \
+        str(tmp_path / 'r18.pth')
+    assert [d.data_root for d in cfg.train_dataloader.dataset.datasets] == \
+        [str(tmp_path / 'data' / 'a'), '/abs/b']
+    assert cfg.val_dataloader.dataset.data_root == str(tmp_path / 'data/a')
