@@ -286,6 +286,7 @@ def test_documented_commands_keep_the_config_and_score_the_same(
 
     run(distill, pair)
     written = (work / 'distill_config.py').read_bytes()
+    assert written.startswith(b'# Distillation config written by ')
     test(elsewhere)
     test(elsewhere)
     assert (work / 'distill_config.py').read_bytes() == written
