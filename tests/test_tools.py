@@ -238,6 +238,17 @@ def test_demo_and_layer_table_run(tmp_path):
         'teacher (DeepLabV3-R34)', 'student (DeepLabV3-R18)',
         'student + AttnFD (B+E)']
     assert _png_size(str(tmp_path / 'demo' / 'attention.png'))[0] > 100
+    # the console: stages, figures, where results went; logs in files
+    assert len(out.stdout.splitlines()) < 25, out.stdout
+    with open(tmp_path / 'demo' / 'results.json') as f:
+        figures = json.load(f)
+    assert [f'| {name} | {miou:.2f} |' for name, miou in figures.items()] \
+        == rows[1:]
+    for stage in ('teacher_r34', 'student', 'student_attnfd_r34'):
+        log = (tmp_path / 'demo' / stage / 'console.log').read_text()
+        assert 'Hooks will be executed in the following order' in log
+        assert f'[demo] {stage}: val mIoU ' in out.stdout
+    assert 'results.json' in out.stdout
     out = run_tool(['tools/analysis/layer_table.py', '--families', 'fcn',
                     'pspnet'], cwd=ROOT)
     assert out.returncode == 0, out.stderr[-3000:]
