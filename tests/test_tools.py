@@ -334,3 +334,19 @@ def test_absolute_paths_run_the_config_from_any_directory(tmp_path,
     assert [d.data_root for d in cfg.train_dataloader.dataset.datasets] == \
         [str(tmp_path / 'data' / 'a'), '/abs/b']
     assert cfg.val_dataloader.dataset.data_root == str(tmp_path / 'data/a')
+
+
+def test_sample_check_benchmark_tables_both_pipelines(tmp_path, capsys):
+    """tools/benchmarks/sample_check.py at a tiny size: one row per
+    pipeline, one rate per epoch and the whole run's."""
+    import runpy
+    module = runpy.run_path(osp.join(ROOT, 'tools', 'benchmarks',
+                                     'sample_check.py'))
+    module['main'](['--images', '2', '--epochs', '2', '--size', '64', '32',
+                    '--work-dir', str(tmp_path)])
+    out = capsys.readouterr().out
+    rows = {line.split('|')[1].strip(): line.split('|')[2:-1]
+            for line in out.splitlines() if line.startswith('| with')}
+    assert list(rows) == ['without CheckSegSample', 'with CheckSegSample']
+    assert all(len(r) == 3 and float(r[0]) > 0 for r in rows.values())
+    assert len(list(tmp_path.glob('data/*_label.png'))) == 2
