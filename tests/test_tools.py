@@ -153,7 +153,7 @@ def test_missing_config_and_checkpoint(tmp_path):
     root = osp.dirname(osp.dirname(osp.abspath(__file__)))
     out = run_tool(['tools/train.py', 'configs/no_such.py'], cwd=root)
     assert out.returncode != 0
-    assert 'Config file not found' in out.stderr
+    assert 'ConfigNotFoundError: Config not found' in out.stderr
     out = run_tool([
         'tools/test.py', 'configs/attnfd/deeplabv3_r101_r18_voc.py',
         str(tmp_path / 'none.pth')
