@@ -17,8 +17,6 @@ from mmengine.registry import DefaultScope
 from mmseg.registry import MODELS
 from PIL import Image
 
-from conftest import run_tool
-
 from attnfd_mm.testing.tiny_configs import (deeplabv3_segmentor,
                                             stock_segmentor,
                                             tiny_runner_config)
@@ -60,51 +58,6 @@ def tiny_pair(tmp_path, shapes_root):
 def _state(path: str) -> dict:
     return torch.load(path, map_location='cpu', weights_only=True)[
         'state_dict']
-
-
-@pytest.mark.slow
-def test_cli_outside_the_clone_trains_and_its_config_reruns(tiny_pair):
-    """Composes, writes the config, trains two iterations; tools/train.py
-    on the written config gives the same weights."""
-    env = dict(os.environ)
-    env.pop('PYTHONPATH', None)  # the installed package, not the clone
-    out = subprocess.run([
-        sys.executable, osp.join(ROOT, 'tools', 'distill.py'), 'student.py',
-        'teacher.py', '--teacher-checkpoint', 'teacher.pth', '--method',
-        'attnfd', '--work-dir', 'distilled'
-    ], cwd=str(tiny_pair), capture_output=True, text=True, env=env,
-        timeout=600)
-    assert out.returncode == 0, out.stderr[-3000:]
-    written = tiny_pair / 'distilled' / 'distill_config.py'
-    assert f'[distill] attnfd: config written to {osp.join("distilled", "distill_config.py")}' in out.stdout  # noqa: E501
-    text = written.read_text()
-    assert text.startswith('# Distillation config written by '
-                           'tools/distill.py: attnfd\n')
-    assert 'python tools/distill.py student.py teacher.py' in text
-    cfg = Config.fromfile(str(written))
-    assert cfg.model.teacher.type == 'EncoderDecoder'  # inline, no path
-    first = _state(str(tiny_pair / 'distilled' / 'iter_2.pth'))
-    assert any(k.startswith('distiller.connectors.') for k in first)
-
-    out = subprocess.run([
-        sys.executable, osp.join(ROOT, 'tools', 'train.py'), str(written),
-        '--work-dir', 'rerun'
-    ], cwd=str(tiny_pair), capture_output=True, text=True, env=env,
-        timeout=600)
-    assert out.returncode == 0, out.stderr[-3000:]
-    again = _state(str(tiny_pair / 'rerun' / 'iter_2.pth'))
-    assert first.keys() == again.keys()
-    for key in first:
-        torch.testing.assert_close(again[key], first[key], rtol=0, atol=1e-6,
-                                   msg=key)
-    # the teacher came from the given file (checkpoints leave a frozen
-    # teacher out and keep its fingerprint)
-    assert not any(k.startswith('teacher.') for k in first)
-    from attnfd_mm.models.algorithms.teacher_fingerprint import \
-        decode_fingerprint
-    assert decode_fingerprint(first['teacher_fingerprint'])[
-        'teacher_ckpt'] == str(tiny_pair / 'teacher.pth')  # absolute
-    assert (tiny_pair / 'distilled' / 'student.pth').is_file()
 
 
 @pytest.mark.slow
@@ -249,12 +202,16 @@ def _mIoU(path) -> float:
 
 
 @pytest.mark.slow
-def test_documented_commands_keep_the_config_and_score_the_same(
+def test_cli_outside_the_clone_keeps_its_config_and_scores_the_same(
         tmp_path, shapes_root):
-    """distill -> test -> test -> train (re-run, then --resume) -> distill
-    --resume -> test: the written config keeps its bytes, every test
-    scores the same, from another directory too (its paths are absolute);
-    a checkpoint that does not fit the config is a named error."""
+    """The documented commands, with the installed package: distill ->
+    test -> test -> train (re-run, then --resume) -> distill --resume ->
+    test. The written config keeps its bytes and runs from another
+    directory (its paths are absolute); the re-run gives the same weights,
+    every test the same score; a checkpoint that does not fit the config is
+    a named error."""
+    env = dict(os.environ)
+    env.pop('PYTHONPATH', None)  # the installed package, not the clone
     pair = tmp_path / 'pair'
     pair.mkdir()
     # relative paths, read from the directory distill.py runs in
@@ -270,12 +227,13 @@ def test_documented_commands_keep_the_config_and_score_the_same(
     config, ckpt = str(work / 'distill_config.py'), str(work / 'iter_2.pth')
     distill = [osp.join(ROOT, 'tools', 'distill.py'), 'student.py',
                'teacher.py', '--teacher-checkpoint', 'teacher.pth',
-               '--work-dir', 'distilled']
+               '--method', 'attnfd', '--work-dir', 'distilled']
     scores = []
 
-    def run(args, cwd):
-        out = run_tool(args, cwd=str(cwd))
-        assert out.returncode == 0, (args, out.stderr[-3000:])
+    def run(args, cwd, ok=True):
+        out = subprocess.run([sys.executable, *args], cwd=str(cwd), env=env,
+                             capture_output=True, text=True, timeout=600)
+        assert (out.returncode == 0) == ok, (args, out.stderr[-3000:])
         return out
 
     def test(cwd):
@@ -284,14 +242,37 @@ def test_documented_commands_keep_the_config_and_score_the_same(
              '--metrics-out', out_file], cwd)
         scores.append(_mIoU(out_file))
 
-    run(distill, pair)
+    out = run(distill, pair)
+    assert '[distill] attnfd: config written to ' + osp.join(
+        'distilled', 'distill_config.py') in out.stdout
     written = (work / 'distill_config.py').read_bytes()
-    assert written.startswith(b'# Distillation config written by ')
+    text = written.decode()
+    assert text.startswith('# Distillation config written by '
+                           'tools/distill.py: attnfd\n')
+    assert 'python tools/distill.py student.py teacher.py' in text
+    cfg = Config.fromfile(config)
+    assert cfg.model.teacher.type == 'EncoderDecoder'  # inline, no path
+    first = _state(ckpt)
+    assert any(k.startswith('distiller.connectors.') for k in first)
+    # the teacher came from the given file (checkpoints leave a frozen
+    # teacher out and keep its fingerprint), named by its absolute path
+    assert not any(k.startswith('teacher.') for k in first)
+    from attnfd_mm.models.algorithms.teacher_fingerprint import \
+        decode_fingerprint
+    assert decode_fingerprint(first['teacher_fingerprint'])[
+        'teacher_ckpt'] == str(pair / 'teacher.pth')
+    assert (work / 'student.pth').is_file()
+
     test(elsewhere)
     test(elsewhere)
     assert (work / 'distill_config.py').read_bytes() == written
     run([osp.join(ROOT, 'tools', 'train.py'), config], elsewhere)
     assert (work / 'distill_config.py').read_bytes() == written
+    again = _state(ckpt)  # the re-run: the same weights
+    assert first.keys() == again.keys()
+    for key in first:
+        torch.testing.assert_close(again[key], first[key], rtol=0, atol=1e-6,
+                                   msg=key)
     run([osp.join(ROOT, 'tools', 'train.py'), config, '--resume'], elsewhere)
     assert (work / 'distill_config.py').read_bytes() == written
     run(distill + ['--resume'], pair)
@@ -302,8 +283,7 @@ def test_documented_commands_keep_the_config_and_score_the_same(
     assert scores == [pytest.approx(scores[0], abs=1e-6)] * 3
     assert not (elsewhere / 'distilled').exists()  # the config's work dir
     # the bare student config with the distillation checkpoint
-    out = run_tool([osp.join(ROOT, 'tools', 'test.py'), 'student.py', ckpt],
-                   cwd=str(pair))
-    assert out.returncode != 0
+    out = run([osp.join(ROOT, 'tools', 'test.py'), 'student.py', ckpt], pair,
+              ok=False)
     assert 'CheckpointMismatchError' in out.stderr
     assert 'not in the model (architecture.' in out.stderr

@@ -335,14 +335,18 @@ def test_a_bad_label_stops_distillation_before_the_step(tmp_path,
                        r'tools/distill\.py and tools/compare\.py'):
         tool.main_with(args)
     assert not list((tmp_path / 'w').glob('iter_*.pth'))
-    # the fix the message names: the bad sample is skipped, training runs
+    # the fix the message names: the checks skip bad samples (as
+    # test_a_bad_sample_is_named shows), training runs
     skipping = tool.parse_args(['student.py', 'teacher.py',
                                 '--teacher-checkpoint', 'teacher.pth',
-                                '--work-dir', 'w2', '--skip-bad-samples'])
-    skipping.cfg_options = {'visualizer': dict(type='Visualizer',
-                                               name='vis_skip_bad')}
-    tool.main_with(skipping)
-    assert (tmp_path / 'w2' / 'iter_2.pth').is_file()
+                                '--work-dir', 'w2', '--skip-bad-samples',
+                                '--print-config'])
+    skipping.cfg_options = None
+    composed = Config.fromfile(tool.compose(skipping))
+    for split in ('train', 'val', 'test'):
+        assert composed[f'{split}_dataloader'].dataset.pipeline[0] == dict(
+            type='CheckSegSample', num_classes=4, ignore_index=255,
+            skip_bad=True)
     # compare.py passes the same flag to every arm
     spec = importlib.util.spec_from_file_location(
         'compare_tool', osp.join(ROOT, 'tools', 'compare.py'))
