@@ -1,6 +1,7 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """The initial weights a config downloads or reads (``pretrained``,
 ``init_cfg`` checkpoints), checked before anything is built or trained."""
+import os.path as osp
 from typing import Any, Iterator, Tuple
 
 from mmengine.config import Config
@@ -19,7 +20,7 @@ def init_weight_files(node: Any, key: str = 'model') -> \
     ``Pretrained`` ``init_cfg`` checkpoint of the model dict ``node``; the
     key is the one to set to None to do without them."""
     if isinstance(node, (list, tuple)):
-        for i, value in enumerate(node):
+        for value in node:
             yield from init_weight_files(value, key)
     elif isinstance(node, dict):
         if node.get('type') == 'Pretrained' and isinstance(
@@ -51,8 +52,6 @@ def check_init_weights(cfg: Config) -> None:
         WeightsUnavailableError: One cannot (offline, a wrong URL, a
             missing file), naming its config key, the cause and the fix.
     """
-    import os.path as osp
-
     from mmengine.runner import CheckpointLoader
     for key, path in init_weight_files(cfg.get('model', None) or {}):
         if '://' not in path:
