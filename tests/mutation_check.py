@@ -184,6 +184,8 @@ MUTANTS = [
     Mutant('skip-bad-samples-dropped', 'attnfd_mm/apis/distill_config.py',
            "head.get('ignore_index', 255), skip_bad_samples)",
            "head.get('ignore_index', 255))", ['test_faults.py']),
+    Mutant('test-resumes', 'tools/test.py', '    cfg.resume = False\n', '',
+           ['test_tools.py']),
     Mutant('sample-checked-every-time',
            'attnfd_mm/datasets/check_seg_sample.py',
            '        if key in self.passed:\n            return results\n', '',

@@ -350,3 +350,31 @@ def test_sample_check_benchmark_tables_both_pipelines(tmp_path, capsys):
     assert list(rows) == ['without CheckSegSample', 'with CheckSegSample']
     assert all(len(r) == 3 and float(r[0]) > 0 for r in rows.values())
     assert len(list(tmp_path.glob('data/*_label.png'))) == 2
+
+
+def test_test_tool_never_resumes(tmp_path, shapes_root, monkeypatch):
+    """A config that says ``resume = True`` (as ``train.py --resume`` once
+    rewrote the composed config): tools/test.py scores the plain weights
+    it was given instead of resuming a training state."""
+    import runpy
+    import sys
+
+    import torch
+    from mmengine.registry import DefaultScope
+    from mmseg.registry import MODELS
+
+    from attnfd_mm.testing import deeplabv3_segmentor
+    cfg = tiny_runner_config(str(tmp_path / 'w'), shapes_root,
+                             deeplabv3_segmentor('r18'))
+    cfg.resume = True
+    cfg.dump(str(tmp_path / 'resuming.py'))
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        state = MODELS.build(deeplabv3_segmentor('r18')).state_dict()
+    torch.save(dict(state_dict=state), str(tmp_path / 'plain.pth'))
+    out = str(tmp_path / 'metrics.json')
+    monkeypatch.setattr(sys, 'argv', [
+        'test.py', str(tmp_path / 'resuming.py'), str(tmp_path / 'plain.pth'),
+        '--metrics-out', out])
+    runpy.run_path(osp.join(ROOT, 'tools', 'test.py'), run_name='__main__')
+    with open(out) as f:
+        assert 0 <= json.load(f)['mIoU'] <= 100
