@@ -30,6 +30,18 @@ def test_every_initial_weight_file_is_found_with_its_key():
         ('model.backbone.init_cfg', 'torchvision://resnet18'),
         ('model.decode_head.init_cfg', 'head.pth'),
     ]
+    # a frozen teacher's initial weights are read only when it has no
+    # checkpoint to load
+    algorithm = dict(type='FrozenTeacherDistill', teacher_ckpt='t.pth',
+                     architecture=dict(pretrained='s.pth'),
+                     teacher=dict(pretrained='t_init.pth'))
+    assert list(init_weight_files(algorithm)) == [
+        ('model.architecture.pretrained', 's.pth')]
+    algorithm.update(type='mmrazor.FrozenTeacherDistill', teacher_ckpt=None,
+                     teacher_trainable=True)
+    assert list(init_weight_files(algorithm)) == [
+        ('model.architecture.pretrained', 's.pth'),
+        ('model.teacher.pretrained', 't_init.pth')]
 
 
 def test_an_offline_student_download_is_named_with_the_fix():

@@ -17,8 +17,10 @@ class WeightsUnavailableError(RuntimeError):
 def init_weight_files(node: Any, key: str = 'model') -> \
         Iterator[Tuple[str, str]]:
     """``(config key, path or URL)`` of every ``pretrained`` string and
-    ``Pretrained`` ``init_cfg`` checkpoint of the model dict ``node``; the
-    key is the one to set to None to do without them."""
+    ``Pretrained`` ``init_cfg`` checkpoint of the model dict ``node`` that
+    initialisation reads (not those of a ``FrozenTeacherDistill`` teacher
+    loaded from ``teacher_ckpt``); the key is the one to set to None to do
+    without them."""
     if isinstance(node, (list, tuple)):
         for value in node:
             yield from init_weight_files(value, key)
@@ -27,7 +29,13 @@ def init_weight_files(node: Any, key: str = 'model') -> \
                 node.get('checkpoint'), str):
             yield key, node['checkpoint']
             return
+        # a frozen teacher loaded from teacher_ckpt (or random) is never
+        # initialised from these weights
+        frozen = str(node.get('type', '')).endswith('FrozenTeacherDistill') \
+            and bool(node.get('teacher_ckpt') or node.get('random_teacher'))
         for name, value in node.items():
+            if frozen and name == 'teacher':
+                continue
             if name == 'pretrained' and isinstance(value, str) and value:
                 yield f'{key}.{name}', value
             elif isinstance(value, (dict, list, tuple)):
