@@ -333,31 +333,28 @@ sys.exit(0 if MODE == 'ok' else 3)
 """
 
 
-@pytest.mark.parametrize('mode', ['folder', 'no folder', 'ok'])
-def test_estimate_names_only_folders_that_exist(tiny_files, monkeypatch,
-                                                mode):
+def test_estimate_names_only_folders_that_exist(tiny_files, monkeypatch):
     """A timing run that fails names its logs folder only when there is
     one, and keeps it; one that finishes leaves nothing behind."""
     tools = tiny_files / 'tools'
     tools.mkdir()
-    (tools / 'train.py').write_text(f'MODE = {mode!r}\n' + FAKE_TRAIN)
     monkeypatch.setattr('attnfd_mm.comparison.comparison.tools_dir',
                         lambda: str(tools))
     comparison = _comparison(tiny_files, ['student'], iters=5)
-    if mode == 'ok':
-        assert comparison.estimate().endswith('min of training (plus '
-                                              'start-up and scoring of each '
-                                              'arm).')
-        assert not osp.exists(osp.join(comparison.work_dir, 'estimate'))
-        return
-    with pytest.raises(SystemExit) as failed:
-        comparison.estimate()
-    message = str(failed.value)
-    named = re.findall(r'logs are under (\S+)\.', message)
-    if mode == 'folder':
-        assert named and osp.isdir(named[0]), message
-    else:
-        assert not named and 'its output is above' in message, message
+    for mode in ('folder', 'no folder'):
+        (tools / 'train.py').write_text(f'MODE = {mode!r}\n' + FAKE_TRAIN)
+        with pytest.raises(SystemExit) as failed:
+            comparison.estimate()
+        message = str(failed.value)
+        named = re.findall(r'logs are under (\S+)\.', message)
+        if mode == 'folder':
+            assert named and osp.isdir(named[0]), message
+        else:
+            assert not named and 'its output is above' in message, message
+    (tools / 'train.py').write_text("MODE = 'ok'\n" + FAKE_TRAIN)
+    assert comparison.estimate().endswith(
+        'min of training (plus start-up and scoring of each arm).')
+    assert not osp.exists(osp.join(comparison.work_dir, 'estimate'))
 
 
 def test_chart_draws_every_arm(tmp_path):

@@ -148,17 +148,19 @@ def test_train_resume_and_test(tmp_path, shapes_root):
     assert width > 2 * height  # five columns, two rows
 
 
-@pytest.mark.slow
-def test_missing_config_and_checkpoint(tmp_path):
-    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    out = run_tool(['tools/train.py', 'configs/no_such.py'], cwd=root)
-    assert out.returncode != 0
-    assert 'ConfigNotFoundError: Config not found' in out.stderr
-    out = run_tool([
-        'tools/test.py', 'configs/attnfd/deeplabv3_r101_r18_voc.py',
-        str(tmp_path / 'none.pth')
-    ], cwd=root)
-    assert out.returncode != 0 and 'Checkpoint not found' in out.stderr
+def test_missing_config_and_checkpoint(tmp_path, monkeypatch):
+    import runpy
+    import sys
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(sys, 'argv', ['train.py', 'configs/no_such.py'])
+    with pytest.raises(SystemExit, match='ConfigNotFoundError: Config not '
+                       'found'):
+        runpy.run_path('tools/train.py', run_name='__main__')
+    monkeypatch.setattr(sys, 'argv', [
+        'test.py', 'configs/attnfd/deeplabv3_r101_r18_voc.py',
+        str(tmp_path / 'none.pth')])
+    with pytest.raises(FileNotFoundError, match='Checkpoint not found'):
+        runpy.run_path('tools/test.py', run_name='__main__')
 
 
 def test_set_data_root_reaches_every_dataset(tmp_path):
