@@ -352,6 +352,62 @@ def test_compare_killed_then_continued_writes_its_results(tiny_files):
         student_before
 
 
+def test_report_names_the_arm_the_same_time_arm_matched():
+    from attnfd_mm.comparison import report
+    arms = {
+        'student': {'0': _result(30.0)},
+        'kd': {'0': _result(32.0, step=1.5)},  # the slowest
+        'attnfd_kd': {'0': _result(33.0, step=1.2)},
+        'student_same_time': {'0': _result(31.0, iters=12)},
+    }
+    labels = {'student': 'student alone', 'kd': 'KD',
+              'attnfd_kd': 'AttnFD + KD',
+              'student_same_time': 'student alone, same time'}
+    text, _ = report(dict(teacher={'mIoU': 40.0}, arms=arms), labels.get,
+                     same_time_as='attnfd_kd')
+    assert "as many iterations as AttnFD + KD's compute buys" in text
+    assert 'slowest' not in text
+    text, _ = report(dict(teacher={'mIoU': 40.0}, arms=arms), labels.get)
+    assert "as many iterations as the slowest distillation arm's compute " \
+        'buys' in text
+
+
+FAKE_TRAIN = """
+import json, os, sys
+work_dir = sys.argv[sys.argv.index('--work-dir') + 1]
+if MODE != 'no folder':
+    os.makedirs(work_dir)
+if MODE == 'ok':
+    with open(os.path.join(work_dir, 'step_times.json'), 'w') as f:
+        json.dump(dict(seconds={'1': 9.0, '2': 2.0}), f)
+sys.exit(0 if MODE == 'ok' else 3)
+"""
+
+
+def test_estimate_names_only_folders_that_exist(tiny_files, monkeypatch):
+    """A timing run that fails names its logs folder only when there is
+    one, and keeps it; one that finishes leaves nothing behind."""
+    tools = tiny_files / 'tools'
+    tools.mkdir()
+    monkeypatch.setattr('attnfd_mm.comparison.comparison.tools_dir',
+                        lambda: str(tools))
+    comparison = _comparison(tiny_files, ['student'], iters=5)
+    for mode in ('folder', 'no folder'):
+        (tools / 'train.py').write_text(f'MODE = {mode!r}\n' + FAKE_TRAIN)
+        with pytest.raises(SystemExit) as failed:
+            comparison.estimate()
+        message = str(failed.value)
+        named = re.findall(r'logs are under (\S+)\.', message)
+        if mode == 'folder':
+            assert named and osp.isdir(named[0]), message
+        else:
+            assert not named and 'its output is above' in message, message
+    (tools / 'train.py').write_text("MODE = 'ok'\n" + FAKE_TRAIN)
+    assert comparison.estimate().endswith(
+        'min of training (plus start-up and scoring of each arm).')
+    assert not osp.exists(osp.join(comparison.work_dir, 'estimate'))
+
+
 def test_chart_draws_every_arm(tmp_path):
     from PIL import Image
 

@@ -49,7 +49,7 @@ def test_composed_config_holds_student_teacher_and_method(pair):
     for split in ('train', 'val', 'test'):
         pipeline = cfg[f'{split}_dataloader'].dataset.pipeline
         assert pipeline.pop(0) == dict(type='CheckSegSample', num_classes=4,
-                                       ignore_index=255)
+                                       ignore_index=255, skip_bad=False)
     assert cfg.train_dataloader == original.train_dataloader
     assert cfg.param_scheduler == original.param_scheduler
     # the teacher's model, its ImageNet init dropped (the checkpoint loads)

@@ -3,6 +3,7 @@
 directory; the written config re-runs unchanged; stock mmseg pairs train
 with every method; bad input is named before training."""
 import importlib.util
+import json
 import os
 import os.path as osp
 import subprocess
@@ -57,59 +58,6 @@ def tiny_pair(tmp_path, shapes_root):
 def _state(path: str) -> dict:
     return torch.load(path, map_location='cpu', weights_only=True)[
         'state_dict']
-
-
-@pytest.mark.slow
-def test_cli_outside_the_clone_trains_and_its_config_reruns(tiny_pair):
-    """Composes, writes the config, trains two iterations; tools/train.py
-    on the written config gives the same weights."""
-    env = dict(os.environ)
-    env.pop('PYTHONPATH', None)  # the installed package, not the clone
-    out = subprocess.run([
-        sys.executable, osp.join(ROOT, 'tools', 'distill.py'), 'student.py',
-        'teacher.py', '--teacher-checkpoint', 'teacher.pth', '--method',
-        'attnfd', '--work-dir', 'distilled'
-    ], cwd=str(tiny_pair), capture_output=True, text=True, env=env,
-        timeout=600)
-    assert out.returncode == 0, out.stderr[-3000:]
-    written = tiny_pair / 'distilled' / 'distill_config.py'
-    assert f'[distill] attnfd: config written to {osp.join("distilled", "distill_config.py")}' in out.stdout  # noqa: E501
-    text = written.read_text()
-    assert text.startswith('# Distillation config written by '
-                           'tools/distill.py: attnfd\n')
-    assert 'python tools/distill.py student.py teacher.py' in text
-    cfg = Config.fromfile(str(written))
-    assert cfg.model.teacher.type == 'EncoderDecoder'  # inline, no path
-    first = _state(str(tiny_pair / 'distilled' / 'iter_2.pth'))
-    assert any(k.startswith('distiller.connectors.') for k in first)
-
-    out = subprocess.run([
-        sys.executable, osp.join(ROOT, 'tools', 'train.py'), str(written),
-        '--work-dir', 'rerun'
-    ], cwd=str(tiny_pair), capture_output=True, text=True, env=env,
-        timeout=600)
-    assert out.returncode == 0, out.stderr[-3000:]
-    again = _state(str(tiny_pair / 'rerun' / 'iter_2.pth'))
-    assert first.keys() == again.keys()
-    for key in first:
-        torch.testing.assert_close(again[key], first[key], rtol=0, atol=1e-6,
-                                   msg=key)
-    # the teacher came from the given file (checkpoints leave a frozen
-    # teacher out and keep its fingerprint)
-    assert not any(k.startswith('teacher.') for k in first)
-    from attnfd_mm.models.algorithms.teacher_fingerprint import \
-        decode_fingerprint
-    assert decode_fingerprint(first['teacher_fingerprint'])[
-        'teacher_ckpt'] == 'teacher.pth'
-    assert (tiny_pair / 'distilled' / 'student.pth').is_file()
-    # what the student costs against its teacher (at the config's test
-    # size: its crop)
-    import json
-    cost = json.loads(
-        (tiny_pair / 'distilled' / 'student_vs_teacher.json').read_text())
-    assert cost['size'] == [64, 64]
-    for backend in ('torch', 'onnxruntime'):
-        assert cost['student']['latency_ms'][backend]['median_ms'] > 0
 
 
 @pytest.mark.slow
@@ -247,3 +195,102 @@ def test_resume_refuses_another_config(tiny_pair):
     with pytest.raises(SystemExit, match='holds another distillation '
                        'config'):
         tool.main_with(args)
+
+
+def _mIoU(path) -> float:
+    with open(path) as f:
+        return json.load(f)['mIoU']
+
+
+@pytest.mark.slow
+def test_cli_outside_the_clone_keeps_its_config_and_scores_the_same(
+        tmp_path, shapes_root):
+    """The documented commands, with the installed package: distill ->
+    test -> test -> train (re-run, then --resume) -> distill --resume ->
+    test. The written config keeps its bytes and runs from another
+    directory (its paths are absolute); the re-run gives the same weights,
+    every test the same score; a checkpoint that does not fit the config is
+    a named error."""
+    env = dict(os.environ)
+    env.pop('PYTHONPATH', None)  # the installed package, not the clone
+    pair = tmp_path / 'pair'
+    pair.mkdir()
+    # relative paths, read from the directory distill.py runs in
+    student = tiny_runner_config('unused', osp.relpath(shapes_root, pair),
+                                 deeplabv3_segmentor('r18'), max_iters=2)
+    student.dump(str(pair / 'student.py'))
+    teacher = deeplabv3_segmentor('r18')
+    Config(dict(model=teacher)).dump(str(pair / 'teacher.py'))
+    _save_teacher(teacher, str(pair / 'teacher.pth'))
+    elsewhere = tmp_path / 'elsewhere'
+    elsewhere.mkdir()
+    work = pair / 'distilled'
+    config, ckpt = str(work / 'distill_config.py'), str(work / 'iter_2.pth')
+    distill = [osp.join(ROOT, 'tools', 'distill.py'), 'student.py',
+               'teacher.py', '--teacher-checkpoint', 'teacher.pth',
+               '--method', 'attnfd', '--work-dir', 'distilled']
+    scores = []
+
+    def run(args, cwd, ok=True):
+        out = subprocess.run([sys.executable, *args], cwd=str(cwd), env=env,
+                             capture_output=True, text=True, timeout=600)
+        assert (out.returncode == 0) == ok, (args, out.stderr[-3000:])
+        return out
+
+    def test(cwd):
+        out_file = str(tmp_path / f'metrics{len(scores)}.json')
+        run([osp.join(ROOT, 'tools', 'test.py'), config, ckpt,
+             '--metrics-out', out_file], cwd)
+        scores.append(_mIoU(out_file))
+
+    out = run(distill, pair)
+    assert '[distill] attnfd: config written to ' + osp.join(
+        'distilled', 'distill_config.py') in out.stdout
+    written = (work / 'distill_config.py').read_bytes()
+    text = written.decode()
+    assert text.startswith('# Distillation config written by '
+                           'tools/distill.py: attnfd\n')
+    assert 'python tools/distill.py student.py teacher.py' in text
+    cfg = Config.fromfile(config)
+    assert cfg.model.teacher.type == 'EncoderDecoder'  # inline, no path
+    first = _state(ckpt)
+    assert any(k.startswith('distiller.connectors.') for k in first)
+    # the teacher came from the given file (checkpoints leave a frozen
+    # teacher out and keep its fingerprint), named by its absolute path
+    assert not any(k.startswith('teacher.') for k in first)
+    from attnfd_mm.models.algorithms.teacher_fingerprint import \
+        decode_fingerprint
+    assert decode_fingerprint(first['teacher_fingerprint'])[
+        'teacher_ckpt'] == str(pair / 'teacher.pth')
+    assert (work / 'student.pth').is_file()
+    # what the student costs against its teacher (at the config's test
+    # size: its crop)
+    cost = json.loads((work / 'student_vs_teacher.json').read_text())
+    assert cost['size'] == [64, 64]
+    for backend in ('torch', 'onnxruntime'):
+        assert cost['student']['latency_ms'][backend]['median_ms'] > 0
+
+    test(elsewhere)
+    test(elsewhere)
+    assert (work / 'distill_config.py').read_bytes() == written
+    run([osp.join(ROOT, 'tools', 'train.py'), config], elsewhere)
+    assert (work / 'distill_config.py').read_bytes() == written
+    again = _state(ckpt)  # the re-run: the same weights
+    assert first.keys() == again.keys()
+    for key in first:
+        torch.testing.assert_close(again[key], first[key], rtol=0, atol=1e-6,
+                                   msg=key)
+    run([osp.join(ROOT, 'tools', 'train.py'), config, '--resume'], elsewhere)
+    assert (work / 'distill_config.py').read_bytes() == written
+    run(distill + ['--resume'], pair)
+    assert (work / 'distill_config.py').read_bytes() == written
+    test(elsewhere)
+    assert (work / 'distill_config.py').read_bytes() == written
+    assert scores[0] > 0
+    assert scores == [pytest.approx(scores[0], abs=1e-6)] * 3
+    assert not (elsewhere / 'distilled').exists()  # the config's work dir
+    # the bare student config with the distillation checkpoint
+    out = run([osp.join(ROOT, 'tools', 'test.py'), 'student.py', ckpt], pair,
+              ok=False)
+    assert 'CheckpointMismatchError' in out.stderr
+    assert 'not in the model (architecture.' in out.stderr

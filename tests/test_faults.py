@@ -331,9 +331,57 @@ def test_a_bad_label_stops_distillation_before_the_step(tmp_path,
     args.cfg_options = {'visualizer': dict(type='Visualizer',
                                            name='vis_bad_label')}
     with pytest.raises(BadSampleError, match=r'b_bad\.png holds label '
-                       r'values \[9\]'):
+                       r'values \[9\].*--skip-bad-samples with '
+                       r'tools/distill\.py and tools/compare\.py'):
         tool.main_with(args)
     assert not list((tmp_path / 'w').glob('iter_*.pth'))
+    # the fix the message names: the checks skip bad samples (as
+    # test_a_bad_sample_is_named shows), training runs
+    skipping = tool.parse_args(['student.py', 'teacher.py',
+                                '--teacher-checkpoint', 'teacher.pth',
+                                '--work-dir', 'w2', '--skip-bad-samples',
+                                '--print-config'])
+    skipping.cfg_options = None
+    composed = Config.fromfile(tool.compose(skipping))
+    for split in ('train', 'val', 'test'):
+        assert composed[f'{split}_dataloader'].dataset.pipeline[0] == dict(
+            type='CheckSegSample', num_classes=4, ignore_index=255,
+            skip_bad=True)
+    # compare.py passes the same flag to every arm
+    spec = importlib.util.spec_from_file_location(
+        'compare_tool', osp.join(ROOT, 'tools', 'compare.py'))
+    compare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compare)
+    for flag, skip in (([], False), (['--skip-bad-samples'], True)):
+        comparison = compare.build(compare.parse_args([
+            'student.py', 'teacher.py', '--teacher-checkpoint',
+            'teacher.pth', *flag]))
+        cfg = comparison.arm_config('kd', 0)
+        assert cfg.train_dataloader.dataset.pipeline[0] == dict(
+            type='CheckSegSample', num_classes=4, ignore_index=255,
+            skip_bad=skip)
+
+
+def test_each_sample_is_checked_once_per_process(tmp_path, monkeypatch):
+    """A sample that passed is not decoded again; a bad one is named every
+    time."""
+    from attnfd_mm.datasets import BadSampleError, check_seg_sample
+    root = _bad_samples_root(str(tmp_path / 'data'), 'label_value')
+    dataset = _dataset(root)
+    checked = []
+    problems = check_seg_sample.CheckSegSample.problems
+    monkeypatch.setattr(
+        check_seg_sample.CheckSegSample, 'problems',
+        lambda self, results: checked.append(results['img_path']) or
+        problems(self, results))
+    for _ in range(3):  # three epochs
+        assert dataset[0]['inputs'].shape[-2:] == (64, 64)
+    assert [osp.basename(p) for p in checked] == ['a_good.png']
+    for _ in range(2):
+        with pytest.raises(BadSampleError):
+            dataset[1]
+    assert [osp.basename(p) for p in checked] == ['a_good.png'] + \
+        ['b_bad.png'] * 2
 
 
 def test_sigkill_then_resume_is_lossless_fast(tmp_path, shapes_root):

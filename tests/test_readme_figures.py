@@ -144,3 +144,34 @@ def test_metafile_figures_are_the_results():
                     assert value == round(mean, 2), (model['Name'], metric)
                     checked += 1
     assert checked == 5 + 3
+
+
+def test_results_reports_name_the_same_time_reference():
+    """A report's same-time sentence names the arm its results file says
+    the same-time arm matched."""
+    checked = 0
+    for run in sorted(set(METRIC_RUNS.values())):
+        data = _results(run)
+        if 'student_same_time' not in data['arms']:
+            continue
+        reference = data['settings'].get('same_time_as')
+        matched = (f"{data['arms'][reference]['label']}'s" if reference
+                   else "the slowest distillation arm's")
+        with open(osp.join(ROOT, run, 'results.md')) as f:
+            text = f.read()
+        assert f'as many iterations as {matched} compute buys' in text, run
+        checked += 1
+    assert checked == 1
+
+
+def test_readme_demo_table_is_what_the_demo_wrote():
+    """README's demo table is the ``results.json`` that ``make demo``
+    wrote, kept in ``docs/results/demo/``."""
+    with open(osp.join(ROOT, 'README.md')) as f:
+        section = f.read().split('\n## Demo\n', 1)[1].split('\n## ', 1)[0]
+    assert '(docs/results/demo/results.json)' in section
+    rows = [line for line in section.splitlines()
+            if line.startswith('| ') and not line.startswith('| model')]
+    figures = _results('docs/results/demo')
+    assert rows == [f'| {name} | {miou:.2f} |'
+                    for name, miou in figures.items()]

@@ -149,17 +149,19 @@ def test_train_resume_and_test(tmp_path, shapes_root):
     assert width > 2 * height  # five columns, two rows
 
 
-@pytest.mark.slow
-def test_missing_config_and_checkpoint(tmp_path):
-    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    out = run_tool(['tools/train.py', 'configs/no_such.py'], cwd=root)
-    assert out.returncode != 0
-    assert 'Config file not found' in out.stderr
-    out = run_tool([
-        'tools/test.py', 'configs/attnfd/deeplabv3_r101_r18_voc.py',
-        str(tmp_path / 'none.pth')
-    ], cwd=root)
-    assert out.returncode != 0 and 'Checkpoint not found' in out.stderr
+def test_missing_config_and_checkpoint(tmp_path, monkeypatch):
+    import runpy
+    import sys
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(sys, 'argv', ['train.py', 'configs/no_such.py'])
+    with pytest.raises(SystemExit, match='ConfigNotFoundError: Config not '
+                       'found'):
+        runpy.run_path('tools/train.py', run_name='__main__')
+    monkeypatch.setattr(sys, 'argv', [
+        'test.py', 'configs/attnfd/deeplabv3_r101_r18_voc.py',
+        str(tmp_path / 'none.pth')])
+    with pytest.raises(FileNotFoundError, match='Checkpoint not found'):
+        runpy.run_path('tools/test.py', run_name='__main__')
 
 
 def test_set_data_root_reaches_every_dataset(tmp_path):
@@ -239,9 +241,143 @@ def test_demo_and_layer_table_run(tmp_path):
         'teacher (DeepLabV3-R34)', 'student (DeepLabV3-R18)',
         'student + AttnFD (B+E)']
     assert _png_size(str(tmp_path / 'demo' / 'attention.png'))[0] > 100
+    # the console: stages, figures, where results went; logs in files
+    assert len(out.stdout.splitlines()) < 25, out.stdout
+    with open(tmp_path / 'demo' / 'results.json') as f:
+        figures = json.load(f)
+    assert [f'| {name} | {miou:.2f} |' for name, miou in figures.items()] \
+        == rows[1:]
+    for stage in ('teacher_r34', 'student', 'student_attnfd_r34'):
+        log = (tmp_path / 'demo' / stage / 'console.log').read_text()
+        assert 'Hooks will be executed in the following order' in log
+        assert f'[demo] {stage}: val mIoU ' in out.stdout
+    assert 'results.json' in out.stdout
     out = run_tool(['tools/analysis/layer_table.py', '--families', 'fcn',
                     'pspnet'], cwd=ROOT)
     assert out.returncode == 0, out.stderr[-3000:]
     table = [line for line in out.stdout.splitlines()
              if line.startswith('| fcn') or line.startswith('| pspnet')]
     assert len(table) == 2, out.stdout
+
+
+def test_a_config_is_never_dumped_over_a_file_of_the_work_dir(tmp_path):
+    """The runner dumps a config under its file name: not where that file
+    is the config itself (DIR/distill_config.py) or another file."""
+    from mmengine.config import Config
+
+    from attnfd_mm.apis.runner_config import (keep_config_files,
+                                              load_runner_config)
+    work = tmp_path / 'w'
+    work.mkdir()
+    Config(dict(model=dict(type='X'), work_dir=str(work))).dump(
+        str(work / 'own.py'))
+    cfg = load_runner_config(str(work / 'own.py'))
+    assert cfg.filename is None and cfg.model == dict(type='X')
+    # another work dir: mmseg's <config name>.py dump
+    cfg = load_runner_config(str(work / 'own.py'),
+                             work_dir=str(tmp_path / 'other'))
+    assert cfg.filename == str(work / 'own.py')
+    assert keep_config_files(cfg, always=True).filename is None
+
+
+def test_a_checkpoint_that_does_not_fit_is_a_named_error(tmp_path):
+    import torch
+    from mmengine.registry import DefaultScope
+    from mmseg.registry import MODELS
+
+    from attnfd_mm.apis.test_config import (CheckpointMismatchError,
+                                            check_checkpoint_fits)
+    from attnfd_mm.testing import deeplabv3_segmentor
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        model = MODELS.build(deeplabv3_segmentor('r18'))
+    state = model.state_dict()
+    path = str(tmp_path / 'ckpt.pth')
+    torch.save(dict(state_dict={f'module.{k}': v for k, v in state.items()}),
+               path)
+    check_checkpoint_fits(model, path)  # mmengine drops module.
+    # a distillation checkpoint: the student's weights under architecture.
+    torch.save(dict(state_dict={f'architecture.{k}': v
+                                for k, v in state.items()}), path)
+    with pytest.raises(CheckpointMismatchError,
+                       match=rf'{len(state)} of its {len(state)} weights '
+                       r'are not in the model \(architecture\.'):
+        check_checkpoint_fits(model, path)
+    # one weight missing
+    torch.save(dict(state_dict=dict(list(state.items())[1:])), path)
+    with pytest.raises(CheckpointMismatchError,
+                       match=rf'0 of its {len(state) - 1} weights .* and 1 '
+                       rf"of the model's {len(state)} are not in it"):
+        check_checkpoint_fits(model, path)
+
+
+def test_absolute_paths_run_the_config_from_any_directory(tmp_path,
+                                                          monkeypatch):
+    from mmengine.config import Config
+
+    from attnfd_mm.apis.runner_config import absolute_paths
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'r18.pth').write_bytes(b'')
+    url = 'open-mmlab://resnet18_v1c'
+    cfg = Config(dict(
+        work_dir='w', load_from=None,
+        model=dict(teacher_ckpt='t.pth', architecture=dict(
+            pretrained=url, backbone=dict(init_cfg=dict(
+                type='Pretrained', checkpoint='r18.pth')))),
+        train_dataloader=dict(dataset=dict(
+            type='ConcatDataset', datasets=[dict(data_root='data/a'),
+                                            dict(data_root='/abs/b')])),
+        val_dataloader=dict(dataset=dict(data_root='data/a'))))
+    absolute_paths(cfg)
+    assert cfg.work_dir == str(tmp_path / 'w')
+    assert cfg.load_from is None
+    assert cfg.model.teacher_ckpt == str(tmp_path / 't.pth')
+    assert cfg.model.architecture.pretrained == url  # a URL, kept
+    assert cfg.model.architecture.backbone.init_cfg.checkpoint == \
+        str(tmp_path / 'r18.pth')
+    assert [d.data_root for d in cfg.train_dataloader.dataset.datasets] == \
+        [str(tmp_path / 'data' / 'a'), '/abs/b']
+    assert cfg.val_dataloader.dataset.data_root == str(tmp_path / 'data/a')
+
+
+def test_sample_check_benchmark_tables_both_pipelines(tmp_path, capsys):
+    """tools/benchmarks/sample_check.py at a tiny size: one row per
+    pipeline, one rate per epoch and the whole run's."""
+    import runpy
+    module = runpy.run_path(osp.join(ROOT, 'tools', 'benchmarks',
+                                     'sample_check.py'))
+    module['main'](['--images', '2', '--epochs', '2', '--size', '64', '32',
+                    '--work-dir', str(tmp_path)])
+    out = capsys.readouterr().out
+    rows = {line.split('|')[1].strip(): line.split('|')[2:-1]
+            for line in out.splitlines() if line.startswith('| with')}
+    assert list(rows) == ['without CheckSegSample', 'with CheckSegSample']
+    assert all(len(r) == 3 and float(r[0]) > 0 for r in rows.values())
+    assert len(list(tmp_path.glob('data/*_label.png'))) == 2
+
+
+def test_test_tool_never_resumes(tmp_path, shapes_root, monkeypatch):
+    """A config that says ``resume = True`` (as ``train.py --resume`` once
+    rewrote the composed config): tools/test.py scores the plain weights
+    it was given instead of resuming a training state."""
+    import runpy
+    import sys
+
+    import torch
+    from mmengine.registry import DefaultScope
+    from mmseg.registry import MODELS
+
+    from attnfd_mm.testing import deeplabv3_segmentor
+    cfg = tiny_runner_config(str(tmp_path / 'w'), shapes_root,
+                             deeplabv3_segmentor('r18'))
+    cfg.resume = True
+    cfg.dump(str(tmp_path / 'resuming.py'))
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        state = MODELS.build(deeplabv3_segmentor('r18')).state_dict()
+    torch.save(dict(state_dict=state), str(tmp_path / 'plain.pth'))
+    out = str(tmp_path / 'metrics.json')
+    monkeypatch.setattr(sys, 'argv', [
+        'test.py', str(tmp_path / 'resuming.py'), str(tmp_path / 'plain.pth'),
+        '--metrics-out', out])
+    runpy.run_path(osp.join(ROOT, 'tools', 'test.py'), run_name='__main__')
+    with open(out) as f:
+        assert 0 <= json.load(f)['mIoU'] <= 100

@@ -6,7 +6,7 @@
         [--methods student kd cwd attnfd attnfd_kd student_same_time] \
         [--iters 1000] [--seeds 0 1] [--work-dir DIR] [--estimate] \
         [--layers B E] [--same-time-as METHOD] [--data-root DIR] \
-        [--no-cost] [--cfg-options KEY=VALUE ...]
+        [--no-cost] [--skip-bad-samples] [--cfg-options KEY=VALUE ...]
 
 Each arm trains the student with one method (``student``: alone) on the
 student config's data, its schedule compressed to ``--iters`` iterations,
@@ -95,6 +95,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         'teacher cost (parameters, FLOPs, CPU latency)')
     parser.add_argument('--data-root', help='dataset root of every '
                         'dataloader of the student config')
+    parser.add_argument('--skip-bad-samples', action='store_true',
+                        help='log and skip training samples whose image or '
+                        'label file is bad instead of stopping')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='overrides of the student config, key=value')
     args = parser.parse_args(argv)
@@ -112,7 +115,8 @@ def build(args: argparse.Namespace) -> Comparison:
         data_root=args.data_root, same_time_as=args.same_time_as,
         checkpoint_interval=args.checkpoint_interval,
         keep_train_checkpoints=args.keep_train_checkpoints,
-        measure_cost=not args.no_cost)
+        measure_cost=not args.no_cost,
+        skip_bad_samples=args.skip_bad_samples)
 
 
 def main(argv: Optional[List[str]] = None) -> None:

@@ -8,6 +8,10 @@ built from mmseg's stock configs, then prints their validation mIoU and
 writes the paper's Figure 1 (raw and attention-refined feature maps of
 teacher and student) for one validation image to ``attention.png``.
 
+The console shows the stages, their figures and where each result went;
+each stage's full log is ``<work dir>/<stage>/console.log``, the figures
+``<work dir>/results.json``.
+
 Re-running reuses every stage whose final checkpoint exists; ``--force``
 retrains. ``--data-only`` writes the dataset (``<work dir>/data``, mmseg's
 ``img_dir``/``ann_dir`` layout) and stops, for the quick start's configs.
@@ -16,8 +20,10 @@ retrains. ``--data-only`` writes the dataset (``<work dir>/data``, mmseg's
 """
 import argparse
 import json
+import logging
 import os
 import os.path as osp
+from contextlib import redirect_stderr, redirect_stdout
 from typing import Dict
 
 import mmcv
@@ -61,6 +67,24 @@ def draw_attention(runner: Runner, data_root: str, out_file: str) -> None:
     print(f'[demo] attention maps -> {out_file}')
 
 
+def _train_logged(cfg, log_file: str) -> Runner:
+    """Train ``cfg`` with its console output (config, hooks, iterations,
+    warnings) written to ``log_file``; return the runner."""
+    with open(log_file, 'w') as log, redirect_stdout(log), \
+            redirect_stderr(log):
+        runner = Runner.from_cfg(cfg)
+        keep = _KeepValMetrics()
+        runner.register_hook(keep)
+        try:
+            runner.train()  # validates once, after the last iteration
+        finally:
+            for handler in list(runner.logger.handlers):
+                if type(handler) is logging.StreamHandler:  # to log_file
+                    runner.logger.removeHandler(handler)
+    runner.val_metrics = keep.metrics
+    return runner
+
+
 def run_stage(name: str, model: Dict, args: argparse.Namespace,
               data_root: str, iters: int) -> Dict:
     """Train (unless done) and evaluate one stage; return its metrics."""
@@ -68,25 +92,27 @@ def run_stage(name: str, model: Dict, args: argparse.Namespace,
     ckpt = osp.join(work_dir, f'iter_{iters}.pth')
     metrics_file = osp.join(work_dir, 'val_metrics.json')
     if osp.isfile(ckpt) and osp.isfile(metrics_file) and not args.force:
-        print(f'[demo] {name}: reusing {ckpt}')
+        print(f'[demo] {name}: reusing {ckpt}', flush=True)
         with open(metrics_file) as f:
             return json.load(f)
-    print(f'[demo] {name}: training {iters} iterations on CPU ...')
+    os.makedirs(work_dir, exist_ok=True)
+    log_file = osp.join(work_dir, 'console.log')
+    print(f'[demo] {name}: training {iters} iterations on CPU (log: '
+          f'{log_file}) ...', flush=True)
     cfg = tiny_runner_config(
         work_dir, data_root, model, max_iters=iters, batch_size=4,
         lr=0.01, val_interval=iters)
     cfg.default_hooks.logger.interval = 10
     cfg.log_level = 'INFO'
-    runner = Runner.from_cfg(cfg)
-    keep = _KeepValMetrics()
-    runner.register_hook(keep)
-    runner.train()  # validates once, after the last iteration
-    metrics = keep.metrics
+    runner = _train_logged(cfg, log_file)
+    metrics = runner.val_metrics
+    with open(metrics_file, 'w') as f:
+        json.dump(metrics, f)
+    print(f'[demo] {name}: val mIoU {metrics["mIoU"]:.2f}; checkpoint '
+          f'{ckpt}, metrics {metrics_file}', flush=True)
     if 'distiller' in model:
         draw_attention(runner, data_root,
                        osp.join(args.work_dir, 'attention.png'))
-    with open(metrics_file, 'w') as f:
-        json.dump(metrics, f)
     return metrics
 
 
@@ -111,9 +137,15 @@ def main() -> None:
     results['student + AttnFD (B+E)'] = run_stage(
         'student_attnfd_r34', distill, args, data_root, args.iters)
 
+    summary = osp.join(args.work_dir, 'results.json')
+    with open(summary, 'w') as f:
+        json.dump({name: round(m['mIoU'], 2) for name, m in results.items()},
+                  f, indent=2)
     print('\n| model | val mIoU |\n|---|---|')
     for name, metrics in results.items():
         print(f'| {name} | {metrics["mIoU"]:.2f} |')
+    print(f'\n[demo] val mIoU of each stage: {summary}; checkpoints and full '
+          f'logs: {args.work_dir}/<stage>/')
 
 
 if __name__ == '__main__':

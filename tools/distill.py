@@ -4,6 +4,7 @@
     python tools/distill.py STUDENT_CONFIG TEACHER_CONFIG \
         --teacher-checkpoint PATH_OR_URL [--method attnfd_kd] \
         [--layers B E D] [--work-dir DIR] [--resume] [--amp] \
+        [--skip-bad-samples] \
         [--data-root DIR] [--cfg-options KEY=VALUE ...] \
         [--launcher none|pytorch|slurm]
 
@@ -25,14 +26,13 @@ import os.path as osp
 import sys
 from typing import List, Optional
 
-from mmengine.config import Config
-
 import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
-from attnfd_mm.apis import (DEFAULT_METHOD, METHODS, add_runner_args,
+from attnfd_mm.apis import (DEFAULT_METHOD, METHODS, ConfigNotFoundError,
+                            WeightsUnavailableError, add_runner_args,
                             distill_config, load_config, load_runner_config,
                             parse_runner_args, train, write_config)
 from attnfd_mm.apis.distill_config import config_text
-from attnfd_mm.apis.runner_config import set_data_root
+from attnfd_mm.apis.runner_config import absolute_paths, set_data_root
 
 #: name of the composed config in the work dir
 CONFIG_NAME = 'distill_config.py'
@@ -64,6 +64,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         'dir')
     parser.add_argument('--amp', action='store_true',
                         help='automatic-mixed-precision training')
+    parser.add_argument('--skip-bad-samples', action='store_true',
+                        help='log and skip samples whose image or label '
+                        'file is bad (does not decode, wrong size, values '
+                        'outside the classes) instead of stopping')
     parser.add_argument('--print-config', action='store_true',
                         help='write and print the composed config, do not '
                         'train')
@@ -78,7 +82,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 def compose(args: argparse.Namespace, command: str = '') -> str:
     """Write the distillation config of ``args`` into the work dir; return
-    its path. With ``--resume`` the work dir's config must be the same.
+    its path. With ``--resume`` the work dir's config must be the same, and
+    is kept as it is.
 
     Raises:
         SystemExit: ``--resume`` in a work dir whose config differs.
@@ -90,8 +95,10 @@ def compose(args: argparse.Namespace, command: str = '') -> str:
         set_data_root(student, osp.abspath(args.data_root))
     cfg = distill_config(student, args.teacher, method=args.method,
                          teacher_ckpt=args.teacher_checkpoint,
-                         layers=args.layers)
+                         layers=args.layers,
+                         skip_bad_samples=args.skip_bad_samples)
     cfg.work_dir = args.work_dir
+    absolute_paths(cfg)  # runs from any directory
     path = osp.join(args.work_dir, CONFIG_NAME)
     if args.resume and osp.isfile(path):
         with open(path) as f:
@@ -103,6 +110,7 @@ def compose(args: argparse.Namespace, command: str = '') -> str:
                 'this command composes (other configs, method, layers, '
                 'checkpoint or options). Resume with the same command, or '
                 'start over in another --work-dir.')
+        return path
     header = [
         f'Distillation config written by tools/distill.py: {args.method}',
         f'student: {args.student}', f'teacher: {args.teacher}',
@@ -117,7 +125,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     command = ' '.join(['python tools/distill.py', *sys.argv[1:]]) \
         if argv is None else ''
-    main_with(args, command)
+    try:
+        main_with(args, command)
+    except (ConfigNotFoundError, WeightsUnavailableError) as e:
+        raise SystemExit(f'[distill] {type(e).__name__}: {e}')
 
 
 def main_with(args: argparse.Namespace, command: str = '') -> None:
@@ -128,10 +139,9 @@ def main_with(args: argparse.Namespace, command: str = '') -> None:
             print(f.read())
         return
     print(f'[distill] {args.method}: config written to {path}', flush=True)
-    # read back as written, without its file name: the runner dumps it as
-    # <timestamp>.py instead of over the written file
-    cfg = Config(Config.fromfile(path).to_dict())
-    train(load_runner_config(cfg, args.work_dir, None, args.launcher),
+    # read back as written; the runner dumps it as <timestamp>.py, not over
+    # the written file
+    train(load_runner_config(path, args.work_dir, None, args.launcher),
           resume=args.resume, amp=args.amp)
 
 

@@ -3,7 +3,10 @@
 
 A distillation config scores its student, as mmseg's test loop does, from a
 distillation checkpoint or from the exported ``student.pth``; the teacher
-is neither built nor loaded, so its file is not needed.
+is neither built nor loaded, so its file is not needed. The checkpoint is
+scored as given: never resumed, and its weights must be exactly the model's
+(``CheckpointMismatchError`` otherwise). Nothing in the work dir is
+rewritten: the config is dumped as ``<timestamp>.py``.
 """
 import argparse
 import json
@@ -18,7 +21,11 @@ from mmengine.logging import print_log
 import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
 from attnfd_mm.apis import (add_runner_args, build_runner,
                             load_runner_config, parse_runner_args)
-from attnfd_mm.apis.test_config import is_distillation, student_test_config
+from attnfd_mm.apis.config_files import ConfigNotFoundError
+from attnfd_mm.apis.runner_config import keep_config_files
+from attnfd_mm.apis.test_config import (CheckpointMismatchError,
+                                        check_checkpoint_fits,
+                                        is_distillation, student_test_config)
 
 
 def parse_args() -> argparse.Namespace:
@@ -60,10 +67,24 @@ def dump_metrics(metrics: Dict, path: str) -> None:
 
 def main() -> None:
     args = parse_args()
+    try:
+        metrics = evaluate(args)
+    except (CheckpointMismatchError, ConfigNotFoundError) as e:
+        raise SystemExit(f'[test] {type(e).__name__}: {e}')
+    if args.metrics_out and is_main_process():
+        dump_metrics(metrics, args.metrics_out)
+
+
+def evaluate(args: argparse.Namespace) -> Dict:
+    """Score ``args.checkpoint`` with ``args.config``; return the metrics.
+    """
     if not osp.isfile(args.checkpoint) and '://' not in args.checkpoint:
         raise FileNotFoundError(f'Checkpoint not found: {args.checkpoint!r}.')
     cfg = load_runner_config(args.config, args.work_dir, args.cfg_options,
                              args.launcher, args.data_root)
+    # a test config of its own: dumped as <timestamp>.py, never resumed
+    cfg = keep_config_files(cfg, always=True)
+    cfg.resume = False
     with tempfile.TemporaryDirectory() as tmp:
         checkpoint = args.checkpoint
         if is_distillation(cfg):
@@ -98,9 +119,8 @@ def main() -> None:
             cfg.test_evaluator.update(
                 output_dir=args.out, keep_results=True)
         runner = build_runner(cfg)
-        metrics = runner.test()
-    if args.metrics_out and is_main_process():
-        dump_metrics(metrics, args.metrics_out)
+        check_checkpoint_fits(runner.model, checkpoint)
+        return runner.test()
 
 
 if __name__ == '__main__':

@@ -3,7 +3,8 @@
 import argparse
 
 import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
-from attnfd_mm.apis import (add_runner_args, load_runner_config,
+from attnfd_mm.apis import (ConfigNotFoundError, WeightsUnavailableError,
+                            add_runner_args, load_runner_config,
                             parse_runner_args, train)
 
 
@@ -29,9 +30,13 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    cfg = load_runner_config(args.config, args.work_dir, args.cfg_options,
-                             args.launcher, args.data_root)
-    train(cfg, resume=args.resume, amp=args.amp)
+    try:
+        cfg = load_runner_config(args.config, args.work_dir,
+                                 args.cfg_options, args.launcher,
+                                 args.data_root)
+        train(cfg, resume=args.resume, amp=args.amp)
+    except (ConfigNotFoundError, WeightsUnavailableError) as e:
+        raise SystemExit(f'[train] {type(e).__name__}: {e}')
 
 
 if __name__ == '__main__':

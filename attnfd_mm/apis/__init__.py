@@ -1,11 +1,13 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 from .attention_maps import (MAP_COLUMNS, collect_attention_maps,
                              draw_attention_grid, plot_attention_grid)
+from .config_files import ConfigNotFoundError
 from .distill_config import (DEFAULT_LAYERS, DEFAULT_METHOD, METHODS,
                              DistillMethod, NumClassesNotFoundError,
                              UnknownMethodError, check_method,
                              distill_config, load_config, method_label,
                              num_classes_of, write_config)
+from .init_weights import WeightsUnavailableError, check_init_weights
 from .runner_config import (add_runner_args, load_runner_config,
                             parse_runner_args)
 from .student_checkpoint import student_checkpoint, weights_checkpoint
@@ -18,5 +20,6 @@ __all__ = [
     'check_method', 'distill_config', 'load_config', 'method_label',
     'num_classes_of', 'write_config', 'add_runner_args',
     'load_runner_config', 'parse_runner_args', 'student_checkpoint',
-    'weights_checkpoint', 'build_runner', 'enable_amp', 'train'
+    'weights_checkpoint', 'build_runner', 'enable_amp', 'train',
+    'ConfigNotFoundError', 'WeightsUnavailableError', 'check_init_weights'
 ]

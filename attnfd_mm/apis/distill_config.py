@@ -15,6 +15,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Union
 from mmengine.config import Config, ConfigDict
 
 from attnfd_mm.datasets.check_seg_sample import add_sample_checks
+from .config_files import load_config
 
 #: The plugin import every composed config carries.
 PLUGIN = 'attnfd_mm'
@@ -147,25 +148,6 @@ def method_label(method: str, layers: Optional[Sequence[str]] = None) -> str:
     return row.label.replace('AttnFD', f'AttnFD ({names})', 1)
 
 
-def load_config(config: Union[str, Config]) -> Config:
-    """A copy of ``config``: a Config, a local file, or a package config
-    (``'mmseg::...'``, ``'attnfd_mm::...'``).
-
-    Raises:
-        FileNotFoundError: A local file that does not exist.
-    """
-    if isinstance(config, Config):
-        return copy.deepcopy(config)
-    if '::' in config:
-        from mmengine.hub import get_config
-
-        import attnfd_mm  # noqa: F401  (attnfd_mm:: bases)
-        return get_config(config)
-    if not osp.isfile(config):
-        raise FileNotFoundError(f'Config file not found: {config!r}.')
-    return Config.fromfile(config)
-
-
 class NumClassesNotFoundError(ValueError):
     """A model config whose number of classes cannot be read."""
 
@@ -226,7 +208,8 @@ def distill_config(student: Union[str, Config],
                    teacher: Union[str, Config],
                    method: str = DEFAULT_METHOD,
                    teacher_ckpt: Optional[str] = None,
-                   layers: Optional[Sequence[str]] = None) -> Config:
+                   layers: Optional[Sequence[str]] = None,
+                   skip_bad_samples: bool = False) -> Config:
     """The config that distils ``teacher`` into ``student`` with ``method``.
 
     The student config is kept whole (data, schedule, runtime); its model
@@ -255,6 +238,8 @@ def distill_config(student: Union[str, Config],
             config's own initialisation.
         layers: The feature layers of an AttnFD method (e.g. ``['B', 'E',
             'D']``). Defaults to :data:`DEFAULT_LAYERS`.
+        skip_bad_samples: Log and skip samples whose files are bad
+            (``CheckSegSample(skip_bad=True)``) instead of stopping.
 
     Returns:
         Config: The distillation config, ready to dump or to train.
@@ -277,7 +262,7 @@ def distill_config(student: Union[str, Config],
     head = head[-1] if isinstance(head, (list, tuple)) else head
     if isinstance(head, dict) and isinstance(head.get('num_classes'), int):
         add_sample_checks(cfg, head['num_classes'],
-                          head.get('ignore_index', 255))
+                          head.get('ignore_index', 255), skip_bad_samples)
     if row.distiller is None:
         return cfg
     scope = cfg.get('default_scope', None) or 'mmseg'

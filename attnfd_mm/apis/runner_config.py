@@ -3,12 +3,14 @@
 import argparse
 import os
 import os.path as osp
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, Iterator, Optional, Union
 
 import torch
 
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
+
+from .config_files import load_config
 
 #: Scope of the runner's registries: datasets, metrics, hooks and visual
 #: tools come from mmseg; distillation models carry ``_scope_='mmrazor'``.
@@ -58,9 +60,16 @@ def load_runner_config(config: Union[str, Config],
     ``--cfg-options`` are merged, ``work_dir`` defaults to
     ``./work_dirs/<config name>`` and ``default_scope`` to ``'mmseg'``.
 
+    The runner dumps the config into the work dir under the file's name;
+    where a file of that name is there already (the config itself, as
+    ``DIR/distill_config.py`` of ``tools/distill.py``, or an earlier run's
+    dump) it is dumped as ``<timestamp>.py`` instead: a run never rewrites
+    its config.
+
     Args:
-        config (str | Config): Path of the config file, or a config (used
-            as it is; the runner then dumps it as ``<timestamp>.py``).
+        config (str | Config): Path of the config file (local,
+            ``mmseg::...`` or ``attnfd_mm::...``), or a config (used as it
+            is).
         work_dir (str, optional): Overrides ``cfg.work_dir``.
         cfg_options (dict, optional): Key-value pairs merged into the config.
         launcher (str): ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
@@ -69,15 +78,16 @@ def load_runner_config(config: Union[str, Config],
 
     Returns:
         Config: The config, ready for ``Runner.from_cfg``.
+
+    Raises:
+        ConfigNotFoundError: ``config`` does not exist (closest names).
     """
     if isinstance(config, Config):
         cfg = config
         name = 'config'
     else:
-        if not osp.isfile(config):
-            raise FileNotFoundError(f'Config file not found: {config!r}.')
-        cfg = Config.fromfile(config)
-        name = osp.splitext(osp.basename(config))[0]
+        cfg = load_config(config)
+        name = osp.splitext(osp.basename(config.split('::')[-1]))[0]
     cfg.launcher = launcher
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
@@ -91,7 +101,40 @@ def load_runner_config(config: Union[str, Config],
         cfg.default_scope = DEFAULT_SCOPE
     if launcher != 'none' and not torch.cuda.is_available():
         configure_cpu_distributed(cfg)
-    return cfg
+    return keep_config_files(cfg)
+
+
+def keep_config_files(cfg: Config, always: bool = False) -> Config:
+    """``cfg``, without its file name when the runner would dump it over an
+    existing file of the work dir, or ``always`` (it then dumps
+    ``<timestamp>.py``)."""
+    if cfg.filename is None:
+        return cfg
+    target = osp.join(cfg.work_dir, osp.basename(cfg.filename))
+    if not always and not osp.exists(target):
+        return cfg
+    return Config(cfg.to_dict())
+
+
+def _datasets(cfg: Config) -> Iterator[Dict]:
+    """The dataset dicts of every dataloader of ``cfg`` that hold data (not
+    only wrap others), wrapped ones included."""
+
+    def visit(dataset: Any) -> Iterator[Dict]:
+        if isinstance(dataset, (list, tuple)):
+            for d in dataset:
+                yield from visit(d)
+        elif isinstance(dataset, dict):
+            if 'data_root' in dataset or 'dataset' not in dataset and \
+                    'datasets' not in dataset:
+                yield dataset
+            yield from visit(dataset.get('dataset'))
+            yield from visit(dataset.get('datasets'))
+
+    for split in ('train', 'val', 'test'):
+        loader = cfg.get(f'{split}_dataloader', None)
+        if loader:
+            yield from visit(loader.get('dataset'))
 
 
 def set_data_root(cfg: Config, data_root: str) -> None:
@@ -106,23 +149,42 @@ def set_data_root(cfg: Config, data_root: str) -> None:
     """
     if not osp.isdir(data_root):
         raise FileNotFoundError(f'Dataset root not found: {data_root!r}.')
-
-    def visit(dataset: Any) -> None:
-        if isinstance(dataset, (list, tuple)):
-            for d in dataset:
-                visit(d)
-        elif isinstance(dataset, dict):
-            if 'data_root' in dataset or 'dataset' not in dataset and \
-                    'datasets' not in dataset:
-                dataset['data_root'] = data_root
-            visit(dataset.get('dataset'))
-            visit(dataset.get('datasets'))
-
     cfg.data_root = data_root
-    for split in ('train', 'val', 'test'):
-        loader = cfg.get(f'{split}_dataloader', None)
-        if loader:
-            visit(loader.get('dataset'))
+    for dataset in _datasets(cfg):
+        dataset['data_root'] = data_root
+
+
+def _is_local(path: Any) -> bool:
+    return isinstance(path, str) and bool(path) and '://' not in path
+
+
+def absolute_paths(cfg: Config) -> None:
+    """Make the paths of ``cfg`` absolute (relative ones are read from the
+    current directory), so that the config runs from any directory: the
+    datasets' ``data_root``, ``work_dir``, ``load_from``, and in the model
+    ``teacher_ckpt`` and the local files of ``pretrained`` and
+    ``init_cfg`` checkpoints."""
+    for dataset in _datasets(cfg):
+        if _is_local(dataset.get('data_root')):
+            dataset['data_root'] = osp.abspath(dataset['data_root'])
+    for key in ('data_root', 'work_dir', 'load_from'):
+        if _is_local(cfg.get(key, None)):
+            cfg[key] = osp.abspath(cfg[key])
+
+    def visit(node: Any) -> None:
+        if isinstance(node, (list, tuple)):
+            for value in node:
+                visit(value)
+        elif isinstance(node, dict):
+            if _is_local(node.get('teacher_ckpt')):
+                node['teacher_ckpt'] = osp.abspath(node['teacher_ckpt'])
+            for key in ('pretrained', 'checkpoint'):
+                if _is_local(node.get(key)) and osp.exists(node[key]):
+                    node[key] = osp.abspath(node[key])
+            for value in node.values():
+                visit(value)
+
+    visit(cfg.get('model', None))
 
 
 def sync_bn_to_bn(node: Any) -> Any:

@@ -2,9 +2,11 @@
 """What ``tools/test.py`` scores: a segmentor, or the student of a
 distillation config, without its teacher."""
 import os.path as osp
-from typing import Tuple
+import re
+from typing import Set, Tuple
 
 import torch
+import torch.nn as nn
 from mmengine.config import Config
 from mmengine.runner import CheckpointLoader
 
@@ -39,3 +41,43 @@ def student_test_config(cfg: Config, checkpoint: str,
     torch.save(student_checkpoint(loaded), path)
     return cfg, path
 
+
+
+class CheckpointMismatchError(RuntimeError):
+    """A checkpoint whose weights do not fit the model it is tested with."""
+
+
+def _examples(keys: Set[str], n: int = 3) -> str:
+    shown = sorted(keys)[:n]
+    return ', '.join(shown) + (', ...' if len(keys) > n else '')
+
+
+def check_checkpoint_fits(model: nn.Module, checkpoint: str) -> None:
+    """Raise unless the weights of ``checkpoint`` are exactly those of
+    ``model`` (mmengine would only warn and score a half-loaded model).
+
+    A model wrapper's or test-time-augmentation model's ``module`` is
+    compared; a ``module.`` prefix of the checkpoint's keys is ignored, as
+    mmengine ignores it.
+
+    Raises:
+        CheckpointMismatchError: Keys missing or unexpected, with examples
+            and the fix.
+    """
+    while hasattr(model, 'module') and isinstance(model.module, nn.Module):
+        model = model.module
+    loaded = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    state = loaded.get('state_dict', loaded)
+    keys = {re.sub(r'^module\.', '', k) for k in state}
+    expected = set(model.state_dict())
+    missing, unexpected = expected - keys, keys - expected
+    if not missing and not unexpected:
+        return
+    raise CheckpointMismatchError(
+        f'{checkpoint} does not fit the model of this config: '
+        f'{len(unexpected)} of its {len(keys)} weights are not in the model '
+        f'({_examples(unexpected)}) and {len(missing)} of the model\'s '
+        f'{len(expected)} are not in it ({_examples(missing)}). Test it '
+        'with the config it was trained with (a distillation checkpoint '
+        'or student.pth with the distillation config of its work dir or '
+        'the student config, a segmentor checkpoint with its config).')

@@ -7,6 +7,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from .distill_config import add_custom_hook
+from .init_weights import check_init_weights
 from .resume import resume_checkpoint
 
 
@@ -76,7 +77,12 @@ def train(cfg: Config, resume: bool = False, amp: bool = False) -> Runner:
             loads (:func:`~attnfd_mm.apis.resume.resume_checkpoint`), or from
             ``cfg.load_from`` when set.
         amp: Automatic mixed precision (:func:`enable_amp`).
+
+    Raises:
+        WeightsUnavailableError: Initial weights of the model cannot be
+            read or downloaded (checked before anything is built).
     """
+    check_init_weights(cfg)
     if amp:
         enable_amp(cfg)
     add_student_export(cfg)

@@ -17,7 +17,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from typing import Callable, Dict, List, Optional, Sequence, Union
 
@@ -27,6 +26,8 @@ from attnfd_mm.apis.distill_config import (METHODS, add_custom_hook,
                                            add_custom_import, check_method,
                                            distill_config, load_config,
                                            method_label, write_config)
+from attnfd_mm.apis.init_weights import (WeightsUnavailableError,
+                                         check_init_weights)
 from attnfd_mm.apis.runner_config import set_data_root
 from attnfd_mm.engine.hooks.step_time_hook import load_step_times
 from .schedule import shorten_schedule
@@ -98,7 +99,7 @@ class Comparison:
             matches; default: the slowest distillation arm of that seed.
         checkpoint_interval: Iterations between resumable checkpoints.
         keep_train_checkpoints: Keep the training checkpoints of finished
-            arms (distillation ones hold the teacher).
+            arms (a frozen teacher is left out of them).
         prefix: Start of every progress line.
         test_split: Also score the teacher and every arm on the student
             config's test set (reported beside val; nothing is chosen on
@@ -108,6 +109,9 @@ class Comparison:
         measure_cost: Measure what the student and the teacher cost
             (parameters, FLOPs, CPU latency at the student config's test
             size) once, for the report's accuracy-against-cost table.
+        skip_bad_samples: Log and skip training samples whose files are bad
+            instead of stopping (not bound: it changes nothing where every
+            sample is good).
     """
 
     def __init__(self,
@@ -127,7 +131,8 @@ class Comparison:
                  prefix: str = '[compare]',
                  test_split: bool = False,
                  cwd: Optional[str] = None,
-                 measure_cost: bool = True) -> None:
+                 measure_cost: bool = True,
+                 skip_bad_samples: bool = False) -> None:
         self.methods = check_methods(methods, same_time_as)
         self.seeds = list(seeds)
         self.iters = int(iters)
@@ -139,6 +144,7 @@ class Comparison:
         self.prefix = prefix
         self.test_split = test_split
         self.measure_cost = measure_cost
+        self.skip_bad_samples = skip_bad_samples
         self.cwd = cwd or os.getcwd()
         self.work_dir = osp.abspath(work_dir)
         self.student = load_config(student)
@@ -209,7 +215,8 @@ class Comparison:
         base = 'student' if method == SAME_TIME else method
         cfg = distill_config(
             self.student, self.teacher, base, teacher_ckpt=self.teacher_ckpt,
-            layers=self.layers if METHODS[base].feature_layers else None)
+            layers=self.layers if METHODS[base].feature_layers else None,
+            skip_bad_samples=self.skip_bad_samples)
         shorten_schedule(cfg, iters or self.iters, self.checkpoint_interval)
         cfg.randomness = dict(seed=seed, deterministic=False)
         add_custom_hook(cfg, dict(type='StepTimeHook'))
@@ -252,6 +259,21 @@ class Comparison:
         return write_config(cfg, osp.join(self.dirs['configs'], f'{name}.py'))
 
     # ------------------------------------------------------------ checks
+    def check_weights(self) -> None:
+        """The initial weights of the student and the teacher models
+        (``pretrained``, ``init_cfg``) can be read, downloading them now.
+
+        Raises:
+            ComparisonError: One cannot, with its key and the fix.
+        """
+        distilled = [m for m in self.methods if m not in ('student',
+                                                          SAME_TIME)]
+        for method in ['student', *distilled[:1]]:
+            try:
+                check_init_weights(self.arm_config(method, 0))
+            except WeightsUnavailableError as e:
+                raise ComparisonError(str(e)) from e
+
     def preflight(self) -> None:
         """Build the teacher with its checkpoint and each unfinished
         distillation arm's model once, so that a checkpoint that does not
@@ -302,10 +324,11 @@ class Comparison:
             return json.load(f)
 
     def run_tool(self, tool: str, args: List[str], stage: str, what: str,
-                 timed: bool = True) -> None:
+                 timed: bool = True, logs: Optional[str] = None) -> None:
         """Run ``tools/<tool>`` for ``stage``, adding its wall time to the
         timings (``timed``) also when it is interrupted (Ctrl-C, SIGTERM),
-        in which case the tool is stopped too."""
+        in which case the tool is stopped too. A failure names ``logs``
+        (default: the stage's train folder), which is kept."""
         print(f'{self.prefix} {stage}: {what}', flush=True)
         start = time.time()
         proc = subprocess.Popen(
@@ -320,10 +343,13 @@ class Comparison:
             if timed:
                 self._add_time(stage, time.time() - start)
         if returncode != 0:
+            logs = logs or osp.join(self.dirs['train'], stage)
+            where = (f'its logs are under {logs}' if osp.isdir(logs) else
+                     'its output is above')
             raise SystemExit(
                 f'{self.prefix} {stage} failed ({what}, exit {returncode}); '
-                f'its logs are under {osp.join(self.dirs["train"], stage)}. '
-                'Fix the cause and re-run the same command to continue.')
+                f'{where}. Fix the cause and re-run the same command to '
+                'continue.')
 
     def train(self, stage: str, cfg: Config, student_only: bool) -> None:
         """Train ``stage`` (resuming it if it was interrupted) and export
@@ -380,7 +406,7 @@ class Comparison:
             self.run_tool('test.py', [
                 config, checkpoint, '--work-dir', eval_dir, '--metrics-out',
                 out + '.tmp'
-            ], stage, f'scoring on {split}')
+            ], stage, f'scoring on {split}', logs=eval_dir)
             os.replace(out + '.tmp', out)
             shutil.rmtree(eval_dir, ignore_errors=True)
         with open(out) as f:
@@ -520,6 +546,7 @@ class Comparison:
         ``KeyError``, ``FileNotFoundError``, ``RuntimeError``) say what to
         fix."""
         self.bind()
+        self.check_weights()
         self.preflight()
 
     def run(self) -> Dict:
@@ -550,17 +577,22 @@ class Comparison:
     # --------------------------------------------------------- estimate
     def time_steps(self, cfg: Config, name: str, reps: int = 4) -> float:
         """Median seconds per step of ``cfg`` trained ``reps`` iterations
-        on its real data in a scratch folder of the work dir."""
+        on its real data in ``estimate/<name>`` of the work dir (removed
+        after, kept when it fails)."""
         cfg = copy.deepcopy(cfg)
         shorten_schedule(cfg, reps, reps)
         add_custom_hook(cfg, dict(type='StepTimeHook'))
-        os.makedirs(self.work_dir, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=self.work_dir) as tmp:
-            config = write_config(cfg, osp.join(tmp, f'{name}.py'))
-            work_dir = osp.join(tmp, name)
-            self.run_tool('train.py', [config, '--work-dir', work_dir], name,
-                          f'timing {reps} iterations', timed=False)
-            step = median_step(work_dir)
+        folder = osp.join(self.work_dir, 'estimate', name)
+        shutil.rmtree(folder, ignore_errors=True)
+        config = write_config(cfg, osp.join(folder, f'{name}.py'))
+        work_dir = osp.join(folder, 'train')
+        self.run_tool('train.py', [config, '--work-dir', work_dir], name,
+                      f'timing {reps} iterations', timed=False,
+                      logs=work_dir)
+        step = median_step(work_dir)
+        shutil.rmtree(folder, ignore_errors=True)
+        if not os.listdir(osp.dirname(folder)):
+            os.rmdir(osp.dirname(folder))
         print(f'{self.prefix} {name}: {step:.2f} s per step', flush=True)
         return step
 
@@ -568,6 +600,7 @@ class Comparison:
         """Train each method ``reps`` iterations on the real data and
         project the comparison's training time from the median step
         (start-up and scoring not counted)."""
+        self.check_weights()
         steps = {}
         for method in self.methods:
             if method == SAME_TIME:

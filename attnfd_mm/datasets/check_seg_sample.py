@@ -1,6 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """A named error for a bad image or label file, before the training step."""
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Set, Tuple
 
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -27,6 +27,11 @@ class CheckSegSample(BaseTransform):
     ``skip_bad=True`` it is logged and another sample is loaded instead
     (mmengine refetches when a pipeline returns None).
 
+    Each sample's files are checked once per process (each data loader
+    worker; persistent workers keep what they checked across epochs): a
+    sample that passed is not decoded again, so that the check costs a
+    second decoding only in the first epoch.
+
     ``tools/distill.py`` and ``tools/compare.py`` add it to every pipeline
     of the configs they compose.
 
@@ -45,6 +50,8 @@ class CheckSegSample(BaseTransform):
         self.num_classes = num_classes
         self.ignore_index = ignore_index
         self.skip_bad = skip_bad
+        #: the samples of this process that passed
+        self.passed: Set[Tuple] = set()
 
     def _labels(self, label: np.ndarray, results: Dict) -> np.ndarray:
         """The label values as ``LoadAnnotations`` leaves them."""
@@ -90,8 +97,13 @@ class CheckSegSample(BaseTransform):
         return found
 
     def transform(self, results: Dict) -> Optional[Dict]:
+        key = (results.get('img_path'), results.get('seg_map_path'),
+               bool(results.get('reduce_zero_label')))
+        if key in self.passed:
+            return results
         found = self.problems(results)
         if not found:
+            self.passed.add(key)
             return results
         message = 'Bad sample: ' + '; '.join(found) + '.'
         if self.skip_bad:
@@ -99,8 +111,9 @@ class CheckSegSample(BaseTransform):
                       level=30)  # WARNING
             return None
         raise BadSampleError(
-            message + ' Fix or remove the file, or set skip_bad=True on '
-            'CheckSegSample to skip such samples.')
+            message + ' Fix or remove the file, or skip such samples: '
+            '--skip-bad-samples with tools/distill.py and tools/compare.py '
+            '(skip_bad=True on CheckSegSample in a config).')
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(num_classes={self.num_classes}, '
@@ -120,12 +133,15 @@ def _pipelines(dataset: Dict):
         yield from _pipelines(dataset.get('datasets'))
 
 
-def add_sample_checks(cfg, num_classes: int,
-                      ignore_index: int = 255) -> None:
+def add_sample_checks(cfg,
+                      num_classes: int,
+                      ignore_index: int = 255,
+                      skip_bad: bool = False) -> None:
     """Insert :class:`CheckSegSample` first in every pipeline of ``cfg``'s
-    dataloaders that loads annotations and has no check yet."""
+    dataloaders that loads annotations and has no check yet (``skip_bad``:
+    bad samples are logged and skipped)."""
     check = dict(type='CheckSegSample', num_classes=num_classes,
-                 ignore_index=ignore_index)
+                 ignore_index=ignore_index, skip_bad=skip_bad)
     for split in ('train', 'val', 'test'):
         loader = cfg.get(f'{split}_dataloader', None)
         if not loader:

@@ -148,7 +148,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--keep-train-checkpoints', action='store_true',
                         help='keep the resumable training checkpoints of '
                         'finished stages (distillation ones hold the '
-                        'teacher too)')
+                        'student, its connectors and the optimizer state; '
+                        'the frozen teacher is left out)')
     args = parser.parse_args(argv)
     if args.workers is None:
         args.workers = 4 if args.full else 0

@@ -1,0 +1,123 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""Config files by name: local paths and package configs (``mmseg::...``,
+``attnfd_mm::...``), with a short named error and the closest names when
+one does not exist."""
+import copy
+import difflib
+import os
+import os.path as osp
+from typing import List, Union
+
+from mmengine.config import Config
+
+#: At most this many files are listed to find the closest names.
+MAX_CANDIDATES = 20000
+
+
+class ConfigNotFoundError(FileNotFoundError):
+    """A config file (local or ``pkg::path``) that does not exist."""
+
+
+def _py_files(root: str, depth: int = 99) -> List[str]:
+    """The ``.py`` files under ``root`` (``depth`` folders deep at most),
+    relative to it (at most :data:`MAX_CANDIDATES`)."""
+    found: List[str] = []
+    for folder, dirs, files in os.walk(root):
+        rel = osp.relpath(folder, root)
+        level = 0 if rel == '.' else rel.count(os.sep) + 1
+        dirs[:] = sorted(d for d in dirs if not d.startswith('.')) \
+            if level < depth else []
+        found += [osp.normpath(osp.join(rel, f)) for f in sorted(files)
+                  if f.endswith('.py')]
+        if len(found) >= MAX_CANDIDATES:
+            break
+    return found
+
+
+def closest_names(name: str, candidates: List[str], n: int = 3) -> List[str]:
+    """The ``n`` candidates closest to ``name``: by whole relative path,
+    then by file name."""
+    close = difflib.get_close_matches(name, candidates, n=n, cutoff=0.6)
+    by_base = {}
+    for path in candidates:
+        by_base.setdefault(osp.basename(path), path)
+    for base in difflib.get_close_matches(osp.basename(name), list(by_base),
+                                          n=n, cutoff=0.6):
+        if by_base[base] not in close:
+            close.append(by_base[base])
+    return close[:n]
+
+
+def _not_found(config: str, close: List[str], where: str) -> \
+        ConfigNotFoundError:
+    hint = ('; did you mean ' + ', '.join(repr(c) for c in close) + '?'
+            if close else f'; no config with a similar name in {where}.')
+    return ConfigNotFoundError(f'Config not found: {config!r}{hint}')
+
+
+def package_config_path(config: str) -> str:
+    """The file of ``'pkg::rel/path.py'`` in the installed package's
+    ``.mim/configs``.
+
+    Raises:
+        ConfigNotFoundError: No such config in the package, with the
+            closest names (``pkg::...``).
+    """
+    from mmengine.utils import get_installed_path, is_installed
+
+    from attnfd_mm.compat.config_bases import PACKAGE_SCOPE, mim_dir
+    package, rel = config.split('::', 1)
+    if package == PACKAGE_SCOPE:  # where Python imports it from
+        root = osp.join(mim_dir(), 'configs')
+    elif is_installed(package):
+        root = osp.join(get_installed_path(package), '.mim', 'configs')
+    else:
+        raise ConfigNotFoundError(
+            f'Config not found: {config!r}; the package {package!r} is not '
+            'installed (pip install it, or give a local file).')
+    path = osp.join(root, rel)
+    if osp.isfile(path):
+        return path
+    close = [f'{package}::{c}' for c in closest_names(rel, _py_files(root))]
+    raise _not_found(config, close, f'{package}::')
+
+
+def check_config_file(config: str) -> str:
+    """``config`` (a local path or ``pkg::path``) when it exists.
+
+    Raises:
+        ConfigNotFoundError: It does not, with the closest names of the
+            nearest folder that exists (a short message, not mmengine's
+            list of every config).
+    """
+    if '::' in config:
+        package_config_path(config)
+        return config
+    if osp.isfile(config):
+        return config
+    folder = osp.dirname(osp.abspath(config))
+    while not osp.isdir(folder) and osp.dirname(folder) != folder:
+        folder = osp.dirname(folder)
+    rel = osp.relpath(osp.abspath(config), folder)
+    shown = folder if osp.isabs(config) else osp.relpath(folder)
+    close = [osp.normpath(osp.join(shown, c))
+             for c in closest_names(rel, _py_files(folder, depth=2))]
+    raise _not_found(config, close, shown)
+
+
+def load_config(config: Union[str, Config]) -> Config:
+    """A copy of ``config``: a Config, a local file, or a package config
+    (``'mmseg::...'``, ``'attnfd_mm::...'``).
+
+    Raises:
+        ConfigNotFoundError: The file does not exist (closest names).
+    """
+    if isinstance(config, Config):
+        return copy.deepcopy(config)
+    check_config_file(config)
+    if '::' in config:
+        from mmengine.hub import get_config
+
+        import attnfd_mm  # noqa: F401  (attnfd_mm:: bases)
+        return get_config(config)
+    return Config.fromfile(config)

@@ -1,0 +1,80 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""The initial weights a config downloads or reads (``pretrained``,
+``init_cfg`` checkpoints), checked before anything is built or trained."""
+import os.path as osp
+from typing import Any, Iterator, Tuple
+
+from mmengine.config import Config
+
+#: The key prefix of the student in a distillation config.
+STUDENT_KEY = 'model.architecture.'
+
+
+class WeightsUnavailableError(RuntimeError):
+    """Initial weights of a model that cannot be read or downloaded."""
+
+
+def init_weight_files(node: Any, key: str = 'model') -> \
+        Iterator[Tuple[str, str]]:
+    """``(config key, path or URL)`` of every ``pretrained`` string and
+    ``Pretrained`` ``init_cfg`` checkpoint of the model dict ``node`` that
+    initialisation reads (not those of a ``FrozenTeacherDistill`` teacher
+    loaded from ``teacher_ckpt``); the key is the one to set to None to do
+    without them."""
+    if isinstance(node, (list, tuple)):
+        for value in node:
+            yield from init_weight_files(value, key)
+    elif isinstance(node, dict):
+        if node.get('type') == 'Pretrained' and isinstance(
+                node.get('checkpoint'), str):
+            yield key, node['checkpoint']
+            return
+        # a frozen teacher loaded from teacher_ckpt (or random) is never
+        # initialised from these weights
+        frozen = str(node.get('type', '')).endswith('FrozenTeacherDistill') \
+            and bool(node.get('teacher_ckpt') or node.get('random_teacher'))
+        for name, value in node.items():
+            if frozen and name == 'teacher':
+                continue
+            if name == 'pretrained' and isinstance(value, str) and value:
+                yield f'{key}.{name}', value
+            elif isinstance(value, (dict, list, tuple)):
+                yield from init_weight_files(value, f'{key}.{name}')
+
+
+def _fix(key: str) -> str:
+    fix = f'--cfg-options {key}=None'
+    if key.startswith(STUDENT_KEY):
+        fix += (' (tools/distill.py and tools/compare.py change the student '
+                f'config: --cfg-options model.{key[len(STUDENT_KEY):]}'
+                '=None)')
+    return fix
+
+
+def check_init_weights(cfg: Config) -> None:
+    """Check that every initial weight file of ``cfg.model`` can be read:
+    local files exist, URLs (``https://``, ``open-mmlab://``, ...) load,
+    which downloads them into the cache that training then reads.
+
+    Raises:
+        WeightsUnavailableError: One cannot (offline, a wrong URL, a
+            missing file), naming its config key, the cause and the fix.
+    """
+    from mmengine.runner import CheckpointLoader
+    for key, path in init_weight_files(cfg.get('model', None) or {}):
+        if '://' not in path:
+            if osp.isfile(path):
+                continue
+            cause = 'no such file'
+        else:
+            try:
+                CheckpointLoader.load_checkpoint(
+                    path, map_location='cpu', logger='silent')
+                continue
+            except Exception as err:  # noqa: BLE001  (any download failure)
+                cause = f'{type(err).__name__}: {str(err)[:200]}'
+        raise WeightsUnavailableError(
+            f'{key} = {path!r} cannot be loaded ({cause}). Give a local '
+            f'file instead ({key}=/path/to/weights.pth, downloaded where '
+            'there is network access), or train without these initial '
+            f'weights: {_fix(key)}.')
