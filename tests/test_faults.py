@@ -384,6 +384,40 @@ def test_each_sample_is_checked_once_per_process(tmp_path, monkeypatch):
         ['b_bad.png'] * 2
 
 
+@pytest.mark.parametrize('raw,mode,reduce_zero,label_map,outside', [
+    # 8-bit: the table of raw values; reduce_zero_label: 0 -> 255, v -> v-1
+    ([0, 1, 4], 'L', True, None, []),
+    ([0, 1, 5], 'L', True, None, [4]),
+    ([3, 255], 'L', False, None, []),
+    ([3, 250, 255], 'L', False, None, [250]),
+    ([7, 2], 'L', False, {7: 1}, []),
+    ([7, 9], 'L', False, {7: 1}, [9]),
+    # 16-bit labels: the values themselves
+    ([2, 300], 'I;16', False, None, [300]),
+    ([2, 3], 'I;16', False, None, []),
+])
+def test_label_values_after_the_label_map(tmp_path, raw, mode, reduce_zero,
+                                         label_map, outside):
+    """Label values checked as LoadAnnotations leaves them (4 classes,
+    ignore 255), against the values written by hand."""
+    import numpy as np
+    from PIL import Image
+
+    from attnfd_mm.datasets.check_seg_sample import CheckSegSample
+    label = np.array([raw * 4] * 3, np.uint16 if mode == 'I;16' else
+                     np.uint8)
+    path = str(tmp_path / 'label.png')
+    Image.fromarray(label).save(path)
+    assert Image.open(path).mode.startswith('I' if mode != 'L' else 'L')
+    found = CheckSegSample(num_classes=4).problems(dict(
+        seg_map_path=path, reduce_zero_label=reduce_zero,
+        label_map=label_map))
+    if outside:
+        assert found and f'label values {outside}' in found[0], found
+    else:
+        assert found == []
+
+
 def test_sigkill_then_resume_is_lossless_fast(tmp_path, shapes_root):
     """The fast loop's kill-and-resume: a run SIGKILLed once it saved
     iteration 2, resumed, ends with the weights of an uninterrupted run;

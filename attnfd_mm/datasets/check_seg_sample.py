@@ -17,20 +17,21 @@ class BadSampleError(ValueError):
 @TRANSFORMS.register_module()
 class CheckSegSample(BaseTransform):
     """Check a sample's files before they are loaded (place it first in the
-    pipeline): both decode whole (with Pillow, which refuses a truncated
-    file that OpenCV would fill silently), the label map has the image's
-    size, and its values, after the dataset's ``label_map`` and
-    ``reduce_zero_label``, are classes or ``ignore_index``. A bad sample
+    pipeline): the image file is whole (a PNG's or a JPEG's end marker is
+    there: OpenCV would fill a truncated JPEG silently), the
+    label map decodes and has the image's size, and its values, after the
+    dataset's ``label_map`` and ``reduce_zero_label``, are classes or
+    ``ignore_index``. A bad sample
     raises :class:`BadSampleError` naming the files and what is wrong, in
     the data loader, before the step, instead of a bare assertion of the
     image loader or a shape or index error deep in the model; with
     ``skip_bad=True`` it is logged and another sample is loaded instead
     (mmengine refetches when a pipeline returns None).
 
-    Each sample's files are checked once per process (each data loader
-    worker; persistent workers keep what they checked across epochs): a
-    sample that passed is not decoded again, so that the check costs a
-    second decoding only in the first epoch.
+    The image's pixels are not decoded here (its header and its last bytes
+    are read; the label is decoded); each sample's files are
+    checked once per process (each data loader worker; persistent workers
+    keep what they checked across epochs).
 
     ``tools/distill.py`` and ``tools/compare.py`` add it to every pipeline
     of the configs they compose.
@@ -53,42 +54,58 @@ class CheckSegSample(BaseTransform):
         #: the samples of this process that passed
         self.passed: Set[Tuple] = set()
 
-    def _labels(self, label: np.ndarray, results: Dict) -> np.ndarray:
-        """The label values as ``LoadAnnotations`` leaves them."""
-        values = np.unique(label).astype(np.int64)
+    def _mapped(self, values: np.ndarray, results: Dict) -> np.ndarray:
+        """Raw label ``values`` as ``LoadAnnotations`` leaves them."""
+        values = values.astype(np.int64)
         if results.get('reduce_zero_label'):
             values = np.where(values == 0, 255, values - 1)
             values[values == 254] = 255
         label_map = results.get('label_map') or {}
-        return np.unique([label_map.get(int(v), int(v)) for v in values])
+        return np.array([label_map.get(int(v), int(v)) for v in values],
+                        np.int64)
+
+    def _outside(self, label: np.ndarray, results: Dict) -> List[int]:
+        """The label values (after the label map) that are neither a class
+        nor the ignore index. 8-bit labels: one look-up per pixel in a
+        table of the 256 raw values (after a check of the maximum)."""
+        def bad(mapped: np.ndarray) -> np.ndarray:
+            return ~(((mapped >= 0) & (mapped < self.num_classes))
+                     | (mapped == self.ignore_index))
+
+        if label.dtype == np.uint8:
+            invalid = bad(self._mapped(np.arange(256), results))
+            first = int(np.argmax(invalid)) if invalid.any() else 256
+            if int(label.max()) < first or not invalid[label].any():
+                return []
+        values = np.unique(label)
+        mapped = self._mapped(values, results)
+        return [int(v) for v in np.unique(mapped[bad(mapped)])]
 
     def problems(self, results: Dict) -> List[str]:
         """What is wrong with the sample's files (empty: nothing)."""
-        found, arrays = [], {}
+        found, sizes, label = [], {}, None
         for key in ('img_path', 'seg_map_path'):
             path = results.get(key)
             if path is None:
                 continue
             try:
                 with Image.open(path) as image:
-                    image.load()
-                    arrays[key] = np.asarray(image)
+                    sizes[key] = image.size[::-1]  # (height, width)
+                    if key == 'seg_map_path':
+                        label = np.asarray(image)
+                    else:
+                        _check_whole(image, path)
             except (OSError, SyntaxError, ValueError) as err:
                 found.append(f'{path} does not decode ({err})')
-        if found or 'seg_map_path' not in arrays:
+        if found or label is None:
             return found
-        label = arrays['seg_map_path']
         seg_path = results['seg_map_path']
-        if 'img_path' in arrays:
-            image = arrays['img_path']
-            if image.shape[:2] != label.shape[:2]:
-                found.append(
-                    f'{seg_path} is {label.shape[0]}x{label.shape[1]} but '
-                    f'its image {results["img_path"]} is '
-                    f'{image.shape[0]}x{image.shape[1]}')
-        outside = [int(v) for v in self._labels(label, results)
-                   if not (0 <= v < self.num_classes
-                           or v == self.ignore_index)]
+        if 'img_path' in sizes and sizes['img_path'] != label.shape[:2]:
+            found.append(
+                f'{seg_path} is {label.shape[0]}x{label.shape[1]} but '
+                f'its image {results["img_path"]} is '
+                f'{sizes["img_path"][0]}x{sizes["img_path"][1]}')
+        outside = self._outside(label, results)
         if outside:
             found.append(
                 f'{seg_path} holds label values {outside[:10]} outside the '
@@ -119,6 +136,30 @@ class CheckSegSample(BaseTransform):
         return (f'{type(self).__name__}(num_classes={self.num_classes}, '
                 f'ignore_index={self.ignore_index}, '
                 f'skip_bad={self.skip_bad})')
+
+
+#: bytes at the end of an image file searched for its end marker
+_TAIL = 1024
+#: the end marker of each format checked by its tail: a PNG's IEND chunk
+#: (with its CRC), a JPEG's end-of-image marker (0xFFD9 cannot occur in its
+#: compressed data)
+_END_MARKERS = {'PNG': b'IEND\xaeB`\x82', 'JPEG': b'\xff\xd9'}
+
+
+def _check_whole(image: Image.Image, path: str) -> None:
+    """Raise ``OSError`` unless the opened ``image`` is whole: a PNG or JPEG
+    file ends with its format's end marker (a truncated file does not;
+    nothing is decoded), any other format decodes."""
+    marker = _END_MARKERS.get(image.format)
+    if marker is None:
+        image.load()
+        return
+    with open(path, 'rb') as f:
+        f.seek(0, 2)
+        f.seek(max(0, f.tell() - _TAIL))
+        if marker not in f.read():
+            raise OSError(f'the {image.format} file is truncated: no end '
+                          'marker')
 
 
 def _pipelines(dataset: Dict):

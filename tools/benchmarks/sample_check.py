@@ -10,7 +10,7 @@ height; Cityscapes' by default: smooth RGB images and blocky 19-class labels
 as PNG) and loads each through the pipeline of mmseg's Cityscapes configs
 (load, random resize, 512x1024 crop, flip, photometric distortion, pack),
 ``--epochs`` times without the check and with it in front, alternately, in
-this process (one data loader worker). The check decodes a sample's files
+this process (one data loader worker). The check reads a sample's files
 only the first time it sees them, so its cost is in the first epoch.
 """
 import argparse
