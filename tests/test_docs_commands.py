@@ -529,3 +529,14 @@ def test_readme_quick_start_runs_as_written(tmp_path):
         capture_output=True, text=True, env=env, timeout=600)
     assert out.returncode == 0, (out.stdout + out.stderr)[-4000:]
     assert 'mIoU' in out.stdout + out.stderr
+    # "Deploy the student": its export command, on the quick start's student
+    with open(osp.join(ROOT, 'README.md')) as f:
+        deploy = _section_block(f.read(), '## Deploy the student')
+    export = re.search(r'^python tools/export\.py .*?(?<!\\)\n', deploy,
+                       re.S | re.M).group(0)
+    out = subprocess.run(
+        ['bash', '-euo', 'pipefail', '-c',
+         f'source .venv/bin/activate\n{export}'], cwd=str(repo),
+        capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0, (out.stdout + out.stderr)[-4000:]
+    assert (work / 'student.onnx').is_file()

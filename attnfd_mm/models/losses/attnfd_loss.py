@@ -128,8 +128,10 @@ class AttnFDLoss(nn.Module):
         t = t_map.channels(start, end)
         if self.detach_teacher:
             t = t.detach()
-        return _dot(s, s, per_sample), _dot(t, t, per_sample), \
-            _dot(s, t, per_sample)
+        s_sq, s_t = _dot(s, s, per_sample), _dot(s, t, per_sample)
+        # last: a recomputation stops once it has what the backward needs
+        # (with a detached teacher, |T|^2 is not recomputed)
+        return s_sq, _dot(t, t, per_sample), s_t
 
     @staticmethod
     def _check_shapes(s_shape: Sequence[int], t_shape: Sequence[int]) -> None:
