@@ -155,9 +155,11 @@ class AttnFDLoss(nn.Module):
 
 
 def _dot(x: Tensor, y: Tensor, per_sample: bool) -> Tensor:
-    """Inner product of ``x`` and ``y`` summed in float64, over all of them
-    or per sample (products of float32 values are exact in float64)."""
+    """Inner product of (B, c, H, W) ``x`` and ``y``, over all of them or per
+    sample: summed over each channel's pixels in float32 (or ``x``'s wider
+    dtype), then in float64 (the float64 step takes no full-size tensor, in
+    the forward or the backward pass)."""
     prod = x * y
-    if per_sample:
-        return prod.flatten(1).sum(1, dtype=torch.float64)
-    return prod.sum(dtype=torch.float64)
+    part = prod.sum(dim=(2, 3), dtype=torch.promote_types(
+        prod.dtype, torch.float32)).double()
+    return part.sum(1) if per_sample else part.sum()
