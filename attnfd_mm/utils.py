@@ -1,5 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Small validation helpers shared by the plugin's modules."""
+import argparse
 import math
 from numbers import Real
 from typing import List, Tuple
@@ -50,3 +51,18 @@ def channel_chunks(num_channels: int, per_channel: int,
     step = max(1, chunk_elements // max(1, per_channel))
     return [(c, min(c + step, num_channels))
             for c in range(0, num_channels, step)]
+
+
+def parse_size(text: str) -> Tuple[int, int]:
+    """``'512x1024'`` -> ``(512, 1024)`` (height, width), for the tools'
+    ``--size`` flags.
+
+    Raises:
+        argparse.ArgumentTypeError: ``text`` is not ``HxW``.
+    """
+    try:
+        h, w = (int(v) for v in text.lower().split('x'))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f'a size is HxW, e.g. 512x1024; got {text!r}') from None
+    return h, w

@@ -20,7 +20,7 @@ difference must stay within ``--atol`` (the map: that share of pixels).
 Needs ``pip install attnfd-mm[export]`` (onnx, onnxruntime).
 """
 import argparse
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
 import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
 from attnfd_mm.apis import load_config
@@ -28,16 +28,7 @@ from attnfd_mm.deploy import (OUTPUTS, ExportDependencyError,
                               OnnxParityError, check_onnx, export_onnx,
                               load_segmentor, require_export_deps,
                               config_test_size)
-
-
-def parse_size(text: str) -> Tuple[int, int]:
-    """``'512x1024'`` -> ``(512, 1024)`` (height, width)."""
-    try:
-        h, w = (int(v) for v in text.lower().split('x'))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f'a size is HxW, e.g. 512x1024; got {text!r}')
-    return h, w
+from attnfd_mm.utils import parse_size
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

@@ -31,15 +31,7 @@ import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
 from attnfd_mm.apis import load_config
 from attnfd_mm.deploy import configs_cost, cost_table, write_cost
 from attnfd_mm.deploy.cost import BACKENDS
-
-
-def parse_size(text: str):
-    try:
-        h, w = (int(v) for v in text.lower().split('x'))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f'a size is HxW, e.g. 512x1024; got {text!r}')
-    return h, w
+from attnfd_mm.utils import parse_size
 
 
 def main(argv: Optional[List[str]] = None) -> None:

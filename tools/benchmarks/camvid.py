@@ -54,11 +54,10 @@ about 85 minutes on 2 cores with seven methods; ``--estimate`` times a few
 steps of each model on this machine and prints the projected time first.
 """
 import argparse
-import os
 import os.path as osp
 import signal
 import sys
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if ROOT not in sys.path:  # a source checkout run without installing
@@ -157,7 +156,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         for key, value in FULL_PROTOCOL.items():
             setattr(args, key, value)
     else:
-        args.size = parse_size(args.size)
+        from attnfd_mm.utils import parse_size
+        try:
+            args.size = parse_size(args.size)
+        except argparse.ArgumentTypeError as e:
+            parser.error(f'--size: {e}')
     if not osp.isdir(args.data_root):
         parser.error(f'CamVid root not found: {args.data_root!r}')
     missing = [d for d in ('train', 'trainannot', 'val', 'valannot')
@@ -180,15 +183,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
             parser.error('--teacher-checkpoint: no such file: '
                          f'{args.teacher_checkpoint!r}')
     return args
-
-
-def parse_size(text: str) -> Tuple[int, int]:
-    """``'120x160'`` -> ``(120, 160)`` (height, width)."""
-    try:
-        h, w = (int(v) for v in text.lower().split('x'))
-    except ValueError:
-        raise SystemExit(f'--size must be HxW, e.g. 120x160; got {text!r}')
-    return h, w
 
 
 def check_settings(args: argparse.Namespace) -> None:
