@@ -1,4 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
+import copy
 import os
 import shutil
 import subprocess
@@ -20,6 +21,18 @@ if os.environ.get('PYTEST_XDIST_WORKER'):
     torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
 else:
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+
+
+@pytest.fixture(autouse=True)
+def _default_scope_dropped_after_each_test():
+    """A runner built in a test (a tool run in-process) leaves its default
+    scope current for the rest of the process, where it would change how
+    later tests' registries resolve: drop what a test left, as mmengine's
+    ``DefaultScope.overwrite_default_scope`` does on exit."""
+    from mmengine.registry import DefaultScope
+    before = copy.copy(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict = before
 
 
 @pytest.fixture(scope='session')

@@ -378,6 +378,9 @@ def test_test_tool_never_resumes(tmp_path, shapes_root, monkeypatch):
     monkeypatch.setattr(sys, 'argv', [
         'test.py', str(tmp_path / 'resuming.py'), str(tmp_path / 'plain.pth'),
         '--metrics-out', out])
-    runpy.run_path(osp.join(ROOT, 'tools', 'test.py'), run_name='__main__')
+    # (the runner sets a default scope; the context drops it afterwards)
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        runpy.run_path(osp.join(ROOT, 'tools', 'test.py'),
+                       run_name='__main__')
     with open(out) as f:
         assert 0 <= json.load(f)['mIoU'] <= 100

@@ -171,4 +171,5 @@ def test_mim_run_distill_composes_from_the_wheel(wheel_env, tmp_path,
                     'distill.py') in log
     written = Config.fromfile(str(tmp_path / 'w' / 'distill_config.py'))
     assert written.model.distiller.type == 'LogitsDistiller'
-    assert written.model.teacher_ckpt == 'teacher.pth'
+    # paths made absolute: the written config runs from any directory
+    assert written.model.teacher_ckpt == str(tmp_path / 'teacher.pth')
