@@ -233,8 +233,9 @@ def test_logits_distiller_any_pair_resizes_student_logits():
             type='LogitsDistiller', loss_name='loss_cwd',
             loss=dict(type='ChannelWiseDivergence', tau=1, loss_weight=5)))
     algo = _build(cfg).train()
-    assert algo.distiller.resolved['student']['source'] == \
+    assert algo.distiller.resolved_logits['student']['source'] == \
         'decode_head.conv_seg'
+    assert set(algo.distiller.student_recorders.recorders) == {'logits'}
     logits = {}
     for side, model in (('S', algo.student), ('T', algo.teacher)):
         model.decode_head.conv_seg.register_forward_hook(

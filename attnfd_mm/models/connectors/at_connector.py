@@ -24,6 +24,8 @@ class ATConnector(BaseConnector):
 
     Args:
         in_channels (int): Channels of the input feature (checked).
+        out_channels (int, optional): Ignored: the map has no channel
+            dimension to align. Defaults to None.
         p (float): Exponent. Defaults to 2.
         init_cfg (dict, optional): mmengine init config. Defaults to None.
 
@@ -34,6 +36,7 @@ class ATConnector(BaseConnector):
 
     def __init__(self,
                  in_channels: int,
+                 out_channels: Optional[int] = None,
                  p: float = 2.0,
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(init_cfg)

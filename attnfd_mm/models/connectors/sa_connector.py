@@ -30,6 +30,8 @@ class SAConnector(BaseConnector):
 
     Args:
         in_channels (int): Channels of the input feature (checked).
+        out_channels (int, optional): Ignored: the map has no channel
+            dimension to align. Defaults to None.
         pool_size (tuple[int, int]): Spatial size the feature is pooled to
             before pairing. Defaults to (16, 16).
         init_cfg (dict, optional): mmengine init config. Defaults to None.
@@ -41,6 +43,7 @@ class SAConnector(BaseConnector):
 
     def __init__(self,
                  in_channels: int,
+                 out_channels: Optional[int] = None,
                  pool_size: Tuple[int, int] = (16, 16),
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(init_cfg)

@@ -12,25 +12,16 @@ from mmrazor.models.task_modules.recorder import (ModuleOutputsRecorder,
 from mmrazor.registry import MODELS
 from torch import nn
 
-from ..recorders import PreForwardInputsRecorder
-
-
 Method = TypeVar('Method', bound=Callable)
 
 
 def in_mmrazor_scope(method: Method) -> Method:
-    """Run ``method`` with ``mmrazor`` as the default registry scope.
-
-    The recorders, connectors and losses a distiller builds live in
-    MMRazor's registries; inside another default scope (an mmseg runner, a
-    test that built an mmseg model first) their names would not be found.
-    """
+    """Run ``method`` with ``mmrazor`` as the default registry scope, where
+    the recorders, connectors and losses a distiller builds are found
+    whatever the caller's scope (e.g. an mmseg runner's)."""
 
     @functools.wraps(method)
     def wrapper(*args, **kwargs):
-        current = DefaultScope.get_current_instance()
-        if current is not None and current.scope_name == 'mmrazor':
-            return method(*args, **kwargs)
         with DefaultScope.overwrite_default_scope('mmrazor'):
             return method(*args, **kwargs)
 
@@ -38,11 +29,11 @@ def in_mmrazor_scope(method: Method) -> Method:
 
 
 def closest_names(name: str, candidates: List[str], n: int = 5) -> List[str]:
-    """Up to ``n`` names of ``candidates`` closest to ``name``."""
+    """Up to ``n`` names of ``candidates`` closest to ``name`` (else those
+    sharing its longest dotted prefix)."""
     close = difflib.get_close_matches(name, candidates, n=n, cutoff=0.4)
     if close:
         return close
-    # Fall back on the names sharing the longest dotted prefix.
     parts = name.split('.')
     for depth in range(len(parts) - 1, 0, -1):
         prefix = '.'.join(parts[:depth]) + '.'
@@ -60,8 +51,7 @@ def check_recorder_sources(recorders: RecorderManager, model: nn.Module,
     params = [n for n, _ in model.named_parameters()]
     problems = []
     for key, recorder in recorders.recorders.items():
-        if isinstance(recorder,
-                      (ModuleOutputsRecorder, PreForwardInputsRecorder)):
+        if isinstance(recorder, ModuleOutputsRecorder):
             valid, kind = modules, 'module'
         elif isinstance(recorder, ParameterRecorder):
             valid, kind = params, 'parameter'
@@ -70,9 +60,8 @@ def check_recorder_sources(recorders: RecorderManager, model: nn.Module,
         if recorder.source not in valid:
             problems.append(
                 f'{side}_recorders[{key!r}]: source {recorder.source!r} is '
-                f'not a {kind} of the {side} '
-                f'({type(model).__name__}); closest valid names: '
-                f'{closest_names(recorder.source, valid)}')
+                f'not a {kind} of the {side} ({type(model).__name__}); '
+                f'closest valid names: {closest_names(recorder.source, valid)}')
     if problems:
         raise KeyError('\n'.join(problems) +
                        '\nFix the source names in the distiller config.')
@@ -80,14 +69,9 @@ def check_recorder_sources(recorders: RecorderManager, model: nn.Module,
 
 @MODELS.register_module()
 class CheckedDistiller(ConfigurableDistiller):
-    """MMRazor's ``ConfigurableDistiller`` with named errors.
-
-    Before hooking its recorders into the student and the teacher, it checks
-    that every module or parameter recorder points at an existing name and,
-    if not, lists the closest valid names (MMRazor only asserts). Everything
-    else is ``ConfigurableDistiller``'s, built in the ``mmrazor`` registry
-    scope whatever the caller's default scope.
-    """
+    """MMRazor's ``ConfigurableDistiller``, built in the ``mmrazor`` scope,
+    that checks every recorder source before hooking it and names the
+    closest valid module or parameter names (MMRazor only asserts)."""
 
     @in_mmrazor_scope
     def __init__(self, *args, **kwargs) -> None:

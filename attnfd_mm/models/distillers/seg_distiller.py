@@ -1,0 +1,322 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""One distiller for mmseg segmentors: feature and logits terms on layers
+found in the built models or given."""
+import copy
+from typing import Dict, Optional, Sequence, Union
+
+import torch.nn.functional as F
+from mmrazor.models.algorithms.base import LossResults
+from mmrazor.models.task_modules.recorder import RecorderManager
+from mmrazor.registry import MODELS
+from torch import Tensor, nn
+
+from attnfd_mm.models.connectors import CBAMConnector
+from attnfd_mm.models.losses import AttnFDLoss
+
+from .checked_distiller import CheckedDistiller, in_mmrazor_scope
+from .layer_finder import find_layers, find_logits
+from .layer_presets import resolve_layers
+
+#: A ``*_layers``/``*_logits`` value that finds the layers in the built
+#: model (:func:`~attnfd_mm.models.distillers.find_layers`).
+AUTO = 'auto'
+#: The recorder name of the logits.
+LOGITS = 'logits'
+Layers = Union[str, Dict[str, Dict]]
+
+
+def recorder_cfg(layer: Dict) -> Dict:
+    """The MMRazor recorder dict of a resolved layer dict (a
+    ``PreForwardInputs`` recorder copies only the call that is read)."""
+    cfg = dict(type=layer['recorder'], source=layer['source'])
+    if layer['recorder'] == 'PreForwardInputs':
+        cfg['copy_calls'] = [layer['record_idx']]
+    cfg.update({k: layer[k] for k in ('path', 'train_path') if k in layer})
+    return cfg
+
+
+def record_mapping(recorder: str, layer: Dict, from_student: bool,
+                   connector: Optional[str] = None) -> Dict:
+    """The ``loss_forward_mappings`` entry reading ``layer``'s record."""
+    mapping = dict(recorder=recorder, from_student=from_student,
+                   record_idx=layer['record_idx'])
+    if layer['recorder'] in ('PreForwardInputs', 'ModuleInputs'):
+        mapping['data_idx'] = 0
+    if connector is not None:
+        mapping['connector'] = connector
+    return mapping
+
+
+def align_logits(preds_S: Tensor, preds_T: Tensor) -> Dict[str, Tensor]:
+    """The logits loss inputs: the student's logits resized (bilinear) to
+    the teacher's size, both in the default memory layout (MMRazor's CWD
+    reshapes with ``.view``)."""
+    if preds_S.shape[-2:] != preds_T.shape[-2:]:
+        preds_S = F.interpolate(
+            preds_S, size=preds_T.shape[-2:], mode='bilinear',
+            align_corners=False)
+    return dict(preds_S=preds_S.contiguous(), preds_T=preds_T.contiguous())
+
+
+def check_settings(layers: Sequence[str], logits_loss: Optional[Dict],
+                   logits_loss_name: str, logits: Dict) -> None:
+    """Raise a ``ValueError`` naming a bad combination of settings."""
+    if isinstance(layers, str) or 'logits' in layers or not (
+            layers or logits_loss):
+        raise ValueError(
+            f"layers must be a list of feature layer names such as ['B', "
+            f"'E'] (empty only with a logits_loss; set logits_loss to distil "
+            f"the logits, 'logits' is not a feature layer), got {layers!r}.")
+    if logits_loss is None:
+        if any(v != AUTO for v in logits.values()):
+            raise ValueError(
+                'student_logits/teacher_logits are given but logits_loss is '
+                "not: set logits_loss (e.g. dict(type='KLDivergence', "
+                "tau=1.0, reduction='mean', loss_weight=num_classes)) or "
+                'drop them.')
+        return
+    for side, layer in logits.items():
+        if layer is None:
+            raise ValueError(
+                f'logits_loss is set but no {side} logits layer was given; '
+                f"set {side}_logits='auto' or a layer dict.")
+    if 'loss' not in logits_loss_name or logits_loss_name.startswith(
+            'loss_attnfd_'):
+        raise ValueError(
+            "The logits loss name must contain 'loss' (mmengine sums only "
+            "those into the objective) and not start with 'loss_attnfd_' "
+            f"(the feature terms), got {logits_loss_name!r}; e.g. 'loss_kd'.")
+
+
+@MODELS.register_module(name=['SegDistiller', 'AttnFDDistiller'])
+class SegDistiller(CheckedDistiller):
+    """Feature and logits distillation between two mmseg segmentors.
+
+    Its defaults are `AttnFD <https://arxiv.org/abs/2403.05451>`_ (AAAI
+    2025, registered also as ``AttnFDDistiller``); KD and CWD are a
+    ``logits_loss`` with no ``layers`` (:func:`LogitsDistiller`).
+
+    Feature terms, for each layer ``L`` of ``layers``: recorders ``L`` on
+    both sides, connectors ``L_s`` (``connector``, with ``in_channels`` and,
+    where the teacher's differ, ``out_channels``) and ``L_t``
+    (``teacher_connector``, ``in_channels``), and the loss
+    ``loss_attnfd_L`` between the two connectors' outputs. With
+    ``memory_efficient`` a ``CBAMConnector`` hands ``AttnFDLoss`` its output
+    as a :class:`~attnfd_mm.models.losses.ChannelMap`, read a few channels
+    at a time (same values up to float rounding).
+
+    Logits term (with ``logits_loss``): the loss ``logits_loss_name`` on the
+    classifier outputs (``preds_S, preds_T``), the student's resized
+    (bilinear) to the teacher's size where they differ.
+
+    Layers given (a preset of
+    :data:`~attnfd_mm.models.distillers.ATTNFD_LAYER_PRESETS` or layer
+    dicts) are set at once; ``'auto'`` ones are found in the built model
+    (:func:`~attnfd_mm.models.distillers.find_layers`,
+    :func:`~attnfd_mm.models.distillers.find_logits`) when the algorithm
+    hands it over in ``prepare_from_student``/``prepare_from_teacher``. The
+    connectors, losses and mappings are built once both sides are set.
+
+    Args:
+        student_layers (str | dict): ``'auto'``, a preset name (e.g.
+            ``'deeplabv3_r18'``) or a dict of layer dicts ``dict(source=...,
+            channels=..., recorder='ModuleOutputs', record_idx=0)`` by layer
+            name. Defaults to ``'auto'``.
+        teacher_layers (str | dict): The same for the teacher.
+        layers (Sequence[str]): The feature layers to distil; empty for
+            logits only. Defaults to ``('B', 'E')``.
+        connector (dict): Student-side connector; it must take
+            ``in_channels`` and ``out_channels``. Defaults to a learnable
+            ``CBAMConnector``.
+        teacher_connector (dict): Teacher-side connector, taking
+            ``in_channels``. Defaults to ``CBAMConnector(learnable=False)``.
+        loss (dict): The loss of each feature layer. Defaults to
+            ``AttnFDLoss(loss_weight=2.0)``; its ``detach_teacher`` defaults
+            to whether ``teacher_connector`` is not learnable.
+        logits_loss (dict, optional): A loss on ``preds_S, preds_T``, e.g.
+            ``dict(type='KLDivergence', tau=1.0, reduction='mean',
+            loss_weight=num_classes)``. Defaults to None (no logits term).
+        logits_loss_name (str): Its name in the logs. Defaults to
+            ``'loss_kd'``.
+        student_logits (str | dict): ``'auto'`` or the logits layer dict,
+            e.g. ``dict(source='decode_head.conv_seg', channels=11)``.
+        teacher_logits (str | dict): The same for the teacher.
+        probe_size (Sequence[int], optional): ``(H, W)`` of the probe input
+            of ``'auto'``. Defaults to 64x64, then the model's crop size.
+        memory_efficient (bool): Channel maps for ``AttnFDLoss`` (above).
+            Defaults to True.
+        **kwargs: Other arguments of ``ConfigurableDistiller``.
+
+    Shapes:
+        features ``(N, C, H, W)``, logits ``(N, num_classes, H, W)``;
+        channels and sizes may differ between student and teacher.
+    """
+
+    @in_mmrazor_scope
+    def __init__(self,
+                 student_layers: Layers = AUTO,
+                 teacher_layers: Layers = AUTO,
+                 layers: Sequence[str] = ('B', 'E'),
+                 connector: Optional[Dict] = None,
+                 teacher_connector: Optional[Dict] = None,
+                 loss: Optional[Dict] = None,
+                 logits_loss: Optional[Dict] = None,
+                 logits_loss_name: str = 'loss_kd',
+                 student_logits: Optional[Layers] = AUTO,
+                 teacher_logits: Optional[Layers] = AUTO,
+                 probe_size: Optional[Sequence[int]] = None,
+                 memory_efficient: bool = True,
+                 **kwargs) -> None:
+        check_settings(layers, logits_loss, logits_loss_name,
+                       dict(student=student_logits, teacher=teacher_logits))
+        super().__init__(**kwargs)
+        self.layer_names = list(layers)
+        self.probe_size = probe_size
+        self.memory_efficient = memory_efficient
+        self.connector_cfg = dict(connector or dict(type='CBAMConnector'))
+        self.teacher_connector_cfg = dict(teacher_connector or dict(
+            type='CBAMConnector', learnable=False))
+        self.loss_cfg = dict(loss or dict(type='AttnFDLoss', loss_weight=2.0))
+        if self.loss_cfg['type'] == 'AttnFDLoss':
+            self.loss_cfg.setdefault(
+                'detach_teacher',
+                not self.teacher_connector_cfg.get('learnable', False))
+        self.logits_loss_cfg = copy.deepcopy(logits_loss)
+        self.logits_loss_name = logits_loss_name
+        # what is to be set per side: (feature layers, logits layer)
+        self.given = dict(
+            student=(student_layers if layers else None,
+                     student_logits if logits_loss else None),
+            teacher=(teacher_layers if layers else None,
+                     teacher_logits if logits_loss else None))
+        self.resolved: Dict[str, Optional[Dict]] = dict(
+            student=None, teacher=None)
+        self.resolved_logits: Dict[str, Optional[Dict]] = dict(
+            student=None, teacher=None)
+        for side, given in self.given.items():
+            if AUTO not in given:
+                self._set_layers(side)
+
+    @in_mmrazor_scope
+    def prepare_from_student(self, model: nn.Module) -> None:
+        """Find the student's ``'auto'`` layers, then hook the recorders."""
+        if self.resolved['student'] is None:
+            self._set_layers('student', model)
+        super().prepare_from_student(model)
+
+    @in_mmrazor_scope
+    def prepare_from_teacher(self, model: nn.Module) -> None:
+        """Find the teacher's ``'auto'`` layers, then hook the recorders."""
+        if self.resolved['teacher'] is None:
+            self._set_layers('teacher', model)
+        super().prepare_from_teacher(model)
+
+    def _set_layers(self, side: str, model: Optional[nn.Module] = None):
+        """Resolve ``side``'s layers (``'auto'`` ones found in ``model``),
+        build its recorders and, once both sides are set, the rest."""
+        features, logits = self.given[side]
+        if features == AUTO:
+            features = find_layers(model, self.probe_size)
+        table = {} if features is None else resolve_layers(features, side)
+        unknown = [name for name in self.layer_names if name not in table]
+        if unknown:
+            raise KeyError(
+                f'Layers {unknown} are not in {side}_layers; this model '
+                f'has {sorted(table)}. Only heads with a context module '
+                'and a decoder (e.g. DeepLabV3+) have a layer D distinct '
+                'from E.')
+        self.resolved[side] = {name: table[name] for name in self.layer_names}
+        recorders = {
+            name: recorder_cfg(layer)
+            for name, layer in self.resolved[side].items()
+        }
+        if logits is not None:
+            if logits == AUTO:
+                logits = find_logits(model, self.probe_size)
+            self.resolved_logits[side] = resolve_layers({LOGITS: logits},
+                                                        side)[LOGITS]
+            recorders[LOGITS] = recorder_cfg(self.resolved_logits[side])
+        setattr(self, f'{side}_recorders', RecorderManager(recorders))
+        if None not in self.resolved.values():
+            self._build_terms()
+
+    def _build_terms(self) -> None:
+        """Connectors, losses and loss mappings of both sides' layers."""
+        student, teacher = self.resolved['student'], self.resolved['teacher']
+        connectors, losses, mappings = {}, {}, {}
+        for name in self.layer_names:
+            s_layer, t_layer = student[name], teacher[name]
+            s_conn = dict(copy.deepcopy(self.connector_cfg),
+                          in_channels=s_layer['channels'])
+            if s_layer['channels'] != t_layer['channels']:
+                s_conn['out_channels'] = t_layer['channels']
+            connectors[f'{name}_s'] = s_conn
+            connectors[f'{name}_t'] = dict(
+                copy.deepcopy(self.teacher_connector_cfg),
+                in_channels=t_layer['channels'])
+            losses[f'loss_attnfd_{name}'] = copy.deepcopy(self.loss_cfg)
+            mappings[f'loss_attnfd_{name}'] = dict(
+                s_feature=record_mapping(name, s_layer, True, f'{name}_s'),
+                t_feature=record_mapping(name, t_layer, False, f'{name}_t'))
+        if self.logits_loss_cfg is not None:
+            losses[self.logits_loss_name] = copy.deepcopy(
+                self.logits_loss_cfg)
+            mappings[self.logits_loss_name] = dict(
+                preds_S=record_mapping(
+                    LOGITS, self.resolved_logits['student'], True),
+                preds_T=record_mapping(
+                    LOGITS, self.resolved_logits['teacher'], False))
+        self.connectors = self.build_connectors(connectors)
+        self.distill_losses = self.build_distill_losses(losses)
+        self._check_loss_forward_mappings(self.distill_losses, mappings,
+                                          self.student_recorders,
+                                          self.teacher_recorders)
+        self.loss_forward_mappings = mappings
+
+    def compute_distill_losses(self) -> LossResults:
+        """Each loss of ``loss_forward_mappings`` on its records through
+        their connectors (the logits aligned, see :func:`align_logits`)."""
+        losses = {}
+        for name, mapping in self.loss_forward_mappings.items():
+            loss = self.distill_losses[name]
+            as_map = self.memory_efficient and isinstance(loss, AttnFDLoss)
+            inputs = {
+                key: self._connected(record, as_map)
+                for key, record in mapping.items()
+            }
+            if name == self.logits_loss_name:
+                inputs = align_logits(**inputs)
+            losses[name] = loss(**inputs)
+        return losses
+
+    def _connected(self, record: Dict, as_map: bool):
+        """The record through its connector, if it has one; with ``as_map``
+        a ``CBAMConnector``'s output as its channel map."""
+        record = dict(record)
+        connector = self.connectors[record.pop('connector')] \
+            if 'connector' in record else nn.Identity()
+        feature = self.get_record(**record)
+        if as_map and isinstance(connector, CBAMConnector):
+            return connector.channel_map(feature)
+        return connector(feature)
+
+
+#: AttnFD's distiller: :class:`SegDistiller` with its defaults.
+AttnFDDistiller = SegDistiller
+
+
+@MODELS.register_module()
+def LogitsDistiller(loss: Dict,
+                    loss_name: str = 'loss_kd',
+                    student_logits: Layers = AUTO,
+                    teacher_logits: Layers = AUTO,
+                    **kwargs) -> SegDistiller:
+    """Logit distillation (e.g. Hinton KD with MMRazor's ``KLDivergence``,
+    CWD with ``ChannelWiseDivergence``) between any two mmseg segmentors:
+    :class:`SegDistiller` with ``loss`` as its only term, named
+    ``loss_name``, on the logits (``'auto'``: the last ``conv_seg``'s
+    output, or a layer dict). Other arguments as :class:`SegDistiller`."""
+    return SegDistiller(layers=(), logits_loss=loss,
+                        logits_loss_name=loss_name,
+                        student_logits=student_logits,
+                        teacher_logits=teacher_logits, **kwargs)
