@@ -136,3 +136,23 @@ def test_a_side_without_logits_is_named():
     with pytest.raises(ValueError, match="no student logits layer"):
         _build(dict(_scope_='mmrazor', type='AttnFDDistiller',
                     logits_loss=KD, student_logits=None))
+
+
+def test_methods_are_settings_of_one_distiller():
+    """KD and AttnFD (+ KD) build one class; a logits-only distiller has no
+    feature terms, and one with neither term is named."""
+    logits = dict(source='decode_head.conv_seg', channels=11)
+    kd = _build(dict(_scope_='mmrazor', type='LogitsDistiller', loss=KD,
+                     student_logits=logits, teacher_logits=logits))
+    both = _build(dict(_scope_='mmrazor', type='AttnFDDistiller',
+                       student_layers='deeplabv3_r18',
+                       teacher_layers='deeplabv3_r101', logits_loss=KD,
+                       student_logits=logits, teacher_logits=logits))
+    assert type(kd) is type(both) and type(kd).__name__ == 'SegDistiller'
+    assert set(kd.distill_losses) == {'loss_kd'} and not kd.connectors
+    assert set(kd.student_recorders.recorders) == {'logits'}
+    assert kd.loss_forward_mappings['loss_kd'] == \
+        both.loss_forward_mappings['loss_kd']
+    assert not list(kd.state_dict())
+    with pytest.raises(ValueError, match='empty only with a logits_loss'):
+        _build(dict(_scope_='mmrazor', type='SegDistiller', layers=[]))

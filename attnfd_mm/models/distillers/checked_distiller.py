@@ -61,7 +61,8 @@ def check_recorder_sources(recorders: RecorderManager, model: nn.Module,
             problems.append(
                 f'{side}_recorders[{key!r}]: source {recorder.source!r} is '
                 f'not a {kind} of the {side} ({type(model).__name__}); '
-                f'closest valid names: {closest_names(recorder.source, valid)}')
+                'closest valid names: '
+                f'{closest_names(recorder.source, valid)}')
     if problems:
         raise KeyError('\n'.join(problems) +
                        '\nFix the source names in the distiller config.')

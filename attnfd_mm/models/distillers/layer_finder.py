@@ -2,44 +2,19 @@
 """Find AttnFD's layers B, E, D and the logits in a built mmseg segmentor.
 
 One probe forward (eval mode, no grad, a fixed input) with a hook on every
-module records which module produced which tensor; the layers are then
-named by tensor identity, so no width table or per-model list is needed.
-
-====================  ==================================================
-layer                 what ``find_layers`` records
-====================  ==================================================
-B                     the backbone output the (first) decode head reads
-                      (``in_index``; with a neck or several inputs: the
-                      one at the lowest resolution, the last on ties).
-                      Recorded at the module that produced it; when that
-                      tensor comes out of an ``nn.ReLU`` (ResNet, ResNeSt,
-                      ResNeXt blocks, HRNet fuse layers), its *input*, the
-                      pre-activation feature, as in the authors' ResNet.
-                      Produced by no module (ViT/DPT reshapes, DDRNet and
-                      PIDNet fusions): the element of the backbone's output
-                      (``OutputElement`` recorder, with its train-mode
-                      position found by value for backbones whose output
-                      changes structure with the mode).
-E                     the feature the classifier sees, before dropout: the
-                      input of the last decode head's ``conv_seg``
-                      (``decode_head.N.conv_seg`` in cascade models such as
-                      OCRNet), recorded at the module that produced it, else
-                      as the input of ``dropout`` (at the call that fed the
-                      classifier) or of ``conv_seg``. For heads with a
-                      context module and a decoder
-                      (:data:`CONTEXT_MODULES`), E is the context module's
-                      output, as ASPP in the paper's DeepLabV3+.
-D                     only for :data:`CONTEXT_MODULES` heads: the classifier
-                      input, as above.
-logits                the output of the last decode head's ``conv_seg``.
-====================  ==================================================
-
-Heads without a ``conv_seg`` (MaskFormer, Mask2Former, K-Net, Segmenter's
-mask head, SAN) raise :class:`LayerNotFoundError` naming the layer and
-showing the dict to pass; so does a model whose tensor-mode forward fails at
-every probe size (PointRend in mmseg 1.2.2).
+module records which module produced which tensor; the layers are named by
+tensor identity, so no width table or per-model list is needed. B is the
+backbone output the decode head reads (pre-activation where an ``nn.ReLU``
+produced it; an ``OutputElement`` of the backbone's output where no module
+did), E the classifier's input before dropout (the context module's output
+in :data:`CONTEXT_MODULES` heads, whose classifier input is D), the logits
+the last ``conv_seg``'s output; ``docs/design.md`` (Layers) has the details.
+Heads without a ``conv_seg`` and models whose tensor-mode forward fails at
+every probe size raise :class:`LayerNotFoundError` showing the dict to pass.
 """
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+import contextlib
+from typing import (Any, Dict, Iterator, List, Optional, Sequence,
+                    Tuple)
 
 import torch
 from torch import Tensor, nn
@@ -294,25 +269,20 @@ class ModelProbe:
                     channels=out.shape[1])
 
 
-class _eval_mode:
-    """Put a module in eval mode (or train mode with norm and dropout
+@contextlib.contextmanager
+def _eval_mode(module: nn.Module, train: bool = False) -> Iterator[None]:
+    """Put ``module`` in eval mode (or train mode with norm and dropout
     layers in eval mode) and restore every submodule's mode on exit."""
-
-    def __init__(self, module: nn.Module, train: bool = False) -> None:
-        self.module, self.train = module, train
-
-    def __enter__(self) -> None:
-        self.modes = {m: m.training for m in self.module.modules()}
-        self.module.train(self.train)
-        if self.train:
-            for m in self.module.modules():
-                if isinstance(m, (nn.modules.batchnorm._NormBase,
-                                  nn.GroupNorm, nn.LayerNorm)) \
-                        or _is_pass_through(m):
-                    m.eval()
-
-    def __exit__(self, *exc) -> None:
-        for m, training in self.modes.items():
+    modes = {m: m.training for m in module.modules()}
+    module.train(train)
+    for m in module.modules() if train else ():
+        if isinstance(m, (nn.modules.batchnorm._NormBase, nn.GroupNorm,
+                          nn.LayerNorm)) or _is_pass_through(m):
+            m.eval()
+    try:
+        yield
+    finally:
+        for m, training in modes.items():
             m.training = training
 
 

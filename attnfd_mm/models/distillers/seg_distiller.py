@@ -90,61 +90,48 @@ def check_settings(layers: Sequence[str], logits_loss: Optional[Dict],
 
 @MODELS.register_module(name=['SegDistiller', 'AttnFDDistiller'])
 class SegDistiller(CheckedDistiller):
-    """Feature and logits distillation between two mmseg segmentors.
+    """Feature and logits distillation between two mmseg segmentors; its
+    defaults are `AttnFD <https://arxiv.org/abs/2403.05451>`_ (AAAI 2025,
+    also registered as ``AttnFDDistiller``), and KD or CWD is a
+    ``logits_loss`` without ``layers`` (:func:`LogitsDistiller`).
 
-    Its defaults are `AttnFD <https://arxiv.org/abs/2403.05451>`_ (AAAI
-    2025, registered also as ``AttnFDDistiller``); KD and CWD are a
-    ``logits_loss`` with no ``layers`` (:func:`LogitsDistiller`).
-
-    Feature terms, for each layer ``L`` of ``layers``: recorders ``L`` on
-    both sides, connectors ``L_s`` (``connector``, with ``in_channels`` and,
-    where the teacher's differ, ``out_channels``) and ``L_t``
-    (``teacher_connector``, ``in_channels``), and the loss
-    ``loss_attnfd_L`` between the two connectors' outputs. With
-    ``memory_efficient`` a ``CBAMConnector`` hands ``AttnFDLoss`` its output
-    as a :class:`~attnfd_mm.models.losses.ChannelMap`, read a few channels
-    at a time (same values up to float rounding).
-
-    Logits term (with ``logits_loss``): the loss ``logits_loss_name`` on the
-    classifier outputs (``preds_S, preds_T``), the student's resized
-    (bilinear) to the teacher's size where they differ.
-
-    Layers given (a preset of
-    :data:`~attnfd_mm.models.distillers.ATTNFD_LAYER_PRESETS` or layer
-    dicts) are set at once; ``'auto'`` ones are found in the built model
-    (:func:`~attnfd_mm.models.distillers.find_layers`,
-    :func:`~attnfd_mm.models.distillers.find_logits`) when the algorithm
-    hands it over in ``prepare_from_student``/``prepare_from_teacher``. The
-    connectors, losses and mappings are built once both sides are set.
+    For each feature layer ``L``: recorders ``L``, connectors ``L_s``
+    (``connector`` with ``in_channels``, and ``out_channels`` where the
+    teacher's differ) and ``L_t`` (``teacher_connector``), and the loss
+    ``loss_attnfd_L`` between their outputs; with ``memory_efficient`` a
+    ``CBAMConnector`` hands ``AttnFDLoss`` its output as a
+    :class:`~attnfd_mm.models.losses.ChannelMap`, read a few channels at a
+    time (same values). With ``logits_loss``, the term ``logits_loss_name``
+    on the classifier outputs (see :func:`align_logits`). Given layers are
+    set at once; ``'auto'`` ones are found (:func:`find_layers`,
+    :func:`find_logits`) in the model handed to ``prepare_from_student`` /
+    ``prepare_from_teacher``; the terms are built once both sides are set.
 
     Args:
-        student_layers (str | dict): ``'auto'``, a preset name (e.g.
-            ``'deeplabv3_r18'``) or a dict of layer dicts ``dict(source=...,
-            channels=..., recorder='ModuleOutputs', record_idx=0)`` by layer
-            name. Defaults to ``'auto'``.
+        student_layers (str | dict): ``'auto'``, a preset of
+            :data:`ATTNFD_LAYER_PRESETS` (e.g. ``'deeplabv3_r18'``) or layer
+            dicts ``dict(source=..., channels=..., recorder='ModuleOutputs',
+            record_idx=0)`` by layer name. Defaults to ``'auto'``.
         teacher_layers (str | dict): The same for the teacher.
-        layers (Sequence[str]): The feature layers to distil; empty for
-            logits only. Defaults to ``('B', 'E')``.
-        connector (dict): Student-side connector; it must take
-            ``in_channels`` and ``out_channels``. Defaults to a learnable
-            ``CBAMConnector``.
-        teacher_connector (dict): Teacher-side connector, taking
-            ``in_channels``. Defaults to ``CBAMConnector(learnable=False)``.
-        loss (dict): The loss of each feature layer. Defaults to
-            ``AttnFDLoss(loss_weight=2.0)``; its ``detach_teacher`` defaults
-            to whether ``teacher_connector`` is not learnable.
+        layers (Sequence[str]): Feature layers; empty for logits only.
+            Defaults to ``('B', 'E')``.
+        connector (dict): Student connector, taking ``in_channels`` and
+            ``out_channels``. Defaults to a learnable ``CBAMConnector``.
+        teacher_connector (dict): Teacher connector, taking ``in_channels``.
+            Defaults to ``CBAMConnector(learnable=False)``.
+        loss (dict): Loss of each feature layer. Defaults to
+            ``AttnFDLoss(loss_weight=2.0)``, ``detach_teacher`` unless the
+            teacher connector is learnable.
         logits_loss (dict, optional): A loss on ``preds_S, preds_T``, e.g.
             ``dict(type='KLDivergence', tau=1.0, reduction='mean',
-            loss_weight=num_classes)``. Defaults to None (no logits term).
-        logits_loss_name (str): Its name in the logs. Defaults to
-            ``'loss_kd'``.
-        student_logits (str | dict): ``'auto'`` or the logits layer dict,
-            e.g. ``dict(source='decode_head.conv_seg', channels=11)``.
+            loss_weight=num_classes)``. Defaults to None.
+        logits_loss_name (str): Its name. Defaults to ``'loss_kd'``.
+        student_logits (str | dict): ``'auto'`` or the logits layer dict
+            ``dict(source='decode_head.conv_seg', channels=11)``.
         teacher_logits (str | dict): The same for the teacher.
-        probe_size (Sequence[int], optional): ``(H, W)`` of the probe input
-            of ``'auto'``. Defaults to 64x64, then the model's crop size.
-        memory_efficient (bool): Channel maps for ``AttnFDLoss`` (above).
-            Defaults to True.
+        probe_size (Sequence[int], optional): ``(H, W)`` of the ``'auto'``
+            probe. Defaults to 64x64, then the model's crop size.
+        memory_efficient (bool): Channel maps (above). Defaults to True.
         **kwargs: Other arguments of ``ConfigurableDistiller``.
 
     Shapes:
@@ -184,11 +171,12 @@ class SegDistiller(CheckedDistiller):
         self.logits_loss_cfg = copy.deepcopy(logits_loss)
         self.logits_loss_name = logits_loss_name
         # what is to be set per side: (feature layers, logits layer)
+        with_logits = logits_loss is not None
         self.given = dict(
             student=(student_layers if layers else None,
-                     student_logits if logits_loss else None),
+                     student_logits if with_logits else None),
             teacher=(teacher_layers if layers else None,
-                     teacher_logits if logits_loss else None))
+                     teacher_logits if with_logits else None))
         self.resolved: Dict[str, Optional[Dict]] = dict(
             student=None, teacher=None)
         self.resolved_logits: Dict[str, Optional[Dict]] = dict(
