@@ -52,13 +52,19 @@ def test_learnable_teacher_connector_undetaches_the_loss():
     assert sum(p.numel() for p in d.connectors['D_t'].parameters()) > 0
 
 
-def test_map_connectors_get_no_out_channels():
+@pytest.mark.parametrize('connector', ['ATConnector', 'SAConnector'])
+def test_map_connectors_ignore_out_channels(connector):
+    """Map connectors take the channel arguments every student connector
+    gets; their maps have no channels to align."""
     d = _distiller(student_layers='deeplabv3_r18',
                    teacher_layers='deeplabv3_r101',
-                   connector=dict(type='ATConnector'),
-                   teacher_connector=dict(type='ATConnector'))
+                   connector=dict(type=connector),
+                   teacher_connector=dict(type=connector))
     assert d.connectors['B_s'].in_channels == 512
     assert d.connectors['B_t'].in_channels == 2048
+    s_map = d.connectors['B_s'](torch.randn(2, 512, 16, 16))
+    t_map = d.connectors['B_t'](torch.randn(2, 2048, 16, 16))
+    assert s_map.shape == t_map.shape and s_map.shape[:2] == (2, 1)
 
 
 def test_unknown_preset_and_layer_are_named():

@@ -61,7 +61,7 @@ def align_logits(preds_S: Tensor, preds_T: Tensor) -> Dict[str, Tensor]:
 def check_settings(layers: Sequence[str], logits_loss: Optional[Dict],
                    logits_loss_name: str, logits: Dict) -> None:
     """Raise a ``ValueError`` naming a bad combination of settings."""
-    if isinstance(layers, str) or 'logits' in layers or not (
+    if isinstance(layers, str) or LOGITS in layers or not (
             layers or logits_loss):
         raise ValueError(
             f"layers must be a list of feature layer names such as ['B', "
@@ -199,7 +199,8 @@ class SegDistiller(CheckedDistiller):
             self._set_layers('teacher', model)
         super().prepare_from_teacher(model)
 
-    def _set_layers(self, side: str, model: Optional[nn.Module] = None):
+    def _set_layers(self, side: str,
+                    model: Optional[nn.Module] = None) -> None:
         """Resolve ``side``'s layers (``'auto'`` ones found in ``model``),
         build its recorders and, once both sides are set, the rest."""
         features, logits = self.given[side]
