@@ -27,16 +27,10 @@ def installed_version(package: str) -> Optional[str]:
 
 @dataclass(frozen=True)
 class Patch:
-    """A fix, needed where every package of ``affects`` is installed in the
-    range of releases it works around.
-
-    Args:
-        name: The fix's name.
-        affects: Distribution name -> PEP 440 range of affected releases.
-        reason: What fails on those releases without it.
-        apply: Installs the fix.
-        at_import: Applied by ``import attnfd_mm``, else by entry points.
-    """
+    """A fix for the releases in ``affects`` (distribution name -> PEP 440
+    range), needed where all are installed; ``reason``: what fails there
+    without it; ``at_import``: applied by ``import attnfd_mm``, else by
+    entry points."""
     name: str
     affects: Dict[str, str]
     reason: str

@@ -1,12 +1,11 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Checkpoints written whole or not at all.
 
-mmengine 0.10 writes a checkpoint straight to its final name, so a job
-killed during the write leaves a truncated ``iter_N.pth``. The runner's
-local checkpoints are written to ``<name>.tmp``, flushed to disk and moved
-into place with ``os.replace`` (atomic on POSIX); ``CheckpointHook`` updates
-``last_checkpoint`` after the save returns, so it never names a partial
-file. Remote paths (``s3://``, ...) are left to mmengine.
+mmengine 0.10 writes a checkpoint in place: a job killed meanwhile leaves a
+truncated ``iter_N.pth``. A local one is written to ``<name>.tmp``, synced
+and moved into place (``os.replace``, atomic on POSIX) before
+``CheckpointHook`` names it in ``last_checkpoint``; remote ones are
+mmengine's.
 """
 import os
 from typing import Callable
@@ -20,11 +19,8 @@ def atomic_save(save: Callable) -> Callable:
             return save(checkpoint, filename, *args, **kwargs)
         tmp = f'{filename}.tmp'
         save(checkpoint, tmp, *args, **kwargs)
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        with open(tmp, 'rb') as f:
+            os.fsync(f.fileno())
         os.replace(tmp, filename)
 
     return save_checkpoint

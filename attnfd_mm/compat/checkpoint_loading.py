@@ -1,14 +1,12 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Let ``torch.load(weights_only=True)`` read mmengine's own checkpoints.
 
-Since torch 2.6 ``torch.load`` defaults to ``weights_only=True``, which
-unpickles only allow-listed globals; mmengine 0.10 saves its ``MessageHub``
-state (``HistoryBuffer`` objects holding numpy arrays) and numpy scalars, so
-``load_checkpoint`` and ``--resume`` fail. ``weights_only=True`` is kept and
-only those data-only globals are allowed. A ``HistoryBuffer`` pickles its
-statistics methods as ``getattr(HistoryBuffer, 'mean')``: that name maps to a
-getattr resolving only those methods, not to ``builtins.getattr``. Any other
-pickled object is still refused.
+torch >= 2.6 defaults to ``weights_only=True``, which refuses the
+``HistoryBuffer`` objects, numpy arrays and scalars mmengine 0.10 saves, so
+``load_checkpoint`` and ``--resume`` fail. Only those data-only globals are
+allowed; ``getattr(HistoryBuffer, 'mean')``, as a ``HistoryBuffer`` pickles
+its statistics methods, maps to a getattr resolving only those methods.
+Any other pickled object is still refused.
 """
 import pickle
 from typing import Any, List

@@ -2,12 +2,10 @@
 """Let ``import mmrazor.models`` work on torch other than 1.13.x.
 
 mmrazor 1.0.0 builds its quantization backend tables at import time from
-torch 1.13's private quantization APIs, so on later torch every MMRazor
-model fails to import. Upstream's fix (unreleased after 1.0.0) builds them
-only on torch 1.13.x; here, before mmrazor is imported, a stand-in for
-:data:`BACKEND_CONFIG_MODULE` is registered in ``sys.modules``: its
-``BackendConfigs`` map every backend to ``None``, as upstream's do, and its
-``get_*_backend_config*`` functions raise. Distillation is unaffected.
+torch 1.13's private APIs, so elsewhere no MMRazor model imports. As
+upstream's unreleased fix does off torch 1.13, a stand-in for that
+subpackage, registered before mmrazor is imported, maps every backend of
+``BackendConfigs`` to ``None``; its ``get_*_backend_config*`` raise.
 """
 import sys
 import types
