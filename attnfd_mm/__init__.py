@@ -1,9 +1,9 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """attnfd_mm: Attention-guided Feature Distillation for MMSegmentation.
 
-Importing the package applies the version-gated compatibility fixes for
-current PyTorch (see :mod:`attnfd_mm.compat`), then registers the plugin's
-modules in the OpenMMLab registries:
+Importing the package applies the version-gated fixes a config's
+``custom_imports`` needs (see :mod:`attnfd_mm.compat`), then registers the
+plugin's modules in the OpenMMLab registries:
 
 - MMRazor ``MODELS``: the loss ``AttnFDLoss``; the connectors
   ``CBAMConnector`` and, for the attention ablation, ``ATConnector``,
@@ -21,11 +21,11 @@ modules in the OpenMMLab registries:
 In a config: ``custom_imports = dict(imports=['attnfd_mm'],
 allow_failed_imports=False)``.
 """
-from .compat import apply_compat_patches
+from .compat import apply_import_patches
 from .version import __version__
 
-apply_compat_patches()
+apply_import_patches()
 
 from . import apis, datasets, engine, evaluation, models  # noqa: E402,F401,E501
 
-__all__ = ['__version__', 'apply_compat_patches']
+__all__ = ['__version__']

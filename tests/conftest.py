@@ -11,8 +11,10 @@ from typing import List, Union
 import pytest
 import torch
 
-import attnfd_mm  # noqa: F401  (compat fixes + registry)
+from attnfd_mm.compat import apply_entry_point_patches
 from attnfd_mm.testing import make_synthetic_shapes
+
+apply_entry_point_patches()  # the tests run as the package's tools do
 
 if os.environ.get('PYTEST_XDIST_WORKER'):
     # several test processes share the cores: one thread each, for them and

@@ -15,7 +15,9 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CHECK = r'''
 import json, os.path as osp, sys
 import attnfd_mm
+from attnfd_mm.compat import apply_entry_point_patches
 from mmengine.config import Config
+apply_entry_point_patches()
 cfg = Config.fromfile('user_cfg.py')
 
 def typed(node, path=''):

@@ -41,6 +41,7 @@ def test_mim_install_editable_offline(tmp_path):
     out = env.run(['-c', (
         'import attnfd_mm\n'
         'from mmengine.config import Config\n'
+        'attnfd_mm.compat.apply_entry_point_patches()\n'
         "cfg = Config.fromfile('cfg.py')\n"
         'print(attnfd_mm.__file__)\n'
         'print(cfg.model.type, cfg.train_dataloader.dataset._scope_)')],

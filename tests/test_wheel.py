@@ -24,6 +24,7 @@ from mmengine.registry import MODELS, DefaultScope
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
+attnfd_mm.compat.apply_entry_point_patches()
 cfg = Config.fromfile('user_cfg.py')
 assert cfg.model._scope_ == 'mmrazor'
 assert cfg.train_dataloader.dataset._scope_ == 'mmseg'

@@ -42,10 +42,10 @@ import signal
 import sys
 from typing import List, Optional
 
-import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
 from attnfd_mm.apis import METHODS
 from attnfd_mm.comparison import (ARMS, SAME_TIME, Comparison,
                                   ComparisonError, write_results)
+from attnfd_mm.compat import apply_entry_point_patches
 from mmengine.config import DictAction
 
 DEFAULT_METHODS = [
@@ -120,6 +120,7 @@ def build(args: argparse.Namespace) -> Comparison:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
+    apply_entry_point_patches()
     args = parse_args(argv)
     # SIGTERM stops the running arm and keeps its time, as Ctrl-C does
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))

@@ -30,8 +30,8 @@ import mmcv
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
 from attnfd_mm.apis import draw_attention_grid
+from attnfd_mm.compat import apply_entry_point_patches
 from attnfd_mm.testing import (deeplabv3_segmentor, make_synthetic_shapes,
                                tiny_distill_model, tiny_runner_config)
 
@@ -117,6 +117,7 @@ def run_stage(name: str, model: Dict, args: argparse.Namespace,
 
 
 def main() -> None:
+    apply_entry_point_patches()
     args = parse_args()
     os.makedirs(args.work_dir, exist_ok=True)
     data_root = make_synthetic_shapes(

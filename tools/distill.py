@@ -26,13 +26,13 @@ import os.path as osp
 import sys
 from typing import List, Optional
 
-import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
 from attnfd_mm.apis import (DEFAULT_METHOD, METHODS, ConfigNotFoundError,
                             WeightsUnavailableError, add_runner_args,
                             distill_config, load_config, load_runner_config,
                             parse_runner_args, train, write_config)
 from attnfd_mm.apis.distill_config import config_text
 from attnfd_mm.apis.runner_config import absolute_paths, set_data_root
+from attnfd_mm.compat import apply_entry_point_patches
 
 #: name of the composed config in the work dir
 CONFIG_NAME = 'distill_config.py'
@@ -122,6 +122,7 @@ def compose(args: argparse.Namespace, command: str = '') -> str:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
+    apply_entry_point_patches()
     args = parse_args(argv)
     command = ' '.join(['python tools/distill.py', *sys.argv[1:]]) \
         if argv is None else ''

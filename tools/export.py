@@ -22,8 +22,8 @@ Needs ``pip install attnfd-mm[export]`` (onnx, onnxruntime).
 import argparse
 from typing import List, Optional
 
-import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
 from attnfd_mm.apis import load_config
+from attnfd_mm.compat import apply_entry_point_patches
 from attnfd_mm.deploy import (OUTPUTS, ExportDependencyError,
                               OnnxParityError, check_onnx, export_onnx,
                               load_segmentor, require_export_deps,
@@ -60,6 +60,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def main(argv: Optional[List[str]] = None) -> None:
+    apply_entry_point_patches()
     args = parse_args(argv)
     try:
         if args.no_check:

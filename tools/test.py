@@ -18,7 +18,6 @@ from typing import Dict
 from mmengine.dist import is_main_process
 from mmengine.logging import print_log
 
-import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
 from attnfd_mm.apis import (add_runner_args, build_runner,
                             load_runner_config, parse_runner_args)
 from attnfd_mm.apis.config_files import ConfigNotFoundError
@@ -26,6 +25,7 @@ from attnfd_mm.apis.runner_config import keep_config_files
 from attnfd_mm.apis.test_config import (CheckpointMismatchError,
                                         check_checkpoint_fits,
                                         is_distillation, student_test_config)
+from attnfd_mm.compat import apply_entry_point_patches
 
 
 def parse_args() -> argparse.Namespace:
@@ -66,6 +66,7 @@ def dump_metrics(metrics: Dict, path: str) -> None:
 
 
 def main() -> None:
+    apply_entry_point_patches()
     args = parse_args()
     try:
         metrics = evaluate(args)

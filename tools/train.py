@@ -2,10 +2,10 @@
 """Train a segmentor or a distillation algorithm (mmseg's flags)."""
 import argparse
 
-import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
 from attnfd_mm.apis import (ConfigNotFoundError, WeightsUnavailableError,
                             add_runner_args, load_runner_config,
                             parse_runner_args, train)
+from attnfd_mm.compat import apply_entry_point_patches
 
 
 def parse_args() -> argparse.Namespace:
@@ -29,6 +29,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def main() -> None:
+    apply_entry_point_patches()
     args = parse_args()
     try:
         cfg = load_runner_config(args.config, args.work_dir,

@@ -20,8 +20,8 @@ from mmengine.registry import MODELS, DefaultScope
 from mmengine.runner import CheckpointLoader
 from mmengine.runner.checkpoint import load_state_dict
 
-import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
 from attnfd_mm.apis import draw_attention_grid
+from attnfd_mm.compat import apply_entry_point_patches
 
 
 def parse_args() -> argparse.Namespace:
@@ -48,6 +48,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def main() -> None:
+    apply_entry_point_patches()
     args = parse_args()
     for path, what in ((args.config, 'Config'), (args.checkpoint,
                                                  'Checkpoint'),

@@ -10,6 +10,8 @@ from typing import List, Union
 
 from mmengine.config import Config
 
+from attnfd_mm.compat import apply_entry_point_patches
+
 #: At most this many files are listed to find the closest names.
 MAX_CANDIDATES = 20000
 
@@ -115,9 +117,8 @@ def load_config(config: Union[str, Config]) -> Config:
     if isinstance(config, Config):
         return copy.deepcopy(config)
     check_config_file(config)
+    apply_entry_point_patches()  # attnfd_mm:: bases
     if '::' in config:
         from mmengine.hub import get_config
-
-        import attnfd_mm  # noqa: F401  (attnfd_mm:: bases)
         return get_config(config)
     return Config.fromfile(config)

@@ -6,6 +6,8 @@ from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from attnfd_mm.compat import apply_entry_point_patches
+
 from .distill_config import add_custom_hook
 from .init_weights import check_init_weights
 from .resume import resume_checkpoint
@@ -62,7 +64,8 @@ def add_student_cost(cfg: Config) -> None:
 
 def build_runner(cfg: Config) -> Runner:
     """The runner of ``cfg`` (a custom ``runner_type`` when it names
-    one)."""
+    one), with every version-gated fix applied."""
+    apply_entry_point_patches()
     return (Runner.from_cfg(cfg)
             if 'runner_type' not in cfg else RUNNERS.build(cfg))
 

@@ -1,35 +1,99 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Version-gated fixes for running the OpenMMLab stack on current torch,
-for resolving ``attnfd_mm::`` config bases and for writing checkpoints
-atomically.
+"""Fixes for the OpenMMLab stack on current PyTorch, each applied only where
+the upstream releases it works around are installed; none edits them.
 
-Each fix is a no-op where it is not needed, is applied once by
-``import attnfd_mm`` and never edits installed packages.
+``import attnfd_mm`` applies those a config's ``custom_imports`` needs; the
+package's entry points (its tools, training API and config loading) apply
+the rest with :func:`apply_entry_point_patches`.
 """
-from typing import Dict
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from typing import Callable, Dict, List, Optional, Set
 
-from .atomic_checkpoints import make_checkpoint_saves_atomic
-from .checkpoint_loading import allow_mmengine_checkpoints
-from .config_bases import enable_config_bases
-from .cpu_distributed import allow_cpu_distributed
-from .mmrazor_quantization import gate_mmrazor_quantization
+from packaging.specifiers import SpecifierSet
 
-_applied: Dict[str, bool] = {}
+from . import (atomic_checkpoints, checkpoint_loading, config_bases,
+               cpu_distributed, mmrazor_quantization)
 
 
-def apply_compat_patches() -> Dict[str, bool]:
-    """Apply every fix once; return which ones were needed."""
-    if not _applied:
-        _applied['mmrazor_quantization'] = gate_mmrazor_quantization()
-        _applied['mmengine_checkpoints'] = allow_mmengine_checkpoints()
-        _applied['cpu_distributed'] = allow_cpu_distributed()
-        _applied['config_bases'] = enable_config_bases()
-        _applied['atomic_checkpoints'] = make_checkpoint_saves_atomic()
-    return dict(_applied)
+def installed_version(package: str) -> Optional[str]:
+    """The installed version of distribution ``package`` (None if absent),
+    read without importing it."""
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return None
+
+
+@dataclass(frozen=True)
+class Patch:
+    """A fix for the releases in ``affects`` (distribution name -> PEP 440
+    range), needed where all are installed; ``reason``: what fails there
+    without it; ``at_import``: applied by ``import attnfd_mm``, else by
+    entry points."""
+    name: str
+    affects: Dict[str, str]
+    reason: str
+    apply: Callable[[], None]
+    at_import: bool = False
+
+    def needed(self) -> bool:
+        """Whether every package of ``affects`` is in its range."""
+        for package, versions in self.affects.items():
+            installed = installed_version(package)
+            if installed is None or installed not in SpecifierSet(
+                    versions, prereleases=True):
+                return False
+        return True
+
+
+MMENGINE_0_10 = '>=0.10,<1.0'
+#: The fixes, in the order they are applied.
+PATCHES = (
+    Patch('mmrazor_quantization', dict(mmrazor='<=1.0.0', torch='!=1.13.*'),
+          'import mmrazor.models builds quantization tables from torch '
+          "1.13's private APIs", mmrazor_quantization.stub_backend_config,
+          at_import=True),
+    Patch('mmengine_checkpoints', dict(mmengine=MMENGINE_0_10,
+                                       torch='>=2.6'),
+          "torch.load's weights_only default refuses the HistoryBuffer and "
+          'numpy objects in mmengine checkpoints',
+          checkpoint_loading.allow_mmengine_checkpoints, at_import=True),
+    Patch('config_bases', dict(mmengine=MMENGINE_0_10),
+          'pkg:: config bases resolve only for the packages mmengine lists',
+          config_bases.enable_config_bases),
+    Patch('cpu_distributed', dict(mmengine=MMENGINE_0_10),
+          'the torchrun launcher calls torch.cuda.set_device, which CPU-only '
+          'torch lacks', cpu_distributed.allow_cpu_distributed),
+    Patch('atomic_checkpoints', dict(mmengine=MMENGINE_0_10),
+          'a checkpoint is written in place: a killed job leaves it '
+          'truncated', atomic_checkpoints.make_checkpoint_saves_atomic),
+)
+_applied: Set[str] = set()
+
+
+def _apply(at_import_only: bool) -> List[str]:
+    for patch in PATCHES:
+        if (patch.at_import or not at_import_only) and \
+                patch.name not in _applied and patch.needed():
+            patch.apply()
+            _applied.add(patch.name)
+    return [patch.name for patch in PATCHES if patch.name in _applied]
+
+
+def apply_import_patches() -> List[str]:
+    """Apply the needed fixes of ``import attnfd_mm`` (each once); return
+    the names of the fixes in effect."""
+    return _apply(at_import_only=True)
+
+
+def apply_entry_point_patches() -> List[str]:
+    """Apply every needed fix (each once), as the package's tools and
+    training API do; return the names of the fixes in effect."""
+    return _apply(at_import_only=False)
 
 
 __all__ = [
-    'apply_compat_patches', 'allow_cpu_distributed',
-    'allow_mmengine_checkpoints', 'enable_config_bases',
-    'gate_mmrazor_quantization', 'make_checkpoint_saves_atomic'
+    'Patch', 'PATCHES', 'apply_entry_point_patches', 'apply_import_patches',
+    'installed_version'
 ]

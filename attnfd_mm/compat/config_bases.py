@@ -1,165 +1,89 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Let mmengine resolve ``attnfd_mm::`` config bases.
 
-mmengine 0.x resolves a ``_base_ = ['pkg::path']`` entry only for the
-OpenMMLab packages listed in ``mmengine.config.utils.MODULE2PACKAGE``; any
-other name fails with "mmengine does not support to load <pkg> config". For
-a listed package it locates the installed distribution with
-``pkg_resources``, reads ``<package dir>/.mim/model-index.yml`` and loads
-``<package dir>/.mim/configs/<path>``, stamping ``_scope_='<pkg>'`` on the
-base's outermost typed dicts.
-
-This step, applied by ``import attnfd_mm``, changes three things, for
-attnfd_mm only:
-
-1. ``attnfd_mm`` is listed in ``MODULE2PACKAGE`` (pip name ``attnfd-mm``);
-2. the package is located where Python imports it from. ``pkg_resources``
-   places an editable (PEP 660) install in site-packages, where its files
-   are not, and does not see a source checkout on ``PYTHONPATH``;
-3. an ``attnfd_mm::`` base gets the scope its configs are written for,
-   :data:`CONFIG_SCOPE` (``'mmseg'``). attnfd_mm has no registry scope of
-   its own: its modules live in mmseg's and mmrazor's registries and its
-   configs run with ``default_scope='mmseg'``, naming ``_scope_='mmrazor'``
-   where they need MMRazor's. Stamped ``'attnfd_mm'``, the datasets,
-   metrics, loops and hooks of a base would be looked up in a scope that
-   does not exist.
-
-The configs are found in ``attnfd_mm/.mim``: a wheel carries copies, a
-source checkout has links to the top-level ``configs/`` and ``tools/``.
-Other packages' ``pkg::`` bases are untouched.
+mmengine 0.10 resolves ``_base_ = ['pkg::path']`` only for the packages of
+``MODULE2PACKAGE``, located with ``pkg_resources``, scoped ``'<pkg>'``. For
+attnfd_mm only: the name is listed; the package is located where Python
+imports it from (``pkg_resources`` misplaces an editable install and misses
+a checkout on ``PYTHONPATH``); bases are scoped :data:`CONFIG_SCOPE`, where
+its modules are registered. Its configs are in ``attnfd_mm/.mim``.
 """
-import importlib.util
 import os.path as osp
-from types import ModuleType
-from typing import Any, Callable, Optional, Tuple
+from typing import Callable, Optional, Tuple
 
-import mmengine
-from mmengine.utils import digit_version
-
-#: The prefix of the bases this step resolves: ``attnfd_mm::<path>``.
+#: The prefix of the bases resolved here: ``attnfd_mm::<path>``.
 PACKAGE_SCOPE = 'attnfd_mm'
 #: The distribution (pip) name of the package.
 DISTRIBUTION = 'attnfd-mm'
 #: The registry scope the package's configs are written for.
 CONFIG_SCOPE = 'mmseg'
-#: First mmengine release whose config internals this step has not been
-#: checked against; on it the step does nothing.
-FIRST_UNCHECKED_MMENGINE = '1.0.0'
-
-_PATCH_FLAG = '_attnfd_config_bases'
+#: The directory Python imports attnfd_mm from.
+PACKAGE_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 class ConfigBasesNotFoundError(FileNotFoundError):
     """attnfd_mm is importable but its ``.mim`` config folder is not."""
 
 
-def needs_config_bases(
-        mmengine_version: str = mmengine.__version__) -> bool:
-    """Whether this mmengine resolves ``pkg::`` bases only through its
-    fixed package table (mmengine 0.x)."""
-    return digit_version(mmengine_version) < digit_version(
-        FIRST_UNCHECKED_MMENGINE)
+class PackageNameClaimedError(RuntimeError):
+    """mmengine maps ``attnfd_mm`` to another distribution."""
 
 
-def package_dir() -> str:
-    """The directory Python imports attnfd_mm from (not importing it)."""
-    spec = importlib.util.find_spec(PACKAGE_SCOPE)
-    if spec is None or spec.origin is None:
-        raise ModuleNotFoundError(f'{PACKAGE_SCOPE} is not importable.')
-    return osp.dirname(spec.origin)
-
-
-def mim_dir() -> str:
+def mim_dir(package_dir: str = PACKAGE_DIR) -> str:
     """``attnfd_mm/.mim``: ``model-index.yml``, ``configs/``, ``tools/``.
 
     Raises:
-        ConfigBasesNotFoundError: The folder or its ``model-index.yml`` is
-            missing, with how to restore it.
+        ConfigBasesNotFoundError: It or its ``model-index.yml`` is missing.
     """
-    path = osp.join(package_dir(), '.mim')
+    path = osp.join(package_dir, '.mim')
     if not osp.isfile(osp.join(path, 'model-index.yml')):
         raise ConfigBasesNotFoundError(
-            f'{path}/model-index.yml not found, so `{PACKAGE_SCOPE}::` '
-            'config bases cannot be resolved. A wheel install carries it: '
-            'reinstall with `pip install attnfd-mm` (or `pip install .`). '
-            'In a source checkout attnfd_mm/.mim holds links to configs/, '
-            'tools/ and model-index.yml: restore them with '
+            f'{path}/model-index.yml not found, so `{PACKAGE_SCOPE}::` bases '
+            'cannot be resolved: reinstall the wheel (`pip install '
+            'attnfd-mm`) or, in a source checkout, restore the links with '
             '`git checkout -- attnfd_mm/.mim`.')
     return path
 
 
-def _own_package_lookup(name: str, lookup: Callable) -> Callable:
-    """Wrap one of mmengine's package lookups (``is_installed``,
-    ``get_installed_path``, ``install_package``) so that it answers for
-    attnfd-mm from :func:`package_dir` and leaves other packages to
-    mmengine."""
-
-    def answer(package: str) -> Any:
-        if package != DISTRIBUTION:
-            return lookup(package)
-        if name == 'is_installed':
-            return importlib.util.find_spec(PACKAGE_SCOPE) is not None
-        if name == 'get_installed_path':
-            return osp.dirname(mim_dir())
-        return None  # install_package: importable, nothing to install
-
-    answer.__name__ = name
-    answer.__doc__ = lookup.__doc__
-    setattr(answer, _PATCH_FLAG, True)
-    return answer
+#: What mmengine's package lookups answer for attnfd-mm (it is importable).
+OWN_ANSWERS = dict(
+    is_installed=lambda: True,
+    get_installed_path=lambda: osp.dirname(mim_dir()),
+    install_package=lambda: None)
 
 
-def _patch_lookups(namespace: ModuleType) -> None:
-    """Wrap the package lookups ``namespace`` imported from
-    ``mmengine.utils`` (once)."""
-    for name in ('is_installed', 'get_installed_path', 'install_package'):
-        lookup = getattr(namespace, name, None)
-        if lookup is not None and not getattr(lookup, _PATCH_FLAG, False):
-            setattr(namespace, name, _own_package_lookup(name, lookup))
+def _own_lookup(lookup: Callable, answer: Callable) -> Callable:
+    """``lookup(package)``, answered by ``answer()`` for attnfd-mm."""
+    return lambda package: answer() if package == DISTRIBUTION else lookup(
+        package)
 
 
-def _scoped_cfg_path(
-    get_cfg_path: Callable[[str, str], Tuple[str, Optional[str]]]
-) -> Callable[[str, str], Tuple[str, Optional[str]]]:
-    """Wrap ``Config._get_cfg_path``: an ``attnfd_mm::`` base is resolved
-    by mmengine and scoped :data:`CONFIG_SCOPE`."""
-
-    def _get_cfg_path(cfg_path: str,
-                      filename: str) -> Tuple[str, Optional[str]]:
-        path, scope = get_cfg_path(cfg_path, filename)
-        if scope == PACKAGE_SCOPE:
-            scope = CONFIG_SCOPE
-        return path, scope
-
-    setattr(_get_cfg_path, _PATCH_FLAG, True)
-    return _get_cfg_path
-
-
-def enable_config_bases() -> bool:
+def enable_config_bases() -> None:
     """Make ``attnfd_mm::<path>`` bases resolve, scoped ``mmseg``.
 
-    Returns:
-        bool: True when mmengine needed it (now or before), False on an
-        mmengine this step does not know (a no-op).
+    Raises:
+        PackageNameClaimedError: mmengine maps ``attnfd_mm`` elsewhere.
     """
-    if not needs_config_bases():
-        return False
     from mmengine.config import config as config_module
     from mmengine.config import utils as config_utils
     from mmengine.hub import hub as hub_module
 
     known = config_utils.MODULE2PACKAGE.get(PACKAGE_SCOPE)
     if known not in (None, DISTRIBUTION):
-        raise RuntimeError(
-            f'mmengine maps {PACKAGE_SCOPE!r} to {known!r}, not '
-            f'{DISTRIBUTION!r}: another package claims the name, so '
-            f'`{PACKAGE_SCOPE}::` config bases cannot be enabled. Remove '
-            'that entry from mmengine.config.utils.MODULE2PACKAGE.')
+        raise PackageNameClaimedError(
+            f'mmengine maps {PACKAGE_SCOPE!r} to {known!r}: another package '
+            f'claims the name, so `{PACKAGE_SCOPE}::` bases cannot resolve.')
     config_utils.MODULE2PACKAGE[PACKAGE_SCOPE] = DISTRIBUTION
-    _patch_lookups(config_module)
-    _patch_lookups(hub_module)
-    Config = config_module.Config
-    if not getattr(Config._get_cfg_path, _PATCH_FLAG, False):
-        Config._get_cfg_path = staticmethod(
-            _scoped_cfg_path(Config._get_cfg_path))
-    return True
+    for namespace in (config_module, hub_module):  # their mmengine.utils
+        for name, answer in OWN_ANSWERS.items():
+            if hasattr(namespace, name):
+                setattr(namespace, name,
+                        _own_lookup(getattr(namespace, name), answer))
+    get_cfg_path = config_module.Config._get_cfg_path
+
+    def scoped_cfg_path(cfg_path: str,
+                        filename: str) -> Tuple[str, Optional[str]]:
+        path, scope = get_cfg_path(cfg_path, filename)
+        return path, CONFIG_SCOPE if scope == PACKAGE_SCOPE else scope
+
+    config_module.Config._get_cfg_path = staticmethod(scoped_cfg_path)

@@ -27,14 +27,15 @@ from typing import List, Optional
 
 from mmengine.config import DictAction
 
-import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
 from attnfd_mm.apis import load_config
+from attnfd_mm.compat import apply_entry_point_patches
 from attnfd_mm.deploy import configs_cost, cost_table, write_cost
 from attnfd_mm.deploy.cost import BACKENDS
 from attnfd_mm.utils import parse_size
 
 
 def main(argv: Optional[List[str]] = None) -> None:
+    apply_entry_point_patches()
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n')[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
