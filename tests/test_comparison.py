@@ -3,6 +3,7 @@
 computations, the shortened schedule, the same-time arm from given step
 times, named errors before training, and a killed comparison that the same
 command finishes."""
+import dataclasses
 import json
 import math
 import os
@@ -19,7 +20,8 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmseg.registry import MODELS
 
-from attnfd_mm.comparison import (Comparison, ComparisonError,
+from attnfd_mm.comparison import (SAME_TIME, Arm, Comparison,
+                                  ComparisonError, Plan, StageRunner,
                                   compare_arms, paired_difference,
                                   same_time_iters, shorten_schedule,
                                   summarize_arms, t_quantile_975)
@@ -192,14 +194,14 @@ def tiny_files(tmp_path, shapes_root):
     return tmp_path
 
 
-def _comparison(files, methods, **kwargs):
+def _comparison(files, methods, work_dir='cmp', **kwargs):
     return Comparison(str(files / 'student.py'), str(files / 'teacher.py'),
-                      str(files / 'teacher.pth'), str(files / 'cmp'),
+                      str(files / 'teacher.pth'), str(files / work_dir),
                       methods=methods, **kwargs)
 
 
 def _step_times(comparison, stage, seconds):
-    work_dir = osp.join(comparison.dirs['train'], stage)
+    work_dir = osp.join(comparison.runner.dirs['train'], stage)
     os.makedirs(work_dir, exist_ok=True)
     with open(osp.join(work_dir, 'step_times.json'), 'w') as f:
         json.dump(dict(seconds={str(i + 1): s for i, s in enumerate(seconds)},
@@ -215,13 +217,19 @@ def test_same_time_arm_from_the_recorded_step_times(tiny_files):
     _step_times(comparison, 'student_seed0', [9.0, 1.0, 1.1, 0.9])
     _step_times(comparison, 'kd_seed0', [9.0, 1.2, 1.3, 1.25])
     _step_times(comparison, 'attnfd_kd_seed0', [9.0, 1.5, 1.4, 1.6])
+    same_time = Arm(SAME_TIME, 0)
     # the slowest distillation arm: 360 x 1.5 / 1.0
-    assert comparison.same_time_iters(0) == 540
-    comparison.same_time_as = 'kd'  # 360 x 1.25 / 1.0
-    assert comparison.same_time_iters(0) == 450
-    assert comparison.arm_config('student_same_time', 0, 450)\
+    assert comparison.arm_iters(same_time) == 540
+    assert comparison.arm_iters(Arm('kd', 0)) == 360
+    comparison.plan = dataclasses.replace(comparison.plan,
+                                          same_time_as='kd')
+    assert comparison.arm_iters(same_time) == 450  # 360 x 1.25 / 1.0
+    assert comparison.arm_config(SAME_TIME, 0, 450)\
         .train_cfg.max_iters == 450
-    assert comparison.order()[-1] == 'student_same_time_seed0'
+    assert comparison.plan.arms()[-1] == same_time
+    with pytest.raises(ComparisonError, match='No step times for the '
+                       'same-time arm of seed 1'):
+        comparison.arm_iters(Arm(SAME_TIME, 1))
 
 
 def test_bad_input_is_named_before_training(tiny_files):
@@ -242,19 +250,15 @@ def test_bad_input_is_named_before_training(tiny_files):
     with DefaultScope.overwrite_default_scope('mmseg'):
         torch.save(dict(state_dict=MODELS.build(other).state_dict()),
                    str(tiny_files / 'teacher.pth'))
-    comparison = _comparison(tiny_files, ['student', 'kd'], iters=5)
-    comparison.work_dir = str(tiny_files / 'cmp2')
-    comparison.dirs = {k: osp.join(comparison.work_dir, k)
-                       for k in comparison.dirs}
+    comparison = _comparison(tiny_files, ['student', 'kd'], 'cmp2', iters=5)
     with pytest.raises(ValueError, match='teacher predicts 7 classes but '
                        'the student 4'):
         comparison.check()
-    assert not os.listdir(comparison.dirs['train'])
+    assert not os.listdir(comparison.runner.dirs['train'])
     # a checkpoint that does not fit
     Config(dict(model=deeplabv3_segmentor('r18'))).dump(
         str(tiny_files / 'teacher.py'))
-    comparison = _comparison(tiny_files, ['student', 'kd'], iters=5)
-    comparison.work_dir = str(tiny_files / 'cmp2')
+    comparison = _comparison(tiny_files, ['student', 'kd'], 'cmp2', iters=5)
     with pytest.raises(ComparisonError, match='--teacher-checkpoint.*does '
                        'not fit the teacher model'):
         comparison.preflight()
@@ -374,7 +378,8 @@ def test_report_names_the_arm_the_same_time_arm_matched():
 
 FAKE_TRAIN = """
 import json, os, sys
-work_dir = sys.argv[sys.argv.index('--work-dir') + 1]
+assert sys.argv[1] == 'train'
+work_dir = sys.argv[3]
 if MODE != 'no folder':
     os.makedirs(work_dir)
 if MODE == 'ok':
@@ -387,13 +392,11 @@ sys.exit(0 if MODE == 'ok' else 3)
 def test_estimate_names_only_folders_that_exist(tiny_files, monkeypatch):
     """A timing run that fails names its logs folder only when there is
     one, and keeps it; one that finishes leaves nothing behind."""
-    tools = tiny_files / 'tools'
-    tools.mkdir()
-    monkeypatch.setattr('attnfd_mm.comparison.comparison.tools_dir',
-                        lambda: str(tools))
+    fake = tiny_files / 'fake_stages.py'
+    monkeypatch.setattr(StageRunner, 'command', [sys.executable, str(fake)])
     comparison = _comparison(tiny_files, ['student'], iters=5)
     for mode in ('folder', 'no folder'):
-        (tools / 'train.py').write_text(f'MODE = {mode!r}\n' + FAKE_TRAIN)
+        fake.write_text(f'MODE = {mode!r}\n' + FAKE_TRAIN)
         with pytest.raises(SystemExit) as failed:
             comparison.estimate()
         message = str(failed.value)
@@ -402,7 +405,7 @@ def test_estimate_names_only_folders_that_exist(tiny_files, monkeypatch):
             assert named and osp.isdir(named[0]), message
         else:
             assert not named and 'its output is above' in message, message
-    (tools / 'train.py').write_text("MODE = 'ok'\n" + FAKE_TRAIN)
+    fake.write_text("MODE = 'ok'\n" + FAKE_TRAIN)
     assert comparison.estimate().endswith(
         'min of training (plus start-up and scoring of each arm).')
     assert not osp.exists(osp.join(comparison.work_dir, 'estimate'))
