@@ -26,6 +26,7 @@ from attnfd_mm.comparison import (SAME_TIME, Arm, Comparison,
                                   same_time_iters, shorten_schedule,
                                   summarize_arms, t_quantile_975)
 from attnfd_mm.comparison.schedule import ScheduleError
+from attnfd_mm.testing import SHAPES_CLASSES
 from attnfd_mm.testing.tiny_configs import (deeplabv3_segmentor,
                                             tiny_runner_config)
 
@@ -137,6 +138,35 @@ def test_report_scores_test_beside_val_and_the_gap_closed():
     assert 'test split' not in text and 'comparisons_test' not in data
     assert data['arms']['kd']['test_mIoU'] is None
     assert 'the slowest distillation arm\'s compute' in text
+
+
+# ------------------------------------------------------------------ plan
+def test_arms_and_plan_are_data():
+    # a stage name is made from the fields, never parsed back: methods with
+    # underscores and the same-time arm keep their own fields
+    arm = Arm('attnfd_kd', 3)
+    assert (arm.stage, arm.method, arm.seed) == ('attnfd_kd_seed3',
+                                                 'attnfd_kd', 3)
+    assert Arm(SAME_TIME, 0).stage == 'student_same_time_seed0'
+    assert not Arm(SAME_TIME, 0).distills and Arm('kd', 0).distills
+    plan = Plan(('student', 'student_same_time', 'kd', 'kd', 'attnfd'),
+                (0, 1), 20)
+    assert plan.methods == ('student', 'student_same_time', 'kd', 'attnfd')
+    assert plan.distilled == ['kd', 'attnfd']
+    assert [a.stage for a in plan.arms()] == [
+        'student_seed0', 'kd_seed0', 'attnfd_seed0', 'student_seed1',
+        'kd_seed1', 'attnfd_seed1', 'student_same_time_seed0',
+        'student_same_time_seed1']
+    assert plan.label('attnfd') == 'AttnFD (B+E)'
+    assert Plan(('attnfd', ), layers=['B']).label('attnfd') == 'AttnFD (B)'
+    assert plan.label(SAME_TIME) == 'student alone, same time'
+    with pytest.raises(ComparisonError, match="'cwd' is not one of the "
+                       "distillation methods compared: \\['kd'\\]"):
+        Plan(('student', 'kd'), same_time_as='cwd')
+    # the references: the student alone, the same-time arm and the logit
+    # baselines (the methods that distil no feature layer)
+    from attnfd_mm.comparison.plan import references
+    assert references() == ['student', 'student_same_time', 'kd', 'cwd']
 
 
 # -------------------------------------------------------------- schedule
@@ -424,3 +454,86 @@ def test_chart_draws_every_arm(tmp_path):
     plot(data, path, 'Val split')
     with Image.open(path) as image:
         assert image.format == 'PNG' and image.size[0] > 300
+
+
+def test_a_stage_trains_exports_and_scores(tiny_files, shapes_root):
+    """attnfd_mm.apis.stages, run in-process: the student's weights of the
+    final checkpoint exported, a finished run not trained again, the
+    training checkpoints removed, and metrics only for weights that fit
+    the model."""
+    from mmengine.runner import CheckpointLoader
+
+    from attnfd_mm.apis import stages
+    from attnfd_mm.apis.test_config import CheckpointMismatchError
+    comparison = _comparison(tiny_files, ['student', 'kd'], iters=2)
+    comparison.bind()
+    config = str(tiny_files / 'kd.py')
+    comparison.arm_config('kd', 0).dump(config)
+    work_dir, export = str(tiny_files / 'kd'), str(tiny_files / 'kd.pth')
+    stages.main(['train', config, work_dir, export, '--keep-checkpoints'])
+    final = CheckpointLoader.load_checkpoint(
+        osp.join(work_dir, 'iter_2.pth'), map_location='cpu')['state_dict']
+    plain = torch.load(export, weights_only=True)['state_dict']
+    student = {k[len('architecture.'):]: v for k, v in final.items()
+               if k.startswith('architecture.')}
+    assert set(plain) == set(student)
+    assert all(torch.equal(plain[k], v) for k, v in student.items())
+    os.remove(export)
+    os.remove(osp.join(work_dir, 'last_checkpoint'))  # no resume, no train
+    stages.main(['train', config, work_dir, export])
+    assert osp.isfile(export) and not list(
+        (tiny_files / 'kd').glob('iter_*.pth'))
+    val = str(tiny_files / 'val.py')
+    comparison.val_config().dump(val)
+    metrics = str(tiny_files / 'metrics.json')
+    stages.main(['test', val, export, str(tiny_files / 'eval'), metrics])
+    with open(metrics) as f:
+        scores = json.load(f)
+    assert 0 <= scores['mIoU'] <= 100
+    assert {f'IoU.{c}' for c in SHAPES_CLASSES} <= set(scores), scores
+    # weights with other keys (here, a distillation checkpoint's)
+    other = str(tiny_files / 'distillation.pth')
+    torch.save(dict(state_dict={f'architecture.{k}': v
+                                for k, v in plain.items()}), other)
+    with pytest.raises(CheckpointMismatchError, match='does not fit'):
+        stages.main(['test', val, other, str(tiny_files / 'eval2'),
+                     metrics + '2'])
+
+
+def test_a_finished_work_dir_is_reused_without_a_child(tiny_files,
+                                                       monkeypatch):
+    """A work dir as every version writes it (comparison.json,
+    metrics/<stage>[.test].json, checkpoints/<stage>.pth, step_times.json,
+    timings.json) gives its results again without starting a process."""
+    monkeypatch.setattr(StageRunner, 'command',
+                        [sys.executable, '-c', 'raise SystemExit(7)'])
+    comparison = _comparison(tiny_files, ['student', 'kd'], iters=5,
+                             test_split=True, measure_cost=False)
+    work = tiny_files / 'cmp'
+    for folder in ('metrics', 'checkpoints', 'train/student_seed0',
+                   'train/kd_seed0'):
+        (work / folder).mkdir(parents=True)
+    (work / 'comparison.json').write_text(json.dumps(comparison.settings()))
+    (work / 'timings.json').write_text(json.dumps(
+        {'teacher': 3.0, 'student_seed0': 60.0, 'kd_seed0': 90.0}))
+    scores = {'teacher': 50.0, 'student_seed0': 30.0, 'kd_seed0': 34.0}
+    for stage, miou in scores.items():
+        for suffix, delta in (('', 0.0), ('.test', -1.0)):
+            (work / 'metrics' / f'{stage}{suffix}.json').write_text(
+                json.dumps({'mIoU': miou + delta}))
+        if stage != 'teacher':
+            (work / 'checkpoints' / f'{stage}.pth').write_bytes(b'')
+    _step_times(comparison, 'student_seed0', [9.0, 1.0, 1.0])
+    _step_times(comparison, 'kd_seed0', [9.0, 2.0, 1.0, 3.0])
+    comparison.bind()
+    results = comparison.run()
+    assert results['teacher'] == {'mIoU': 50.0}
+    assert results['teacher_test'] == {'mIoU': 49.0}
+    kd = results['arms']['kd']['0']
+    assert kd['metrics'] == {'mIoU': 34.0}
+    assert kd['test_metrics'] == {'mIoU': 33.0}
+    assert (kd['iters'], kd['step_s'], kd['wall_s']) == (5, 2.0, 90.0)
+    assert results['arms']['student']['0']['step_s'] == 1.0
+    # the projected time of a same-time arm left: 5 x 2.0 / 1.0 iterations
+    # at the student's 60 s / 5 iterations
+    assert comparison.eta([Arm(SAME_TIME, 0)]) == pytest.approx(10 * 12.0)
