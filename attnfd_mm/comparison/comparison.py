@@ -22,6 +22,7 @@ from attnfd_mm.apis import (METHODS, WeightsUnavailableError,
                             check_init_weights, distill_config, load_config)
 from attnfd_mm.apis.distill_config import add_custom_hook, add_custom_import
 from attnfd_mm.apis.runner_config import set_data_root
+from attnfd_mm.engine.hooks.step_time_hook import load_step_times
 from .plan import ALONE, SAME_TIME, Arm, ComparisonError, Plan
 from .runner import StageRunner
 from .schedule import shorten_schedule
@@ -54,20 +55,17 @@ class Comparison:
             model, data, schedule and runtime.
         teacher: The teacher config (only its model is used).
         teacher_ckpt: Path or URL of the teacher's weights.
-        work_dir: Where configs, training runs, exported student weights,
-            metrics and results go.
+        work_dir: The :class:`StageRunner`'s work dir.
         methods, seeds, iters, layers, same_time_as: The :class:`Plan`.
         cfg_options: Overrides of the student config.
         data_root: Dataset root of every dataloader of the student config.
         checkpoint_interval: Iterations between resumable checkpoints.
         keep_train_checkpoints, prefix, cwd: Of the :class:`StageRunner`.
-        test_split: Also score the teacher and every arm on the student
-            config's test set (reported beside val; nothing is chosen on
-            it). Not bound: a finished work dir can add test scores.
-        measure_cost: Measure what the student and the teacher cost
-            (parameters, FLOPs, CPU latency) once, for the cost table.
-        skip_bad_samples: Log and skip training samples whose files are bad
-            instead of stopping (not bound).
+        test_split: Also score on the student config's test set (not
+            bound: a finished work dir can add test scores).
+        measure_cost: Measure the student's and the teacher's parameters,
+            FLOPs and CPU latency once, for the cost table.
+        skip_bad_samples: Log and skip bad training samples (not bound).
     """
 
     def __init__(self,
@@ -277,7 +275,11 @@ class Comparison:
         metrics = {split: runner.score(
             stage, self.val_config(split=split), runner.checkpoint(stage),
             f'student_{split}', split) for split in splits}
-        result = runner.stage_result(stage, metrics['val'], iters)
+        saved = load_step_times(osp.join(runner.dirs['train'], stage)) or {}
+        result = dict(metrics=metrics['val'], iters=iters,
+                      step_s=runner.step_seconds(stage),
+                      peak_memory_mib=saved.get('peak_memory_mib'),
+                      wall_s=runner.timings().get(stage))
         if self.test_split:
             result['test_metrics'] = metrics['test']
         return result

@@ -150,16 +150,6 @@ class StageRunner:
         """Median seconds per step of a trained ``stage``."""
         return median_step(osp.join(self.dirs['train'], stage))
 
-    def stage_result(self, stage: str, metrics: Dict[str, float],
-                     iters: int) -> Dict:
-        """``stage``'s metrics, iterations, seconds per step, peak memory
-        and wall time."""
-        saved = load_step_times(osp.join(self.dirs['train'], stage)) or {}
-        return dict(metrics=metrics, iters=iters,
-                    step_s=self.step_seconds(stage),
-                    peak_memory_mib=saved.get('peak_memory_mib'),
-                    wall_s=self.timings().get(stage))
-
     def time_steps(self, cfg: Config, name: str) -> float:
         """Median seconds per step of ``cfg`` (a short schedule) trained on
         its real data in ``estimate/<name>`` of the work dir, removed after
