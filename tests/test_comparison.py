@@ -378,8 +378,9 @@ def test_compare_killed_then_continued_writes_its_results(tiny_files):
     assert not list((work / 'train' / 'kd_seed0').glob('iter_*.pth'))
 
     # 3. other settings are refused, nothing finished is touched
-    out = subprocess.run(_compare(tiny_files) + ['--iters', '5'], cwd=str(tiny_files), env=env, capture_output=True, text=True,
-        timeout=600)
+    out = subprocess.run(_compare(tiny_files) + ['--iters', '5'],
+                         cwd=str(tiny_files), env=env, capture_output=True,
+                         text=True, timeout=600)
     assert out.returncode != 0
     assert 'holds a different comparison' in out.stderr
     assert (work / 'metrics' / 'student_seed0.json').read_text() == \
