@@ -6,6 +6,7 @@ import json
 import os
 import os.path as osp
 import shutil
+import site
 import statistics
 import subprocess
 import sys
@@ -93,10 +94,11 @@ class StageRunner:
         child is stopped too). A failure names ``logs`` (default: the
         stage's train folder) where it exists."""
         print(f'{self.prefix} {stage}: {what}', flush=True)
-        package_root = osp.dirname(osp.dirname(osp.abspath(
-            attnfd_mm.__file__)))
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            filter(None, [package_root, os.environ.get('PYTHONPATH')])))
+        env = dict(os.environ)
+        root = osp.dirname(osp.dirname(osp.abspath(attnfd_mm.__file__)))
+        if root not in site.getsitepackages():  # a source checkout
+            env['PYTHONPATH'] = os.pathsep.join(
+                filter(None, [root, env.get('PYTHONPATH')]))
         start = time.time()
         proc = subprocess.Popen([*self.command, *args], cwd=self.cwd,
                                 env=env)
