@@ -203,7 +203,8 @@ def test_camvid_benchmark_stage_configs(tmp_path, camvid_root, flags, size,
     assert cfg.model.architecture.pretrained is None
     assert cfg.val_cfg is None and cfg.val_dataloader is None
     assert cfg.train_dataloader.dataset.data_root == camvid_root
-    assert cfg.model.teacher_ckpt == comparison.checkpoint('teacher')
+    assert cfg.model.teacher_ckpt == \
+        comparison.runner.checkpoint('teacher')
     assert cfg.model.teacher.backbone.depth == depth
     assert cfg.model.teacher.pretrained is None
     assert cfg.model.distiller.loss == dict(
@@ -263,12 +264,13 @@ def test_camvid_benchmark_reuses_a_teacher_checkpoint(tmp_path, camvid_root,
     bench = camvid.CamVidBenchmark(args)
     bench.comparison.bind()
     bench.train_teacher()
-    adopted = torch.load(bench.comparison.checkpoint('teacher'),
+    adopted = torch.load(bench.comparison.runner.checkpoint('teacher'),
                          weights_only=True)
     assert adopted['meta']['dataset_meta']['classes'] == CLASSES
     for key, value in model.state_dict().items():
         assert torch.equal(adopted['state_dict'][key], value), key
-    assert not os.listdir(bench.comparison.dirs['train'])  # nothing trained
+    # nothing trained
+    assert not os.listdir(bench.comparison.runner.dirs['train'])
     with open(tmp_path / 'bench' / 'benchmark.json') as f:
         assert json.load(f)['teacher_checkpoint'] == src
 
@@ -296,5 +298,6 @@ def test_camvid_benchmark_reuses_a_teacher_checkpoint(tmp_path, camvid_root,
     with pytest.raises(SystemExit):
         camvid.parse_args([
             camvid_root, '--work-dir', str(tmp_path / 'bench'),
-            '--teacher-checkpoint', bench.comparison.checkpoint('teacher')])
+            '--teacher-checkpoint',
+            bench.comparison.runner.checkpoint('teacher')])
     assert "this work dir's own teacher" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 computations, the shortened schedule, the same-time arm from given step
 times, named errors before training, and a killed comparison that the same
 command finishes."""
+import dataclasses
 import json
 import math
 import os
@@ -19,11 +20,13 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmseg.registry import MODELS
 
-from attnfd_mm.comparison import (Comparison, ComparisonError,
+from attnfd_mm.comparison import (SAME_TIME, Arm, Comparison,
+                                  ComparisonError, Plan, StageRunner,
                                   compare_arms, paired_difference,
                                   same_time_iters, shorten_schedule,
                                   summarize_arms, t_quantile_975)
 from attnfd_mm.comparison.schedule import ScheduleError
+from attnfd_mm.testing import SHAPES_CLASSES
 from attnfd_mm.testing.tiny_configs import (deeplabv3_segmentor,
                                             tiny_runner_config)
 
@@ -137,6 +140,35 @@ def test_report_scores_test_beside_val_and_the_gap_closed():
     assert 'the slowest distillation arm\'s compute' in text
 
 
+# ------------------------------------------------------------------ plan
+def test_arms_and_plan_are_data():
+    # a stage name is made from the fields, never parsed back: methods with
+    # underscores and the same-time arm keep their own fields
+    arm = Arm('attnfd_kd', 3)
+    assert (arm.stage, arm.method, arm.seed) == ('attnfd_kd_seed3',
+                                                 'attnfd_kd', 3)
+    assert Arm(SAME_TIME, 0).stage == 'student_same_time_seed0'
+    assert not Arm(SAME_TIME, 0).distills and Arm('kd', 0).distills
+    plan = Plan(('student', 'student_same_time', 'kd', 'kd', 'attnfd'),
+                (0, 1), 20)
+    assert plan.methods == ('student', 'student_same_time', 'kd', 'attnfd')
+    assert plan.distilled == ['kd', 'attnfd']
+    assert [a.stage for a in plan.arms()] == [
+        'student_seed0', 'kd_seed0', 'attnfd_seed0', 'student_seed1',
+        'kd_seed1', 'attnfd_seed1', 'student_same_time_seed0',
+        'student_same_time_seed1']
+    assert plan.label('attnfd') == 'AttnFD (B+E)'
+    assert Plan(('attnfd', ), layers=['B']).label('attnfd') == 'AttnFD (B)'
+    assert plan.label(SAME_TIME) == 'student alone, same time'
+    with pytest.raises(ComparisonError, match="'cwd' is not one of the "
+                       "distillation methods compared: \\['kd'\\]"):
+        Plan(('student', 'kd'), same_time_as='cwd')
+    # the references: the student alone, the same-time arm and the logit
+    # baselines (the methods that distil no feature layer)
+    from attnfd_mm.comparison.plan import references
+    assert references() == ['student', 'student_same_time', 'kd', 'cwd']
+
+
 # -------------------------------------------------------------- schedule
 def test_shortened_schedule_keeps_its_shape():
     cfg = Config(dict(
@@ -192,14 +224,14 @@ def tiny_files(tmp_path, shapes_root):
     return tmp_path
 
 
-def _comparison(files, methods, **kwargs):
+def _comparison(files, methods, work_dir='cmp', **kwargs):
     return Comparison(str(files / 'student.py'), str(files / 'teacher.py'),
-                      str(files / 'teacher.pth'), str(files / 'cmp'),
+                      str(files / 'teacher.pth'), str(files / work_dir),
                       methods=methods, **kwargs)
 
 
 def _step_times(comparison, stage, seconds):
-    work_dir = osp.join(comparison.dirs['train'], stage)
+    work_dir = osp.join(comparison.runner.dirs['train'], stage)
     os.makedirs(work_dir, exist_ok=True)
     with open(osp.join(work_dir, 'step_times.json'), 'w') as f:
         json.dump(dict(seconds={str(i + 1): s for i, s in enumerate(seconds)},
@@ -215,13 +247,19 @@ def test_same_time_arm_from_the_recorded_step_times(tiny_files):
     _step_times(comparison, 'student_seed0', [9.0, 1.0, 1.1, 0.9])
     _step_times(comparison, 'kd_seed0', [9.0, 1.2, 1.3, 1.25])
     _step_times(comparison, 'attnfd_kd_seed0', [9.0, 1.5, 1.4, 1.6])
+    same_time = Arm(SAME_TIME, 0)
     # the slowest distillation arm: 360 x 1.5 / 1.0
-    assert comparison.same_time_iters(0) == 540
-    comparison.same_time_as = 'kd'  # 360 x 1.25 / 1.0
-    assert comparison.same_time_iters(0) == 450
-    assert comparison.arm_config('student_same_time', 0, 450)\
+    assert comparison.arm_iters(same_time) == 540
+    assert comparison.arm_iters(Arm('kd', 0)) == 360
+    comparison.plan = dataclasses.replace(comparison.plan,
+                                          same_time_as='kd')
+    assert comparison.arm_iters(same_time) == 450  # 360 x 1.25 / 1.0
+    assert comparison.arm_config(SAME_TIME, 0, 450)\
         .train_cfg.max_iters == 450
-    assert comparison.order()[-1] == 'student_same_time_seed0'
+    assert comparison.plan.arms()[-1] == same_time
+    with pytest.raises(ComparisonError, match='No step times for the '
+                       'same-time arm of seed 1'):
+        comparison.arm_iters(Arm(SAME_TIME, 1))
 
 
 def test_bad_input_is_named_before_training(tiny_files):
@@ -242,19 +280,15 @@ def test_bad_input_is_named_before_training(tiny_files):
     with DefaultScope.overwrite_default_scope('mmseg'):
         torch.save(dict(state_dict=MODELS.build(other).state_dict()),
                    str(tiny_files / 'teacher.pth'))
-    comparison = _comparison(tiny_files, ['student', 'kd'], iters=5)
-    comparison.work_dir = str(tiny_files / 'cmp2')
-    comparison.dirs = {k: osp.join(comparison.work_dir, k)
-                       for k in comparison.dirs}
+    comparison = _comparison(tiny_files, ['student', 'kd'], 'cmp2', iters=5)
     with pytest.raises(ValueError, match='teacher predicts 7 classes but '
                        'the student 4'):
         comparison.check()
-    assert not os.listdir(comparison.dirs['train'])
+    assert not os.listdir(comparison.runner.dirs['train'])
     # a checkpoint that does not fit
     Config(dict(model=deeplabv3_segmentor('r18'))).dump(
         str(tiny_files / 'teacher.py'))
-    comparison = _comparison(tiny_files, ['student', 'kd'], iters=5)
-    comparison.work_dir = str(tiny_files / 'cmp2')
+    comparison = _comparison(tiny_files, ['student', 'kd'], 'cmp2', iters=5)
     with pytest.raises(ComparisonError, match='--teacher-checkpoint.*does '
                        'not fit the teacher model'):
         comparison.preflight()
@@ -344,8 +378,9 @@ def test_compare_killed_then_continued_writes_its_results(tiny_files):
     assert not list((work / 'train' / 'kd_seed0').glob('iter_*.pth'))
 
     # 3. other settings are refused, nothing finished is touched
-    out = subprocess.run(_compare(tiny_files) + ['--iters', '5'], cwd=str(tiny_files), env=env, capture_output=True, text=True,
-        timeout=600)
+    out = subprocess.run(_compare(tiny_files) + ['--iters', '5'],
+                         cwd=str(tiny_files), env=env, capture_output=True,
+                         text=True, timeout=600)
     assert out.returncode != 0
     assert 'holds a different comparison' in out.stderr
     assert (work / 'metrics' / 'student_seed0.json').read_text() == \
@@ -374,7 +409,8 @@ def test_report_names_the_arm_the_same_time_arm_matched():
 
 FAKE_TRAIN = """
 import json, os, sys
-work_dir = sys.argv[sys.argv.index('--work-dir') + 1]
+assert sys.argv[1] == 'train'
+work_dir = sys.argv[3]
 if MODE != 'no folder':
     os.makedirs(work_dir)
 if MODE == 'ok':
@@ -387,13 +423,11 @@ sys.exit(0 if MODE == 'ok' else 3)
 def test_estimate_names_only_folders_that_exist(tiny_files, monkeypatch):
     """A timing run that fails names its logs folder only when there is
     one, and keeps it; one that finishes leaves nothing behind."""
-    tools = tiny_files / 'tools'
-    tools.mkdir()
-    monkeypatch.setattr('attnfd_mm.comparison.comparison.tools_dir',
-                        lambda: str(tools))
+    fake = tiny_files / 'fake_stages.py'
+    monkeypatch.setattr(StageRunner, 'command', [sys.executable, str(fake)])
     comparison = _comparison(tiny_files, ['student'], iters=5)
     for mode in ('folder', 'no folder'):
-        (tools / 'train.py').write_text(f'MODE = {mode!r}\n' + FAKE_TRAIN)
+        fake.write_text(f'MODE = {mode!r}\n' + FAKE_TRAIN)
         with pytest.raises(SystemExit) as failed:
             comparison.estimate()
         message = str(failed.value)
@@ -402,7 +436,7 @@ def test_estimate_names_only_folders_that_exist(tiny_files, monkeypatch):
             assert named and osp.isdir(named[0]), message
         else:
             assert not named and 'its output is above' in message, message
-    (tools / 'train.py').write_text("MODE = 'ok'\n" + FAKE_TRAIN)
+    fake.write_text("MODE = 'ok'\n" + FAKE_TRAIN)
     assert comparison.estimate().endswith(
         'min of training (plus start-up and scoring of each arm).')
     assert not osp.exists(osp.join(comparison.work_dir, 'estimate'))
@@ -421,3 +455,86 @@ def test_chart_draws_every_arm(tmp_path):
     plot(data, path, 'Val split')
     with Image.open(path) as image:
         assert image.format == 'PNG' and image.size[0] > 300
+
+
+def test_a_stage_trains_exports_and_scores(tiny_files, shapes_root):
+    """attnfd_mm.apis.stages, run in-process: the student's weights of the
+    final checkpoint exported, a finished run not trained again, the
+    training checkpoints removed, and metrics only for weights that fit
+    the model."""
+    from mmengine.runner import CheckpointLoader
+
+    from attnfd_mm.apis import stages
+    from attnfd_mm.apis.test_config import CheckpointMismatchError
+    comparison = _comparison(tiny_files, ['student', 'kd'], iters=2)
+    comparison.bind()
+    config = str(tiny_files / 'kd.py')
+    comparison.arm_config('kd', 0).dump(config)
+    work_dir, export = str(tiny_files / 'kd'), str(tiny_files / 'kd.pth')
+    stages.main(['train', config, work_dir, export, '--keep-checkpoints'])
+    final = CheckpointLoader.load_checkpoint(
+        osp.join(work_dir, 'iter_2.pth'), map_location='cpu')['state_dict']
+    plain = torch.load(export, weights_only=True)['state_dict']
+    student = {k[len('architecture.'):]: v for k, v in final.items()
+               if k.startswith('architecture.')}
+    assert set(plain) == set(student)
+    assert all(torch.equal(plain[k], v) for k, v in student.items())
+    os.remove(export)
+    os.remove(osp.join(work_dir, 'last_checkpoint'))  # no resume, no train
+    stages.main(['train', config, work_dir, export])
+    assert osp.isfile(export) and not list(
+        (tiny_files / 'kd').glob('iter_*.pth'))
+    val = str(tiny_files / 'val.py')
+    comparison.val_config().dump(val)
+    metrics = str(tiny_files / 'metrics.json')
+    stages.main(['test', val, export, str(tiny_files / 'eval'), metrics])
+    with open(metrics) as f:
+        scores = json.load(f)
+    assert 0 <= scores['mIoU'] <= 100
+    assert {f'IoU.{c}' for c in SHAPES_CLASSES} <= set(scores), scores
+    # weights with other keys (here, a distillation checkpoint's)
+    other = str(tiny_files / 'distillation.pth')
+    torch.save(dict(state_dict={f'architecture.{k}': v
+                                for k, v in plain.items()}), other)
+    with pytest.raises(CheckpointMismatchError, match='does not fit'):
+        stages.main(['test', val, other, str(tiny_files / 'eval2'),
+                     metrics + '2'])
+
+
+def test_a_finished_work_dir_is_reused_without_a_child(tiny_files,
+                                                       monkeypatch):
+    """A work dir as every version writes it (comparison.json,
+    metrics/<stage>[.test].json, checkpoints/<stage>.pth, step_times.json,
+    timings.json) gives its results again without starting a process."""
+    monkeypatch.setattr(StageRunner, 'command',
+                        [sys.executable, '-c', 'raise SystemExit(7)'])
+    comparison = _comparison(tiny_files, ['student', 'kd'], iters=5,
+                             test_split=True, measure_cost=False)
+    work = tiny_files / 'cmp'
+    for folder in ('metrics', 'checkpoints', 'train/student_seed0',
+                   'train/kd_seed0'):
+        (work / folder).mkdir(parents=True)
+    (work / 'comparison.json').write_text(json.dumps(comparison.settings()))
+    (work / 'timings.json').write_text(json.dumps(
+        {'teacher': 3.0, 'student_seed0': 60.0, 'kd_seed0': 90.0}))
+    scores = {'teacher': 50.0, 'student_seed0': 30.0, 'kd_seed0': 34.0}
+    for stage, miou in scores.items():
+        for suffix, delta in (('', 0.0), ('.test', -1.0)):
+            (work / 'metrics' / f'{stage}{suffix}.json').write_text(
+                json.dumps({'mIoU': miou + delta}))
+        if stage != 'teacher':
+            (work / 'checkpoints' / f'{stage}.pth').write_bytes(b'')
+    _step_times(comparison, 'student_seed0', [9.0, 1.0, 1.0])
+    _step_times(comparison, 'kd_seed0', [9.0, 2.0, 1.0, 3.0])
+    comparison.bind()
+    results = comparison.run()
+    assert results['teacher'] == {'mIoU': 50.0}
+    assert results['teacher_test'] == {'mIoU': 49.0}
+    kd = results['arms']['kd']['0']
+    assert kd['metrics'] == {'mIoU': 34.0}
+    assert kd['test_metrics'] == {'mIoU': 33.0}
+    assert (kd['iters'], kd['step_s'], kd['wall_s']) == (5, 2.0, 90.0)
+    assert results['arms']['student']['0']['step_s'] == 1.0
+    # the projected time of a same-time arm left: 5 x 2.0 / 1.0 iterations
+    # at the student's 60 s / 5 iterations
+    assert comparison.eta([Arm(SAME_TIME, 0)]) == pytest.approx(10 * 12.0)

@@ -12,7 +12,7 @@ from mmengine.config import Config
 from torch import nn
 
 from attnfd_mm.apis.training import add_student_cost
-from attnfd_mm.comparison.comparison import write_results
+from attnfd_mm.comparison import write_results
 from attnfd_mm.comparison.cost_report import cost_section, plot_cost
 from attnfd_mm.comparison.report import report
 from attnfd_mm.deploy import (COST_FILE, cost_line, cost_table,
@@ -246,8 +246,10 @@ def test_report_table_gives_speed_up_and_gap_closed_per_arm(tmp_path):
 
 def test_write_results_adds_the_cost_table_and_chart(tmp_path):
     comparison = SimpleNamespace(
-        label=str, timings=dict, same_time_as=None, work_dir=str(tmp_path),
-        settings=dict, methods=['student', 'attnfd'], seeds=[0, 1])
+        plan=SimpleNamespace(label=str, same_time_as=None,
+                             methods=['student', 'attnfd'], seeds=[0, 1]),
+        runner=SimpleNamespace(timings=dict), work_dir=str(tmp_path),
+        settings=dict)
     text = write_results(comparison, _results())
     assert '| student | 30.00 | +0.00 | 10.00 |' in text
     assert (tmp_path / 'results_cost.png').is_file()

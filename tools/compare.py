@@ -143,7 +143,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     ])
     print(text)
     print(f'[compare] results: {osp.join(comparison.work_dir, "results.md")}'
-          f'; student weights: {comparison.dirs["checkpoints"]}')
+          f'; student weights: {comparison.runner.dirs["checkpoints"]}')
 
 
 if __name__ == '__main__':

@@ -1,14 +1,15 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """The results of a comparison: Markdown, JSON and a chart."""
+import json
 import math
+import os.path as osp
 import statistics
 import textwrap
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from attnfd_mm.apis import METHODS
+from .plan import ALONE, SAME_TIME, references
 from .statistics import beats, paired_difference, spread
-
-#: The arms every other arm is compared with, where they ran.
-REFERENCES = ('student', 'student_same_time', 'kd', 'cwd')
 
 
 def _fmt(value: Optional[float], digits: int = 2, sign: bool = False) -> str:
@@ -57,16 +58,16 @@ def summarize_arms(arms: Dict[str, Dict[str, Dict]],
 
 def compare_arms(summary: Dict[str, Dict],
                  key: str = 'mIoU') -> Dict[str, Dict[str, Dict]]:
-    """For each arm and each reference arm of :data:`REFERENCES` that ran
+    """For each arm and each reference arm (:func:`references`) that ran
     (other than itself and the student alone): the per-seed paired
     differences of ``key`` (``'mIoU'``: val, ``'test_mIoU'``: test), their
     mean and 95 % interval, and whether the arm beats the reference on the
     mean and on every seed."""
     out: Dict[str, Dict[str, Dict]] = {}
     for method, got in summary.items():
-        if method == 'student' or not got.get(key):
+        if method == ALONE or not got.get(key):
             continue
-        for ref in REFERENCES:
+        for ref in references():
             if ref == method or ref not in summary or \
                     not summary[ref].get(key):
                 continue
@@ -120,8 +121,8 @@ def report(results: Dict, label: Callable[[str], str],
     summary = summarize_arms(results['arms'], label)
     pairs = compare_arms(summary)
     test_pairs = compare_arms(summary, 'test_mIoU')
-    alone = summary.get('student', {}).get('mean')
-    alone_test = summary.get('student', {}).get('test_mean')
+    alone = summary.get(ALONE, {}).get('mean')
+    alone_test = summary.get(ALONE, {}).get('test_mean')
     for got in summary.values():
         got['gap_closed'] = gap_closed(
             got['mean'], alone, teacher and teacher['mIoU'])
@@ -140,7 +141,7 @@ def report(results: Dict, label: Callable[[str], str],
                      f'{_fmt(None if alone is None else teacher["mIoU"] - alone, sign=True)} '  # noqa: E501
                      '| - | - | - | - |')
     for method, got in summary.items():
-        delta = None if alone is None or method == 'student' else \
+        delta = None if alone is None or method == ALONE else \
             got['mean'] - alone
         iters = sorted(set(got['iters'].values()))
         lines.append(
@@ -169,7 +170,7 @@ def report(results: Dict, label: Callable[[str], str],
         for method, got in summary.items():
             if not got['test_mIoU']:
                 continue
-            delta = None if alone_test is None or method == 'student' \
+            delta = None if alone_test is None or method == ALONE \
                 else got['test_mean'] - alone_test
             lines.append(
                 f'| {got["label"]} | '
@@ -190,8 +191,8 @@ def report(results: Dict, label: Callable[[str], str],
     if test_pairs:
         lines += ['', 'The same on the test split:', *head,
                   *_pair_rows(test_pairs, summary)]
-    if 'student_same_time' in summary:
-        same = summary['student_same_time']
+    if SAME_TIME in summary:
+        same = summary[SAME_TIME]
         matched = (f'{summary[same_time_as]["label"]}\'s'
                    if same_time_as in summary else
                    'the slowest distillation arm\'s')
@@ -259,8 +260,8 @@ def plot(data: Dict, path: str, title: str,
         ax.axhline(data['teacher']['mIoU'], color='tab:red', ls='--',
                    label='teacher')
         tops.append(data['teacher']['mIoU'])
-    if 'student' in arms:
-        ax.axhline(arms['student']['mean'], color='0.3', ls=':',
+    if ALONE in arms:
+        ax.axhline(arms[ALONE]['mean'], color='0.3', ls=':',
                    label='student alone (mean)')
     ax.set_xticks(list(xs))
     ax.set_xticklabels([arms[m]['label'] for m in methods], rotation=30,
@@ -272,3 +273,35 @@ def plot(data: Dict, path: str, title: str,
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def write_results(comparison, results: Dict, preamble: Sequence[str] = (),
+                  teacher_label: str = 'teacher', title: str = 'Comparison',
+                  extra: Optional[Dict] = None) -> str:
+    """Write ``results.md``, ``results.json`` (with ``extra``'s items) and
+    ``results.png`` of ``comparison`` (a
+    :class:`~attnfd_mm.comparison.Comparison`) into its work dir and, where
+    the results hold the models' cost, its table and ``results_cost.png``;
+    return the Markdown."""
+    from .cost_report import cost_section, plot_cost
+    plan = comparison.plan
+    text, data = report(results, plan.label, preamble,
+                        comparison.runner.timings(), teacher_label, title,
+                        same_time_as=plan.same_time_as)
+    base = osp.join(comparison.work_dir, 'results')
+    if results.get('cost'):
+        lines, rows = cost_section(data, results['cost'], teacher_label)
+        text += '\n'.join(lines) + '\n'
+        data.update(cost=results['cost'], cost_rows=rows)
+        plot_cost(data, rows, f'{base}_cost.png', teacher_label)
+    data['settings'] = dict(comparison.settings(),
+                            methods=list(plan.methods),
+                            seeds=list(plan.seeds))
+    data.update(extra or {})
+    with open(f'{base}.md', 'w') as f:
+        f.write(text)
+    with open(f'{base}.json', 'w') as f:
+        json.dump(data, f, indent=2)
+    plot(data, f'{base}.png', preamble[0] if preamble else 'Comparison',
+         highlight=lambda m: m in METHODS and METHODS[m].feature_layers)
+    return text

@@ -54,6 +54,7 @@ about 85 minutes on 2 cores with seven methods; ``--estimate`` times a few
 steps of each model on this machine and prints the projected time first.
 """
 import argparse
+import os
 import os.path as osp
 import signal
 import sys
@@ -276,20 +277,15 @@ class CamVidBenchmark:
     def teacher_train_config(self, iters: int):
         """The teacher stage's training config: scored on val every
         ``--teacher-val-interval`` iterations, its step times recorded."""
-        from attnfd_mm.apis.distill_config import (add_custom_hook,
-                                                   distill_config)
-        from attnfd_mm.comparison.schedule import shorten_schedule
+        from attnfd_mm.apis import distill_config
         cfg = distill_config(self.teacher_cfg, None, 'student')
-        shorten_schedule(cfg, iters, self.args.checkpoint_interval)
-        cfg.randomness = dict(seed=self.args.teacher_seed,
-                              deterministic=False)
+        self.comparison.shorten(cfg, iters, self.args.teacher_seed)
         interval = self.args.teacher_val_interval
         if interval and interval < iters:
             for key in ('val_dataloader', 'val_evaluator'):
                 cfg[key] = self.teacher_cfg[key]
             cfg.val_cfg = dict(type='ValLoop')
             cfg.train_cfg.val_interval = interval
-        add_custom_hook(cfg, dict(type='StepTimeHook'))
         return cfg
 
     def teacher_curve(self) -> List[Dict]:
@@ -299,7 +295,8 @@ class CamVidBenchmark:
         import glob
         import json
         points = {}
-        train = osp.join(self.comparison.dirs['train'], 'teacher')
+        runner = self.comparison.runner
+        train = osp.join(runner.dirs['train'], 'teacher')
         for path in sorted(glob.glob(osp.join(train, '*', 'vis_data',
                                               'scalars.json'))):
             with open(path) as f:
@@ -307,7 +304,7 @@ class CamVidBenchmark:
                     row = json.loads(line)
                     if 'mIoU' in row:
                         points[int(row['step'])] = float(row['mIoU'])
-        final = self.comparison.metrics_file('teacher')
+        final = runner.metrics_file('teacher')
         if osp.isfile(final) and self.args.teacher_checkpoint is None:
             with open(final) as f:
                 points[self.args.teacher_iters] = json.load(f)['mIoU']
@@ -335,19 +332,19 @@ class CamVidBenchmark:
     def train_teacher(self) -> None:
         """Train the teacher (resuming it), or adopt
         ``--teacher-checkpoint``, into ``checkpoints/teacher.pth``."""
-        comparison = self.comparison
-        if osp.isfile(comparison.checkpoint('teacher')):
+        runner = self.comparison.runner
+        if osp.isfile(runner.checkpoint('teacher')):
             return
         if self.args.teacher_checkpoint:
             self.adopt_teacher(self.args.teacher_checkpoint)
             return
-        comparison.train('teacher',
-                         self.teacher_train_config(self.args.teacher_iters),
-                         student_only=True)
+        runner.train('teacher',
+                     self.teacher_train_config(self.args.teacher_iters))
 
     def adopt_teacher(self, src: str) -> None:
         """Check that ``src`` holds every weight of this run's teacher,
         with its shapes, and save them as ``checkpoints/teacher.pth``."""
+        import torch
         from mmengine.registry import DefaultScope
         from mmengine.runner import CheckpointLoader
         from mmseg.registry import MODELS
@@ -370,7 +367,9 @@ class CamVidBenchmark:
                 f'--teacher-checkpoint {src} is not a DeepLabV3-'
                 f'R{self.args.teacher_depth}-D8 of this benchmark. {e} '
                 'Pass the --teacher-depth it was trained with.')
-        self.comparison.save_weights('teacher', plain)
+        path = self.comparison.runner.checkpoint('teacher')
+        torch.save(plain, path + '.tmp')
+        os.replace(path + '.tmp', path)
 
     def run(self) -> Dict:
         """The teacher, every arm, then the results."""
@@ -379,7 +378,7 @@ class CamVidBenchmark:
         if not self.args.test_split:  # else the comparison writes them
             for kind in ('student', 'teacher'):
                 test_config(kind, self.args, osp.join(
-                    comparison.dirs['configs'], f'{kind}_test.py'))
+                    comparison.runner.dirs['configs'], f'{kind}_test.py'))
         self.train_teacher()
         self.check_teacher()
         comparison.preflight()
@@ -391,7 +390,8 @@ class CamVidBenchmark:
         text = comparison.estimate()
         if self.args.teacher_checkpoint:
             return f'teacher from {self.args.teacher_checkpoint}; {text}'
-        step = comparison.time_steps(self.teacher_train_config(4), 'teacher')
+        step = comparison.runner.time_steps(self.teacher_train_config(4),
+                                            'teacher')
         teacher = self.args.teacher_iters * step
         return (f'teacher DeepLabV3-R{self.args.teacher_depth}: '
                 f'{self.args.teacher_iters} x {step:.2f} s = '
@@ -437,7 +437,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     # SIGTERM stops the running stage and keeps its time, as Ctrl-C does
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-    from attnfd_mm.comparison import ComparisonError, write_results
+    from attnfd_mm.comparison import Arm, ComparisonError, write_results
     try:
         bench = CamVidBenchmark(args)
         if args.estimate:
@@ -453,8 +453,8 @@ def main(argv: Optional[List[str]] = None) -> None:
                          extra=dict(teacher_curve=bench.teacher_curve(),
                                     benchmark=run_record(argv)))
     print(text)
-    example = f'{args.methods[-1]}_seed{args.seeds[0]}'
-    checkpoints = bench.comparison.dirs['checkpoints']
+    example = Arm(args.methods[-1], args.seeds[0]).stage
+    checkpoints = bench.comparison.runner.dirs['checkpoints']
     print(f'[camvid] student checkpoints: {checkpoints}; score one on the '
           'test split with: python tools/test.py '
           f'{osp.join(args.work_dir, "configs", "student_test.py")} '

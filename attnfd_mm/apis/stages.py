@@ -1,0 +1,89 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""Train or score one config in a process of its own (the stages of
+:mod:`attnfd_mm.comparison`)::
+
+    python -m attnfd_mm.apis.stages train CONFIG WORK_DIR EXPORT_PTH \
+        [--keep-checkpoints]
+    python -m attnfd_mm.apis.stages test CONFIG CHECKPOINT WORK_DIR \
+        METRICS_JSON
+
+``train`` resumes an interrupted run of ``WORK_DIR``, then exports the
+student's plain mmseg weights to ``EXPORT_PTH``; ``test`` writes the
+metrics of ``CHECKPOINT`` as JSON.
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+from typing import Dict, List, Optional
+
+import torch
+from mmengine.runner import CheckpointLoader
+
+import attnfd_mm  # noqa: F401  (compat fixes + registers the plugin)
+from .config_files import ConfigNotFoundError
+from .init_weights import WeightsUnavailableError
+from .runner_config import keep_config_files, load_runner_config
+from .student_checkpoint import student_checkpoint, weights_checkpoint
+from .test_config import check_checkpoint_fits, is_distillation
+from .training import build_runner, train
+
+
+def train_and_export(config: str, work_dir: str, export: str,
+                     keep_checkpoints: bool = False) -> None:
+    """Train ``config`` in ``work_dir`` (resuming it; nothing to do when
+    its final checkpoint is there) and save the student's weights, plain
+    mmseg format, as ``export``; the training checkpoints are removed
+    unless ``keep_checkpoints``."""
+    cfg = load_runner_config(config, work_dir)
+    final = osp.join(work_dir, f'iter_{cfg.train_cfg.max_iters}.pth')
+    if not osp.isfile(final):
+        train(cfg, resume=osp.isfile(osp.join(work_dir, 'last_checkpoint')))
+    checkpoint = CheckpointLoader.load_checkpoint(final, map_location='cpu')
+    plain = student_checkpoint(checkpoint) if is_distillation(cfg) else \
+        weights_checkpoint(checkpoint)
+    torch.save(plain, export + '.tmp')
+    os.replace(export + '.tmp', export)
+    if not keep_checkpoints:
+        for path in glob.glob(osp.join(work_dir, 'iter_*.pth')):
+            os.remove(path)
+
+
+def evaluate(config: str, checkpoint: str, work_dir: str) -> Dict[str, float]:
+    """The test-set metrics of ``checkpoint``, exactly the weights of
+    ``config``'s model (:class:`~attnfd_mm.apis.test_config.
+    CheckpointMismatchError` otherwise), never resumed."""
+    cfg = keep_config_files(load_runner_config(config, work_dir), True)
+    cfg.update(resume=False, load_from=checkpoint)
+    runner = build_runner(cfg)
+    check_checkpoint_fits(runner.model, checkpoint)
+    return {k: float(v) for k, v in runner.test().items()}
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    commands = parser.add_subparsers(dest='command', required=True)
+    trains = commands.add_parser('train')
+    for name in ('config', 'work_dir', 'export'):
+        trains.add_argument(name)
+    trains.add_argument('--keep-checkpoints', action='store_true')
+    tests = commands.add_parser('test')
+    for name in ('config', 'checkpoint', 'work_dir', 'metrics'):
+        tests.add_argument(name)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == 'train':
+            train_and_export(args.config, args.work_dir, args.export,
+                             args.keep_checkpoints)
+            return
+        metrics = evaluate(args.config, args.checkpoint, args.work_dir)
+    except (ConfigNotFoundError, WeightsUnavailableError) as e:
+        raise SystemExit(f'[{args.command}] {type(e).__name__}: {e}')
+    with open(args.metrics + '.tmp', 'w') as f:
+        json.dump(metrics, f, indent=2)
+    os.replace(args.metrics + '.tmp', args.metrics)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,105 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""What a comparison runs: its arms and their order, as data."""
+from dataclasses import dataclass
+from typing import List, Optional, Tuple
+
+from attnfd_mm.apis import METHODS, check_method, method_label
+
+#: The student trained alone: the arm every other is compared with.
+ALONE = 'student'
+#: The control arm: the student alone for as many iterations as the compute
+#: of the slowest distillation arm (or of ``same_time_as``) buys.
+SAME_TIME = 'student_same_time'
+#: Everything a plan's ``methods`` may hold.
+ARMS = [*METHODS, SAME_TIME]
+
+
+class ComparisonError(ValueError):
+    """A comparison that cannot run as asked (named cause and fix)."""
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One training run of a comparison: ``method`` with ``seed``."""
+    method: str
+    seed: int
+
+    @property
+    def stage(self) -> str:
+        """Its name in the work dir (``train/<stage>``,
+        ``metrics/<stage>.json``, ``checkpoints/<stage>.pth``)."""
+        return f'{self.method}_seed{self.seed}'
+
+    @property
+    def distills(self) -> bool:
+        """Whether a teacher trains it (not the student alone)."""
+        return self.method not in (ALONE, SAME_TIME)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The arms of a comparison: every method with every seed, ``iters``
+    iterations each (the same-time arm: as many as its reference's compute
+    buys).
+
+    Raises:
+        ComparisonError: An unknown method, a ``same_time_as`` that is not
+            a distillation method compared, or a same-time arm without the
+            student alone and a distillation arm.
+    """
+    methods: Tuple[str, ...]
+    seeds: Tuple[int, ...] = (0, )
+    iters: int = 1000
+    layers: Optional[Tuple[str, ...]] = None
+    same_time_as: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        methods = tuple(dict.fromkeys(self.methods))
+        object.__setattr__(self, 'methods', methods)
+        object.__setattr__(self, 'seeds', tuple(self.seeds))
+        if self.layers:
+            object.__setattr__(self, 'layers', tuple(self.layers))
+        unknown = [m for m in methods if m not in ARMS]
+        if unknown:
+            raise ComparisonError(
+                f'Unknown methods {unknown}; valid: {ARMS}.')
+        for method in self.distilled:
+            check_method(method)
+        if self.same_time_as is not None and \
+                self.same_time_as not in self.distilled:
+            raise ComparisonError(
+                f'same_time_as={self.same_time_as!r} is not one of the '
+                f'distillation methods compared: {self.distilled}.')
+        if SAME_TIME in methods and (ALONE not in methods or
+                                     not self.distilled):
+            raise ComparisonError(
+                f'{SAME_TIME} needs the student alone ({ALONE!r}) and at '
+                'least one distillation method in the comparison: their '
+                'step times set its iterations.')
+
+    @property
+    def distilled(self) -> List[str]:
+        """The distillation methods compared."""
+        return [m for m in self.methods if Arm(m, 0).distills]
+
+    def arms(self) -> List[Arm]:
+        """Every arm in running order: seed by seed, the same-time arms
+        last (they need the step times of the others)."""
+        plain = [Arm(m, s) for s in self.seeds for m in self.methods
+                 if m != SAME_TIME]
+        return plain + [Arm(SAME_TIME, s) for s in self.seeds
+                        if SAME_TIME in self.methods]
+
+    def label(self, method: str) -> str:
+        """``method``'s name in the report."""
+        if method == SAME_TIME:
+            return 'student alone, same time'
+        return method_label(method, self.layers)
+
+
+def references() -> List[str]:
+    """The arms every other arm is compared with, where they ran: the
+    student alone, the same-time arm and the baselines (the methods that
+    distil no feature layer)."""
+    return [ALONE, SAME_TIME, *(m for m, row in METHODS.items()
+                                if m != ALONE and not row.feature_layers)]

@@ -1,0 +1,172 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""The stages of a comparison work dir, each trained or scored in a child
+process (:mod:`attnfd_mm.apis.stages`), so that a killed comparison loses
+at most the unfinished part of one stage."""
+import json
+import os
+import os.path as osp
+import shutil
+import site
+import statistics
+import subprocess
+import sys
+import time
+from typing import Dict, List, Optional
+
+from mmengine.config import Config
+
+import attnfd_mm
+from attnfd_mm.apis import write_config
+from attnfd_mm.engine.hooks.step_time_hook import load_step_times
+
+
+def median_step(work_dir: str) -> Optional[float]:
+    """Median seconds per training step of the run in ``work_dir`` (its
+    first step, which starts the data loader, left out), or None."""
+    saved = load_step_times(work_dir)
+    if not saved or not saved['seconds']:
+        return None
+    steps = sorted(saved['seconds'].items(), key=lambda kv: int(kv[0]))
+    values = [v for k, v in steps if int(k) > 1] or [v for _, v in steps]
+    return statistics.median(values)
+
+
+class StageRunner:
+    """Trains and scores the stages of ``work_dir``: ``configs/<name>.py``,
+    ``train/<stage>/``, ``checkpoints/<stage>.pth`` (plain mmseg weights),
+    ``metrics/<stage>[.<split>].json`` and ``timings.json``.
+
+    Args:
+        work_dir: The comparison's work dir.
+        cwd: Where the child processes run (relative data paths of the
+            configs are read from there); default: the current directory.
+        prefix: Start of every progress line.
+        keep_train_checkpoints: Keep the training checkpoints of finished
+            stages.
+    """
+    #: The child process, followed by :mod:`attnfd_mm.apis.stages`' args.
+    command: List[str] = [sys.executable, '-m', 'attnfd_mm.apis.stages']
+
+    def __init__(self, work_dir: str, cwd: Optional[str] = None,
+                 prefix: str = '[compare]',
+                 keep_train_checkpoints: bool = False) -> None:
+        self.work_dir = osp.abspath(work_dir)
+        self.cwd = cwd or os.getcwd()
+        self.prefix = prefix
+        self.keep_train_checkpoints = keep_train_checkpoints
+        self.dirs = {name: osp.join(self.work_dir, name) for name in
+                     ('configs', 'train', 'checkpoints', 'metrics', 'eval')}
+        self.timings_file = osp.join(self.work_dir, 'timings.json')
+
+    def checkpoint(self, stage: str) -> str:
+        """The exported weights of ``stage``."""
+        return osp.join(self.dirs['checkpoints'], f'{stage}.pth')
+
+    def metrics_file(self, stage: str, split: str = 'val') -> str:
+        """``metrics/<stage>.json`` (val) or ``metrics/<stage>.<split>.json``.
+        """
+        name = stage if split == 'val' else f'{stage}.{split}'
+        return osp.join(self.dirs['metrics'], f'{name}.json')
+
+    def is_done(self, stage: str) -> bool:
+        return osp.isfile(self.metrics_file(stage))
+
+    def timings(self) -> Dict[str, float]:
+        """Wall seconds of each stage (training and scoring), interrupted
+        parts included."""
+        if not osp.isfile(self.timings_file):
+            return {}
+        with open(self.timings_file) as f:
+            return json.load(f)
+
+    def _add_time(self, stage: str, seconds: float) -> None:
+        timings = self.timings()
+        timings[stage] = timings.get(stage, 0.0) + seconds
+        with open(self.timings_file + '.tmp', 'w') as f:
+            json.dump(timings, f, indent=2)
+        os.replace(self.timings_file + '.tmp', self.timings_file)
+
+    def launch(self, args: List[str], stage: str, what: str,
+               timed: bool = True, logs: Optional[str] = None) -> None:
+        """Run :mod:`attnfd_mm.apis.stages` with ``args`` for ``stage``,
+        with this process's ``attnfd_mm``, adding its wall time to the
+        timings (``timed``) also when interrupted (Ctrl-C, SIGTERM: the
+        child is stopped too). A failure names ``logs`` (default: the
+        stage's train folder) where it exists."""
+        print(f'{self.prefix} {stage}: {what}', flush=True)
+        env = dict(os.environ)
+        root = osp.dirname(osp.dirname(osp.abspath(attnfd_mm.__file__)))
+        if root not in site.getsitepackages():  # a source checkout
+            env['PYTHONPATH'] = os.pathsep.join(
+                filter(None, [root, env.get('PYTHONPATH')]))
+        start = time.time()
+        proc = subprocess.Popen([*self.command, *args], cwd=self.cwd,
+                                env=env)
+        try:
+            returncode = proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait()
+            if timed:
+                self._add_time(stage, time.time() - start)
+        if returncode != 0:
+            logs = logs or osp.join(self.dirs['train'], stage)
+            where = (f'its logs are under {logs}' if osp.isdir(logs) else
+                     'its output is above')
+            raise SystemExit(
+                f'{self.prefix} {stage} failed ({what}, exit {returncode}); '
+                f'{where}. Fix the cause and re-run the same command to '
+                'continue.')
+
+    def train(self, stage: str, cfg: Config) -> None:
+        """Train ``stage`` (resuming it if it was interrupted) and export
+        its student's weights to ``checkpoints/<stage>.pth``."""
+        if osp.isfile(self.checkpoint(stage)):
+            return
+        work_dir = osp.join(self.dirs['train'], stage)
+        resume = osp.isfile(osp.join(work_dir, 'last_checkpoint'))
+        config = write_config(cfg, osp.join(self.dirs['configs'],
+                                            f'{stage}.py'))
+        self.launch(['train', config, work_dir, self.checkpoint(stage)] +
+                    ['--keep-checkpoints'] * self.keep_train_checkpoints,
+                    stage, f'{"resuming" if resume else "training"} '
+                    f'{cfg.train_cfg.max_iters} iterations')
+
+    def score(self, stage: str, cfg: Config, checkpoint: str,
+              name: str, split: str = 'val') -> Dict[str, float]:
+        """The metrics of ``checkpoint`` scored with ``cfg`` (written as
+        ``configs/<name>.py``), kept in :meth:`metrics_file`."""
+        out = self.metrics_file(stage, split)
+        if not osp.isfile(out):
+            config = write_config(cfg, osp.join(self.dirs['configs'],
+                                                f'{name}.py'))
+            eval_dir = osp.join(self.dirs['eval'], f'{stage}.{split}')
+            self.launch(['test', config, checkpoint, eval_dir, out], stage,
+                        f'scoring on {split}', logs=eval_dir)
+            shutil.rmtree(eval_dir, ignore_errors=True)
+        with open(out) as f:
+            return json.load(f)
+
+    def step_seconds(self, stage: str) -> Optional[float]:
+        """Median seconds per step of a trained ``stage``."""
+        return median_step(osp.join(self.dirs['train'], stage))
+
+    def time_steps(self, cfg: Config, name: str) -> float:
+        """Median seconds per step of ``cfg`` (a short schedule) trained on
+        its real data in ``estimate/<name>`` of the work dir, removed after
+        (kept when it fails)."""
+        folder = osp.join(self.work_dir, 'estimate', name)
+        shutil.rmtree(folder, ignore_errors=True)
+        config = write_config(cfg, osp.join(folder, f'{name}.py'))
+        work_dir = osp.join(folder, 'train')
+        self.launch(['train', config, work_dir,
+                     osp.join(folder, 'weights.pth')], name,
+                    f'timing {cfg.train_cfg.max_iters} iterations',
+                    timed=False, logs=work_dir)
+        step = median_step(work_dir)
+        shutil.rmtree(folder, ignore_errors=True)
+        if not os.listdir(osp.dirname(folder)):
+            os.rmdir(osp.dirname(folder))
+        print(f'{self.prefix} {name}: {step:.2f} s per step', flush=True)
+        return step
