@@ -1,16 +1,12 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Checkpoints that leave a frozen teacher out and keep its fingerprint.
 
-The frozen teacher is rebuilt from ``teacher_ckpt`` by every run, so its
-weights need not be saved: :func:`make_checkpoints_lean` leaves them out of
-the algorithm's state dict (hence of every checkpoint) and keeps in their
-place the buffer ``teacher_fingerprint`` (JSON bytes: the SHA-256 of the
-teacher's weights and the ``teacher_ckpt`` they came from). Loading a state
-dict without teacher weights (``--resume``, ``load_from``) keeps the
-rebuilt teacher and raises :class:`TeacherChangedError` when its fingerprint
-differs; one with teacher weights (a full checkpoint) loads them as before.
-Both edits are public ``torch.nn.Module`` state-dict hooks (torch >= 2.5),
-which mmengine's ``get_state_dict`` and ``load_state_dict`` run too.
+The teacher is rebuilt from ``teacher_ckpt`` by every run, so its weights
+are left out of the algorithm's state dict, hence of every checkpoint. In
+their place the buffer ``teacher_fingerprint`` (JSON bytes: the SHA-256 of
+the weights and the ``teacher_ckpt`` they came from) lets a resumed run
+refuse another teacher. Public ``nn.Module`` state-dict hooks (torch >= 2.5)
+do both; mmengine's ``get_state_dict`` and ``load_state_dict`` run them.
 """
 import hashlib
 import json
@@ -73,7 +69,10 @@ def check_fingerprint(saved: Dict[str, str], own: Dict[str, str]) -> None:
 
 def make_checkpoints_lean(algorithm: nn.Module, teacher_ckpt: str) -> None:
     """Leave ``algorithm.teacher`` (loaded from ``teacher_ckpt``) out of
-    ``algorithm``'s state dict, with its fingerprint in its place."""
+    ``algorithm``'s state dict, with its fingerprint in its place. Loading a
+    state dict without teacher weights (``--resume``, ``load_from``) keeps
+    the teacher and raises :class:`TeacherChangedError` when the fingerprint
+    differs; one with them (a full checkpoint) loads them."""
     algorithm.register_buffer(FINGERPRINT, encode_fingerprint(dict(
         sha256=weights_fingerprint(algorithm.teacher),
         teacher_ckpt=teacher_ckpt)))
