@@ -23,7 +23,7 @@ def summarize_frozen_teacher_log(count: int) -> None:
             return True
         if told:
             return False
-        told.append(record)
+        told.append(True)
         record.msg = (f'The {count} parameters of the frozen teacher are '
                       'left out of the optimizer (requires_grad=False).')
         record.args = ()
