@@ -1,9 +1,10 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Small validation helpers shared by the plugin's modules."""
+"""Small helpers shared by the plugin's modules."""
 import argparse
+import copy
 import math
 from numbers import Real
-from typing import List, Tuple
+from typing import Any, List, Tuple
 
 from torch import Tensor
 
@@ -66,3 +67,18 @@ def parse_size(text: str) -> Tuple[int, int]:
         raise argparse.ArgumentTypeError(
             f'a size is HxW, e.g. 512x1024; got {text!r}') from None
     return h, w
+
+
+def without_init(model_cfg: Any) -> Any:
+    """A copy of the model dict ``model_cfg`` that loads no pretrained
+    (ImageNet) weights when initialised: its weights come from a checkpoint
+    instead, or stay random. A built model is returned as is."""
+    if not isinstance(model_cfg, dict):
+        return model_cfg
+    model_cfg = copy.deepcopy(model_cfg)
+    for cfg in (model_cfg, model_cfg.get('backbone')):
+        if isinstance(cfg, dict) and 'pretrained' in cfg:
+            cfg['pretrained'] = None
+    if isinstance(model_cfg.get('backbone'), dict):
+        model_cfg['backbone'].pop('init_cfg', None)
+    return model_cfg

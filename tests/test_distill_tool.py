@@ -258,8 +258,7 @@ def test_cli_outside_the_clone_keeps_its_config_and_scores_the_same(
     # the teacher came from the given file (checkpoints leave a frozen
     # teacher out and keep its fingerprint), named by its absolute path
     assert not any(k.startswith('teacher.') for k in first)
-    from attnfd_mm.models.algorithms.teacher_fingerprint import \
-        decode_fingerprint
+    from attnfd_mm.models.algorithms import decode_fingerprint
     assert decode_fingerprint(first['teacher_fingerprint'])[
         'teacher_ckpt'] == str(pair / 'teacher.pth')
     assert (work / 'student.pth').is_file()

@@ -12,12 +12,13 @@ from conftest import run_tool
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.runner import CheckpointLoader, Runner
+from mmengine.runner.checkpoint import get_state_dict
 from mmseg.apis import init_model
 from mmseg.registry import MODELS
 
 from attnfd_mm.apis import train
-from attnfd_mm.models.algorithms.teacher_fingerprint import (
-    TeacherChangedError, decode_fingerprint)
+from attnfd_mm.models.algorithms import (TeacherChangedError,
+                                         decode_fingerprint)
 from attnfd_mm.testing import tiny_distill_model, tiny_runner_config
 from attnfd_mm.testing.tiny_configs import deeplabv3_segmentor
 
@@ -58,6 +59,51 @@ def _cfg(tmp_path, shapes_root, iters, work='w', **model_kwargs):
 
 def _load(path):
     return CheckpointLoader.load_checkpoint(str(path), map_location='cpu')
+
+
+def _build(tmp_path, **kwargs):
+    model = tiny_distill_model('r18', 'r18', 'FrozenTeacherDistill',
+                               teacher_ckpt=str(tmp_path / 'teacher.pth'))
+    model.update(kwargs)
+    with DefaultScope.overwrite_default_scope('mmrazor'):
+        return MODELS.build(model)
+
+
+def test_state_dicts_leave_the_teacher_out_and_both_kinds_load(tmp_path):
+    teacher = _save_teacher(tmp_path / 'teacher.pth')
+    algo = _build(tmp_path)
+    for state in (algo.state_dict(), get_state_dict(algo)):  # as the runner
+        assert not [k for k in state if k.startswith('teacher.')]
+        assert decode_fingerprint(state['teacher_fingerprint']) == dict(
+            sha256=_sha256(teacher),
+            teacher_ckpt=str(tmp_path / 'teacher.pth'))
+    lean = algo.state_dict()
+    student = {k: v.clone() for k, v in lean.items()
+               if k.startswith('architecture.')}
+    assert student
+    torch.manual_seed(3)  # another student, the same teacher
+    other = _build(tmp_path)
+    assert not all(torch.equal(other.state_dict()[k], v)
+                   for k, v in student.items())
+    # a lean state dict: the student loads, the teacher stays the file's
+    other.load_state_dict(lean, strict=True)
+    for key, value in student.items():
+        assert torch.equal(other.state_dict()[key], value), key
+    for key, value in teacher.items():
+        assert torch.equal(other.teacher.state_dict()[key], value), key
+    # a full one (teacher weights, no fingerprint: written before lean
+    # checkpoints) loads its teacher weights
+    full = {k: v for k, v in lean.items() if k != 'teacher_fingerprint'}
+    full.update(('teacher.' + k, torch.full_like(v, 2))
+                for k, v in teacher.items())
+    other.load_state_dict(full, strict=True)
+    for key, value in teacher.items():
+        assert torch.equal(other.teacher.state_dict()[key],
+                           torch.full_like(value, 2)), key
+    # a lean one of another teacher is refused
+    _save_teacher(tmp_path / 'teacher.pth', seed=2)
+    with pytest.raises(TeacherChangedError, match='the file changed since'):
+        _build(tmp_path).load_state_dict(lean)
 
 
 @pytest.mark.slow

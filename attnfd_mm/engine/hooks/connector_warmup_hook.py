@@ -10,19 +10,16 @@ from torch import nn
 
 @HOOKS.register_module()
 class ConnectorWarmupHook(Hook):
-    """Freeze the student for the first ``warmup_iters`` iterations.
-
-    AttnFD's authors train only the connectors (the student-side attention
-    and alignment) during the first epoch, then the student and the
-    connectors together. Switch it on with one config entry::
+    """Freeze the student for the first ``warmup_iters`` iterations, as
+    AttnFD's authors do (only the connectors train in the first epoch)::
 
         custom_hooks = [dict(type='ConnectorWarmupHook', warmup_iters=1000)]
 
-    During warm-up the student's parameters have ``requires_grad=False``, so
-    the optimizer skips them (no update, no weight decay, no momentum) while
-    the connectors train on the distillation loss. The state follows
-    ``runner.iter``, so a resumed run is frozen exactly when the original
-    run would be. Under DDP, keep ``find_unused_parameters=True``.
+    The student's trainable parameters get ``requires_grad=False``, so the
+    optimizer skips them (no update, weight decay or momentum); parameters
+    a config froze (``frozen_stages``) stay frozen afterwards. The state
+    follows ``runner.iter``, so a resumed run is frozen exactly when the
+    original would be. Under DDP, keep ``find_unused_parameters=True``.
 
     Args:
         warmup_iters (int): Iterations during which only connectors train.
@@ -38,30 +35,20 @@ class ConnectorWarmupHook(Hook):
         self.warmup_iters = warmup_iters
         self._frozen_params: List[nn.Parameter] = []
 
-    @staticmethod
-    def _student(runner) -> nn.Module:
-        model = runner.model
-        if is_model_wrapper(model):
-            model = model.module
-        student = getattr(model, 'student', None)
-        if student is None:
-            raise TypeError(
-                'ConnectorWarmupHook needs a distillation algorithm with a '
-                f'`student` (e.g. SingleTeacherDistill); got '
-                f'{type(model).__name__}.')
-        return student
-
     def before_train_iter(self, runner, batch_idx: int,
                           data_batch=None) -> None:
         """Freeze or unfreeze the student according to ``runner.iter``."""
         in_warmup = runner.iter < self.warmup_iters
         if in_warmup and not self._frozen_params:
-            # Freeze only what is trainable: parameters a config froze on
-            # purpose (e.g. ``frozen_stages``) stay frozen afterwards.
+            model = runner.model.module if is_model_wrapper(runner.model) \
+                else runner.model
+            if not hasattr(model, 'student'):
+                raise TypeError(
+                    'ConnectorWarmupHook needs a distillation algorithm with '
+                    'a `student` (e.g. SingleTeacherDistill); got '
+                    f'{type(model).__name__}.')
             self._frozen_params = [
-                p for p in self._student(runner).parameters()
-                if p.requires_grad
-            ]
+                p for p in model.student.parameters() if p.requires_grad]
             for param in self._frozen_params:
                 param.requires_grad_(False)
             runner.logger.info(

@@ -11,10 +11,8 @@ from mmengine.registry import HOOKS
 
 def get_random_states() -> Dict:
     """The Python, numpy, torch (and CUDA) random states of this process."""
-    states = dict(
-        python=random.getstate(),
-        numpy=np.random.get_state(),
-        torch=torch.get_rng_state())
+    states = dict(python=random.getstate(), numpy=np.random.get_state(),
+                  torch=torch.get_rng_state())
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         states['cuda'] = torch.cuda.get_rng_state_all()
     return states
@@ -31,15 +29,13 @@ def set_random_states(states: Dict) -> None:
 
 @HOOKS.register_module()
 class RandomStateHook(Hook):
-    """Save the random states with every checkpoint and restore them when
-    training resumes, right before the first resumed iteration.
+    """Save each process's random states with every checkpoint and restore
+    them right before the first resumed iteration.
 
-    mmengine re-seeds a resumed run from its start, so the dropout masks of
-    the resumed iterations would differ from those of an uninterrupted run.
-    With this hook they do not: a run killed and resumed ends with the same
-    weights as one that was never interrupted. (Data augmentation needs no
-    help: mmengine replays the batches already seen, from the same seeds,
-    before it resumes.) Each process keeps its own states under DDP.
+    mmengine re-seeds a resumed run from its start (and replays the data
+    batches already seen), so without this hook the dropout masks of the
+    resumed iterations would differ: with it, a run killed and resumed ends
+    with the weights of one never interrupted.
     """
 
     priority = 'VERY_LOW'
@@ -48,16 +44,13 @@ class RandomStateHook(Hook):
         self._pending: Optional[Dict] = None
 
     def before_save_checkpoint(self, runner, checkpoint: Dict) -> None:
-        """Store this process's random states in ``checkpoint``."""
         checkpoint['random_states'] = get_random_states()
 
     def after_load_checkpoint(self, runner, checkpoint: Dict) -> None:
-        """Keep the states to restore at the first resumed iteration."""
         self._pending = checkpoint.get('random_states')
 
     def before_train_iter(self, runner, batch_idx: int,
                           data_batch=None) -> None:
-        """Restore the saved states once, before the first resumed iter."""
         if self._pending is not None:
             set_random_states(self._pending)
             self._pending = None

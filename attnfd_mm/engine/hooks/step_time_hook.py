@@ -16,14 +16,6 @@ from mmengine.registry import HOOKS
 STEP_TIMES_FILE = 'step_times.json'
 
 
-def peak_memory_mib(device: str) -> float:
-    """Peak memory of this process so far: ``torch.cuda.
-    max_memory_allocated`` on CUDA, the peak resident set on CPU (MiB)."""
-    if device == 'cuda':
-        return torch.cuda.max_memory_allocated() / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def load_step_times(work_dir: str) -> Optional[Dict]:
     """What :class:`StepTimeHook` wrote in ``work_dir``, or None."""
     path = osp.join(work_dir, STEP_TIMES_FILE)
@@ -35,24 +27,21 @@ def load_step_times(work_dir: str) -> Optional[Dict]:
 
 @HOOKS.register_module()
 class StepTimeHook(Hook):
-    """Record the wall time of every training iteration (the time since the
-    previous one ended: data loading, forward, backward, update, hooks) and
-    the peak memory of the training process, in
-    ``<work_dir>/step_times.json``::
+    """Write ``<work_dir>/step_times.json`` at every checkpoint and at the
+    end of training (main process)::
 
         {"seconds": {"1": 0.41, "2": 0.38, ...}, "peak_memory_mib": 812.0,
          "device": "cpu"}
 
-    Iterations are keyed by their number, so a resumed run adds to what the
-    interrupted one wrote (the peak is the larger of the two). The file is
-    written at every checkpoint and at the end of training, by the main
-    process. Median seconds per step are what a comparison of methods
-    divides: unlike a stage's wall time, they do not count start-up,
-    scoring, or a stall of the machine in a few steps.
+    ``seconds`` is the wall time of each iteration since the previous one
+    ended (data, forward, backward, update, hooks), keyed by its number, so
+    a resumed run adds to what the interrupted one wrote; the peak memory
+    (``torch.cuda.max_memory_allocated`` on CUDA, the peak resident set on
+    CPU) is the larger of the two. Unlike a stage's wall time, median
+    seconds per step leave out start-up, scoring and stalls of the machine.
     """
 
-    # before the checkpoint hook, so that a checkpoint's file holds its
-    # own iteration
+    # before the checkpoint hook: a checkpoint's file holds its own iteration
     priority = 'NORMAL'
 
     def __init__(self) -> None:
@@ -61,7 +50,6 @@ class StepTimeHook(Hook):
         self._last: Optional[float] = None
 
     def before_train(self, runner) -> None:
-        """Start from what an interrupted run of this work dir wrote."""
         saved = load_step_times(runner.work_dir)
         if saved:
             self.seconds = dict(saved['seconds'])
@@ -82,12 +70,14 @@ class StepTimeHook(Hook):
 
     def _write(self, runner) -> None:
         device = 'cuda' if torch.cuda.is_available() else 'cpu'
-        self.peak = max(self.peak, peak_memory_mib(device))
+        self.peak = max(
+            self.peak, torch.cuda.max_memory_allocated() / 2**20
+            if device == 'cuda' else
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         if not is_main_process():
             return
         path = osp.join(runner.work_dir, STEP_TIMES_FILE)
-        tmp = f'{path}.tmp'
-        with open(tmp, 'w') as f:
+        with open(f'{path}.tmp', 'w') as f:
             json.dump(dict(seconds=self.seconds, peak_memory_mib=self.peak,
                            device=device), f)
-        os.replace(tmp, path)
+        os.replace(f'{path}.tmp', path)

@@ -17,28 +17,25 @@ from attnfd_mm.deploy.segmentor import build_segmentor_from
 @HOOKS.register_module()
 class StudentCostHook(Hook):
     """Write ``<work_dir>/<filename>`` when a distillation run ends: the
-    student's and the teacher's parameters, GFLOPs and CPU latency
-    (PyTorch, and onnxruntime when installed) on one image of the config's
-    test size (:func:`~attnfd_mm.deploy.pair_cost`), and a line of it in
-    the log. The two models are built afresh from the config's
-    ``architecture`` and ``teacher`` on the CPU (the cost does not depend
-    on the weights). ``tools/train.py`` and ``tools/distill.py`` add it to
-    every distillation run unless the config sets
+    student's and the teacher's parameters, GFLOPs and CPU latency (PyTorch,
+    and onnxruntime where installed) on one image of the config's test size
+    (:func:`~attnfd_mm.deploy.pair_cost`, which the other arguments go to),
+    and a line of it in the log. Both models are built afresh on the CPU
+    from the config's ``architecture`` and ``teacher`` (the cost does not
+    depend on the weights). ``tools/train.py`` and ``tools/distill.py`` add
+    it to every distillation run unless the config sets
     ``measure_student_cost = False``.
 
     Args:
         filename (str): Name of the file in the work dir. Defaults to
             ``'student_vs_teacher.json'``.
-        size (Sequence[int], optional): (height, width); default: the
-            config's test size (:func:`~attnfd_mm.deploy.config_test_size`).
-        runs (int): Timed runs per latency round. Defaults to 10.
-        warmup (int): Untimed runs first. Defaults to 3.
-        max_rounds (int): Latency rounds at most. Defaults to 6.
+        size (Sequence[int], optional): (height, width). Defaults to the
+            config's test size.
+        runs (int), warmup (int), max_rounds (int): Timed runs per latency
+            round, untimed runs first, rounds at most. Default 10, 3, 6.
         budget_s (float, optional): Seconds the latency rounds of each
-            backend aim at (fewer runs per round for large models or test
-            sizes, at least 2 rounds of 2). Defaults to 300.
-        backends (Sequence[str]): What latency is measured with:
-            ``'torch'``, ``'onnxruntime'`` (where it is installed). Defaults
+            backend aim at. Defaults to 300.
+        backends (Sequence[str]): ``'torch'``, ``'onnxruntime'``. Defaults
             to both.
     """
 

@@ -6,37 +6,28 @@ import re
 from mmengine.logging import MMLogger
 
 #: what mmengine's optimizer constructor logs for each frozen parameter
-SKIPPED = re.compile(r'^teacher\.\S+ is skipped since its requires_grad=False$')
+SKIPPED = re.compile(
+    r'^teacher\.\S+ is skipped since its requires_grad=False$')
 
 
-class FrozenTeacherLogFilter(logging.Filter):
-    """Turn the first of mmengine's "``teacher.<name>`` is skipped since its
-    requires_grad=False" warnings (one per frozen teacher parameter, several
-    hundred for a ResNet-101) into one summary line and drop the others.
+def summarize_frozen_teacher_log(count: int) -> None:
+    """Filter the current mmengine logger: the first of mmengine's
+    "``teacher.<name>`` is skipped since its requires_grad=False" warnings
+    (one per frozen parameter, hundreds for a ResNet-101) becomes one INFO
+    line for the ``count`` parameters of the frozen teacher, the others are
+    dropped."""
+    told = []
 
-    Args:
-        count (int): The number of parameters of the frozen teacher.
-    """
-
-    def __init__(self, count: int) -> None:
-        super().__init__()
-        self.count = count
-        self.told = False
-
-    def filter(self, record: logging.LogRecord) -> bool:
+    def summarize(record: logging.LogRecord) -> bool:
         if not SKIPPED.match(record.getMessage()):
             return True
-        if self.told:
+        if told:
             return False
-        self.told = True
-        record.msg = (f'The {self.count} parameters of the frozen teacher '
-                      'are left out of the optimizer (requires_grad=False).')
+        told.append(True)
+        record.msg = (f'The {count} parameters of the frozen teacher are '
+                      'left out of the optimizer (requires_grad=False).')
         record.args = ()
         record.levelno, record.levelname = logging.INFO, 'INFO'
         return True
 
-
-def summarize_frozen_teacher_log(count: int) -> None:
-    """Add a :class:`FrozenTeacherLogFilter` to the current mmengine
-    logger."""
-    MMLogger.get_current_instance().addFilter(FrozenTeacherLogFilter(count))
+    MMLogger.get_current_instance().addFilter(summarize)

@@ -1,53 +1,83 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Strict loading of a teacher checkpoint, with named errors."""
+"""The frozen teacher from what a config names: its model config and its
+checkpoint, loaded strictly, with named errors."""
+import os.path as osp
 import pickle
 import re
 from collections import OrderedDict
-from typing import Dict
+from typing import Dict, Union
 
 import torch
+from mmengine.config import Config
+from mmengine.model import BaseModel
 from mmengine.runner import CheckpointLoader
 
 
-def _unreadable(filename: str, err: Exception) -> RuntimeError:
-    if '://' in filename:
-        return RuntimeError(
-            f'The teacher checkpoint {filename!r} could not be downloaded '
-            f'({type(err).__name__}: {err}). Offline, download it where '
-            'there is a network and pass its local path: '
-            '--teacher-checkpoint PATH (tools/distill.py, tools/compare.py) '
-            'or model.teacher_ckpt=PATH.')
-    return RuntimeError(
-        f'Cannot read the teacher checkpoint {filename!r}: '
-        f'{type(err).__name__}: {err}. Point teacher_ckpt at a checkpoint '
-        'saved by mmseg/mmengine for the teacher config.')
+def teacher_model_cfg(
+        teacher: Union[BaseModel, Dict]) -> Union[BaseModel, Dict]:
+    """Turn ``dict(cfg_path=<config>)`` (a local file, ``'mmseg::...'`` or
+    ``'attnfd_mm::...'``) into that config's model dict, scoped as the
+    config is; other keys (MMRazor's ``pretrained``) are dropped: the
+    weights come from ``teacher_ckpt``. Anything else is returned as is."""
+    cfg_path = teacher.get('cfg_path') if isinstance(teacher, dict) \
+        and 'type' not in teacher else None
+    if cfg_path is None:
+        return teacher
+    if '::' in cfg_path:
+        from mmengine.hub import get_config
+        cfg, scope = get_config(cfg_path), cfg_path.split('::')[0]
+    elif osp.isfile(cfg_path):
+        cfg, scope = Config.fromfile(cfg_path), 'mmseg'
+    else:
+        raise FileNotFoundError(
+            f'Teacher config not found: {cfg_path!r}. Set model.teacher.'
+            'cfg_path to a config file or to an mmseg config such as '
+            "'mmseg::deeplabv3/deeplabv3_r101-d8_4xb4-40k_voc12aug-"
+            "512x512.py'.")
+    model = cfg.model  # a ConfigDict: mmseg segmentors set its attributes
+    model.setdefault('_scope_', cfg.get('default_scope', None) or scope)
+    return model
 
 
 def load_teacher_checkpoint(teacher: torch.nn.Module, filename: str) -> None:
-    """Load ``filename`` into ``teacher``, strictly, with named errors.
+    """Load ``filename`` (a path or URL) into ``teacher``, strictly.
 
     Raises:
-        RuntimeError: The file cannot be read (with the reader's reason).
-        ValueError: Its keys or shapes do not fit the teacher: how many keys
-            are missing, unexpected or of another shape, with a few of each.
+        FileNotFoundError: A local ``filename`` does not exist.
+        RuntimeError: It cannot be read (with the reader's reason), holds
+            pickled objects that are not plain data, or no state dict.
+        ValueError: Its keys or shapes do not fit the teacher's.
     """
+    url = '://' in filename
+    if not url and not osp.isfile(filename):
+        raise FileNotFoundError(
+            f'Teacher checkpoint not found: {filename!r}. Train the '
+            'teacher first, or set teacher_ckpt (e.g. --cfg-options '
+            'model.teacher_ckpt=PATH) to an existing file or a URL.')
     try:
         checkpoint = CheckpointLoader.load_checkpoint(
             filename, map_location='cpu', logger='current')
-    except pickle.UnpicklingError as err:
+    except Exception as err:  # noqa: BLE001  (any reader failure)
         found = re.search(r'Unsupported global: GLOBAL (\S+)', str(err))
-        if found is None:
-            raise _unreadable(filename, err) from err
+        if isinstance(err, pickle.UnpicklingError) and found:
+            raise RuntimeError(
+                f'Refusing the teacher checkpoint {filename!r}: it holds a '
+                f'pickled object that is not plain data ({found.group(1)}). '
+                "Checkpoints are loaded with torch's weights_only safety on, "
+                'which attnfd_mm does not disable. If you trust the file, '
+                're-save only its weights, e.g. '
+                "torch.save(dict(state_dict=ckpt['state_dict']), "
+                "'clean.pth').") from err
+        reason = f'{type(err).__name__}: {err}'
         raise RuntimeError(
-            f'Refusing the teacher checkpoint {filename!r}: it holds a '
-            f'pickled object that is not plain data ({found.group(1)}). '
-            "Checkpoints are loaded with torch's weights_only safety on, "
-            'which attnfd_mm does not disable. If you trust the file, '
-            're-save only its weights, e.g. '
-            "torch.save(dict(state_dict=ckpt['state_dict']), 'clean.pth')."
-        ) from err
-    except Exception as err:  # noqa: BLE001  (any other reader failure)
-        raise _unreadable(filename, err) from err
+            f'The teacher checkpoint {filename!r} could not be downloaded '
+            f'({reason}). Offline, download it where there is a network and '
+            'pass its local path: --teacher-checkpoint PATH '
+            '(tools/distill.py, tools/compare.py) or model.teacher_ckpt=PATH.'
+            if url else
+            f'Cannot read the teacher checkpoint {filename!r}: {reason}. '
+            'Point teacher_ckpt at a checkpoint saved by mmseg/mmengine for '
+            'the teacher config.') from err
     state = checkpoint.get('state_dict', checkpoint) \
         if isinstance(checkpoint, dict) else None
     if not isinstance(state, dict):
@@ -62,14 +92,10 @@ def load_teacher_checkpoint(teacher: torch.nn.Module, filename: str) -> None:
 
 def check_teacher_state(teacher: torch.nn.Module, state: Dict,
                         filename: str) -> None:
-    """Check that the weights ``state`` (read from ``filename``) fit
-    ``teacher``: the same keys (``num_batches_tracked`` may be absent) and
-    shapes.
-
-    Raises:
-        ValueError: How many keys are missing, unexpected or of another
-            shape, with a few of each.
-    """
+    """Raise a ``ValueError`` unless the weights ``state`` (read from
+    ``filename``) have ``teacher``'s keys (``num_batches_tracked`` may be
+    absent) and shapes: how many keys are missing, unexpected or of another
+    shape, with a few of each."""
     own = teacher.state_dict()
     missing = [k for k in own if k not in state
                and not k.endswith('num_batches_tracked')]
@@ -80,16 +106,16 @@ def check_teacher_state(teacher: torch.nn.Module, state: Dict,
         if k in state and hasattr(state[k], 'shape')
         and state[k].shape != v.shape
     ]
-    if missing or unexpected or reshaped:
-        hint = ''
-        if any(k.startswith(('architecture.', 'teacher.'))
-               for k in unexpected):
-            hint = (' It looks like a distillation checkpoint: convert it '
-                    'with tools/convert_kd_ckpt_to_student.py first.')
-        raise ValueError(
-            f'The teacher checkpoint {filename!r} does not fit the teacher '
-            f'model: {len(missing)} missing keys {missing[:5]}, '
-            f'{len(unexpected)} unexpected keys {unexpected[:5]}, '
-            f'{len(reshaped)} keys of another shape {reshaped[:5]}. Check '
-            'that teacher_ckpt was trained with the teacher config (same '
-            f'backbone depth, channels and num_classes).{hint}')
+    if not (missing or unexpected or reshaped):
+        return
+    distilled = any(k.startswith(('architecture.', 'teacher.'))
+                    for k in unexpected)
+    raise ValueError(
+        f'The teacher checkpoint {filename!r} does not fit the teacher '
+        f'model: {len(missing)} missing keys {missing[:5]}, '
+        f'{len(unexpected)} unexpected keys {unexpected[:5]}, '
+        f'{len(reshaped)} keys of another shape {reshaped[:5]}. Check '
+        'that teacher_ckpt was trained with the teacher config (same '
+        'backbone depth, channels and num_classes).' +
+        (' It looks like a distillation checkpoint: convert it with '
+         'tools/convert_kd_ckpt_to_student.py first.' if distilled else ''))

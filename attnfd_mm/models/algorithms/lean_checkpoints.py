@@ -1,0 +1,103 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""Checkpoints that leave a frozen teacher out and keep its fingerprint.
+
+The teacher is rebuilt from ``teacher_ckpt`` by every run, so its weights
+are left out of the algorithm's state dict, hence of every checkpoint. In
+their place the buffer ``teacher_fingerprint`` (JSON bytes: the SHA-256 of
+the weights and the ``teacher_ckpt`` they came from) lets a resumed run
+refuse another teacher. Public ``nn.Module`` state-dict hooks (torch >= 2.5)
+do both; mmengine's ``get_state_dict`` and ``load_state_dict`` run them.
+"""
+import hashlib
+import json
+from typing import Dict
+
+import torch
+from torch import nn
+
+#: The prefix of the teacher's weights in an algorithm's state dict.
+TEACHER_PREFIX = 'teacher.'
+#: The buffer that holds the teacher's fingerprint.
+FINGERPRINT = 'teacher_fingerprint'
+
+
+class TeacherChangedError(ValueError):
+    """The teacher rebuilt from ``teacher_ckpt`` is not the one a checkpoint
+    was trained with."""
+
+
+def weights_fingerprint(module: nn.Module) -> str:
+    """SHA-256 of ``module``'s state dict: every key, dtype and the bytes of
+    its tensor, in key order (independent of the memory layout)."""
+    digest = hashlib.sha256()
+    for key, value in sorted(module.state_dict().items()):
+        digest.update(key.encode())
+        if isinstance(value, torch.Tensor):
+            data = value.detach().cpu().contiguous().reshape(-1)
+            digest.update(str(value.dtype).encode())
+            digest.update(data.view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def encode_fingerprint(fingerprint: Dict[str, str]) -> torch.Tensor:
+    """``fingerprint`` as a uint8 tensor (JSON bytes): a buffer that rides
+    in the state dict like any tensor (DDP broadcasts, weights_to_cpu)."""
+    data = json.dumps(fingerprint, sort_keys=True).encode()
+    return torch.tensor(list(data), dtype=torch.uint8)
+
+
+def decode_fingerprint(tensor: torch.Tensor) -> Dict[str, str]:
+    """The inverse of :func:`encode_fingerprint`."""
+    return json.loads(bytes(tensor.cpu().tolist()).decode())
+
+
+def check_fingerprint(saved: Dict[str, str], own: Dict[str, str]) -> None:
+    """Raise :class:`TeacherChangedError` unless the teacher fingerprint of
+    a checkpoint (``saved``) is this run's (``own``)."""
+    if not saved or saved.get('sha256') == own['sha256']:
+        return
+    same_file = saved.get('teacher_ckpt') == own['teacher_ckpt']
+    raise TeacherChangedError(
+        'The teacher is not the one this checkpoint was trained with: its '
+        f"weights came from {saved.get('teacher_ckpt')!r} (SHA-256 "
+        f"{saved.get('sha256', '?')[:12]}), the teacher rebuilt now from "
+        f"{own['teacher_ckpt']!r} has SHA-256 {own['sha256'][:12]}"
+        + (' (the file changed since).' if same_file else '.') +
+        ' Checkpoints of a frozen teacher leave its weights out and rebuild '
+        'it from teacher_ckpt: restore that file, or start a new run.')
+
+
+def make_checkpoints_lean(algorithm: nn.Module, teacher_ckpt: str) -> None:
+    """Leave ``algorithm.teacher`` (loaded from ``teacher_ckpt``) out of
+    ``algorithm``'s state dict, with its fingerprint in its place. Loading a
+    state dict without teacher weights (``--resume``, ``load_from``) keeps
+    the teacher and raises :class:`TeacherChangedError` when the fingerprint
+    differs; one with them (a full checkpoint) loads them."""
+    algorithm.register_buffer(FINGERPRINT, encode_fingerprint(dict(
+        sha256=weights_fingerprint(algorithm.teacher),
+        teacher_ckpt=teacher_ckpt)))
+    algorithm.register_state_dict_post_hook(_leave_out_teacher)
+    algorithm.register_load_state_dict_pre_hook(_keep_own_teacher)
+
+
+def _leave_out_teacher(algorithm: nn.Module, state: Dict, prefix: str,
+                       local_metadata: Dict) -> None:
+    """State-dict post-hook: drop the ``<prefix>teacher.*`` entries."""
+    for key in [k for k in state if k.startswith(prefix + TEACHER_PREFIX)]:
+        del state[key]
+
+
+def _keep_own_teacher(algorithm: nn.Module, state: Dict, prefix: str,
+                      *args) -> None:
+    """Load pre-hook: check a saved fingerprint (none in checkpoints older
+    than lean ones), keep this run's, and fill a state dict without teacher
+    weights with the teacher's own."""
+    key, own = prefix + FINGERPRINT, getattr(algorithm, FINGERPRINT)
+    if key in state:
+        check_fingerprint(decode_fingerprint(state[key]),
+                          decode_fingerprint(own))
+    state[key] = own
+    head = prefix + TEACHER_PREFIX
+    if not any(k.startswith(head) for k in state):
+        state.update((head + k, v)
+                     for k, v in algorithm.teacher.state_dict().items())
