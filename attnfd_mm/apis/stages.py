@@ -22,6 +22,7 @@ import torch
 from mmengine.runner import CheckpointLoader
 
 import attnfd_mm  # noqa: F401  (registers the plugin)
+from attnfd_mm.atomic_files import atomic_file
 from attnfd_mm.compat import apply_entry_point_patches
 from .config_files import ConfigNotFoundError
 from .init_weights import WeightsUnavailableError
@@ -44,8 +45,8 @@ def train_and_export(config: str, work_dir: str, export: str,
     checkpoint = CheckpointLoader.load_checkpoint(final, map_location='cpu')
     plain = student_checkpoint(checkpoint) if is_distillation(cfg) else \
         weights_checkpoint(checkpoint)
-    torch.save(plain, export + '.tmp')
-    os.replace(export + '.tmp', export)
+    with atomic_file(export) as tmp:
+        torch.save(plain, tmp)
     if not keep_checkpoints:
         for path in glob.glob(osp.join(work_dir, 'iter_*.pth')):
             os.remove(path)
@@ -82,9 +83,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         metrics = evaluate(args.config, args.checkpoint, args.work_dir)
     except (ConfigNotFoundError, WeightsUnavailableError) as e:
         raise SystemExit(f'[{args.command}] {type(e).__name__}: {e}')
-    with open(args.metrics + '.tmp', 'w') as f:
+    with atomic_file(args.metrics) as tmp, open(tmp, 'w') as f:
         json.dump(metrics, f, indent=2)
-    os.replace(args.metrics + '.tmp', args.metrics)
 
 
 if __name__ == '__main__':

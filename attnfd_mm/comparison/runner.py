@@ -17,6 +17,7 @@ from mmengine.config import Config
 
 import attnfd_mm
 from attnfd_mm.apis import write_config
+from attnfd_mm.atomic_files import atomic_file
 from attnfd_mm.engine.hooks.step_time_hook import load_step_times
 
 
@@ -82,9 +83,8 @@ class StageRunner:
     def _add_time(self, stage: str, seconds: float) -> None:
         timings = self.timings()
         timings[stage] = timings.get(stage, 0.0) + seconds
-        with open(self.timings_file + '.tmp', 'w') as f:
+        with atomic_file(self.timings_file) as tmp, open(tmp, 'w') as f:
             json.dump(timings, f, indent=2)
-        os.replace(self.timings_file + '.tmp', self.timings_file)
 
     def launch(self, args: List[str], stage: str, what: str,
                timed: bool = True, logs: Optional[str] = None) -> None:

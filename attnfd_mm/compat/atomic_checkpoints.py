@@ -10,6 +10,8 @@ mmengine's.
 import os
 from typing import Callable
 
+from attnfd_mm.atomic_files import atomic_file
+
 
 def atomic_save(save: Callable) -> Callable:
     """Wrap mmengine's ``save_checkpoint(checkpoint, filename, ...)``."""
@@ -17,11 +19,10 @@ def atomic_save(save: Callable) -> Callable:
     def save_checkpoint(checkpoint, filename, *args, **kwargs) -> None:
         if '://' in str(filename):
             return save(checkpoint, filename, *args, **kwargs)
-        tmp = f'{filename}.tmp'
-        save(checkpoint, tmp, *args, **kwargs)
-        with open(tmp, 'rb') as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, filename)
+        with atomic_file(filename) as tmp:
+            save(checkpoint, tmp, *args, **kwargs)
+            with open(tmp, 'rb') as f:
+                os.fsync(f.fileno())
 
     return save_checkpoint
 

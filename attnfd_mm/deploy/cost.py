@@ -12,7 +12,6 @@ median of enough runs that two rounds agree, the student's and the
 teacher's rounds interleaved (:func:`~attnfd_mm.deploy.measure_latencies`).
 """
 import json
-import os
 import os.path as osp
 import tempfile
 from typing import Dict, Optional, Sequence, Tuple, Union
@@ -21,6 +20,7 @@ import torch
 from mmengine.config import Config
 from torch import nn
 
+from attnfd_mm.atomic_files import atomic_file
 from .latency import measure_latencies
 from .onnx_export import DeployableSegmentor, export_onnx, onnx_session
 
@@ -264,11 +264,8 @@ def cost_line(cost: Dict) -> str:
 
 def write_cost(cost: Dict, path: str) -> str:
     """Write ``cost`` as JSON at ``path``, atomically; return ``path``."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = f'{path}.{os.getpid()}.tmp'
-    with open(tmp, 'w') as f:
+    with atomic_file(path) as tmp, open(tmp, 'w') as f:
         json.dump(cost, f, indent=2)
-    os.replace(tmp, path)
     return path
 
 

@@ -54,7 +54,6 @@ about 85 minutes on 2 cores with seven methods; ``--estimate`` times a few
 steps of each model on this machine and prints the projected time first.
 """
 import argparse
-import os
 import os.path as osp
 import signal
 import sys
@@ -350,6 +349,7 @@ class CamVidBenchmark:
         from mmseg.registry import MODELS
 
         from attnfd_mm.apis import weights_checkpoint
+        from attnfd_mm.atomic_files import atomic_file
         from attnfd_mm.models.algorithms.teacher_checkpoint import \
             check_teacher_state
         print(f'[camvid] teacher: using {src}', flush=True)
@@ -368,8 +368,8 @@ class CamVidBenchmark:
                 f'R{self.args.teacher_depth}-D8 of this benchmark. {e} '
                 'Pass the --teacher-depth it was trained with.')
         path = self.comparison.runner.checkpoint('teacher')
-        torch.save(plain, path + '.tmp')
-        os.replace(path + '.tmp', path)
+        with atomic_file(path) as tmp:
+            torch.save(plain, tmp)
 
     def run(self) -> Dict:
         """The teacher, every arm, then the results."""

@@ -1,7 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Seconds per training step and peak memory, written to the work dir."""
 import json
-import os
 import os.path as osp
 import resource
 import time
@@ -11,6 +10,8 @@ import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
+
+from attnfd_mm.atomic_files import atomic_file
 
 #: the file the hook writes in the work dir
 STEP_TIMES_FILE = 'step_times.json'
@@ -77,7 +78,6 @@ class StepTimeHook(Hook):
         if not is_main_process():
             return
         path = osp.join(runner.work_dir, STEP_TIMES_FILE)
-        with open(f'{path}.tmp', 'w') as f:
+        with atomic_file(path) as tmp, open(tmp, 'w') as f:
             json.dump(dict(seconds=self.seconds, peak_memory_mib=self.peak,
                            device=device), f)
-        os.replace(f'{path}.tmp', path)

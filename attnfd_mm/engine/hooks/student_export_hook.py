@@ -1,7 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """The student of a distillation run, ready for mmseg, at the end of
 training."""
-import os
 import os.path as osp
 
 import torch
@@ -12,6 +11,7 @@ from mmengine.registry import HOOKS
 from mmengine.runner.checkpoint import get_state_dict
 
 from attnfd_mm.apis.student_checkpoint import student_checkpoint
+from attnfd_mm.atomic_files import atomic_file
 
 
 @HOOKS.register_module()
@@ -45,8 +45,7 @@ class StudentExportHook(Hook):
         plain = student_checkpoint(
             dict(state_dict=get_state_dict(model), meta=meta))
         path = osp.join(runner.work_dir, self.filename)
-        tmp = f'{path}.tmp'
-        torch.save(plain, tmp)
-        os.replace(tmp, path)
+        with atomic_file(path) as tmp:
+            torch.save(plain, tmp)
         runner.logger.info(f'Student weights (plain mmseg checkpoint): '
                            f'{path}')
