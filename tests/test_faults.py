@@ -72,8 +72,7 @@ original = local_backend.LocalBackend.put
 
 
 def put(self, obj, filepath):
-    if str(filepath).endswith('iter_4.pth.tmp') or str(filepath).endswith(
-            'iter_4.pth'):
+    if 'iter_4.pth' in str(filepath):  # the checkpoint or its temp file
         with open(filepath, 'wb') as f:
             f.write(obj[:len(obj) // 2])
             f.flush()
@@ -114,7 +113,7 @@ def test_a_save_cut_short_leaves_the_last_checkpoint_whole(
     assert (work / 'last_checkpoint').read_text().strip() == \
         str(work / 'iter_2.pth')
     assert not (work / 'iter_4.pth').exists()
-    assert (work / 'iter_4.pth.tmp').is_file()  # the partial write
+    assert list(work.glob('.iter_4.pth.*.tmp'))  # the partial write
     assert _state(work / 'iter_2.pth')  # loads
     # the same command with --resume continues from iter_2
     cfg.custom_imports = dict(imports=['attnfd_mm'],

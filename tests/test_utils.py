@@ -1,7 +1,11 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Helpers of attnfd_mm.utils."""
+"""Helpers of attnfd_mm.utils and attnfd_mm.atomic_files."""
+import os
+
+import pytest
 from mmengine.config import ConfigDict
 
+from attnfd_mm.atomic_files import atomic_file
 from attnfd_mm.utils import without_init
 
 
@@ -24,3 +28,19 @@ def test_without_init_drops_only_the_pretrained_weights():
     assert without_init(dict(type='EncoderDecoder')) == dict(
         type='EncoderDecoder')
     assert without_init(plain.backbone.depth) == 18
+
+
+def test_atomic_file_replaces_whole_or_leaves_the_old_file(tmp_path):
+    path = tmp_path / 'sub' / 'metrics.json'
+    with atomic_file(str(path)) as tmp:
+        with open(tmp, 'w') as f:
+            f.write('new')
+        assert not path.exists()  # nothing at the path until the block ends
+    assert path.read_text() == 'new'
+    with pytest.raises(RuntimeError, match='killed'):
+        with atomic_file(str(path)) as tmp:
+            with open(tmp, 'w') as f:
+                f.write('half')
+            raise RuntimeError('killed')
+    assert path.read_text() == 'new'
+    assert os.listdir(path.parent) == ['metrics.json']  # no temp file left
