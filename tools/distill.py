@@ -56,7 +56,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--method', default=DEFAULT_METHOD,
         choices=[m for m, row in METHODS.items() if row.distiller],
-        help=f'default: {DEFAULT_METHOD}. {methods}')
+        help=f'a method file of configs/_base_/methods/; default: '
+        f'{DEFAULT_METHOD}. {methods}')
     parser.add_argument('--layers', nargs='+', metavar='LAYER',
                         help='AttnFD layers (B, E, D; default B E)')
     parser.add_argument('--resume', action='store_true',
