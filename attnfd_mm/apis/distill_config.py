@@ -15,9 +15,9 @@ from mmengine.config import Config, ConfigDict
 
 from attnfd_mm.datasets.check_seg_sample import add_sample_checks
 from .config_files import load_config
-# METHODS and method_label: also imported from here by attnfd_mm.comparison
-from .methods import (DEFAULT_LAYERS, DEFAULT_METHOD, METHODS,  # noqa: F401
-                      UnknownMethodError, check_method, method_label)
+# method_label: imported from here by attnfd_mm.comparison
+from .methods import (DEFAULT_METHOD, METHODS, check_method,  # noqa: F401
+                      method_label)
 
 #: The plugin import every composed config carries.
 PLUGIN = 'attnfd_mm'
