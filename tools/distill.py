@@ -31,7 +31,6 @@ from attnfd_mm.apis import (DEFAULT_METHOD, METHODS, ConfigNotFoundError,
                             WeightsUnavailableError, add_runner_args,
                             distill_config, load_config, load_runner_config,
                             parse_runner_args, train, write_config)
-from attnfd_mm.apis.distill_config import config_text
 from attnfd_mm.apis.runner_config import absolute_paths, set_data_root
 
 #: name of the composed config in the work dir
@@ -105,7 +104,7 @@ def compose(args: argparse.Namespace, command: str = '') -> str:
         with open(path) as f:
             written = ''.join(
                 line for line in f if not line.startswith('# '))
-        if written != config_text(cfg):
+        if written != cfg.pretty_text:
             raise SystemExit(
                 f'--resume: {path} holds another distillation config than '
                 'this command composes (other configs, method, layers, '

@@ -180,9 +180,3 @@ def write_config(cfg: Config, path: str, header: Sequence[str] = ()) -> str:
     os.replace(tmp, path)
     return path
 
-
-def config_text(cfg: Config) -> str:
-    """The text :func:`write_config` writes, without header: two configs
-    with the same text train the same."""
-    return cfg.pretty_text
-
