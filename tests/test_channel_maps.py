@@ -246,7 +246,8 @@ def test_distiller_default_path_equals_connector_outputs(
     memory_efficient on (the default: channel maps) and off (the
     connectors' outputs), the same gradients."""
     seen = _spy_loss_inputs(monkeypatch)
-    cfg = tiny_distill_model('r18', 'r50', normalize=normalize)
+    cfg = tiny_distill_model('r18', 'r50', method=dict(
+        batch='attnfd', sample='attnfd_sample')[normalize])
     torch.manual_seed(0)
     maps = _build(cfg).train()
     plain = _build(cfg).train()

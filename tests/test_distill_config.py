@@ -1,12 +1,12 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""attnfd_mm.apis.distill_config: the composed config, the methods table
+"""attnfd_mm.apis.distill_config: the composed config, the method files
 against the repository's own configs, and the named errors."""
 import os.path as osp
 
 import pytest
 from mmengine.config import Config
 
-from attnfd_mm.apis import (METHODS, UnknownMethodError, distill_config,
+from attnfd_mm.apis import (UnknownMethodError, distill_config,
                             method_label, num_classes_of)
 from attnfd_mm.testing.tiny_configs import (deeplabv3_segmentor,
                                             tiny_runner_config)
@@ -56,12 +56,11 @@ def test_composed_config_holds_student_teacher_and_method(pair):
     assert model.teacher.backbone.depth == 50
     assert model.teacher.pretrained is None
     assert model.teacher_ckpt == 'teacher.pth'
-    # the method: AttnFD per-image norm weight 8 + KD at weight num_classes
+    # the method: AttnFD per-image norm weight 8 + pixel-wise KD
     assert model.distiller == dict(
         type='AttnFDDistiller', layers=['B', 'E'],
         loss=dict(type='AttnFDLoss', loss_weight=8.0, normalize='sample'),
-        logits_loss=dict(type='KLDivergence', tau=1.0, reduction='mean',
-                         loss_weight=4),
+        logits_loss=dict(type='PixelKLDivergence', tau=1.0),
         logits_loss_name='loss_kd')
     assert cfg.custom_imports.imports == ['attnfd_mm']
     assert {'type': 'RandomStateHook'} in cfg.custom_hooks
@@ -109,15 +108,12 @@ def test_num_classes_of_a_cascade_reads_the_last_head():
     ('attnfd_tcbam', 'ablations/teacher_cbam_learnable_camvid.py'),
     ('attnfd_kd', 'attnfd_kd/attnfd_kd_deeplabv3_r101_r18_camvid.py'),
 ])
-def test_methods_table_matches_the_repository_configs(method, config):
-    """Each method composes the distiller its hand-written CamVid config
-    holds (the configs name presets where the composed one finds the same
-    layers, 'auto': tests/test_layer_finder.py)."""
+def test_methods_match_the_repository_configs(method, config, pair):
+    """Each method composes the distiller its CamVid config holds (the
+    configs name presets where the composed one finds the same layers,
+    'auto': tests/test_layer_finder.py)."""
     written = _config(config).model.distiller.to_dict()
-    composed = METHODS[method].distiller(11, ['B', 'E'])
     for key in ('student_layers', 'teacher_layers'):
         written.pop(key, None)
-    if written['type'] == 'AttnFDDistiller':  # the distiller's defaults
-        written.setdefault('loss', dict(type='AttnFDLoss', loss_weight=2.0))
-        written['loss'].setdefault('normalize', 'batch')
-    assert composed == written
+    composed = distill_config(*pair, method, teacher_ckpt='t.pth')
+    assert composed.model.distiller.to_dict() == written

@@ -70,7 +70,7 @@ def test_two_iterations_log_attnfd_terms(tmp_path, shapes_root, algorithm):
 def test_learnable_teacher_connectors_train_jointly(tmp_path, shapes_root):
     """SPEC option: teacher-side CBAM trained through the AttnFD loss."""
     teacher_state = save_teacher(tmp_path / 'teacher.pth')
-    model = distill_model('FrozenTeacherDistill', teacher_learnable=True)
+    model = distill_model('FrozenTeacherDistill', method='attnfd_tcbam')
     model['teacher_ckpt'] = str(tmp_path / 'teacher.pth')
     runner = Runner.from_cfg(
         tiny_runner_config(str(tmp_path), shapes_root, model, max_iters=1))

@@ -141,10 +141,10 @@ def test_stock_mmseg_pair_trains_one_step_with_each_method(
     expected = {'kd': 'LogitsDistiller', 'cwd': 'LogitsDistiller'}
     assert cfg.model.distiller.type == expected.get(method,
                                                     'AttnFDDistiller')
-    if method in ('kd', 'attnfd_kd'):  # the KD weight is num_classes
+    if method in ('kd', 'attnfd_kd'):  # the KL per pixel, any num_classes
         loss = cfg.model.distiller.get('logits_loss') or \
             cfg.model.distiller.loss
-        assert loss.loss_weight == 19
+        assert loss == dict(type='PixelKLDivergence', tau=1.0)
 
 
 def _tiny_args(pair, *extra):

@@ -106,12 +106,12 @@ def check_losses_and_layers(config: str, cfg: Config) -> None:
     assert model.type == 'FrozenTeacherDistill'
     distiller = model.distiller
     layers = ['B', 'E', 'D'] if 'deeplabv3plus' in name else ['B', 'E']
-    kd = dict(type='KLDivergence', tau=1.0, reduction='mean',
-              loss_weight=classes)
+    kd = dict(type='PixelKLDivergence', tau=1.0)
     if config.startswith('configs/attnfd/'):
         assert distiller.type == 'AttnFDDistiller'
         assert distiller.layers == layers
-        assert 'loss' not in distiller  # the distiller's: weight 2, batch
+        assert distiller.loss == dict(type='AttnFDLoss', loss_weight=2.0,
+                                      normalize='batch')
         assert 'logits_loss' not in distiller
     elif config.startswith('configs/attnfd_kd/'):
         assert distiller.layers == layers

@@ -30,7 +30,6 @@ from attnfd_mm.apis import (DEFAULT_METHOD, METHODS, ConfigNotFoundError,
                             WeightsUnavailableError, add_runner_args,
                             distill_config, load_config, load_runner_config,
                             parse_runner_args, train, write_config)
-from attnfd_mm.apis.distill_config import config_text
 from attnfd_mm.apis.runner_config import absolute_paths, set_data_root
 from attnfd_mm.compat import apply_entry_point_patches
 
@@ -56,7 +55,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--method', default=DEFAULT_METHOD,
         choices=[m for m, row in METHODS.items() if row.distiller],
-        help=f'default: {DEFAULT_METHOD}. {methods}')
+        help=f'a method file of configs/_base_/methods/; default: '
+        f'{DEFAULT_METHOD}. {methods}')
     parser.add_argument('--layers', nargs='+', metavar='LAYER',
                         help='AttnFD layers (B, E, D; default B E)')
     parser.add_argument('--resume', action='store_true',
@@ -104,7 +104,7 @@ def compose(args: argparse.Namespace, command: str = '') -> str:
         with open(path) as f:
             written = ''.join(
                 line for line in f if not line.startswith('# '))
-        if written != config_text(cfg):
+        if written != cfg.pretty_text:
             raise SystemExit(
                 f'--resume: {path} holds another distillation config than '
                 'this command composes (other configs, method, layers, '

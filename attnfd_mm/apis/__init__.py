@@ -2,12 +2,12 @@
 from .attention_maps import (MAP_COLUMNS, collect_attention_maps,
                              draw_attention_grid, plot_attention_grid)
 from .config_files import ConfigNotFoundError
-from .distill_config import (DEFAULT_LAYERS, DEFAULT_METHOD, METHODS,
-                             DistillMethod, NumClassesNotFoundError,
-                             UnknownMethodError, check_method,
-                             distill_config, load_config, method_label,
-                             num_classes_of, write_config)
+from .distill_config import (NumClassesNotFoundError, distill_config,
+                             load_config, num_classes_of, write_config)
 from .init_weights import WeightsUnavailableError, check_init_weights
+from .methods import (DEFAULT_LAYERS, DEFAULT_METHOD, METHODS,
+                      DistillMethod, UnknownMethodError, check_method,
+                      method_label)
 from .runner_config import (add_runner_args, load_runner_config,
                             parse_runner_args)
 from .student_checkpoint import student_checkpoint, weights_checkpoint

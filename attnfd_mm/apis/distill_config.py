@@ -2,150 +2,25 @@
 """Compose a distillation config from a student config and a teacher config.
 
 The student config brings everything a user trains the student with (model,
-data, schedule, runtime); the teacher config only its model. The method's
-distiller comes from one table, :data:`METHODS`, which ``tools/distill.py``,
-``tools/compare.py``, the CamVid benchmark and the tests share.
+data, schedule, runtime); the teacher config only its model; the method its
+distiller, from its file in ``configs/_base_/methods/``
+(:mod:`attnfd_mm.apis.methods`).
 """
 import copy
 import os
 import os.path as osp
-from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 from mmengine.config import Config, ConfigDict
 
 from attnfd_mm.datasets.check_seg_sample import add_sample_checks
 from .config_files import load_config
+# method_label: imported from here by attnfd_mm.comparison
+from .methods import (DEFAULT_METHOD, METHODS, check_method,  # noqa: F401
+                      method_label)
 
 #: The plugin import every composed config carries.
 PLUGIN = 'attnfd_mm'
-#: The AttnFD layers distilled unless ``layers`` says otherwise.
-DEFAULT_LAYERS = ('B', 'E')
-#: The method ``tools/distill.py`` uses unless told otherwise: the highest
-#: mean of the CamVid benchmark (docs/benchmarks.md), not established over
-#: KD and CWD.
-DEFAULT_METHOD = 'attnfd_kd'
-
-
-def _kd_loss(num_classes: int) -> Dict:
-    """The KD baseline's loss: pixel-wise KL of the logits at T=1.
-    MMRazor's ``'mean'`` reduction averages over N*C*H*W, so
-    ``loss_weight=num_classes`` makes it the KL per pixel."""
-    return dict(type='KLDivergence', tau=1.0, reduction='mean',
-                loss_weight=num_classes)
-
-
-def _attnfd(loss_weight: float = 2.0,
-            normalize: str = 'batch',
-            teacher_learnable: bool = False,
-            with_kd: bool = False) -> Callable[[int, Sequence[str]], Dict]:
-    """An ``AttnFDDistiller`` dict maker for :data:`METHODS`."""
-
-    def distiller(num_classes: int, layers: Sequence[str]) -> Dict:
-        cfg = dict(
-            type='AttnFDDistiller',
-            layers=list(layers),
-            loss=dict(type='AttnFDLoss', loss_weight=loss_weight,
-                      normalize=normalize))
-        if teacher_learnable:
-            cfg['teacher_connector'] = dict(type='CBAMConnector',
-                                            learnable=True)
-        if with_kd:
-            cfg.update(logits_loss=_kd_loss(num_classes),
-                       logits_loss_name='loss_kd')
-        return cfg
-
-    return distiller
-
-
-def _logits(loss_name: str,
-            loss: Callable[[int], Dict]) -> Callable[[int, Sequence[str]],
-                                                     Dict]:
-    """A ``LogitsDistiller`` dict maker for :data:`METHODS`."""
-
-    def distiller(num_classes: int, layers: Sequence[str]) -> Dict:
-        return dict(type='LogitsDistiller', loss_name=loss_name,
-                    loss=loss(num_classes))
-
-    return distiller
-
-
-@dataclass(frozen=True)
-class DistillMethod:
-    """One row of :data:`METHODS`.
-
-    Attributes:
-        label: The method's name in reports.
-        distiller: ``(num_classes, layers) -> distiller dict``; None for the
-            student trained alone.
-        feature_layers: Whether the method distils feature layers (and so
-            takes ``layers``).
-        description: One line for ``--help``.
-    """
-    label: str
-    distiller: Optional[Callable[[int, Sequence[str]], Dict]]
-    feature_layers: bool
-    description: str
-
-
-#: Every method a distillation config can be composed with.
-METHODS: Dict[str, DistillMethod] = {
-    'student': DistillMethod(
-        'student alone', None, False,
-        'no teacher: the student config as it is'),
-    'kd': DistillMethod(
-        'KD', _logits('loss_kd', _kd_loss), False,
-        'pixel-wise KL of the logits, T=1, weight num_classes'),
-    'cwd': DistillMethod(
-        'CWD',
-        _logits('loss_cwd', lambda _: dict(
-            type='ChannelWiseDivergence', tau=1, loss_weight=5)), False,
-        'channel-wise distillation of the logits, tau 1, weight 5'),
-    'attnfd': DistillMethod(
-        'AttnFD', _attnfd(), True,
-        "the paper's AttnFD: CBAM both sides, loss weight 2, whole-batch "
-        'norm'),
-    'attnfd_sample': DistillMethod(
-        'AttnFD, per-image norm', _attnfd(normalize='sample'), True,
-        'AttnFD with the loss normalised per image'),
-    'attnfd_sample_w8': DistillMethod(
-        'AttnFD, per-image norm, weight 8',
-        _attnfd(loss_weight=8.0, normalize='sample'), True,
-        'AttnFD, loss normalised per image, weight 8'),
-    'attnfd_w16': DistillMethod(
-        'AttnFD, weight 16', _attnfd(loss_weight=16.0), True,
-        'AttnFD at loss weight 16'),
-    'attnfd_tcbam': DistillMethod(
-        'AttnFD, learnable teacher CBAM', _attnfd(teacher_learnable=True),
-        True, 'AttnFD with a learnable teacher-side CBAM'),
-    'attnfd_kd': DistillMethod(
-        'AttnFD + KD',
-        _attnfd(loss_weight=8.0, normalize='sample', with_kd=True), True,
-        'AttnFD (per-image norm, weight 8) plus the KD term (the '
-        'default)'),
-}
-
-
-class UnknownMethodError(ValueError):
-    """A method that is not in :data:`METHODS`."""
-
-
-def check_method(method: str) -> DistillMethod:
-    """The row of ``method``, or a named error listing the valid ones."""
-    if method not in METHODS:
-        raise UnknownMethodError(
-            f'Unknown distillation method {method!r}; valid methods: '
-            f'{sorted(METHODS)}.')
-    return METHODS[method]
-
-
-def method_label(method: str, layers: Optional[Sequence[str]] = None) -> str:
-    """``method``'s label, with its layers when it distils features."""
-    row = check_method(method)
-    if not row.feature_layers:
-        return row.label
-    names = '+'.join(layers or DEFAULT_LAYERS)
-    return row.label.replace('AttnFD', f'AttnFD ({names})', 1)
 
 
 class NumClassesNotFoundError(ValueError):
@@ -231,13 +106,13 @@ def distill_config(student: Union[str, Config],
             ``'mmseg::...'``/``'attnfd_mm::...'``.
         teacher: The teacher's config, the same kinds (only its ``model``
             is used).
-        method: A key of :data:`METHODS`. Defaults to
-            :data:`DEFAULT_METHOD`.
+        method: A method file's name (a key of :data:`METHODS`). Defaults
+            to :data:`DEFAULT_METHOD`.
         teacher_ckpt: Path or URL of the teacher's weights (an mmseg
             checkpoint of the teacher config). None keeps the teacher
             config's own initialisation.
         layers: The feature layers of an AttnFD method (e.g. ``['B', 'E',
-            'D']``). Defaults to :data:`DEFAULT_LAYERS`.
+            'D']``). Defaults to the method file's.
         skip_bad_samples: Log and skip samples whose files are bad
             (``CheckSegSample(skip_bad=True)``) instead of stopping.
 
@@ -247,7 +122,6 @@ def distill_config(student: Union[str, Config],
     Raises:
         UnknownMethodError: ``method`` is not in :data:`METHODS`.
         ValueError: ``layers`` given to a method without feature layers.
-        NumClassesNotFoundError: The student's class count is unreadable.
     """
     row = check_method(method)
     if layers is not None and not row.feature_layers:
@@ -274,6 +148,9 @@ def distill_config(student: Union[str, Config],
                             teacher_cfg.get('default_scope', None) or scope)
     if teacher_ckpt:
         teacher_model = _without_init(teacher_model)
+    distiller = copy.deepcopy(row.distiller)
+    if layers is not None:
+        distiller['layers'] = list(layers)
     model = ConfigDict(
         _scope_='mmrazor',
         type='FrozenTeacherDistill',
@@ -283,8 +160,7 @@ def distill_config(student: Union[str, Config],
                                _scope_=scope),
         teacher=teacher_model,
         teacher_ckpt=teacher_ckpt,
-        distiller=row.distiller(num_classes_of(student_model),
-                                layers or DEFAULT_LAYERS))
+        distiller=distiller)
     cfg.model = model
     cfg.find_unused_parameters = True
     val_cfg = cfg.get('val_cfg', None)
@@ -303,10 +179,4 @@ def write_config(cfg: Config, path: str, header: Sequence[str] = ()) -> str:
         f.write(text)
     os.replace(tmp, path)
     return path
-
-
-def config_text(cfg: Config) -> str:
-    """The text :func:`write_config` writes, without header: two configs
-    with the same text train the same."""
-    return cfg.pretty_text
 

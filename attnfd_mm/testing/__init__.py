@@ -3,13 +3,12 @@
 from .batches import random_batch
 from .synthetic_shapes import SHAPES_CLASSES, make_synthetic_shapes
 from .tiny_configs import (DEEPLABV3_CONFIGS, DEEPLABV3_DERIVED,
-                           attnfd_distiller, deeplabv3_segmentor,
-                           stock_segmentor,
+                           deeplabv3_segmentor, stock_segmentor,
                            tiny_distill_model, tiny_runner_config)
 
 __all__ = [
     'random_batch', 'SHAPES_CLASSES', 'make_synthetic_shapes',
     'DEEPLABV3_CONFIGS', 'DEEPLABV3_DERIVED', 'deeplabv3_segmentor',
-    'stock_segmentor', 'attnfd_distiller', 'tiny_distill_model',
+    'stock_segmentor', 'tiny_distill_model',
     'tiny_runner_config'
 ]

@@ -1,11 +1,12 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Stock mmseg models and runner configs shrunk for CPU tests and demos."""
 import copy
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 from mmengine.config import Config
 from mmengine.hub import get_config
 
+from attnfd_mm.apis.methods import METHODS
 from attnfd_mm.apis.runner_config import sync_bn_to_bn
 from .synthetic_shapes import SHAPES_CLASSES, SHAPES_PALETTE
 
@@ -84,48 +85,31 @@ def deeplabv3_segmentor(backbone: str, **kwargs) -> Dict:
                    f'valid ones: {valid}.')
 
 
-def attnfd_distiller(student: str = 'r18',
-                     teacher: str = 'r50',
-                     layers: Sequence[str] = ('B', 'E'),
-                     loss_weight: float = 2.0,
-                     normalize: str = 'batch',
-                     teacher_learnable: bool = False) -> Dict:
-    """An ``AttnFDDistiller`` dict for stock DeepLabV3 ``student`` and
-    ``teacher`` backbones (``'r18'``, ``'r34'``, ``'r50'``, ``'r101'``).
-
-    Student side: learnable ``CBAMConnector`` with channel alignment;
-    teacher side: parameter-free ``CBAMConnector``, or a learnable one
-    trained through the loss (``teacher_learnable=True``).
-    """
-    return dict(
-        type='AttnFDDistiller',
-        student_layers=f'deeplabv3_{student}',
-        teacher_layers=f'deeplabv3_{teacher}',
-        layers=list(layers),
-        teacher_connector=dict(
-            type='CBAMConnector', learnable=teacher_learnable),
-        loss=dict(
-            type='AttnFDLoss', loss_weight=loss_weight, normalize=normalize))
-
-
 def tiny_distill_model(student: str = 'r18',
                        teacher: str = 'r50',
                        algorithm: str = 'FrozenTeacherDistill',
                        teacher_ckpt: Optional[str] = None,
-                       **distiller_kwargs) -> Dict:
-    """An MMRazor algorithm dict distilling stock DeepLabV3 models with
-    AttnFD at tiny size; ``distiller_kwargs`` go to
-    :func:`attnfd_distiller`."""
+                       method: str = 'attnfd') -> Dict:
+    """An MMRazor algorithm dict distilling stock DeepLabV3 ``teacher``
+    into ``student`` (backbones ``'r18'``, ``'r34'``, ``'r50'``,
+    ``'r101'``) at tiny size with the distiller of ``method``'s file, on the
+    layer presets of the two models and with its teacher-side connector
+    written out; a random teacher unless ``teacher_ckpt``."""
+    distiller = copy.deepcopy(METHODS[method].distiller)
+    distiller.update(student_layers=f'deeplabv3_{student}',
+                     teacher_layers=f'deeplabv3_{teacher}')
+    distiller.setdefault('teacher_connector',
+                         dict(type='CBAMConnector', learnable=False))
     model = dict(
         _scope_='mmrazor',
         type=algorithm,
         architecture=deeplabv3_segmentor(student),
         teacher=deeplabv3_segmentor(teacher),
-        distiller=attnfd_distiller(student, teacher, **distiller_kwargs))
+        distiller=distiller)
     if teacher_ckpt is not None:
         model['teacher_ckpt'] = teacher_ckpt
     elif algorithm == 'FrozenTeacherDistill':
-        model['random_teacher'] = True  # tiny tests: a random teacher
+        model['random_teacher'] = True
     return model
 
 

@@ -1,9 +1,14 @@
-# AttnFD B+E on CamVid with per-sample normalisation (AttnFDLoss
-# normalize='sample') at loss weight 8 instead of 2: a stronger feature term.
-# DeepLabV3-R101 -> DeepLabV3-R18; the CamVid benchmark compares it with the
-# default (--methods ... attnfd_sample_w8).
-# Schedule: as ../attnfd/deeplabv3_r101_r18_camvid.py.
-_base_ = ['../attnfd/deeplabv3_r101_r18_camvid.py']
+# AttnFD B+E on CamVid with per-sample normalisation at loss weight 8
+# (../_base_/methods/attnfd_sample_w8.py), DeepLabV3-R101 -> DeepLabV3-R18;
+# the CamVid benchmark compares it with the default
+# (--methods ... attnfd_sample_w8).
+# Schedule: as ../_base_/distill/deeplabv3_r101_r18_camvid.py.
+_base_ = [
+    '../_base_/distill/deeplabv3_r101_r18_camvid.py',
+    '../_base_/methods/attnfd_sample_w8.py'
+]
 model = dict(
     distiller=dict(
-        loss=dict(type='AttnFDLoss', loss_weight=8.0, normalize='sample')))
+        _base_.distiller,
+        student_layers='deeplabv3_r18',
+        teacher_layers=_base_.teacher_layers))

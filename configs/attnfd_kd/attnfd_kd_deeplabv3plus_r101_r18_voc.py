@@ -1,20 +1,15 @@
-# AttnFD + KD: the AttnFD config ../attnfd/deeplabv3plus_r101_r18_voc.py
-# with, in the same distiller, the logit term of the KD baseline
-# ../baselines/kd_deeplabv3plus_r101_r18_voc.py (pixel-wise KL of the logits,
-# T=1, MMRazor's KLDivergence at loss weight num_classes: the KL per pixel).
-# The AttnFD terms use per-sample normalisation at loss weight 8
-# (normalize='sample', the best AttnFD setting of the CamVid benchmark; the
-# paper's is the whole-batch norm at weight 2).
-# Schedule: as ../attnfd/deeplabv3plus_r101_r18_voc.py.
+# AttnFD + KD (../_base_/methods/attnfd_kd.py): DeepLabV3+-R101-D8 (teacher) ->
+# DeepLabV3+-R18-D8 (student) on Pascal VOC 2012 aug, layers B + E + D.
+# Schedule: as ../_base_/distill/deeplabv3plus_r101_r18_voc.py.
 #   python tools/train.py \
 #       configs/attnfd_kd/attnfd_kd_deeplabv3plus_r101_r18_voc.py
-_base_ = ['../attnfd/deeplabv3plus_r101_r18_voc.py']
+_base_ = [
+    '../_base_/distill/deeplabv3plus_r101_r18_voc.py',
+    '../_base_/methods/attnfd_kd.py'
+]
 model = dict(
     distiller=dict(
-        loss=dict(type='AttnFDLoss', loss_weight=8.0, normalize='sample'),
-        logits_loss=dict(
-            type='KLDivergence',
-            tau=1.0,
-            reduction='mean',
-            loss_weight=_base_.num_classes),
-        logits_loss_name='loss_kd'))
+        _base_.distiller,
+        layers=['B', 'E', 'D'],
+        student_layers='deeplabv3plus_r18',
+        teacher_layers=_base_.teacher_layers))

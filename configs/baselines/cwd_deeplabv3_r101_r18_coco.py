@@ -1,24 +1,9 @@
-# CWD baseline: DeepLabV3-R101-D8 -> DeepLabV3-R18-D8 on COCO-VOC21, channel-
-# wise distillation of the logits with MMRazor's ChannelWiseDivergence (tau 1,
-# weight 5, as MMRazor's own CWD segmentation config).
-# Schedule (coco_voc21 protocol, ../_base_/protocols/coco_voc21.py): 30 epochs
-# at batch 6 (epoch loop: 30 x N_kept / 6 iterations), LR 0.1.
+# CWD baseline (../_base_/methods/cwd.py): DeepLabV3-R101-D8 (teacher) ->
+# DeepLabV3-R18-D8 (student) on COCO-VOC21.
+# Schedule: as ../_base_/distill/deeplabv3_r101_r18_coco.py.
+#   python tools/train.py configs/baselines/cwd_deeplabv3_r101_r18_coco.py
 _base_ = [
-    '../baselines/deeplabv3_r18_coco.py',
-    '../_base_/teachers/deeplabv3_r101_coco.py'
+    '../_base_/distill/deeplabv3_r101_r18_coco.py',
+    '../_base_/methods/cwd.py'
 ]
-model = dict(
-    _delete_=True,
-    _scope_='mmrazor',
-    type='FrozenTeacherDistill',
-    architecture=_base_.model,
-    # the student's (the runner would otherwise pass the top-level one)
-    data_preprocessor=dict(_base_.model.data_preprocessor, _scope_='mmseg'),
-    teacher=_base_.teacher,
-    teacher_ckpt=_base_.teacher_ckpt,
-    distiller=dict(
-        type='LogitsDistiller',
-        loss_name='loss_cwd',
-        loss=dict(type='ChannelWiseDivergence', tau=1, loss_weight=5)))
-find_unused_parameters = True
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')
+model = dict(distiller=_base_.distiller)

@@ -1,31 +1,10 @@
-# CWD baseline across model families: SegFormer MiT-B5 (teacher, mmseg
-# model zoo, 82.25 mIoU) -> SegFormer MiT-B0 (student)
-# on Cityscapes; channel-wise distillation of the logits with
-# MMRazor's ChannelWiseDivergence (tau 1, weight 5, as MMRazor's CWD config).
-# Schedule (the student's stock mmseg recipe, segformer_mit-b0_8xb1-160k_
-# cityscapes-1024x1024): 160,000 iterations at batch 8 (8 GPUs x 1), AdamW
-# LR 6e-5 (head 10x), 1,500 warm-up iterations, poly decay.
+# CWD baseline (../_base_/methods/cwd.py): SegFormer MiT-B5 (teacher, mmseg
+# model zoo, 82.25 mIoU) -> SegFormer MiT-B0 (student) on Cityscapes.
+# Schedule: as ../_base_/distill/segformer_mit-b5_mit-b0_cityscapes.py.
 #   python tools/train.py \
 #       configs/baselines/cwd_segformer_mit-b5_mit-b0_cityscapes.py
 _base_ = [
-    'mmseg::segformer/segformer_mit-b0_8xb1-160k_cityscapes-1024x1024.py',
-    '../_base_/teachers/segformer_mit-b5_cityscapes.py'
+    '../_base_/distill/segformer_mit-b5_mit-b0_cityscapes.py',
+    '../_base_/methods/cwd.py'
 ]
-custom_imports = dict(imports=['attnfd_mm'], allow_failed_imports=False)
-model = dict(
-    _delete_=True,
-    _scope_='mmrazor',
-    type='FrozenTeacherDistill',
-    architecture=_base_.model,
-    # the student's (the runner would otherwise pass the top-level one)
-    data_preprocessor=dict(_base_.model.data_preprocessor, _scope_='mmseg'),
-    teacher=_base_.teacher,
-    teacher_ckpt=_base_.teacher_ckpt,
-    distiller=dict(
-        type='LogitsDistiller',
-        loss_name='loss_cwd',
-        loss=dict(type='ChannelWiseDivergence', tau=1, loss_weight=5)))
-find_unused_parameters = True
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')
-# random states in checkpoints: a resumed run continues the same run
-custom_hooks = [dict(type='RandomStateHook')]
+model = dict(distiller=_base_.distiller)

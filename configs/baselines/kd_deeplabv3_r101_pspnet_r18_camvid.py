@@ -1,28 +1,10 @@
-# KD baseline: DeepLabV3-R101-D8 -> PSPNet-R18-D8 on CamVid, pixel-wise KL of
-# the logits (Hinton KD, T=1) with MMRazor's KLDivergence. Its 'mean' reduction
-# averages over N*C*H*W; loss_weight=num_classes makes it the KL per pixel.
-# Schedule (camvid protocol, ../_base_/protocols/camvid.py): 200 epochs x 367
-# images / batch 8 = 9,175 iterations, LR 0.01.
+# KD baseline (../_base_/methods/kd.py): DeepLabV3-R101-D8 (teacher) ->
+# PSPNet-R18-D8 (student) on CamVid.
+# Schedule: as ../_base_/distill/deeplabv3_r101_pspnet_r18_camvid.py.
+#   python tools/train.py \
+#       configs/baselines/kd_deeplabv3_r101_pspnet_r18_camvid.py
 _base_ = [
-    '../baselines/pspnet_r18_camvid.py',
-    '../_base_/teachers/deeplabv3_r101_camvid.py'
+    '../_base_/distill/deeplabv3_r101_pspnet_r18_camvid.py',
+    '../_base_/methods/kd.py'
 ]
-model = dict(
-    _delete_=True,
-    _scope_='mmrazor',
-    type='FrozenTeacherDistill',
-    architecture=_base_.model,
-    # the student's (the runner would otherwise pass the top-level one)
-    data_preprocessor=dict(_base_.model.data_preprocessor, _scope_='mmseg'),
-    teacher=_base_.teacher,
-    teacher_ckpt=_base_.teacher_ckpt,
-    distiller=dict(
-        type='LogitsDistiller',
-        loss_name='loss_kd',
-        loss=dict(
-            type='KLDivergence',
-            tau=1.0,
-            reduction='mean',
-            loss_weight=_base_.num_classes)))
-find_unused_parameters = True
-val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')
+model = dict(distiller=_base_.distiller)

@@ -1,0 +1,108 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""The distillation methods: one config file each,
+``configs/_base_/methods/<name>.py``, holding ``method`` (``label`` for
+reports, one-line ``description``) and ``distiller`` (the distiller dict,
+None for the student alone). The paper configs inherit these files;
+``tools/distill.py``, :func:`~attnfd_mm.apis.distill_config`, the
+comparisons and the tests read them through :data:`METHODS`."""
+import functools
+import os
+import os.path as osp
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Dict, Iterator, Optional, Sequence
+
+from mmengine.config import Config
+
+#: The method files' folder (the package's configs).
+METHODS_DIR = osp.join(
+    osp.dirname(osp.dirname(osp.abspath(__file__))), '.mim', 'configs',
+    '_base_', 'methods')
+#: The AttnFD layers distilled unless ``layers`` says otherwise.
+DEFAULT_LAYERS = ('B', 'E')
+#: The method ``tools/distill.py`` uses unless told otherwise: the highest
+#: mean of the CamVid benchmark (docs/benchmarks.md), not established over
+#: KD and CWD.
+DEFAULT_METHOD = 'attnfd_kd'
+
+
+class UnknownMethodError(ValueError):
+    """A method that has no file in :data:`METHODS_DIR`."""
+
+
+@dataclass(frozen=True)
+class DistillMethod:
+    """One method file, read.
+
+    Attributes:
+        label: The method's name in reports.
+        description: One line for ``--help``.
+        distiller: The distiller dict; None for the student alone.
+    """
+    label: str
+    description: str
+    distiller: Optional[Dict]
+
+    @property
+    def feature_layers(self) -> bool:
+        """Whether the method distils feature layers (takes ``layers``)."""
+        return self.distiller is not None and 'layers' in self.distiller
+
+
+@functools.lru_cache(maxsize=None)
+def read_method(path: str) -> DistillMethod:
+    """The method of the file ``path``."""
+    cfg = Config.fromfile(path)
+    distiller = cfg.distiller.to_dict() if cfg.distiller else None
+    return DistillMethod(cfg.method.label, cfg.method.description, distiller)
+
+
+class MethodFiles(Mapping):
+    """Method name -> :class:`DistillMethod`, each file read on first use.
+
+    Args:
+        folder (str): The folder of the ``<name>.py`` method files.
+    """
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and osp.isfile(self._path(name))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(name[:-3] for name in os.listdir(self.folder)
+                           if name.endswith('.py')))
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+    def __getitem__(self, name: str) -> DistillMethod:
+        if name not in self:
+            raise KeyError(name)
+        return read_method(self._path(name))
+
+    def _path(self, name: str) -> str:
+        return osp.join(self.folder, f'{name}.py')
+
+
+#: Every method a distillation config can be composed with.
+METHODS = MethodFiles(METHODS_DIR)
+
+
+def check_method(method: str) -> DistillMethod:
+    """The method ``method``, or a named error listing the valid ones."""
+    if method not in METHODS:
+        raise UnknownMethodError(
+            f'Unknown distillation method {method!r}; valid methods: '
+            f'{sorted(METHODS)}.')
+    return METHODS[method]
+
+
+def method_label(method: str, layers: Optional[Sequence[str]] = None) -> str:
+    """``method``'s label, with its layers when it distils features."""
+    row = check_method(method)
+    if not row.feature_layers:
+        return row.label
+    names = '+'.join(layers or DEFAULT_LAYERS)
+    return row.label.replace('AttnFD', f'AttnFD ({names})', 1)

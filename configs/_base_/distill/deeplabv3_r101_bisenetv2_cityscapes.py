@@ -1,0 +1,26 @@
+# DeepLabV3-R101-D8 (teacher, mmseg model zoo, 80.20 mIoU) -> BiSeNetV2
+# (real-time student) on Cityscapes: the frozen teacher and the student of the
+# configs named after this pair in configs/attnfd/, configs/attnfd_kd/ and
+# configs/baselines/ (kd_, cwd_), each of which adds a method of ../methods/.
+# Schedule (the student's stock mmseg recipe,
+# bisenetv2_fcn_4xb4-160k_cityscapes-1024x1024): 160,000 iterations at batch 16
+# (4 GPUs x 4), SGD LR 0.05, 1,000 warm-up iterations, poly decay; 1024x1024
+# crops.
+_base_ = [
+    'mmseg::bisenetv2/bisenetv2_fcn_4xb4-160k_cityscapes-1024x1024.py',
+    '../teachers/deeplabv3_r101_cityscapes.py'
+]
+custom_imports = dict(imports=['attnfd_mm'], allow_failed_imports=False)
+model = dict(
+    _delete_=True,
+    _scope_='mmrazor',
+    type='FrozenTeacherDistill',
+    architecture=_base_.model,
+    # the student's (the runner would otherwise pass the top-level one)
+    data_preprocessor=dict(_base_.model.data_preprocessor, _scope_='mmseg'),
+    teacher=_base_.teacher,
+    teacher_ckpt=_base_.teacher_ckpt)
+find_unused_parameters = True
+val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')
+# random states in checkpoints: a resumed run continues the same run
+custom_hooks = [dict(type='RandomStateHook')]
