@@ -7,17 +7,15 @@ distiller, from its file in ``configs/_base_/methods/``
 (:mod:`attnfd_mm.apis.methods`).
 """
 import copy
-import os
-import os.path as osp
 from typing import Dict, List, Optional, Sequence, Union
 
 from mmengine.config import Config, ConfigDict
 
+from attnfd_mm.atomic_files import atomic_file
 from attnfd_mm.datasets.check_seg_sample import add_sample_checks
+from attnfd_mm.utils import without_init
 from .config_files import load_config
-# method_label: imported from here by attnfd_mm.comparison
-from .methods import (DEFAULT_METHOD, METHODS, check_method,  # noqa: F401
-                      method_label)
+from .methods import DEFAULT_METHOD, METHODS, check_method
 
 #: The plugin import every composed config carries.
 PLUGIN = 'attnfd_mm'
@@ -44,19 +42,6 @@ def num_classes_of(model: Dict) -> int:
 def _scoped(model: Dict, scope: str) -> ConfigDict:
     model = ConfigDict(copy.deepcopy(dict(model)))
     model.setdefault('_scope_', scope)
-    return model
-
-
-def _without_init(model: ConfigDict) -> ConfigDict:
-    """A model dict that loads no ImageNet weights when initialised (its
-    weights come from a checkpoint instead)."""
-    if 'pretrained' in model:
-        model.pretrained = None
-    backbone = model.get('backbone')
-    if isinstance(backbone, dict):
-        backbone.pop('init_cfg', None)
-        if 'pretrained' in backbone:
-            backbone.pretrained = None
     return model
 
 
@@ -147,7 +132,7 @@ def distill_config(student: Union[str, Config],
     teacher_model = _scoped(teacher_cfg.model,
                             teacher_cfg.get('default_scope', None) or scope)
     if teacher_ckpt:
-        teacher_model = _without_init(teacher_model)
+        teacher_model = without_init(teacher_model)
     distiller = copy.deepcopy(row.distiller)
     if layers is not None:
         distiller['layers'] = list(layers)
@@ -172,11 +157,8 @@ def distill_config(student: Union[str, Config],
 def write_config(cfg: Config, path: str, header: Sequence[str] = ()) -> str:
     """Write ``cfg`` as a Python config file at ``path``, atomically, with
     ``header`` lines as comments on top; return ``path``."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     text = ''.join(f'# {line}\n' for line in header) + cfg.pretty_text
-    tmp = f'{path}.{os.getpid()}.tmp'
-    with open(tmp, 'w') as f:
+    with atomic_file(path) as tmp, open(tmp, 'w') as f:
         f.write(text)
-    os.replace(tmp, path)
     return path
 

@@ -8,10 +8,11 @@ from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import DefaultScope
 from torch import nn
 
-from attnfd_mm.apis.distill_config import _without_init, load_config
+from attnfd_mm.apis.config_files import load_config
 from attnfd_mm.apis.runner_config import sync_bn_to_bn
 from attnfd_mm.apis.student_checkpoint import (STUDENT_PREFIX,
                                                student_checkpoint)
+from attnfd_mm.utils import without_init
 
 
 class CheckpointMismatchError(ValueError):
@@ -28,7 +29,7 @@ def _model_dict(cfg: Config) -> Dict:
     if 'cfg_path' in model:
         from mmengine.hub import get_config
         model = get_config(model['cfg_path']).model
-    return sync_bn_to_bn(_without_init(model))
+    return sync_bn_to_bn(without_init(model))
 
 
 def build_segmentor_from(config: Union[str, Config]) -> nn.Module:
