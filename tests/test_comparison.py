@@ -166,7 +166,7 @@ def test_arms_and_plan_are_data():
     # the references: the student alone, the same-time arm and the logit
     # baselines (the methods that distil no feature layer)
     from attnfd_mm.comparison.plan import references
-    assert references() == ['student', 'student_same_time', 'kd', 'cwd']
+    assert references() == ['student', 'student_same_time', 'cwd', 'kd']
 
 
 # -------------------------------------------------------------- schedule

@@ -100,6 +100,6 @@ class Plan:
 def references() -> List[str]:
     """The arms every other arm is compared with, where they ran: the
     student alone, the same-time arm and the baselines (the methods that
-    distil no feature layer)."""
+    distil no feature layer, by name)."""
     return [ALONE, SAME_TIME, *(m for m, row in METHODS.items()
                                 if m != ALONE and not row.feature_layers)]
