@@ -5,10 +5,11 @@ Importing the package applies the version-gated fixes a config's
 ``custom_imports`` needs (see :mod:`attnfd_mm.compat`), then registers the
 plugin's modules in the OpenMMLab registries:
 
-- MMRazor ``MODELS``: the loss ``AttnFDLoss``; the connectors
-  ``CBAMConnector`` and, for the attention ablation, ``ATConnector``,
-  ``SAConnector``, ``BAMConnector``, ``EMAConnector``; the distillers
-  ``AttnFDDistiller``, ``LogitsDistiller`` and their base
+- MMRazor ``MODELS``: the losses ``AttnFDLoss`` and ``PixelKLDivergence``;
+  the connectors ``CBAMConnector`` and, for the attention ablation,
+  ``ATConnector``, ``SAConnector``, ``BAMConnector``, ``EMAConnector``; the
+  distiller ``SegDistiller`` (also as ``AttnFDDistiller``, with AttnFD's
+  defaults, and the builder ``LogitsDistiller``) and its base
   ``CheckedDistiller``; the algorithm ``FrozenTeacherDistill``;
 - MMRazor ``TASK_UTILS``: the recorders ``PreForwardInputsRecorder`` and
   ``OutputElementRecorder`` (``type='PreForwardInputs'`` and

@@ -71,9 +71,8 @@ def check_settings(layers: Sequence[str], logits_loss: Optional[Dict],
         if any(v != AUTO for v in logits.values()):
             raise ValueError(
                 'student_logits/teacher_logits are given but logits_loss is '
-                "not: set logits_loss (e.g. dict(type='KLDivergence', "
-                "tau=1.0, reduction='mean', loss_weight=num_classes)) or "
-                'drop them.')
+                "not: set logits_loss (e.g. dict(type='PixelKLDivergence', "
+                'tau=1.0)) or drop them.')
         return
     for side, layer in logits.items():
         if layer is None:
@@ -123,8 +122,8 @@ class SegDistiller(CheckedDistiller):
             ``AttnFDLoss(loss_weight=2.0)``, ``detach_teacher`` unless the
             teacher connector is learnable.
         logits_loss (dict, optional): A loss on ``preds_S, preds_T``, e.g.
-            ``dict(type='KLDivergence', tau=1.0, reduction='mean',
-            loss_weight=num_classes)``. Defaults to None.
+            ``dict(type='PixelKLDivergence', tau=1.0)`` (KD). Defaults to
+            None.
         logits_loss_name (str): Its name. Defaults to ``'loss_kd'``.
         student_logits (str | dict): ``'auto'`` or the logits layer dict
             ``dict(source='decode_head.conv_seg', channels=11)``.
