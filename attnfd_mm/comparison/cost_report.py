@@ -4,6 +4,8 @@ network costs (the student's, the same in every arm, measured once; the
 teacher's), as a table and a chart of mIoU against CPU latency."""
 from typing import Dict, List, Optional, Tuple
 
+from .report import _figure, _fmt, _table
+
 #: a point of the chart: (label, PyTorch CPU latency in ms, val mIoU)
 Point = Tuple[str, Optional[float], float]
 
@@ -11,10 +13,6 @@ Point = Tuple[str, Optional[float], float]
 def _latency(cost: Dict, backend: str) -> Optional[float]:
     got = cost['latency_ms'].get(backend)
     return got['median_ms'] if got else None
-
-
-def _fmt(value: Optional[float], fmt: str, suffix: str = '') -> str:
-    return '-' if value is None else format(value, fmt) + suffix
 
 
 def cost_rows(data: Dict, cost: Dict) -> List[Dict]:
@@ -25,8 +23,7 @@ def cost_rows(data: Dict, cost: Dict) -> List[Dict]:
     (milliseconds: PyTorch, onnxruntime) and its speed-up over the teacher
     (teacher latency / its own, PyTorch)."""
     teacher_ms = _latency(cost['teacher'], 'torch')
-    rows = []
-    models = []
+    rows, models = [], []
     if data.get('teacher'):
         models.append(('teacher', 'teacher', data['teacher']['mIoU'], None))
     models += [(m, 'student', got['mean'], got.get('gap_closed'))
@@ -54,6 +51,8 @@ def cost_section(data: Dict, cost: Dict,
     agreed = ('which agreed within 5 %' if all(
         lat['agreed'] for lat in measured) else 'which did NOT all agree '
         'within 5 % (a busy machine)')
+    labels = {m: got['label'] for m, got in data['arms'].items()}
+    labels['teacher'] = teacher_label
     lines = [
         '', f'Accuracy against cost: one {h}x{w} image on the CPU, CPU '
         f'threads: {cost["threads"]}. Every arm trains the same student '
@@ -61,22 +60,17 @@ def cost_section(data: Dict, cost: Dict,
         f'Latency: the median of the last two rounds of runs, {agreed}; '
         'speed-up: teacher latency / the '
         'arm\'s (PyTorch); gap closed: (arm - student alone) / (teacher - '
-        'student alone), of the mean val mIoU.', '',
-        '| model | val mIoU | gap closed | params (M) | GFLOPs | CPU '
-        'latency, PyTorch (ms) | CPU latency, onnxruntime (ms) | speed-up |',
-        '|---|---|---|---|---|---|---|---|'
+        'student alone), of the mean val mIoU.', '', *_table(
+            ['model', 'val mIoU', 'gap closed', 'params (M)', 'GFLOPs',
+             'CPU latency, PyTorch (ms)', 'CPU latency, onnxruntime (ms)',
+             'speed-up'],
+            [[labels[row['arm']], f'{row["mIoU"]:.2f}',
+              _fmt(row['gap_closed'], '+.2f'), f'{row["params"] / 1e6:.2f}',
+              _fmt(row['gflops'], '.1f'), _fmt(row['latency_ms'], '.1f'),
+              _fmt(row['latency_onnxruntime_ms'], '.1f'),
+              _fmt(row['speedup'], '.2f', 'x')] for row in rows]), '',
+        '![mIoU against latency](results_cost.png)'
     ]
-    labels = {m: got['label'] for m, got in data['arms'].items()}
-    labels['teacher'] = teacher_label
-    for row in rows:
-        lines.append(
-            f'| {labels[row["arm"]]} | {row["mIoU"]:.2f} | '
-            f'{_fmt(row["gap_closed"], "+.2f")} | '
-            f'{row["params"] / 1e6:.2f} | {_fmt(row["gflops"], ".1f")} | '
-            f'{_fmt(row["latency_ms"], ".1f")} | '
-            f'{_fmt(row["latency_onnxruntime_ms"], ".1f")} | '
-            f'{_fmt(row["speedup"], ".2f", "x")} |')
-    lines += ['', '![mIoU against latency](results_cost.png)']
     return lines, rows
 
 
@@ -85,30 +79,24 @@ def plot_cost(data: Dict, rows: List[Dict], path: str,
     """Draw val mIoU (mean over seeds) against PyTorch CPU latency at
     ``path``: the teacher, the student alone and each method (at the
     student's latency); return the points drawn."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
     points: List[Point] = []
-    for i, row in enumerate(rows):
-        label = teacher_label if row['arm'] == 'teacher' else \
-            data['arms'][row['arm']]['label']
-        color = 'tab:red' if row['arm'] == 'teacher' else (
-            '0.3' if row['arm'] == 'student' else f'C{i % 10}')
-        ax.scatter([row['latency_ms']], [row['mIoU']], color=color, s=40,
-                   zorder=3, label=label,
-                   marker='s' if row['network'] == 'teacher' else 'o')
-        points.append((label, row['latency_ms'], row['mIoU']))
-    latencies = [p[1] for p in points if p[1] is not None]
-    if latencies:
-        ax.set_xlim(0, 1.1 * max(latencies))
-    ax.set_xlabel('CPU latency, PyTorch (ms, one image)')
-    ax.set_ylabel('val mIoU (mean over seeds)')
-    ax.set_title('mIoU against latency: teacher, student alone, each method',
-                 fontsize=9)
-    ax.grid(True, which='both', alpha=0.3)
-    ax.legend(fontsize=7, loc='best')
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    with _figure(path, (6.5, 4.5)) as ax:
+        for i, row in enumerate(rows):
+            label = teacher_label if row['arm'] == 'teacher' else \
+                data['arms'][row['arm']]['label']
+            color = 'tab:red' if row['arm'] == 'teacher' else (
+                '0.3' if row['arm'] == 'student' else f'C{i % 10}')
+            ax.scatter([row['latency_ms']], [row['mIoU']], color=color, s=40,
+                       zorder=3, label=label,
+                       marker='s' if row['network'] == 'teacher' else 'o')
+            points.append((label, row['latency_ms'], row['mIoU']))
+        latencies = [p[1] for p in points if p[1] is not None]
+        if latencies:
+            ax.set_xlim(0, 1.1 * max(latencies))
+        ax.set_xlabel('CPU latency, PyTorch (ms, one image)')
+        ax.set_ylabel('val mIoU (mean over seeds)')
+        ax.set_title('mIoU against latency: teacher, student alone, each '
+                     'method', fontsize=9)
+        ax.grid(True, which='both', alpha=0.3)
+        ax.legend(fontsize=7, loc='best')
     return points
