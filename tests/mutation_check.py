@@ -203,7 +203,7 @@ MUTANTS = [
            'speedup=teacher_ms / ms if', 'speedup=ms / teacher_ms if',
            ['test_cost.py']),
     Mutant('same-time-as-fastest', 'attnfd_mm/comparison/comparison.py',
-           'max(steps.values()), alone)', 'min(steps.values()), alone)',
+           'or max(self.plan.distilled,', 'or min(self.plan.distilled,',
            ['test_comparison.py']),
     Mutant('alone-not-a-reference', 'attnfd_mm/comparison/plan.py',
            'return [ALONE, SAME_TIME, *(', 'return [SAME_TIME, *(',
