@@ -50,32 +50,29 @@ def summarize_arms(arms: Dict[str, Dict[str, Dict]],
     for method, by_seed in arms.items():
         if not by_seed:
             continue
+        runs = list(by_seed.values())
+        steps, walls, peaks = (
+            [r[k] for r in runs if r.get(k)]
+            for k in ('step_s', 'wall_s', 'peak_memory_mib'))
         miou = {s: r['metrics']['mIoU'] for s, r in by_seed.items()}
-        stats = spread(list(miou.values()))
-        steps = [r['step_s'] for r in by_seed.values() if r.get('step_s')]
-        peaks = [r['peak_memory_mib'] for r in by_seed.values()
-                 if r.get('peak_memory_mib')]
-        walls = [r['wall_s'] for r in by_seed.values() if r.get('wall_s')]
-        classes = [k for k in next(iter(by_seed.values()))['metrics']
-                   if k.startswith('IoU.')]
+        stats = spread(miou.values())
         test = {s: r['test_metrics']['mIoU'] for s, r in by_seed.items()
                 if r.get('test_metrics')}
-        test_stats = spread(list(test.values())) if test else None
+        test_stats = spread(test.values()) if test else None
         out[method] = dict(
             label=label(method), mIoU=miou, mean=stats.mean, std=stats.std,
-            spread=stats.spread,
-            test_mIoU=test or None,
-            test_mean=test_stats.mean if test_stats else None,
-            test_std=test_stats.std if test_stats else None,
+            spread=stats.spread, test_mIoU=test or None,
+            test_mean=test_stats and test_stats.mean,
+            test_std=test_stats and test_stats.std,
             iters={s: r['iters'] for s, r in by_seed.items()},
             step_s={s: r.get('step_s') for s, r in by_seed.items()},
             step_s_mean=statistics.fmean(steps) if steps else None,
             wall_s=sum(walls) if walls else None,
-            peak_memory_mib=max(peaks) if peaks else None,
+            peak_memory_mib=max(peaks, default=None),
             per_class={
-                c[len('IoU.'):]: statistics.fmean(
-                    r['metrics'][c] for r in by_seed.values())
-                for c in classes
+                c[len('IoU.'):]: statistics.fmean(r['metrics'][c]
+                                                  for r in runs)
+                for c in runs[0]['metrics'] if c.startswith('IoU.')
             })
     return out
 
