@@ -239,29 +239,41 @@ class Comparison:
                                  self.val_config(self.teacher_model(), split),
                                  self.teacher_ckpt, f'teacher_{split}', split)
 
-    def arm_iters(self, arm: Arm) -> int:
+    def reference(self, steps: Dict[str, float]) -> str:
+        """The method whose compute the same-time arm matches:
+        ``same_time_as``, else the slowest distillation method by ``steps``
+        (seconds per step by method)."""
+        return self.plan.same_time_as or max(self.plan.distilled,
+                                             key=steps.get)
+
+    def arm_iters(self, arm: Arm,
+                  steps: Optional[Dict[str, float]] = None) -> int:
         """Training iterations of ``arm``; for the same-time arm ``iters``
-        x the median step of its reference (``same_time_as``, else the
-        slowest distillation arm of that seed) / the student's.
+        x the seconds per step of its :meth:`reference` / the student's,
+        from ``steps`` (by method; default: the median steps of the arms
+        of that seed).
 
         Raises:
             ComparisonError: The same-time arm's references have no step
                 times yet.
         """
+        plan = self.plan
         if arm.method != SAME_TIME:
-            return self.plan.iters
-        step = self.runner.step_seconds
-        alone = step(Arm(ALONE, arm.seed).stage)
-        refs = [self.plan.same_time_as] if self.plan.same_time_as else \
-            self.plan.distilled
-        steps = {m: step(Arm(m, arm.seed).stage) for m in refs}
-        missing = [m for m, s in steps.items() if s is None]
-        if alone is None or missing:
-            raise ComparisonError(
-                f'No step times for the same-time arm of seed {arm.seed}: '
-                f'{Arm(ALONE, arm.seed).stage} or {missing} did not record '
-                'them (step_times.json in their train folders).')
-        return same_time_iters(self.plan.iters, max(steps.values()), alone)
+            return plan.iters
+        if steps is None:
+            refs = [plan.same_time_as] if plan.same_time_as else \
+                plan.distilled
+            steps = {m: self.runner.step_seconds(Arm(m, arm.seed).stage)
+                     for m in [ALONE, *refs]}
+            missing = [Arm(m, arm.seed).stage for m, s in steps.items()
+                       if s is None]
+            if missing:
+                raise ComparisonError(
+                    f'No step times for the same-time arm of seed '
+                    f'{arm.seed}: {missing} did not record them '
+                    '(step_times.json in their train folders).')
+        return same_time_iters(plan.iters, steps[self.reference(steps)],
+                               steps[ALONE])
 
     def run_arm(self, arm: Arm) -> Dict:
         """Train, export and score one arm; reuse it when finished."""
@@ -298,16 +310,16 @@ class Comparison:
         if not per_iter:
             return None
         every = statistics.fmean(v for vs in per_iter.values() for v in vs)
-        rate = {m: statistics.fmean(v) for m, v in per_iter.items()}
+        rate = {m: statistics.fmean(per_iter.get(m, [every]))
+                for m in self.plan.methods}
+        rate[SAME_TIME] = rate.get(ALONE, every)  # the student alone
         total = 0.0
         for arm in pending:
-            method = ALONE if arm.method == SAME_TIME else arm.method
             try:
                 iters = self.arm_iters(arm)
             except ComparisonError:  # its references have not run yet
-                iters = self.plan.iters * max(rate.values()) / rate.get(
-                    ALONE, every)
-            total += rate.get(method, every) * iters
+                iters = self.arm_iters(arm, rate)
+            total += rate[arm.method] * iters
         return total
 
     def _progress(self, pending: Sequence[Arm]) -> str:
@@ -380,9 +392,8 @@ class Comparison:
         parts = [f'{seeds} seeds x {plan.iters} iterations of '
                  f'{"/".join(steps)}']
         if SAME_TIME in plan.methods:
-            reference = plan.same_time_as or max(plan.distilled,
-                                                 key=steps.get)
-            same = same_time_iters(plan.iters, steps[reference], steps[ALONE])
+            reference = self.reference(steps)
+            same = self.arm_iters(Arm(SAME_TIME, 0), steps)
             total += seeds * same * steps[ALONE]
             parts.append(f'{seeds} x {same} iterations of {SAME_TIME} (as '
                          f'{reference})')

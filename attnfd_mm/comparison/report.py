@@ -1,21 +1,45 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""The results of a comparison: Markdown, JSON and a chart."""
+"""The results of a comparison: Markdown, JSON and charts; with the
+networks' cost, each arm's mIoU beside what its network costs (the
+student's, the same in every arm, measured once; the teacher's)."""
 import json
 import math
 import os.path as osp
 import statistics
 import textwrap
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from contextlib import contextmanager
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from attnfd_mm.apis import METHODS
 from .plan import ALONE, SAME_TIME, references
 from .statistics import beats, paired_difference, spread
 
 
-def _fmt(value: Optional[float], digits: int = 2, sign: bool = False) -> str:
+def _fmt(value: Optional[float], spec: str = '.2f', suffix: str = '') -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return '-'
-    return f'{value:+.{digits}f}' if sign else f'{value:.{digits}f}'
+    return format(value, spec) + suffix
+
+
+def _row(cells: Sequence[str]) -> str:
+    return '| ' + ' | '.join(cells) + ' |'
+
+
+def _table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> List[str]:
+    return [_row(head), '|---' * len(head) + '|', *map(_row, rows)]
+
+
+@contextmanager
+def _figure(path: str, size: Tuple[float, float]) -> Iterator:
+    """A matplotlib axes; its figure is saved at ``path`` after the block."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=size)
+    yield ax
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def summarize_arms(arms: Dict[str, Dict[str, Dict]],
@@ -26,32 +50,29 @@ def summarize_arms(arms: Dict[str, Dict[str, Dict]],
     for method, by_seed in arms.items():
         if not by_seed:
             continue
+        runs = list(by_seed.values())
+        steps, walls, peaks = (
+            [r[k] for r in runs if r.get(k)]
+            for k in ('step_s', 'wall_s', 'peak_memory_mib'))
         miou = {s: r['metrics']['mIoU'] for s, r in by_seed.items()}
-        stats = spread(list(miou.values()))
-        steps = [r['step_s'] for r in by_seed.values() if r.get('step_s')]
-        peaks = [r['peak_memory_mib'] for r in by_seed.values()
-                 if r.get('peak_memory_mib')]
-        walls = [r['wall_s'] for r in by_seed.values() if r.get('wall_s')]
-        classes = [k for k in next(iter(by_seed.values()))['metrics']
-                   if k.startswith('IoU.')]
+        stats = spread(miou.values())
         test = {s: r['test_metrics']['mIoU'] for s, r in by_seed.items()
                 if r.get('test_metrics')}
-        test_stats = spread(list(test.values())) if test else None
+        test_stats = spread(test.values()) if test else None
         out[method] = dict(
             label=label(method), mIoU=miou, mean=stats.mean, std=stats.std,
-            spread=stats.spread,
-            test_mIoU=test or None,
-            test_mean=test_stats.mean if test_stats else None,
-            test_std=test_stats.std if test_stats else None,
+            spread=stats.spread, test_mIoU=test or None,
+            test_mean=test_stats and test_stats.mean,
+            test_std=test_stats and test_stats.std,
             iters={s: r['iters'] for s, r in by_seed.items()},
             step_s={s: r.get('step_s') for s, r in by_seed.items()},
             step_s_mean=statistics.fmean(steps) if steps else None,
             wall_s=sum(walls) if walls else None,
-            peak_memory_mib=max(peaks) if peaks else None,
+            peak_memory_mib=max(peaks, default=None),
             per_class={
-                c[len('IoU.'):]: statistics.fmean(
-                    r['metrics'][c] for r in by_seed.values())
-                for c in classes
+                c[len('IoU.'):]: statistics.fmean(r['metrics'][c]
+                                                  for r in runs)
+                for c in runs[0]['metrics'] if c.startswith('IoU.')
             })
     return out
 
@@ -91,19 +112,60 @@ def gap_closed(arm: Optional[float], student: Optional[float],
     return (arm - student) / (teacher - student)
 
 
-def _pair_rows(pairs: Dict[str, Dict[str, Dict]],
-               summary: Dict[str, Dict]) -> List[str]:
+def _pair_table(pairs: Dict[str, Dict[str, Dict]],
+                summary: Dict[str, Dict]) -> List[str]:
+    rows = [[
+        summary[method]['label'], summary[ref]['label'],
+        ' / '.join(f'{d:+.2f}' for d in diff['diffs'].values()),
+        f'{diff["mean"]:+.2f}', '-' if diff['ci95'] is None else
+        '[{:+.2f}, {:+.2f}]'.format(*diff['ci95']),
+        'yes' if diff['beats'] else 'no'
+    ] for method, refs in pairs.items() for ref, diff in refs.items()]
+    return _table(['arm', 'minus', 'per seed', 'mean', '95 % interval',
+                   'beats'], rows)
+
+
+def _split_table(summary: Dict[str, Dict], teacher: Optional[Dict],
+                 teacher_label: str, split: str) -> List[str]:
+    """The table of each arm's ``split`` mIoU (``'val'`` with the training
+    figures, ``'test'`` with the gap closed), the teacher first."""
+    test = split == 'test'
+    p = 'test_' if test else ''
+    alone = summary.get(ALONE, {}).get(f'{p}mean')
+
+    def vs_alone(value: float, method: Optional[str] = None) -> str:
+        return _fmt(None if alone is None or method == ALONE else
+                    value - alone, '+.2f')
+
+    head = ['arm', 'test mIoU per seed', 'test mean', 'test std'] if test \
+        else ['arm', 'seeds', 'mIoU per seed', 'mean', 'std', 'spread']
+    head += ['vs student alone']
+    head += ['gap closed (val)', 'gap closed (test)'] if test else \
+        ['iterations', 's / step', 'wall (min)', 'peak memory (MiB)']
     rows = []
-    for method, refs in pairs.items():
-        for ref, diff in refs.items():
-            ci = '-' if diff['ci95'] is None else \
-                f'[{diff["ci95"][0]:+.2f}, {diff["ci95"][1]:+.2f}]'
-            rows.append(
-                f'| {summary[method]["label"]} | {summary[ref]["label"]} | ' +
-                ' / '.join(f'{d:+.2f}' for d in diff['diffs'].values()) +
-                f' | {diff["mean"]:+.2f} | {ci} | '
-                f'{"yes" if diff["beats"] else "no"} |')
-    return rows
+    if teacher is not None:
+        miou = f'{teacher["mIoU"]:.2f}'
+        cells = [miou, miou, '-'] if test else ['-', miou, miou, '-', '-']
+        rows.append([teacher_label, *cells, vs_alone(teacher['mIoU'])] +
+                    ['-'] * (len(head) - len(cells) - 2))
+    for method, got in summary.items():
+        scores = got[f'{p}mIoU']
+        if not scores:
+            continue
+        cells = [' / '.join(f'{v:.2f}' for v in scores.values()),
+                 f'{got[p + "mean"]:.2f}', f'{got[p + "std"]:.2f}']
+        if test:
+            extra = [_fmt(got['gap_closed'], '+.2f'),
+                     _fmt(got['test_gap_closed'], '+.2f')]
+        else:
+            cells = [' '.join(scores), *cells, f'{got["spread"]:.2f}']
+            wall = got['wall_s'] and got['wall_s'] / 60
+            extra = ['/'.join(map(str, sorted(set(got['iters'].values())))),
+                     _fmt(got['step_s_mean'], '.3f'), _fmt(wall, '.1f'),
+                     _fmt(got['peak_memory_mib'], '.0f')]
+        rows.append([got['label'], *cells,
+                     vs_alone(got[f'{p}mean'], method), *extra])
+    return _table(head, rows)
 
 
 def report(results: Dict, label: Callable[[str], str],
@@ -121,86 +183,40 @@ def report(results: Dict, label: Callable[[str], str],
     summary = summarize_arms(results['arms'], label)
     pairs = compare_arms(summary)
     test_pairs = compare_arms(summary, 'test_mIoU')
-    alone = summary.get(ALONE, {}).get('mean')
-    alone_test = summary.get(ALONE, {}).get('test_mean')
-    for got in summary.values():
-        got['gap_closed'] = gap_closed(
-            got['mean'], alone, teacher and teacher['mIoU'])
-        got['test_gap_closed'] = gap_closed(
-            got['test_mean'], alone_test, teacher_test and
-            teacher_test['mIoU'])
-    lines = [f'# {title}', '', *preamble, '']
-    lines += [
-        '| arm | seeds | mIoU per seed | mean | std | spread | vs student '
-        'alone | iterations | s / step | wall (min) | peak memory (MiB) |',
-        '|---|---|---|---|---|---|---|---|---|---|---|'
-    ]
-    if teacher is not None:
-        lines.append(f'| {teacher_label} | - | {teacher["mIoU"]:.2f} | '
-                     f'{teacher["mIoU"]:.2f} | - | - | '
-                     f'{_fmt(None if alone is None else teacher["mIoU"] - alone, sign=True)} '  # noqa: E501
-                     '| - | - | - | - |')
-    for method, got in summary.items():
-        delta = None if alone is None or method == ALONE else \
-            got['mean'] - alone
-        iters = sorted(set(got['iters'].values()))
-        lines.append(
-            f'| {got["label"]} | {" ".join(got["mIoU"])} | '
-            f'{" / ".join(f"{v:.2f}" for v in got["mIoU"].values())} | '
-            f'{got["mean"]:.2f} | {got["std"]:.2f} | {got["spread"]:.2f} | '
-            f'{_fmt(delta, sign=True)} | {"/".join(map(str, iters))} | '
-            f'{_fmt(got["step_s_mean"], 3)} | '
-            f'{_fmt(None if got["wall_s"] is None else got["wall_s"] / 60, 1)}'
-            f' | {_fmt(got["peak_memory_mib"], 0)} |')
+    for p, top in (('', teacher), ('test_', teacher_test)):
+        alone = summary.get(ALONE, {}).get(f'{p}mean')
+        for got in summary.values():
+            got[f'{p}gap_closed'] = gap_closed(got[f'{p}mean'], alone,
+                                               top and top['mIoU'])
+    lines = [f'# {title}', '', *preamble, '',
+             *_split_table(summary, teacher, teacher_label, 'val')]
     if any(got['test_mIoU'] for got in summary.values()):
         lines += [
             '', 'Test split (scored once per finished arm; nothing was '
             'chosen on it). Gap closed: (arm - student alone) / (teacher - '
             'student alone), of the means.', '',
-            '| arm | test mIoU per seed | test mean | test std | vs student '
-            'alone | gap closed (val) | gap closed (test) |',
-            '|---|---|---|---|---|---|---|'
+            *_split_table(summary, teacher_test, teacher_label, 'test')
         ]
-        if teacher_test is not None:
-            lines.append(
-                f'| {teacher_label} | {teacher_test["mIoU"]:.2f} | '
-                f'{teacher_test["mIoU"]:.2f} | - | '
-                f'{_fmt(None if alone_test is None else teacher_test["mIoU"] - alone_test, sign=True)}'  # noqa: E501
-                ' | - | - |')
-        for method, got in summary.items():
-            if not got['test_mIoU']:
-                continue
-            delta = None if alone_test is None or method == ALONE \
-                else got['test_mean'] - alone_test
-            lines.append(
-                f'| {got["label"]} | '
-                f'{" / ".join(f"{v:.2f}" for v in got["test_mIoU"].values())}'
-                f' | {got["test_mean"]:.2f} | {got["test_std"]:.2f} | '
-                f'{_fmt(delta, sign=True)} | '
-                f'{_fmt(got["gap_closed"], sign=True)} | '
-                f'{_fmt(got["test_gap_closed"], sign=True)} |')
-    head = ['', '| arm | minus | per seed | mean | 95 % interval | beats |',
-            '|---|---|---|---|---|---|']
     if pairs:
         lines += [
             '', 'Paired differences in val mIoU (arm minus reference, seed '
             'by seed), their mean and 95 % interval (paired t over seeds); '
             '"beats": above the reference on the mean and on every seed.',
-            *head, *_pair_rows(pairs, summary)
+            '', *_pair_table(pairs, summary)
         ]
     if test_pairs:
-        lines += ['', 'The same on the test split:', *head,
-                  *_pair_rows(test_pairs, summary)]
+        lines += ['', 'The same on the test split:', '',
+                  *_pair_table(test_pairs, summary)]
     if SAME_TIME in summary:
-        same = summary[SAME_TIME]
         matched = (f'{summary[same_time_as]["label"]}\'s'
                    if same_time_as in summary else
                    'the slowest distillation arm\'s')
         lines += ['', 'The same-time arm trains the student alone for as '
                   f'many iterations as {matched} compute buys: iterations '
                   'x its median seconds per step / the student\'s, both '
-                  'measured in this comparison (seed ' +
-                  ', '.join(f'{s}: {n}' for s, n in same['iters'].items()) +
+                  'measured in this comparison (seed ' + ', '.join(
+                      f'{s}: {n}'
+                      for s, n in summary[SAME_TIME]['iters'].items()) +
                   ' iterations).']
     lines += ['', 'Seconds per step: the median over the steps of each '
               'arm\'s own training run (data loading included, the first '
@@ -211,17 +227,14 @@ def report(results: Dict, label: Callable[[str], str],
     classes = list(next(iter(summary.values()))['per_class']) \
         if summary else []
     if classes:
-        names = list(summary)
-        head = ([teacher_label] if teacher is not None else []) + \
-            [summary[n]['label'] for n in names]
-        lines += ['', 'Per-class IoU (mean over seeds):', '',
-                  '| class | ' + ' | '.join(head) + ' |',
-                  '|---' * (len(head) + 1) + '|']
-        for c in classes:
-            row = ([teacher.get(f'IoU.{c}')] if teacher is not None else
-                   []) + [summary[n]['per_class'][c] for n in names]
-            lines.append(f'| {c} | ' + ' | '.join(_fmt(v) for v in row) +
-                         ' |')
+        columns = [(got['label'], got['per_class'])
+                   for got in summary.values()]
+        if teacher is not None:
+            columns.insert(0, (teacher_label, {c: teacher.get(f'IoU.{c}')
+                                               for c in classes}))
+        lines += ['', 'Per-class IoU (mean over seeds):', '', *_table(
+            ['class', *(name for name, _ in columns)],
+            [[c, *(_fmt(ious[c]) for _, ious in columns)] for c in classes])]
     if timings:
         total = sum(timings.values())
         lines += ['', 'Wall time per stage (training + scoring, minutes): ' +
@@ -238,41 +251,132 @@ def plot(data: Dict, path: str, title: str,
          highlight: Callable[[str], bool] = lambda m: True) -> None:
     """Bars of each arm's mean val mIoU, each seed a dot and the range over
     seeds an error bar; the teacher and the student alone as lines."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
     arms: Dict[str, Dict] = data['arms']
     methods: List[str] = list(arms)
     means = [arms[m]['mean'] for m in methods]
     seeds = [list(arms[m]['mIoU'].values()) for m in methods]
     low = [mean - min(v) for mean, v in zip(means, seeds)]
     high = [max(v) - mean for mean, v in zip(means, seeds)]
-    fig, ax = plt.subplots(figsize=(1.1 * len(methods) + 3, 4.5))
     xs = range(len(methods))
-    ax.bar(xs, means, color=['tab:blue' if highlight(m) else '0.6'
-                             for m in methods])
-    ax.errorbar(xs, means, yerr=[low, high], fmt='none', ecolor='black',
-                capsize=4)
-    for x, values in zip(xs, seeds):
-        ax.scatter([x] * len(values), values, color='black', s=12, zorder=3)
-    tops = [max(v) for v in seeds]
+    with _figure(path, (1.1 * len(methods) + 3, 4.5)) as ax:
+        ax.bar(xs, means, color=['tab:blue' if highlight(m) else '0.6'
+                                 for m in methods])
+        ax.errorbar(xs, means, yerr=[low, high], fmt='none',
+                    ecolor='black', capsize=4)
+        for x, values in zip(xs, seeds):
+            ax.scatter([x] * len(values), values, color='black', s=12,
+                       zorder=3)
+        tops = [max(v) for v in seeds]
+        if data.get('teacher'):
+            ax.axhline(data['teacher']['mIoU'], color='tab:red', ls='--',
+                       label='teacher')
+            tops.append(data['teacher']['mIoU'])
+        if ALONE in arms:
+            ax.axhline(arms[ALONE]['mean'], color='0.3', ls=':',
+                       label='student alone (mean)')
+        ax.set_xticks(list(xs))
+        ax.set_xticklabels([arms[m]['label'] for m in methods],
+                           rotation=30, ha='right', fontsize=8)
+        ax.set_ylim(max(0.0, min(min(v) for v in seeds) - 5), max(tops) + 2)
+        ax.set_ylabel('val mIoU (bar: mean; dots: seeds)')
+        ax.set_title(textwrap.fill(title, 100), fontsize=8)
+        ax.legend(fontsize=8, loc='lower right')
+
+
+#: a point of the chart: (label, PyTorch CPU latency in ms, val mIoU)
+Point = Tuple[str, Optional[float], float]
+
+
+def _latency(cost: Dict, backend: str) -> Optional[float]:
+    got = cost['latency_ms'].get(backend)
+    return got['median_ms'] if got else None
+
+
+def cost_rows(data: Dict, cost: Dict) -> List[Dict]:
+    """One row per model of the comparison's report ``data`` (what
+    :func:`report` returns): the teacher, then each
+    arm, with its val mIoU (mean over seeds), the share of the
+    teacher-student gap it closes, its parameters, GFLOPs and CPU latency
+    (milliseconds: PyTorch, onnxruntime) and its speed-up over the teacher
+    (teacher latency / its own, PyTorch)."""
+    teacher_ms = _latency(cost['teacher'], 'torch')
+    rows, models = [], []
     if data.get('teacher'):
-        ax.axhline(data['teacher']['mIoU'], color='tab:red', ls='--',
-                   label='teacher')
-        tops.append(data['teacher']['mIoU'])
-    if ALONE in arms:
-        ax.axhline(arms[ALONE]['mean'], color='0.3', ls=':',
-                   label='student alone (mean)')
-    ax.set_xticks(list(xs))
-    ax.set_xticklabels([arms[m]['label'] for m in methods], rotation=30,
-                       ha='right', fontsize=8)
-    ax.set_ylim(max(0.0, min(min(v) for v in seeds) - 5), max(tops) + 2)
-    ax.set_ylabel('val mIoU (bar: mean; dots: seeds)')
-    ax.set_title(textwrap.fill(title, 100), fontsize=8)
-    ax.legend(fontsize=8, loc='lower right')
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+        models.append(('teacher', 'teacher', data['teacher']['mIoU'], None))
+    models += [(m, 'student', got['mean'], got.get('gap_closed'))
+               for m, got in data['arms'].items()]
+    for arm, network, miou, gap in models:
+        got = cost[network]
+        ms = _latency(got, 'torch')
+        rows.append(dict(
+            arm=arm, network=network, mIoU=miou, gap_closed=gap,
+            params=got['params'], gflops=got['gflops'], latency_ms=ms,
+            latency_onnxruntime_ms=_latency(got, 'onnxruntime'),
+            speedup=teacher_ms / ms if teacher_ms and ms else None))
+    return rows
+
+
+def cost_section(data: Dict, cost: Dict,
+                 teacher_label: str = 'teacher') -> Tuple[List[str],
+                                                          List[Dict]]:
+    """The Markdown lines of the accuracy-against-cost table, and its rows
+    (:func:`cost_rows`)."""
+    rows = cost_rows(data, cost)
+    h, w = cost['size']
+    measured = [lat for name in ('teacher', 'student')
+                for lat in cost[name]['latency_ms'].values() if lat]
+    agreed = ('which agreed within 5 %' if all(
+        lat['agreed'] for lat in measured) else 'which did NOT all agree '
+        'within 5 % (a busy machine)')
+    labels = {m: got['label'] for m, got in data['arms'].items()}
+    labels['teacher'] = teacher_label
+    lines = [
+        '', f'Accuracy against cost: one {h}x{w} image on the CPU, CPU '
+        f'threads: {cost["threads"]}. Every arm trains the same student '
+        'network, so its cost was measured once; the teacher\'s once. '
+        f'Latency: the median of the last two rounds of runs, {agreed}; '
+        'speed-up: teacher latency / the '
+        'arm\'s (PyTorch); gap closed: (arm - student alone) / (teacher - '
+        'student alone), of the mean val mIoU.', '', *_table(
+            ['model', 'val mIoU', 'gap closed', 'params (M)', 'GFLOPs',
+             'CPU latency, PyTorch (ms)', 'CPU latency, onnxruntime (ms)',
+             'speed-up'],
+            [[labels[row['arm']], f'{row["mIoU"]:.2f}',
+              _fmt(row['gap_closed'], '+.2f'), f'{row["params"] / 1e6:.2f}',
+              _fmt(row['gflops'], '.1f'), _fmt(row['latency_ms'], '.1f'),
+              _fmt(row['latency_onnxruntime_ms'], '.1f'),
+              _fmt(row['speedup'], '.2f', 'x')] for row in rows]), '',
+        '![mIoU against latency](results_cost.png)'
+    ]
+    return lines, rows
+
+
+def plot_cost(data: Dict, rows: List[Dict], path: str,
+              teacher_label: str = 'teacher') -> List[Point]:
+    """Draw val mIoU (mean over seeds) against PyTorch CPU latency at
+    ``path``: the teacher, the student alone and each method (at the
+    student's latency); return the points drawn."""
+    points: List[Point] = []
+    with _figure(path, (6.5, 4.5)) as ax:
+        for i, row in enumerate(rows):
+            label = teacher_label if row['arm'] == 'teacher' else \
+                data['arms'][row['arm']]['label']
+            color = 'tab:red' if row['arm'] == 'teacher' else (
+                '0.3' if row['arm'] == 'student' else f'C{i % 10}')
+            ax.scatter([row['latency_ms']], [row['mIoU']], color=color, s=40,
+                       zorder=3, label=label,
+                       marker='s' if row['network'] == 'teacher' else 'o')
+            points.append((label, row['latency_ms'], row['mIoU']))
+        latencies = [p[1] for p in points if p[1] is not None]
+        if latencies:
+            ax.set_xlim(0, 1.1 * max(latencies))
+        ax.set_xlabel('CPU latency, PyTorch (ms, one image)')
+        ax.set_ylabel('val mIoU (mean over seeds)')
+        ax.set_title('mIoU against latency: teacher, student alone, each '
+                     'method', fontsize=9)
+        ax.grid(True, which='both', alpha=0.3)
+        ax.legend(fontsize=7, loc='best')
+    return points
 
 
 def write_results(comparison, results: Dict, preamble: Sequence[str] = (),
@@ -283,7 +387,6 @@ def write_results(comparison, results: Dict, preamble: Sequence[str] = (),
     :class:`~attnfd_mm.comparison.Comparison`) into its work dir and, where
     the results hold the models' cost, its table and ``results_cost.png``;
     return the Markdown."""
-    from .cost_report import cost_section, plot_cost
     plan = comparison.plan
     text, data = report(results, plan.label, preamble,
                         comparison.runner.timings(), teacher_label, title,

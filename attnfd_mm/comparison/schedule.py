@@ -1,6 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """A user's training schedule shortened to a number of iterations."""
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 from mmengine.config import Config, ConfigDict
 
@@ -71,9 +71,9 @@ def shorten_schedule(cfg: Config, iters: int,
     schedulers = cfg.get('param_scheduler') or []
     if isinstance(schedulers, dict):
         schedulers = [schedulers]
-    shortened: List = [shorten_scheduler(s, length, iters)
-                       for s in schedulers]
-    cfg.param_scheduler = shortened
+    cfg.param_scheduler = [
+        shorten_scheduler(s, length, iters) for s in schedulers
+    ]
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters)
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
     hooks = cfg.setdefault('default_hooks', ConfigDict())
