@@ -47,15 +47,6 @@ def collect_attention_maps(model: torch.nn.Module,
     return maps
 
 
-def _normalized(heat: Tensor, size) -> np.ndarray:
-    """``heat`` (h, w) resized to ``size`` and scaled to [0, 1]."""
-    heat = F.interpolate(
-        heat[None, None], size=size, mode='bilinear', align_corners=False)
-    heat = heat[0, 0]
-    heat = heat - heat.min()
-    return (heat / heat.max().clamp(min=1e-12)).cpu().numpy()
-
-
 def plot_attention_grid(image: np.ndarray,
                         maps: Dict[str, Dict[str, Tensor]],
                         out_file: str,
@@ -83,8 +74,12 @@ def plot_attention_grid(image: np.ndarray,
         axes[row, 0].imshow(image)
         axes[row, 0].set_ylabel(loss_name.replace('loss_attnfd_', 'layer '))
         for col, column in enumerate(MAP_COLUMNS, start=1):
+            heat = F.interpolate(layer[column][index][None, None],
+                                 size=image.shape[:2], mode='bilinear',
+                                 align_corners=False)[0, 0]
+            heat = heat - heat.min()  # scaled to [0, 1]
             axes[row, col].imshow(
-                _normalized(layer[column][index], image.shape[:2]),
+                (heat / heat.max().clamp(min=1e-12)).cpu().numpy(),
                 cmap='jet')
             if row == 0:
                 axes[row, col].set_title(column)

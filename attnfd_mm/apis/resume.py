@@ -34,19 +34,6 @@ def checkpoint_candidates(work_dir: str) -> List[str]:
     return candidates
 
 
-def _why_unloadable(path: str) -> Optional[str]:
-    """None if ``path`` loads as a training checkpoint, else the reason."""
-    if not osp.isfile(path):
-        return 'missing'
-    try:
-        checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu')
-    except Exception as err:  # noqa: BLE001  (any reader failure)
-        return f'{type(err).__name__}: {str(err)[:120]}'
-    if not isinstance(checkpoint, dict) or 'state_dict' not in checkpoint:
-        return 'no state_dict'
-    return None
-
-
 class ResumeChoice(NamedTuple):
     """The checkpoint to resume from (None: none there) and the newer ones
     skipped, with why."""
@@ -74,10 +61,17 @@ def resume_checkpoint(work_dir: str) -> ResumeChoice:
     """
     bad: List[Tuple[str, str]] = []
     for path in checkpoint_candidates(work_dir):
-        reason = _why_unloadable(path)
-        if reason is None:
+        if not osp.isfile(path):
+            bad.append((path, 'missing'))
+            continue
+        try:
+            loaded = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+        except Exception as err:  # noqa: BLE001  (any reader failure)
+            bad.append((path, f'{type(err).__name__}: {str(err)[:120]}'))
+            continue
+        if isinstance(loaded, dict) and 'state_dict' in loaded:
             return ResumeChoice(path, bad)
-        bad.append((path, reason))
+        bad.append((path, 'no state_dict'))
     if bad:
         raise NoGoodCheckpointError(
             f'--resume: no checkpoint of {work_dir} loads: ' +
