@@ -1,6 +1,8 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Run a training config, as ``tools/train.py`` and ``tools/distill.py``
 do."""
+import logging
+
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
@@ -83,14 +85,13 @@ def train(cfg: Config, resume: bool = False, amp: bool = False) -> Runner:
     if amp:
         enable_amp(cfg)
     add_student_hooks(cfg)
-    choice = None
+    warnings = []
     if resume and not cfg.get('load_from'):
         # the newest checkpoint that loads, not only the one last named
-        choice = resume_checkpoint(cfg.work_dir)
-        cfg.load_from = choice.path
+        cfg.load_from, warnings = resume_checkpoint(cfg.work_dir)
     cfg.resume = resume
     runner = build_runner(cfg)
-    if choice is not None:
-        choice.log()  # in the run's own log
+    for message in warnings:  # in the run's own log
+        print_log(message, logger='current', level=logging.WARNING)
     runner.train()
     return runner

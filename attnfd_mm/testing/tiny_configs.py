@@ -113,18 +113,17 @@ def tiny_runner_config(work_dir: str,
     Iteration-based, SGD + poly LR as mmseg's schedules, CPU-friendly
     (no workers), logs every iteration, ``default_scope='mmseg'``.
     """
-    pipeline = [
-        dict(type='LoadImageFromFile'),
-        dict(type='LoadAnnotations'),
-        dict(type='PackSegInputs')
-    ]
     dataset = dict(
         type='BaseSegDataset',
         data_root=data_root,
         img_suffix='.png',
         seg_map_suffix='.png',
         metainfo=dict(classes=SHAPES_CLASSES, palette=SHAPES_PALETTE),
-        pipeline=pipeline)
+        pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadAnnotations'),
+            dict(type='PackSegInputs')
+        ])
 
     def loader(split: str, shuffle: bool, bs: int) -> Dict:
         ds = copy.deepcopy(dataset)
@@ -137,7 +136,7 @@ def tiny_runner_config(work_dir: str,
                          'DefaultSampler', shuffle=shuffle),
             dataset=ds)
 
-    val_interval = val_interval or max_iters
+    evaluator = dict(type='PerClassIoUMetric', iou_metrics=['mIoU'])
     cfg = dict(
         default_scope='mmseg',
         work_dir=work_dir,
@@ -145,12 +144,12 @@ def tiny_runner_config(work_dir: str,
         train_dataloader=loader('train', True, batch_size),
         val_dataloader=loader('val', False, 1),
         test_dataloader=loader('val', False, 1),
-        val_evaluator=dict(type='PerClassIoUMetric', iou_metrics=['mIoU']),
-        test_evaluator=dict(type='PerClassIoUMetric', iou_metrics=['mIoU']),
+        val_evaluator=evaluator,
+        test_evaluator=copy.deepcopy(evaluator),
         train_cfg=dict(
             type='IterBasedTrainLoop',
             max_iters=max_iters,
-            val_interval=val_interval),
+            val_interval=val_interval or max_iters),
         val_cfg=dict(type='ValLoop'),
         test_cfg=dict(type='TestLoop'),
         optim_wrapper=dict(
