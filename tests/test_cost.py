@@ -11,7 +11,7 @@ import pytest
 from mmengine.config import Config
 from torch import nn
 
-from attnfd_mm.apis.training import add_student_cost
+from attnfd_mm.apis.training import add_student_hooks
 from attnfd_mm.comparison import write_results
 from attnfd_mm.comparison.report import cost_section, plot_cost, report
 from attnfd_mm.deploy import (COST_FILE, cost_line, cost_table,
@@ -184,14 +184,15 @@ def test_hook_failure_keeps_the_run_and_names_the_tool(tmp_path):
 
 
 def test_hook_is_added_to_distillation_runs_unless_switched_off():
-    distill = Config(dict(model=tiny_distill_model()))
-    add_student_cost(distill)
+    distill = Config(dict(model=tiny_distill_model(), export_student=False))
+    add_student_hooks(distill)
     assert distill.custom_hooks == [dict(type='StudentCostHook')]
-    off = Config(dict(model=tiny_distill_model(), measure_student_cost=False))
-    add_student_cost(off)
+    off = Config(dict(model=tiny_distill_model(), measure_student_cost=False,
+                      export_student=False))
+    add_student_hooks(off)
     assert not off.get('custom_hooks')
     plain = Config(dict(model=deeplabv3_segmentor('r18')))
-    add_student_cost(plain)
+    add_student_hooks(plain)
     assert not plain.get('custom_hooks')
 
 

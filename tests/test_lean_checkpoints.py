@@ -208,16 +208,16 @@ def test_student_export_scores_as_the_distillation_checkpoint(
 
 
 def test_export_can_be_turned_off(tmp_path, shapes_root):
-    from attnfd_mm.apis.training import add_student_export
+    from attnfd_mm.apis.training import add_student_hooks
     cfg = _cfg(tmp_path, shapes_root, 2)
-    add_student_export(cfg)
+    add_student_hooks(cfg)
     assert dict(type='StudentExportHook') in cfg.custom_hooks
     cfg = _cfg(tmp_path, shapes_root, 2)
     cfg.export_student = False
-    add_student_export(cfg)
+    add_student_hooks(cfg)
     assert dict(type='StudentExportHook') not in cfg.custom_hooks
     plain = tiny_runner_config('w', shapes_root, deeplabv3_segmentor('r18'))
-    add_student_export(plain)  # not a distillation config
+    add_student_hooks(plain)  # not a distillation config
     assert dict(type='StudentExportHook') not in plain.custom_hooks
 
 

@@ -1,6 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 from .attention_maps import (MAP_COLUMNS, collect_attention_maps,
-                             draw_attention_grid, plot_attention_grid)
+                             draw_attention_grid)
 from .config_files import ConfigNotFoundError
 from .distill_config import (NumClassesNotFoundError, distill_config,
                              load_config, num_classes_of, write_config)
@@ -15,7 +15,7 @@ from .training import build_runner, enable_amp, train
 
 __all__ = [
     'MAP_COLUMNS', 'collect_attention_maps', 'draw_attention_grid',
-    'plot_attention_grid', 'DEFAULT_LAYERS', 'DEFAULT_METHOD', 'METHODS',
+    'DEFAULT_LAYERS', 'DEFAULT_METHOD', 'METHODS',
     'DistillMethod', 'NumClassesNotFoundError', 'UnknownMethodError',
     'check_method', 'distill_config', 'load_config', 'method_label',
     'num_classes_of', 'write_config', 'add_runner_args',

@@ -47,34 +47,33 @@ def collect_attention_maps(model: torch.nn.Module,
     return maps
 
 
-def _normalized(heat: Tensor, size) -> np.ndarray:
-    """``heat`` (h, w) resized to ``size`` and scaled to [0, 1]."""
-    heat = F.interpolate(
-        heat[None, None], size=size, mode='bilinear', align_corners=False)
-    heat = heat[0, 0]
-    heat = heat - heat.min()
-    return (heat / heat.max().clamp(min=1e-12)).cpu().numpy()
-
-
-def plot_attention_grid(image: np.ndarray,
-                        maps: Dict[str, Dict[str, Tensor]],
+def draw_attention_grid(model: torch.nn.Module,
+                        image: np.ndarray,
                         out_file: str,
-                        index: int = 0,
-                        title: Optional[str] = None) -> None:
-    """Save a PNG grid: one row per distilled layer; the image, then the
-    teacher's and the student's raw and refined heat maps.
+                        title: Optional[str] = None) -> int:
+    """Save a PNG grid of ``image``'s heat maps: one row per distilled
+    layer; the image, then the teacher's and the student's raw and refined
+    heat maps (:func:`collect_attention_maps` of the image preprocessed by
+    the model's data preprocessor).
 
     Args:
+        model: A built distillation algorithm in eval mode.
         image (np.ndarray): The input image, RGB, (H, W, 3) uint8.
-        maps (dict): The output of :func:`collect_attention_maps`.
         out_file (str): Path of the PNG.
-        index (int): Which image of the batch to draw.
         title (str, optional): Figure title.
+
+    Returns:
+        int: The number of distilled layers drawn.
     """
+    device = next(model.parameters()).device
+    tensor = torch.from_numpy(image).permute(2, 0, 1).contiguous()
+    inputs = model.data_preprocessor(
+        dict(inputs=[tensor.to(device)]), False)['inputs']
+    maps = collect_attention_maps(model, inputs)
+
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-
     rows = len(maps)
     fig, axes = plt.subplots(
         rows, 1 + len(MAP_COLUMNS), figsize=(3 * (1 + len(MAP_COLUMNS)),
@@ -83,8 +82,12 @@ def plot_attention_grid(image: np.ndarray,
         axes[row, 0].imshow(image)
         axes[row, 0].set_ylabel(loss_name.replace('loss_attnfd_', 'layer '))
         for col, column in enumerate(MAP_COLUMNS, start=1):
+            heat = F.interpolate(layer[column][0][None, None],
+                                 size=image.shape[:2], mode='bilinear',
+                                 align_corners=False)[0, 0]
+            heat = heat - heat.min()  # scaled to [0, 1]
             axes[row, col].imshow(
-                _normalized(layer[column][index], image.shape[:2]),
+                (heat / heat.max().clamp(min=1e-12)).cpu().numpy(),
                 cmap='jet')
             if row == 0:
                 axes[row, col].set_title(column)
@@ -96,22 +99,4 @@ def plot_attention_grid(image: np.ndarray,
     fig.tight_layout()
     fig.savefig(out_file, dpi=80)
     plt.close(fig)
-
-
-def draw_attention_grid(model: torch.nn.Module,
-                        image: np.ndarray,
-                        out_file: str,
-                        title: Optional[str] = None) -> int:
-    """Preprocess ``image`` (RGB, (H, W, 3) uint8) with the model's data
-    preprocessor, collect its heat maps and save the grid to ``out_file``.
-
-    Returns:
-        int: The number of distilled layers drawn.
-    """
-    device = next(model.parameters()).device
-    tensor = torch.from_numpy(image).permute(2, 0, 1).contiguous()
-    inputs = model.data_preprocessor(
-        dict(inputs=[tensor.to(device)]), False)['inputs']
-    maps = collect_attention_maps(model, inputs)
-    plot_attention_grid(image, maps, out_file, title=title)
     return len(maps)

@@ -50,61 +50,45 @@ def closest_names(name: str, candidates: List[str], n: int = 3) -> List[str]:
     return close[:n]
 
 
-def _not_found(config: str, close: List[str], where: str) -> \
-        ConfigNotFoundError:
-    hint = ('; did you mean ' + ', '.join(repr(c) for c in close) + '?'
-            if close else f'; no config with a similar name in {where}.')
-    return ConfigNotFoundError(f'Config not found: {config!r}{hint}')
-
-
-def package_config_path(config: str) -> str:
-    """The file of ``'pkg::rel/path.py'`` in the installed package's
-    ``.mim/configs``.
-
-    Raises:
-        ConfigNotFoundError: No such config in the package, with the
-            closest names (``pkg::...``).
-    """
-    from mmengine.utils import get_installed_path, is_installed
-
-    from attnfd_mm.compat.config_bases import PACKAGE_SCOPE, mim_dir
-    package, rel = config.split('::', 1)
-    if package == PACKAGE_SCOPE:  # where Python imports it from
-        root = osp.join(mim_dir(), 'configs')
-    elif is_installed(package):
-        root = osp.join(get_installed_path(package), '.mim', 'configs')
-    else:
-        raise ConfigNotFoundError(
-            f'Config not found: {config!r}; the package {package!r} is not '
-            'installed (pip install it, or give a local file).')
-    path = osp.join(root, rel)
-    if osp.isfile(path):
-        return path
-    close = [f'{package}::{c}' for c in closest_names(rel, _py_files(root))]
-    raise _not_found(config, close, f'{package}::')
-
-
 def check_config_file(config: str) -> str:
-    """``config`` (a local path or ``pkg::path``) when it exists.
+    """``config`` (a local path or ``pkg::path``, read from the installed
+    package's ``.mim/configs``) when it exists.
 
     Raises:
         ConfigNotFoundError: It does not, with the closest names of the
-            nearest folder that exists (a short message, not mmengine's
-            list of every config).
+            package or of the nearest local folder that exists (a short
+            message, not mmengine's list of every config).
     """
     if '::' in config:
-        package_config_path(config)
-        return config
-    if osp.isfile(config):
-        return config
-    folder = osp.dirname(osp.abspath(config))
-    while not osp.isdir(folder) and osp.dirname(folder) != folder:
-        folder = osp.dirname(folder)
-    rel = osp.relpath(osp.abspath(config), folder)
-    shown = folder if osp.isabs(config) else osp.relpath(folder)
-    close = [osp.normpath(osp.join(shown, c))
-             for c in closest_names(rel, _py_files(folder, depth=2))]
-    raise _not_found(config, close, shown)
+        from mmengine.utils import get_installed_path, is_installed
+
+        from attnfd_mm.compat.config_bases import PACKAGE_SCOPE, mim_dir
+        package, rel = config.split('::', 1)
+        if package == PACKAGE_SCOPE:  # where Python imports it from
+            root = osp.join(mim_dir(), 'configs')
+        elif is_installed(package):
+            root = osp.join(get_installed_path(package), '.mim', 'configs')
+        else:
+            raise ConfigNotFoundError(
+                f'Config not found: {config!r}; the package {package!r} is '
+                'not installed (pip install it, or give a local file).')
+        if osp.isfile(osp.join(root, rel)):
+            return config
+        shown = f'{package}::'
+        close = [shown + c for c in closest_names(rel, _py_files(root))]
+    else:
+        if osp.isfile(config):
+            return config
+        folder = osp.dirname(osp.abspath(config))
+        while not osp.isdir(folder) and osp.dirname(folder) != folder:
+            folder = osp.dirname(folder)
+        rel = osp.relpath(osp.abspath(config), folder)
+        shown = folder if osp.isabs(config) else osp.relpath(folder)
+        close = [osp.normpath(osp.join(shown, c))
+                 for c in closest_names(rel, _py_files(folder, depth=2))]
+    hint = ('; did you mean ' + ', '.join(repr(c) for c in close) + '?'
+            if close else f'; no config with a similar name in {shown}.')
+    raise ConfigNotFoundError(f'Config not found: {config!r}{hint}')
 
 
 def load_config(config: Union[str, Config]) -> Config:

@@ -12,10 +12,10 @@ from typing import Dict, List, Optional, Sequence, Union
 from mmengine.config import Config, ConfigDict
 
 from attnfd_mm.atomic_files import atomic_file
-from attnfd_mm.datasets.check_seg_sample import add_sample_checks
 from attnfd_mm.utils import without_init
 from .config_files import load_config
 from .methods import DEFAULT_METHOD, METHODS, check_method
+from .runner_config import dataset_dicts
 
 #: The plugin import every composed config carries.
 PLUGIN = 'attnfd_mm'
@@ -25,12 +25,17 @@ class NumClassesNotFoundError(ValueError):
     """A model config whose number of classes cannot be read."""
 
 
+def _last_head(model: Dict) -> Dict:
+    """A segmentor dict's (last: cascade heads) decode head, or ``{}``."""
+    head = model.get('decode_head')
+    if isinstance(head, (list, tuple)):
+        head = head[-1] if head else None
+    return head if isinstance(head, dict) else {}
+
+
 def num_classes_of(model: Dict) -> int:
     """``num_classes`` of a segmentor dict's (last) decode head."""
-    head = model.get('decode_head')
-    if isinstance(head, (list, tuple)):  # cascade heads: the last decides
-        head = head[-1] if head else None
-    classes = head.get('num_classes') if isinstance(head, dict) else None
+    classes = _last_head(model).get('num_classes')
     if not isinstance(classes, int):
         raise NumClassesNotFoundError(
             f'Cannot read num_classes from the student model '
@@ -62,6 +67,23 @@ def add_custom_hook(cfg: Config, hook: Dict) -> None:
     if not any(h.get('type') == hook['type'] for h in hooks):
         hooks.append(hook)
     cfg.custom_hooks = hooks
+
+
+def add_sample_checks(cfg: Config,
+                      num_classes: int,
+                      ignore_index: int = 255,
+                      skip_bad: bool = False) -> None:
+    """Insert ``CheckSegSample`` first in every pipeline of ``cfg``'s
+    dataloaders that loads annotations and has no check yet (``skip_bad``:
+    bad samples are logged and skipped)."""
+    for dataset in dataset_dicts(cfg):
+        pipeline = dataset.get('pipeline')
+        types = [t.get('type') for t in pipeline] \
+            if isinstance(pipeline, list) else []
+        if 'LoadAnnotations' in types and 'CheckSegSample' not in types:
+            pipeline.insert(
+                0, ConfigDict(type='CheckSegSample', num_classes=num_classes,
+                              ignore_index=ignore_index, skip_bad=skip_bad))
 
 
 def distill_config(student: Union[str, Config],
@@ -117,9 +139,8 @@ def distill_config(student: Union[str, Config],
     cfg = load_config(student)
     add_custom_import(cfg)
     add_custom_hook(cfg, dict(type='RandomStateHook'))
-    head = cfg.model.get('decode_head')
-    head = head[-1] if isinstance(head, (list, tuple)) else head
-    if isinstance(head, dict) and isinstance(head.get('num_classes'), int):
+    head = _last_head(cfg.model)
+    if isinstance(head.get('num_classes'), int):
         add_sample_checks(cfg, head['num_classes'],
                           head.get('ignore_index', 255), skip_bad_samples)
     if row.distiller is None:

@@ -42,15 +42,6 @@ def init_weight_files(node: Any, key: str = 'model') -> \
                 yield from init_weight_files(value, f'{key}.{name}')
 
 
-def _fix(key: str) -> str:
-    fix = f'--cfg-options {key}=None'
-    if key.startswith(STUDENT_KEY):
-        fix += (' (tools/distill.py and tools/compare.py change the student '
-                f'config: --cfg-options model.{key[len(STUDENT_KEY):]}'
-                '=None)')
-    return fix
-
-
 def check_init_weights(cfg: Config) -> None:
     """Check that every initial weight file of ``cfg.model`` can be read:
     local files exist, URLs (``https://``, ``open-mmlab://``, ...) load,
@@ -73,8 +64,13 @@ def check_init_weights(cfg: Config) -> None:
                 continue
             except Exception as err:  # noqa: BLE001  (any download failure)
                 cause = f'{type(err).__name__}: {str(err)[:200]}'
+        fix = f'--cfg-options {key}=None'
+        if key.startswith(STUDENT_KEY):
+            fix += (' (tools/distill.py and tools/compare.py change the '
+                    'student config: --cfg-options '
+                    f'model.{key[len(STUDENT_KEY):]}=None)')
         raise WeightsUnavailableError(
             f'{key} = {path!r} cannot be loaded ({cause}). Give a local '
             f'file instead ({key}=/path/to/weights.pth, downloaded where '
             'there is network access), or train without these initial '
-            f'weights: {_fix(key)}.')
+            f'weights: {fix}.')

@@ -1,12 +1,10 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """The checkpoint ``--resume`` continues from: the newest one that loads."""
 import glob
-import logging
 import os.path as osp
 import re
-from typing import List, NamedTuple, Optional, Tuple
+from typing import List, Optional, Tuple
 
-from mmengine.logging import print_log
 from mmengine.runner import CheckpointLoader
 
 
@@ -34,54 +32,34 @@ def checkpoint_candidates(work_dir: str) -> List[str]:
     return candidates
 
 
-def _why_unloadable(path: str) -> Optional[str]:
-    """None if ``path`` loads as a training checkpoint, else the reason."""
-    if not osp.isfile(path):
-        return 'missing'
-    try:
-        checkpoint = CheckpointLoader.load_checkpoint(path, map_location='cpu')
-    except Exception as err:  # noqa: BLE001  (any reader failure)
-        return f'{type(err).__name__}: {str(err)[:120]}'
-    if not isinstance(checkpoint, dict) or 'state_dict' not in checkpoint:
-        return 'no state_dict'
-    return None
-
-
-class ResumeChoice(NamedTuple):
-    """The checkpoint to resume from (None: none there) and the newer ones
-    skipped, with why."""
-    path: Optional[str]
-    skipped: List[Tuple[str, str]]
-
-    def log(self) -> None:
-        """Name the skipped checkpoints and the one resumed from in the
-        current log (warnings: they matter after a fault)."""
-        for skipped, why in self.skipped:
-            print_log(f'--resume: skipping {skipped}, which does not load '
-                      f'({why}).', logger='current', level=logging.WARNING)
-        if self.path is not None:
-            print_log(f'--resume: resuming from {self.path}.',
-                      logger='current', level=logging.WARNING)
-
-
-def resume_checkpoint(work_dir: str) -> ResumeChoice:
-    """The newest checkpoint of ``work_dir`` that loads (``path`` None when
-    there is none: training starts from scratch, as mmengine does) and the
-    ones skipped.
+def resume_checkpoint(work_dir: str) -> Tuple[Optional[str], List[str]]:
+    """The newest checkpoint of ``work_dir`` that loads (None when there is
+    none: training starts from scratch, as mmengine does), and the warnings
+    for the run's log: the newer ones skipped, the one resumed from.
 
     Raises:
         NoGoodCheckpointError: There are checkpoints but none loads.
     """
     bad: List[Tuple[str, str]] = []
     for path in checkpoint_candidates(work_dir):
-        reason = _why_unloadable(path)
-        if reason is None:
-            return ResumeChoice(path, bad)
-        bad.append((path, reason))
+        if not osp.isfile(path):
+            bad.append((path, 'missing'))
+            continue
+        try:
+            loaded = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+        except Exception as err:  # noqa: BLE001  (any reader failure)
+            bad.append((path, f'{type(err).__name__}: {str(err)[:120]}'))
+            continue
+        if isinstance(loaded, dict) and 'state_dict' in loaded:
+            return path, [
+                f'--resume: skipping {p}, which does not load ({why}).'
+                for p, why in bad
+            ] + [f'--resume: resuming from {path}.']
+        bad.append((path, 'no state_dict'))
     if bad:
         raise NoGoodCheckpointError(
             f'--resume: no checkpoint of {work_dir} loads: ' +
             '; '.join(f'{p} ({why})' for p, why in bad) + '. Start over '
             'without --resume (or in another --work-dir), or restore a '
             'checkpoint there.')
-    return ResumeChoice(None, [])
+    return None, []

@@ -1,6 +1,7 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Config handling shared by ``tools/train.py`` and ``tools/test.py``."""
 import argparse
+import copy
 import os
 import os.path as osp
 from typing import Any, Dict, Iterator, Optional, Union
@@ -116,25 +117,31 @@ def keep_config_files(cfg: Config, always: bool = False) -> Config:
     return Config(cfg.to_dict())
 
 
-def _datasets(cfg: Config) -> Iterator[Dict]:
-    """The dataset dicts of every dataloader of ``cfg`` that hold data (not
-    only wrap others), wrapped ones included."""
+def config_dicts(node: Any) -> Iterator[Dict]:
+    """Every dict of the config tree ``node`` (lists and tuples entered),
+    parents before their children."""
+    if isinstance(node, (list, tuple)):
+        for value in node:
+            yield from config_dicts(value)
+    elif isinstance(node, dict):
+        yield node
+        yield from config_dicts(list(node.values()))
+
+
+def dataset_dicts(cfg: Config) -> Iterator[Dict]:
+    """The dataset dicts of every dataloader of ``cfg``, the datasets that
+    wrappers (``ConcatDataset``, ``RepeatDataset``) hold included."""
 
     def visit(dataset: Any) -> Iterator[Dict]:
-        if isinstance(dataset, (list, tuple)):
-            for d in dataset:
-                yield from visit(d)
-        elif isinstance(dataset, dict):
-            if 'data_root' in dataset or 'dataset' not in dataset and \
-                    'datasets' not in dataset:
-                yield dataset
-            yield from visit(dataset.get('dataset'))
-            yield from visit(dataset.get('datasets'))
+        for d in dataset if isinstance(dataset, (list, tuple)) else [dataset]:
+            if isinstance(d, dict):
+                yield d
+                yield from visit(d.get('dataset'))
+                yield from visit(d.get('datasets'))
 
     for split in ('train', 'val', 'test'):
-        loader = cfg.get(f'{split}_dataloader', None)
-        if loader:
-            yield from visit(loader.get('dataset'))
+        yield from visit((cfg.get(f'{split}_dataloader', None) or {}).get(
+            'dataset'))
 
 
 def set_data_root(cfg: Config, data_root: str) -> None:
@@ -150,8 +157,9 @@ def set_data_root(cfg: Config, data_root: str) -> None:
     if not osp.isdir(data_root):
         raise FileNotFoundError(f'Dataset root not found: {data_root!r}.')
     cfg.data_root = data_root
-    for dataset in _datasets(cfg):
-        dataset['data_root'] = data_root
+    for dataset in dataset_dicts(cfg):  # those that hold data
+        if 'data_root' in dataset or not {'dataset', 'datasets'} & {*dataset}:
+            dataset['data_root'] = data_root
 
 
 def _is_local(path: Any) -> bool:
@@ -164,39 +172,27 @@ def absolute_paths(cfg: Config) -> None:
     datasets' ``data_root``, ``work_dir``, ``load_from``, and in the model
     ``teacher_ckpt`` and the local files of ``pretrained`` and
     ``init_cfg`` checkpoints."""
-    for dataset in _datasets(cfg):
+    for dataset in dataset_dicts(cfg):
         if _is_local(dataset.get('data_root')):
             dataset['data_root'] = osp.abspath(dataset['data_root'])
     for key in ('data_root', 'work_dir', 'load_from'):
         if _is_local(cfg.get(key, None)):
             cfg[key] = osp.abspath(cfg[key])
-
-    def visit(node: Any) -> None:
-        if isinstance(node, (list, tuple)):
-            for value in node:
-                visit(value)
-        elif isinstance(node, dict):
-            if _is_local(node.get('teacher_ckpt')):
-                node['teacher_ckpt'] = osp.abspath(node['teacher_ckpt'])
-            for key in ('pretrained', 'checkpoint'):
-                if _is_local(node.get(key)) and osp.exists(node[key]):
-                    node[key] = osp.abspath(node[key])
-            for value in node.values():
-                visit(value)
-
-    visit(cfg.get('model', None))
+    for node in config_dicts(cfg.get('model', None)):
+        if _is_local(node.get('teacher_ckpt')):
+            node['teacher_ckpt'] = osp.abspath(node['teacher_ckpt'])
+        for key in ('pretrained', 'checkpoint'):
+            if _is_local(node.get(key)) and osp.exists(node[key]):
+                node[key] = osp.abspath(node[key])
 
 
 def sync_bn_to_bn(node: Any) -> Any:
-    """Return ``node`` (a config tree) with every SyncBN norm turned into
-    BN."""
-    if isinstance(node, dict):
-        node = type(node)((k, sync_bn_to_bn(v)) for k, v in node.items())
-        if node.get('type') == 'SyncBN':
-            node['type'] = 'BN'
-        return node
-    if isinstance(node, (list, tuple)):
-        return type(node)(sync_bn_to_bn(v) for v in node)
+    """Return a copy of ``node`` (a config tree) with every SyncBN norm
+    turned into BN."""
+    node = copy.deepcopy(node)
+    for cfg in config_dicts(node):
+        if cfg.get('type') == 'SyncBN':
+            cfg['type'] = 'BN'
     return node
 
 

@@ -1,6 +1,8 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Run a training config, as ``tools/train.py`` and ``tools/distill.py``
 do."""
+import logging
+
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
@@ -40,26 +42,20 @@ def enable_amp(cfg: Config) -> None:
         cfg.optim_wrapper.loss_scale = 'dynamic'
 
 
-def add_student_export(cfg: Config) -> None:
-    """Add ``StudentExportHook`` to a distillation config (a model with an
-    ``architecture``) unless it sets ``export_student = False`` or has the
-    hook already."""
+def add_student_hooks(cfg: Config) -> None:
+    """Add to a distillation config (a model with an ``architecture``)
+    ``StudentExportHook`` unless it sets ``export_student = False``, and
+    ``StudentCostHook`` (the student's parameters, FLOPs and CPU latency
+    against the teacher's, at the end of training) when it has a
+    ``teacher`` unless it sets ``measure_student_cost = False``; a hook of
+    the type there already is kept."""
     model = cfg.get('model') or {}
-    if 'architecture' not in model or not cfg.get('export_student', True):
+    if 'architecture' not in model:
         return
-    add_custom_hook(cfg, dict(type='StudentExportHook'))
-
-
-def add_student_cost(cfg: Config) -> None:
-    """Add ``StudentCostHook`` (the student's parameters, FLOPs and CPU
-    latency against the teacher's, at the end of training) to a
-    distillation config unless it sets ``measure_student_cost = False`` or
-    has the hook already."""
-    model = cfg.get('model') or {}
-    if 'architecture' not in model or 'teacher' not in model or \
-            not cfg.get('measure_student_cost', True):
-        return
-    add_custom_hook(cfg, dict(type='StudentCostHook'))
+    if cfg.get('export_student', True):
+        add_custom_hook(cfg, dict(type='StudentExportHook'))
+    if 'teacher' in model and cfg.get('measure_student_cost', True):
+        add_custom_hook(cfg, dict(type='StudentCostHook'))
 
 
 def build_runner(cfg: Config) -> Runner:
@@ -88,16 +84,14 @@ def train(cfg: Config, resume: bool = False, amp: bool = False) -> Runner:
     check_init_weights(cfg)
     if amp:
         enable_amp(cfg)
-    add_student_export(cfg)
-    add_student_cost(cfg)
-    choice = None
+    add_student_hooks(cfg)
+    warnings = []
     if resume and not cfg.get('load_from'):
         # the newest checkpoint that loads, not only the one last named
-        choice = resume_checkpoint(cfg.work_dir)
-        cfg.load_from = choice.path
+        cfg.load_from, warnings = resume_checkpoint(cfg.work_dir)
     cfg.resume = resume
     runner = build_runner(cfg)
-    if choice is not None:
-        choice.log()  # in the run's own log
+    for message in warnings:  # in the run's own log
+        print_log(message, logger='current', level=logging.WARNING)
     runner.train()
     return runner

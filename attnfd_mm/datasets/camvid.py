@@ -54,12 +54,10 @@ class CamVidDataset(CheckedSegDataset):
             void_labels=(self.VOID_LABEL, ),
             **kwargs)
 
-    def load_data_list(self) -> List[Dict]:
+    def list_samples(self) -> List[Dict]:
         """List the split from ``{split}.txt`` or from ``{split}/``."""
         img_dir = self.data_prefix['img_path']
         ann_dir = self.data_prefix['seg_map_path']
-        self._check_dir(img_dir, f'{self.split!r} image')
-        self._check_dir(ann_dir, f'{self.split!r} label')
         if osp.isfile(self.ann_file):
             with open(self.ann_file) as f:
                 names = [osp.basename(line.split()[0]) for line in f
@@ -67,11 +65,10 @@ class CamVidDataset(CheckedSegDataset):
         else:
             names = sorted(n for n in os.listdir(img_dir)
                            if n.endswith(self.img_suffix))
-        data_list = [
+        return [
             dict(img_path=osp.join(img_dir, name),
                  seg_map_path=osp.join(ann_dir, name),
                  label_map=self.label_map,
                  reduce_zero_label=self.reduce_zero_label,
                  seg_fields=[]) for name in names
         ]
-        return self.finish_data_list(data_list)

@@ -4,7 +4,6 @@ from typing import Dict, List, Optional, Set, Tuple
 
 import numpy as np
 from mmcv.transforms import BaseTransform
-from mmengine.config import ConfigDict
 from mmengine.logging import print_log
 from mmseg.registry import TRANSFORMS
 from PIL import Image
@@ -54,32 +53,21 @@ class CheckSegSample(BaseTransform):
         #: the samples of this process that passed
         self.passed: Set[Tuple] = set()
 
-    def _mapped(self, values: np.ndarray, results: Dict) -> np.ndarray:
-        """Raw label ``values`` as ``LoadAnnotations`` leaves them."""
-        values = values.astype(np.int64)
+    def _outside(self, label: np.ndarray, results: Dict) -> List[int]:
+        """The label values, as ``LoadAnnotations`` leaves them (after
+        ``reduce_zero_label`` and the label map), that are neither a class
+        nor the ignore index (8-bit labels: counted, not sorted)."""
+        values = np.flatnonzero(np.bincount(label.ravel())) \
+            if label.dtype == np.uint8 else np.unique(label).astype(np.int64)
         if results.get('reduce_zero_label'):
             values = np.where(values == 0, 255, values - 1)
             values[values == 254] = 255
         label_map = results.get('label_map') or {}
-        return np.array([label_map.get(int(v), int(v)) for v in values],
-                        np.int64)
-
-    def _outside(self, label: np.ndarray, results: Dict) -> List[int]:
-        """The label values (after the label map) that are neither a class
-        nor the ignore index. 8-bit labels: one look-up per pixel in a
-        table of the 256 raw values (after a check of the maximum)."""
-        def bad(mapped: np.ndarray) -> np.ndarray:
-            return ~(((mapped >= 0) & (mapped < self.num_classes))
-                     | (mapped == self.ignore_index))
-
-        if label.dtype == np.uint8:
-            invalid = bad(self._mapped(np.arange(256), results))
-            first = int(np.argmax(invalid)) if invalid.any() else 256
-            if int(label.max()) < first or not invalid[label].any():
-                return []
-        values = np.unique(label)
-        mapped = self._mapped(values, results)
-        return [int(v) for v in np.unique(mapped[bad(mapped)])]
+        mapped = np.array([label_map.get(int(v), int(v)) for v in values],
+                          np.int64)
+        valid = ((mapped >= 0) & (mapped < self.num_classes)) | (
+            mapped == self.ignore_index)
+        return [int(v) for v in np.unique(mapped[~valid])]
 
     def problems(self, results: Dict) -> List[str]:
         """What is wrong with the sample's files (empty: nothing)."""
@@ -160,35 +148,3 @@ def _check_whole(image: Image.Image, path: str) -> None:
         if marker not in f.read():
             raise OSError(f'the {image.format} file is truncated: no end '
                           'marker')
-
-
-def _pipelines(dataset: Dict):
-    """Every pipeline of ``dataset`` and of the datasets it wraps."""
-    if isinstance(dataset, (list, tuple)):
-        for d in dataset:
-            yield from _pipelines(d)
-    elif isinstance(dataset, dict):
-        if isinstance(dataset.get('pipeline'), list):
-            yield dataset['pipeline']
-        yield from _pipelines(dataset.get('dataset'))
-        yield from _pipelines(dataset.get('datasets'))
-
-
-def add_sample_checks(cfg,
-                      num_classes: int,
-                      ignore_index: int = 255,
-                      skip_bad: bool = False) -> None:
-    """Insert :class:`CheckSegSample` first in every pipeline of ``cfg``'s
-    dataloaders that loads annotations and has no check yet (``skip_bad``:
-    bad samples are logged and skipped)."""
-    check = dict(type='CheckSegSample', num_classes=num_classes,
-                 ignore_index=ignore_index, skip_bad=skip_bad)
-    for split in ('train', 'val', 'test'):
-        loader = cfg.get(f'{split}_dataloader', None)
-        if not loader:
-            continue
-        for pipeline in _pipelines(loader.get('dataset')):
-            types = [t.get('type') for t in pipeline]
-            if 'CheckSegSample' in types or 'LoadAnnotations' not in types:
-                continue
-            pipeline.insert(0, ConfigDict(check))

@@ -75,10 +75,7 @@ class CheckedSegDataset(BaseSegDataset):
         self._check_dir(self.data_prefix.get('img_path', ''), 'image')
         if self.data_prefix.get('seg_map_path'):
             self._check_dir(self.data_prefix['seg_map_path'], 'label')
-        return self.finish_data_list(super().load_data_list())
-
-    def finish_data_list(self, data_list: List[Dict]) -> List[Dict]:
-        """Raise on an empty list, map void labels, optionally scan labels."""
+        data_list = self.list_samples()
         if not data_list:
             raise FileNotFoundError(
                 f'{type(self).__name__}: no samples found under '
@@ -95,3 +92,7 @@ class CheckedSegDataset(BaseSegDataset):
             for info in data_list:
                 info['label_map'] = label_map
         return data_list
+
+    def list_samples(self) -> List[Dict]:
+        """The samples of the dataset's folders (``BaseSegDataset``'s)."""
+        return super().load_data_list()

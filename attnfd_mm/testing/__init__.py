@@ -1,7 +1,7 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Tiny data and configs for tests and the CPU demo."""
-from .batches import random_batch
-from .synthetic_shapes import SHAPES_CLASSES, make_synthetic_shapes
+from .synthetic_shapes import (SHAPES_CLASSES, make_synthetic_shapes,
+                               random_batch)
 from .tiny_configs import (DEEPLABV3_CONFIGS, DEEPLABV3_DERIVED,
                            deeplabv3_segmentor, stock_segmentor,
                            tiny_distill_model, tiny_runner_config)

@@ -12,69 +12,64 @@ from typing import Dict, List, Optional, Tuple
 from mmengine.registry import MODELS, DefaultScope
 from torch import nn
 
-from .batches import random_batch
+from .synthetic_shapes import random_batch
 from .tiny_configs import stock_segmentor
 
-#: family -> the family's smallest stock config (``mmseg::`` path).
+#: family -> the family's smallest stock config (``mmseg::`` path; the
+#: family is the config's folder).
 MODEL_FAMILIES: Dict[str, str] = {
-    'ann': 'ann/ann_r50-d8_4xb2-40k_cityscapes-512x1024.py',
-    'apcnet': 'apcnet/apcnet_r50-d8_4xb2-40k_cityscapes-512x1024.py',
-    'beit': 'beit/beit-base_upernet_8xb2-160k_ade20k-640x640.py',
-    'bisenetv1': 'bisenetv1/bisenetv1_r18-d32_4xb4-160k_cityscapes-'
-    '1024x1024.py',
-    'bisenetv2': 'bisenetv2/bisenetv2_fcn_4xb4-160k_cityscapes-1024x1024.py',
-    'ccnet': 'ccnet/ccnet_r50-d8_4xb2-40k_cityscapes-512x1024.py',
-    'cgnet': 'cgnet/cgnet_fcn_4xb4-60k_cityscapes-680x680.py',
-    'danet': 'danet/danet_r50-d8_4xb2-40k_cityscapes-512x1024.py',
-    'ddrnet': 'ddrnet/ddrnet_23-slim_in1k-pre_2xb6-120k_cityscapes-'
-    '1024x1024.py',
-    'deeplabv3': 'deeplabv3/deeplabv3_r18-d8_4xb2-80k_cityscapes-'
-    '512x1024.py',
-    'deeplabv3plus': 'deeplabv3plus/deeplabv3plus_r18-d8_4xb2-80k_'
-    'cityscapes-512x1024.py',
-    'dmnet': 'dmnet/dmnet_r50-d8_4xb2-40k_cityscapes-512x1024.py',
-    'dnlnet': 'dnlnet/dnl_r50-d8_4xb2-40k_cityscapes-512x1024.py',
-    'dpt': 'dpt/dpt_vit-b16_8xb2-160k_ade20k-512x512.py',
-    'emanet': 'emanet/emanet_r50-d8_4xb2-80k_cityscapes-512x1024.py',
-    'encnet': 'encnet/encnet_r50-d8_4xb2-40k_cityscapes-512x1024.py',
-    'erfnet': 'erfnet/erfnet_fcn_4xb4-160k_cityscapes-512x1024.py',
-    'fastfcn': 'fastfcn/fastfcn_r50-d32_jpu_psp_4xb2-80k_cityscapes-'
-    '512x1024.py',
-    'fastscnn': 'fastscnn/fast_scnn_8xb4-160k_cityscapes-512x1024.py',
-    'fcn': 'fcn/fcn_r18-d8_4xb2-80k_cityscapes-512x1024.py',
-    'gcnet': 'gcnet/gcnet_r50-d8_4xb2-40k_cityscapes-512x1024.py',
-    'hrnet': 'hrnet/fcn_hr18s_4xb2-40k_cityscapes-512x1024.py',
-    'icnet': 'icnet/icnet_r18-d8_4xb2-80k_cityscapes-832x832.py',
-    'isanet': 'isanet/isanet_r50-d8_4xb2-40k_cityscapes-512x1024.py',
-    'knet': 'knet/knet-s3_r50-d8_fcn_8xb2-adamw-80k_ade20k-512x512.py',
-    'mae': 'mae/mae-base_upernet_8xb2-amp-160k_ade20k-512x512.py',
-    'mobilenet_v2': 'mobilenet_v2/mobilenet-v2-d8_deeplabv3_4xb2-80k_'
-    'cityscapes-512x1024.py',
-    'mobilenet_v3': 'mobilenet_v3/mobilenet-v3-d8-s_lraspp_4xb4-320k_'
-    'cityscapes-512x1024.py',
-    'nonlocal_net': 'nonlocal_net/nonlocal_r50-d8_4xb2-40k_cityscapes-'
-    '512x1024.py',
-    'ocrnet': 'ocrnet/ocrnet_hr18s_4xb2-40k_cityscapes-512x1024.py',
-    'pidnet': 'pidnet/pidnet-s_2xb6-120k_1024x1024-cityscapes.py',
-    'point_rend': 'point_rend/pointrend_r50_4xb2-80k_cityscapes-512x1024.py',
-    'psanet': 'psanet/psanet_r50-d8_4xb2-40k_cityscapes-512x1024.py',
-    'pspnet': 'pspnet/pspnet_r18-d8_4xb2-80k_cityscapes-512x1024.py',
-    'resnest': 'resnest/resnest_s101-d8_fcn_4xb2-80k_cityscapes-'
-    '512x1024.py',
-    'segformer': 'segformer/segformer_mit-b0_8xb1-160k_cityscapes-'
-    '1024x1024.py',
-    'segmenter': 'segmenter/segmenter_vit-t_mask_8xb1-160k_ade20k-'
-    '512x512.py',
-    'segnext': 'segnext/segnext_mscan-t_1xb16-adamw-160k_ade20k-512x512.py',
-    'sem_fpn': 'sem_fpn/fpn_r50_4xb2-80k_cityscapes-512x1024.py',
-    'setr': 'setr/setr_vit-l_naive_8xb1-80k_cityscapes-768x768.py',
-    'stdc': 'stdc/stdc1_4xb12-80k_cityscapes-512x1024.py',
-    'swin': 'swin/swin-tiny-patch4-window7-in1k-pre_upernet_8xb2-160k_'
-    'ade20k-512x512.py',
-    'twins': 'twins/twins_pcpvt-s_fpn_fpnhead_8xb4-80k_ade20k-512x512.py',
-    'unet': 'unet/unet-s5-d16_fcn_4xb4-40k_drive-64x64.py',
-    'upernet': 'upernet/upernet_r18_4xb2-40k_cityscapes-512x1024.py',
-    'vit': 'vit/vit_deit-s16_upernet_8xb2-80k_ade20k-512x512.py',
+    path.split('/')[0]: path
+    for path in (
+        'ann/ann_r50-d8_4xb2-40k_cityscapes-512x1024.py',
+        'apcnet/apcnet_r50-d8_4xb2-40k_cityscapes-512x1024.py',
+        'beit/beit-base_upernet_8xb2-160k_ade20k-640x640.py',
+        'bisenetv1/bisenetv1_r18-d32_4xb4-160k_cityscapes-1024x1024.py',
+        'bisenetv2/bisenetv2_fcn_4xb4-160k_cityscapes-1024x1024.py',
+        'ccnet/ccnet_r50-d8_4xb2-40k_cityscapes-512x1024.py',
+        'cgnet/cgnet_fcn_4xb4-60k_cityscapes-680x680.py',
+        'danet/danet_r50-d8_4xb2-40k_cityscapes-512x1024.py',
+        'ddrnet/ddrnet_23-slim_in1k-pre_2xb6-120k_cityscapes-1024x1024.py',
+        'deeplabv3/deeplabv3_r18-d8_4xb2-80k_cityscapes-512x1024.py',
+        'deeplabv3plus/deeplabv3plus_r18-d8_4xb2-80k_cityscapes-512x1024.py',
+        'dmnet/dmnet_r50-d8_4xb2-40k_cityscapes-512x1024.py',
+        'dnlnet/dnl_r50-d8_4xb2-40k_cityscapes-512x1024.py',
+        'dpt/dpt_vit-b16_8xb2-160k_ade20k-512x512.py',
+        'emanet/emanet_r50-d8_4xb2-80k_cityscapes-512x1024.py',
+        'encnet/encnet_r50-d8_4xb2-40k_cityscapes-512x1024.py',
+        'erfnet/erfnet_fcn_4xb4-160k_cityscapes-512x1024.py',
+        'fastfcn/fastfcn_r50-d32_jpu_psp_4xb2-80k_cityscapes-512x1024.py',
+        'fastscnn/fast_scnn_8xb4-160k_cityscapes-512x1024.py',
+        'fcn/fcn_r18-d8_4xb2-80k_cityscapes-512x1024.py',
+        'gcnet/gcnet_r50-d8_4xb2-40k_cityscapes-512x1024.py',
+        'hrnet/fcn_hr18s_4xb2-40k_cityscapes-512x1024.py',
+        'icnet/icnet_r18-d8_4xb2-80k_cityscapes-832x832.py',
+        'isanet/isanet_r50-d8_4xb2-40k_cityscapes-512x1024.py',
+        'knet/knet-s3_r50-d8_fcn_8xb2-adamw-80k_ade20k-512x512.py',
+        'mae/mae-base_upernet_8xb2-amp-160k_ade20k-512x512.py',
+        'mobilenet_v2/mobilenet-v2-d8_deeplabv3_4xb2-80k_cityscapes-'
+        '512x1024.py',
+        'mobilenet_v3/mobilenet-v3-d8-s_lraspp_4xb4-320k_cityscapes-'
+        '512x1024.py',
+        'nonlocal_net/nonlocal_r50-d8_4xb2-40k_cityscapes-512x1024.py',
+        'ocrnet/ocrnet_hr18s_4xb2-40k_cityscapes-512x1024.py',
+        'pidnet/pidnet-s_2xb6-120k_1024x1024-cityscapes.py',
+        'point_rend/pointrend_r50_4xb2-80k_cityscapes-512x1024.py',
+        'psanet/psanet_r50-d8_4xb2-40k_cityscapes-512x1024.py',
+        'pspnet/pspnet_r18-d8_4xb2-80k_cityscapes-512x1024.py',
+        'resnest/resnest_s101-d8_fcn_4xb2-80k_cityscapes-512x1024.py',
+        'segformer/segformer_mit-b0_8xb1-160k_cityscapes-1024x1024.py',
+        'segmenter/segmenter_vit-t_mask_8xb1-160k_ade20k-512x512.py',
+        'segnext/segnext_mscan-t_1xb16-adamw-160k_ade20k-512x512.py',
+        'sem_fpn/fpn_r50_4xb2-80k_cityscapes-512x1024.py',
+        'setr/setr_vit-l_naive_8xb1-80k_cityscapes-768x768.py',
+        'stdc/stdc1_4xb12-80k_cityscapes-512x1024.py',
+        'swin/swin-tiny-patch4-window7-in1k-pre_upernet_8xb2-160k_ade20k-'
+        '512x512.py',
+        'twins/twins_pcpvt-s_fpn_fpnhead_8xb4-80k_ade20k-512x512.py',
+        'unet/unet-s5-d16_fcn_4xb4-40k_drive-64x64.py',
+        'upernet/upernet_r18_4xb2-40k_cityscapes-512x1024.py',
+        'vit/vit_deit-s16_upernet_8xb2-80k_ade20k-512x512.py',
+    )
 }
 
 #: Families whose stock model refuses a 64x64 input: the size to use.

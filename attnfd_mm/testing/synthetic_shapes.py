@@ -1,11 +1,16 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""A deterministic synthetic segmentation dataset of coloured shapes."""
+"""A deterministic synthetic segmentation dataset of coloured shapes, and
+random training batches."""
 import os
 import os.path as osp
-from typing import Tuple
+from typing import List, Tuple
 
 import numpy as np
+import torch
+from mmengine.structures import PixelData
+from mmseg.structures import SegDataSample
 from PIL import Image
+from torch import Tensor
 
 #: Class names; 0 is the background.
 SHAPES_CLASSES: Tuple[str, ...] = ('background', 'square', 'disc', 'bar')
@@ -65,3 +70,22 @@ def make_synthetic_shapes(root: str,
                 Image.fromarray(image).save(osp.join(img_dir, name))
                 Image.fromarray(label).save(osp.join(ann_dir, name))
     return root
+
+
+def random_batch(size: Tuple[int, int],
+                 num_classes: int = len(SHAPES_CLASSES),
+                 n: int = 2) -> Tuple[Tensor, List]:
+    """``n`` random images, label maps and edge maps (PIDNet's boundary
+    loss reads ``gt_edge_map``) at ``size``, seeded."""
+    generator = torch.Generator().manual_seed(0)
+    samples = []
+    for _ in range(n):
+        sample = SegDataSample()
+        sample.gt_sem_seg = PixelData(data=torch.randint(
+            0, num_classes, (1, *size), generator=generator))
+        sample.gt_edge_map = PixelData(
+            data=torch.randint(0, 2, (1, *size), generator=generator))
+        sample.set_metainfo(
+            dict(img_shape=size, ori_shape=size, pad_shape=size))
+        samples.append(sample)
+    return torch.randn(n, 3, *size, generator=generator), samples

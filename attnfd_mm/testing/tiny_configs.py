@@ -1,13 +1,13 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Stock mmseg models and runner configs shrunk for CPU tests and demos."""
 import copy
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, Optional, Tuple
 
 from mmengine.config import Config
 from mmengine.hub import get_config
 
 from attnfd_mm.apis.methods import METHODS
-from attnfd_mm.apis.runner_config import sync_bn_to_bn
+from attnfd_mm.apis.runner_config import config_dicts, sync_bn_to_bn
 from .synthetic_shapes import SHAPES_CLASSES, SHAPES_PALETTE
 
 #: Stock mmseg DeepLabV3-D8 configs by backbone.
@@ -17,11 +17,9 @@ DEEPLABV3_CONFIGS: Dict[str, str] = {
     'r101':
     'mmseg::deeplabv3/deeplabv3_r101-d8_4xb2-40k_cityscapes-512x1024.py',
 }
-#: Backbones without a stock mmseg DeepLabV3 config: (config, ResNet depth).
-#: ResNet-34 keeps the R18 model's head (512 -> 128 channels).
-DEEPLABV3_DERIVED: Dict[str, Tuple[str, int]] = {
-    'r34': (DEEPLABV3_CONFIGS['r18'], 34),
-}
+#: Backbones without a stock mmseg DeepLabV3 config: their ResNet depth in
+#: the R18 model (whose head, 512 -> 128 channels, ResNet-34 keeps).
+DEEPLABV3_DERIVED: Dict[str, int] = {'r34': 34}
 
 
 def stock_segmentor(cfg_path: str,
@@ -36,31 +34,19 @@ def stock_segmentor(cfg_path: str,
         cfg_path (str): e.g. ``'mmseg::deeplabv3/deeplabv3_r18-d8_4xb2-80k_'
             'cityscapes-512x1024.py'``.
     """
-    model = get_config(cfg_path).model.to_dict()
-    model = sync_bn_to_bn(model)
+    model = sync_bn_to_bn(get_config(cfg_path).model.to_dict())
     model['_scope_'] = 'mmseg'
     model['pretrained'] = None
     model['backbone'].pop('init_cfg', None)
     model['data_preprocessor']['size'] = tuple(crop_size)
-    for head in ('decode_head', 'auxiliary_head'):
-        if model.get(head) is not None:
-            _set_num_classes(model[head], num_classes)
+    # every num_classes of the heads (K-Net's kernel heads too), without
+    # the stock dataset's per-class loss weights
+    for head in config_dicts([model.get('decode_head'),
+                              model.get('auxiliary_head')]):
+        if 'num_classes' in head:
+            head['num_classes'] = num_classes
+        head.pop('class_weight', None)
     return model
-
-
-def _set_num_classes(cfg: Union[Dict, List], num_classes: int) -> None:
-    """Set every ``num_classes`` of a head dict, nested ones included
-    (K-Net's kernel heads), and drop the stock dataset's per-class loss
-    weights."""
-    if isinstance(cfg, list):
-        for item in cfg:
-            _set_num_classes(item, num_classes)
-    elif isinstance(cfg, dict):
-        if 'num_classes' in cfg:
-            cfg['num_classes'] = num_classes
-        cfg.pop('class_weight', None)
-        for value in cfg.values():
-            _set_num_classes(value, num_classes)
 
 
 def deeplabv3_segmentor(backbone: str, **kwargs) -> Dict:
@@ -73,16 +59,16 @@ def deeplabv3_segmentor(backbone: str, **kwargs) -> Dict:
         **kwargs: ``num_classes`` and ``crop_size`` of
             :func:`stock_segmentor`.
     """
-    if backbone in DEEPLABV3_CONFIGS:
-        return stock_segmentor(DEEPLABV3_CONFIGS[backbone], **kwargs)
-    if backbone in DEEPLABV3_DERIVED:
-        cfg_path, depth = DEEPLABV3_DERIVED[backbone]
-        model = stock_segmentor(cfg_path, **kwargs)
+    depth = DEEPLABV3_DERIVED.get(backbone)
+    cfg_path = DEEPLABV3_CONFIGS.get('r18' if depth else backbone)
+    if cfg_path is None:
+        valid = sorted({**DEEPLABV3_CONFIGS, **DEEPLABV3_DERIVED})
+        raise KeyError(f'Unknown DeepLabV3 backbone {backbone!r}; '
+                       f'valid ones: {valid}.')
+    model = stock_segmentor(cfg_path, **kwargs)
+    if depth:
         model['backbone']['depth'] = depth
-        return model
-    valid = sorted({**DEEPLABV3_CONFIGS, **DEEPLABV3_DERIVED})
-    raise KeyError(f'Unknown DeepLabV3 backbone {backbone!r}; '
-                   f'valid ones: {valid}.')
+    return model
 
 
 def tiny_distill_model(student: str = 'r18',
@@ -127,18 +113,17 @@ def tiny_runner_config(work_dir: str,
     Iteration-based, SGD + poly LR as mmseg's schedules, CPU-friendly
     (no workers), logs every iteration, ``default_scope='mmseg'``.
     """
-    pipeline = [
-        dict(type='LoadImageFromFile'),
-        dict(type='LoadAnnotations'),
-        dict(type='PackSegInputs')
-    ]
     dataset = dict(
         type='BaseSegDataset',
         data_root=data_root,
         img_suffix='.png',
         seg_map_suffix='.png',
         metainfo=dict(classes=SHAPES_CLASSES, palette=SHAPES_PALETTE),
-        pipeline=pipeline)
+        pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadAnnotations'),
+            dict(type='PackSegInputs')
+        ])
 
     def loader(split: str, shuffle: bool, bs: int) -> Dict:
         ds = copy.deepcopy(dataset)
@@ -151,7 +136,7 @@ def tiny_runner_config(work_dir: str,
                          'DefaultSampler', shuffle=shuffle),
             dataset=ds)
 
-    val_interval = val_interval or max_iters
+    evaluator = dict(type='PerClassIoUMetric', iou_metrics=['mIoU'])
     cfg = dict(
         default_scope='mmseg',
         work_dir=work_dir,
@@ -159,12 +144,12 @@ def tiny_runner_config(work_dir: str,
         train_dataloader=loader('train', True, batch_size),
         val_dataloader=loader('val', False, 1),
         test_dataloader=loader('val', False, 1),
-        val_evaluator=dict(type='PerClassIoUMetric', iou_metrics=['mIoU']),
-        test_evaluator=dict(type='PerClassIoUMetric', iou_metrics=['mIoU']),
+        val_evaluator=evaluator,
+        test_evaluator=copy.deepcopy(evaluator),
         train_cfg=dict(
             type='IterBasedTrainLoop',
             max_iters=max_iters,
-            val_interval=val_interval),
+            val_interval=val_interval or max_iters),
         val_cfg=dict(type='ValLoop'),
         test_cfg=dict(type='TestLoop'),
         optim_wrapper=dict(
