@@ -1,14 +1,17 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Stock mmseg models and runner configs shrunk for CPU tests and demos."""
 import copy
+import functools
 from typing import Dict, Optional, Tuple
 
 from mmengine.config import Config
 from mmengine.hub import get_config
 
+from attnfd_mm.apis.config_files import load_config
 from attnfd_mm.apis.methods import METHODS
-from attnfd_mm.apis.runner_config import config_dicts, sync_bn_to_bn
-from .synthetic_shapes import SHAPES_CLASSES, SHAPES_PALETTE
+from attnfd_mm.apis.runner_config import (config_dicts, dataset_dicts,
+                                          sync_bn_to_bn)
+from .synthetic_shapes import SHAPES_CLASSES
 
 #: Stock mmseg DeepLabV3-D8 configs by backbone.
 DEEPLABV3_CONFIGS: Dict[str, str] = {
@@ -17,6 +20,8 @@ DEEPLABV3_CONFIGS: Dict[str, str] = {
     'r101':
     'mmseg::deeplabv3/deeplabv3_r101-d8_4xb2-40k_cityscapes-512x1024.py',
 }
+#: The runner config the tiny runs shrink.
+QUICKSTART = 'attnfd_mm::quickstart/deeplabv3_r18_shapes.py'
 #: Backbones without a stock mmseg DeepLabV3 config: their ResNet depth in
 #: the R18 model (whose head, 512 -> 128 channels, ResNet-34 keeps).
 DEEPLABV3_DERIVED: Dict[str, int] = {'r34': 34}
@@ -99,6 +104,11 @@ def tiny_distill_model(student: str = 'r18',
     return model
 
 
+@functools.lru_cache(maxsize=None)
+def _quickstart() -> Dict:
+    return load_config(QUICKSTART).to_dict()
+
+
 def tiny_runner_config(work_dir: str,
                        data_root: str,
                        model: Dict,
@@ -108,80 +118,33 @@ def tiny_runner_config(work_dir: str,
                        checkpoint_interval: Optional[int] = None,
                        lr: float = 0.01,
                        seed: int = 0) -> Config:
-    """A full runner config training ``model`` on the synthetic shapes.
-
-    Iteration-based, SGD + poly LR as mmseg's schedules, CPU-friendly
-    (no workers), logs every iteration, ``default_scope='mmseg'``.
+    """The quick-start runner config (:data:`QUICKSTART`: the synthetic
+    shapes, SGD + poly LR, no workers) training ``model`` on the shapes at
+    ``data_root``, without its random flip, logging every iteration at
+    WARNING level, with ``RandomStateHook`` and mmengine's default
+    visualizer (no file name: the runner dumps it as ``<timestamp>.py``).
     """
-    dataset = dict(
-        type='BaseSegDataset',
-        data_root=data_root,
-        img_suffix='.png',
-        seg_map_suffix='.png',
-        metainfo=dict(classes=SHAPES_CLASSES, palette=SHAPES_PALETTE),
-        pipeline=[
-            dict(type='LoadImageFromFile'),
-            dict(type='LoadAnnotations'),
-            dict(type='PackSegInputs')
-        ])
-
-    def loader(split: str, shuffle: bool, bs: int) -> Dict:
-        ds = copy.deepcopy(dataset)
-        ds['data_prefix'] = dict(
-            img_path=f'img_dir/{split}', seg_map_path=f'ann_dir/{split}')
-        return dict(
-            batch_size=bs,
-            num_workers=0,
-            sampler=dict(type='InfiniteSampler' if shuffle else
-                         'DefaultSampler', shuffle=shuffle),
-            dataset=ds)
-
-    evaluator = dict(type='PerClassIoUMetric', iou_metrics=['mIoU'])
-    cfg = dict(
-        default_scope='mmseg',
-        work_dir=work_dir,
-        model=model,
-        train_dataloader=loader('train', True, batch_size),
-        val_dataloader=loader('val', False, 1),
-        test_dataloader=loader('val', False, 1),
-        val_evaluator=evaluator,
-        test_evaluator=copy.deepcopy(evaluator),
-        train_cfg=dict(
-            type='IterBasedTrainLoop',
-            max_iters=max_iters,
-            val_interval=val_interval or max_iters),
-        val_cfg=dict(type='ValLoop'),
-        test_cfg=dict(type='TestLoop'),
-        optim_wrapper=dict(
-            type='OptimWrapper',
-            optimizer=dict(
-                type='SGD', lr=lr, momentum=0.9, weight_decay=5e-4)),
-        param_scheduler=[
-            dict(
-                type='PolyLR',
-                eta_min=1e-4,
-                power=0.9,
-                begin=0,
-                end=max_iters,
-                by_epoch=False)
-        ],
-        default_hooks=dict(
-            timer=dict(type='IterTimerHook'),
-            logger=dict(
-                type='LoggerHook', interval=1, log_metric_by_epoch=False),
-            param_scheduler=dict(type='ParamSchedulerHook'),
-            checkpoint=dict(
-                type='CheckpointHook',
-                by_epoch=False,
-                interval=checkpoint_interval or max_iters),
-            sampler_seed=dict(type='DistSamplerSeedHook')),
-        custom_hooks=[dict(type='RandomStateHook')],
-        env_cfg=dict(
-            cudnn_benchmark=False,
-            mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-            dist_cfg=dict(backend='gloo')),
-        log_processor=dict(by_epoch=False),
-        log_level='WARNING',
-        randomness=dict(seed=seed, deterministic=False),
-        launcher='none')
-    return Config(cfg)
+    cfg = Config(copy.deepcopy(_quickstart()))
+    cfg.merge_from_dict({
+        'train_dataloader.batch_size': batch_size,
+        'train_dataloader.dataset.pipeline': cfg.test_pipeline,
+        'train_cfg.max_iters': max_iters,
+        'train_cfg.val_interval': val_interval or max_iters,
+        'param_scheduler.0.end': max_iters,
+        'optim_wrapper.optimizer.lr': lr,
+        'default_hooks.logger.interval': 1,
+        'default_hooks.checkpoint.interval': checkpoint_interval or max_iters,
+        'env_cfg.cudnn_benchmark': False,
+        'env_cfg.dist_cfg.backend': 'gloo',
+    })
+    for dataset in dataset_dicts(cfg):
+        dataset['data_root'] = data_root
+    for key in ('model', 'norm_cfg', 'data_preprocessor', 'vis_backends',
+                'visualizer', 'crop_size', 'data_root', 'metainfo',
+                'train_pipeline', 'test_pipeline', 'dataset', 'max_iters'):
+        cfg.pop(key)
+    cfg.update(work_dir=work_dir, model=model, launcher='none',
+               custom_hooks=[dict(type='RandomStateHook')],
+               log_level='WARNING',
+               randomness=dict(seed=seed, deterministic=False))
+    return cfg
