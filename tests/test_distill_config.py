@@ -6,8 +6,7 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from attnfd_mm.apis import (UnknownMethodError, distill_config,
-                            method_label, num_classes_of)
+from attnfd_mm.apis import UnknownMethodError, distill_config, method_label
 from attnfd_mm.testing.tiny_configs import (deeplabv3_segmentor,
                                             tiny_runner_config)
 
@@ -89,13 +88,6 @@ def test_layers_and_their_errors(pair):
         distill_config(student, teacher, 'atnfd')
     assert method_label('attnfd_kd', ['B', 'E', 'D']) == \
         'AttnFD (B+E+D) + KD'
-
-
-def test_num_classes_of_a_cascade_reads_the_last_head():
-    assert num_classes_of(dict(decode_head=[dict(num_classes=3),
-                                            dict(num_classes=7)])) == 7
-    with pytest.raises(ValueError, match='decode_head.num_classes'):
-        num_classes_of(dict(type='EncoderDecoder'))
 
 
 @pytest.mark.parametrize('method,config', [

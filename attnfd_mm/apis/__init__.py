@@ -2,8 +2,7 @@
 from .attention_maps import (MAP_COLUMNS, collect_attention_maps,
                              draw_attention_grid)
 from .config_files import ConfigNotFoundError
-from .distill_config import (NumClassesNotFoundError, distill_config,
-                             load_config, num_classes_of, write_config)
+from .distill_config import distill_config, load_config, write_config
 from .init_weights import WeightsUnavailableError, check_init_weights
 from .methods import (DEFAULT_LAYERS, DEFAULT_METHOD, METHODS,
                       DistillMethod, UnknownMethodError, check_method,
@@ -15,11 +14,10 @@ from .training import build_runner, enable_amp, train
 
 __all__ = [
     'MAP_COLUMNS', 'collect_attention_maps', 'draw_attention_grid',
-    'DEFAULT_LAYERS', 'DEFAULT_METHOD', 'METHODS',
-    'DistillMethod', 'NumClassesNotFoundError', 'UnknownMethodError',
-    'check_method', 'distill_config', 'load_config', 'method_label',
-    'num_classes_of', 'write_config', 'add_runner_args',
-    'load_runner_config', 'parse_runner_args', 'student_checkpoint',
-    'weights_checkpoint', 'build_runner', 'enable_amp', 'train',
-    'ConfigNotFoundError', 'WeightsUnavailableError', 'check_init_weights'
+    'DEFAULT_LAYERS', 'DEFAULT_METHOD', 'METHODS', 'DistillMethod',
+    'UnknownMethodError', 'check_method', 'distill_config', 'load_config',
+    'method_label', 'write_config', 'add_runner_args', 'load_runner_config',
+    'parse_runner_args', 'student_checkpoint', 'weights_checkpoint',
+    'build_runner', 'enable_amp', 'train', 'ConfigNotFoundError',
+    'WeightsUnavailableError', 'check_init_weights'
 ]

@@ -1,11 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Compose a distillation config from a student config and a teacher config.
-
-The student config brings everything a user trains the student with (model,
-data, schedule, runtime); the teacher config only its model; the method its
-distiller, from its file in ``configs/_base_/methods/``
-(:mod:`attnfd_mm.apis.methods`).
-"""
+"""A distillation config from a student config (model, data, schedule,
+runtime), a teacher config (its model) and a method (its distiller)."""
 import copy
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -19,29 +14,6 @@ from .runner_config import dataset_dicts
 
 #: The plugin import every composed config carries.
 PLUGIN = 'attnfd_mm'
-
-
-class NumClassesNotFoundError(ValueError):
-    """A model config whose number of classes cannot be read."""
-
-
-def _last_head(model: Dict) -> Dict:
-    """A segmentor dict's (last: cascade heads) decode head, or ``{}``."""
-    head = model.get('decode_head')
-    if isinstance(head, (list, tuple)):
-        head = head[-1] if head else None
-    return head if isinstance(head, dict) else {}
-
-
-def num_classes_of(model: Dict) -> int:
-    """``num_classes`` of a segmentor dict's (last) decode head."""
-    classes = _last_head(model).get('num_classes')
-    if not isinstance(classes, int):
-        raise NumClassesNotFoundError(
-            f'Cannot read num_classes from the student model '
-            f"({model.get('type')}): no decode_head.num_classes. Set it in "
-            'the student config.')
-    return classes
 
 
 def _scoped(model: Dict, scope: str) -> ConfigDict:
@@ -69,21 +41,27 @@ def add_custom_hook(cfg: Config, hook: Dict) -> None:
     cfg.custom_hooks = hooks
 
 
-def add_sample_checks(cfg: Config,
-                      num_classes: int,
-                      ignore_index: int = 255,
-                      skip_bad: bool = False) -> None:
-    """Insert ``CheckSegSample`` first in every pipeline of ``cfg``'s
-    dataloaders that loads annotations and has no check yet (``skip_bad``:
-    bad samples are logged and skipped)."""
+def add_sample_checks(cfg: Config, skip_bad: bool = False) -> None:
+    """Insert ``CheckSegSample`` (the classes and ``ignore_index`` of the
+    model's last decode head) first in every pipeline of ``cfg``'s
+    dataloaders that loads annotations and has no check yet; nothing when
+    the head's ``num_classes`` cannot be read. ``skip_bad``: bad samples
+    are logged and skipped."""
+    head = cfg.model.get('decode_head')
+    if isinstance(head, (list, tuple)):  # cascade heads: the last
+        head = head[-1] if head else None
+    if not isinstance(head, dict) or \
+            not isinstance(head.get('num_classes'), int):
+        return
     for dataset in dataset_dicts(cfg):
         pipeline = dataset.get('pipeline')
         types = [t.get('type') for t in pipeline] \
             if isinstance(pipeline, list) else []
         if 'LoadAnnotations' in types and 'CheckSegSample' not in types:
-            pipeline.insert(
-                0, ConfigDict(type='CheckSegSample', num_classes=num_classes,
-                              ignore_index=ignore_index, skip_bad=skip_bad))
+            pipeline.insert(0, ConfigDict(
+                type='CheckSegSample', num_classes=head['num_classes'],
+                ignore_index=head.get('ignore_index', 255),
+                skip_bad=skip_bad))
 
 
 def distill_config(student: Union[str, Config],
@@ -92,39 +70,27 @@ def distill_config(student: Union[str, Config],
                    teacher_ckpt: Optional[str] = None,
                    layers: Optional[Sequence[str]] = None,
                    skip_bad_samples: bool = False) -> Config:
-    """The config that distils ``teacher`` into ``student`` with ``method``.
-
-    The student config is kept whole (data, schedule, runtime); its model
-    becomes the ``architecture`` of a ``FrozenTeacherDistill`` whose teacher
-    is the teacher config's model, frozen, loaded from ``teacher_ckpt``
-    (its ImageNet initialisation is dropped: the checkpoint replaces it).
-    Layers and logits are found in the built models (``'auto'``); the KD
-    weight is the student's ``num_classes``. Every pipeline checks its
-    samples (``CheckSegSample``: files that do not decode, label sizes and
-    values), so that a bad file is named before the step. The config imports
-    ``attnfd_mm``, validates with MMRazor's teacher-and-student val loop
-    where the student config validates with ``ValLoop``, and saves and
-    restores random states (``RandomStateHook``) so that ``--resume`` is
-    lossless. With ``method='student'`` it is the student config itself,
-    with the plugin import and the hook.
+    """The config that distils ``teacher`` into ``student`` with ``method``
+    (docs/design.md): the student config whole, its model the
+    ``architecture`` of a ``FrozenTeacherDistill`` whose frozen teacher is
+    the teacher config's model, loaded from ``teacher_ckpt`` (its own
+    initialisation dropped); ``CheckSegSample`` first in every pipeline,
+    ``RandomStateHook``, the ``attnfd_mm`` import, and MMRazor's
+    teacher-and-student val loop for ``ValLoop``. ``method='student'``
+    gives the student config with the import, hook and checks.
 
     Args:
         student: The student's config: a Config, a file or
             ``'mmseg::...'``/``'attnfd_mm::...'``.
         teacher: The teacher's config, the same kinds (only its ``model``
             is used).
-        method: A method file's name (a key of :data:`METHODS`). Defaults
-            to :data:`DEFAULT_METHOD`.
-        teacher_ckpt: Path or URL of the teacher's weights (an mmseg
-            checkpoint of the teacher config). None keeps the teacher
-            config's own initialisation.
+        method: A key of :data:`METHODS`.
+        teacher_ckpt: Path or URL of the teacher's weights; None keeps the
+            teacher config's own initialisation.
         layers: The feature layers of an AttnFD method (e.g. ``['B', 'E',
-            'D']``). Defaults to the method file's.
-        skip_bad_samples: Log and skip samples whose files are bad
-            (``CheckSegSample(skip_bad=True)``) instead of stopping.
-
-    Returns:
-        Config: The distillation config, ready to dump or to train.
+            'D']``); default: the method file's.
+        skip_bad_samples: ``CheckSegSample(skip_bad=True)``: log and skip
+            bad samples instead of stopping.
 
     Raises:
         UnknownMethodError: ``method`` is not in :data:`METHODS`.
@@ -139,10 +105,7 @@ def distill_config(student: Union[str, Config],
     cfg = load_config(student)
     add_custom_import(cfg)
     add_custom_hook(cfg, dict(type='RandomStateHook'))
-    head = _last_head(cfg.model)
-    if isinstance(head.get('num_classes'), int):
-        add_sample_checks(cfg, head['num_classes'],
-                          head.get('ignore_index', 255), skip_bad_samples)
+    add_sample_checks(cfg, skip_bad_samples)
     if row.distiller is None:
         return cfg
     scope = cfg.get('default_scope', None) or 'mmseg'
@@ -157,7 +120,7 @@ def distill_config(student: Union[str, Config],
     distiller = copy.deepcopy(row.distiller)
     if layers is not None:
         distiller['layers'] = list(layers)
-    model = ConfigDict(
+    cfg.model = ConfigDict(
         _scope_='mmrazor',
         type='FrozenTeacherDistill',
         architecture=student_model,
@@ -167,7 +130,6 @@ def distill_config(student: Union[str, Config],
         teacher=teacher_model,
         teacher_ckpt=teacher_ckpt,
         distiller=distiller)
-    cfg.model = model
     cfg.find_unused_parameters = True
     val_cfg = cfg.get('val_cfg', None)
     if val_cfg and val_cfg.get('type') in ('ValLoop', 'mmseg.ValLoop'):

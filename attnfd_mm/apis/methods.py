@@ -1,10 +1,7 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """The distillation methods: one config file each,
-``configs/_base_/methods/<name>.py``, holding ``method`` (``label`` for
-reports, one-line ``description``) and ``distiller`` (the distiller dict,
-None for the student alone). The paper configs inherit these files;
-``tools/distill.py``, :func:`~attnfd_mm.apis.distill_config`, the
-comparisons and the tests read them through :data:`METHODS`."""
+``configs/_base_/methods/<name>.py`` (``method`` and ``distiller``), read
+through :data:`METHODS` (docs/design.md, "Adding a method")."""
 import functools
 import os
 import os.path as osp
@@ -32,13 +29,8 @@ class UnknownMethodError(ValueError):
 
 @dataclass(frozen=True)
 class DistillMethod:
-    """One method file, read.
-
-    Attributes:
-        label: The method's name in reports.
-        description: One line for ``--help``.
-        distiller: The distiller dict; None for the student alone.
-    """
+    """One method file, read: its ``label`` in reports, ``description``
+    for ``--help`` and ``distiller`` dict (None: the student alone)."""
     label: str
     description: str
     distiller: Optional[Dict]
@@ -58,17 +50,11 @@ def read_method(path: str) -> DistillMethod:
 
 
 class MethodFiles(Mapping):
-    """Method name -> :class:`DistillMethod`, each file read on first use.
-
-    Args:
-        folder (str): The folder of the ``<name>.py`` method files.
-    """
+    """Method name -> :class:`DistillMethod` of ``folder/<name>.py``, each
+    file read on first use."""
 
     def __init__(self, folder: str) -> None:
         self.folder = folder
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and osp.isfile(self._path(name))
 
     def __iter__(self) -> Iterator[str]:
         return iter(sorted(name[:-3] for name in os.listdir(self.folder)
@@ -78,12 +64,10 @@ class MethodFiles(Mapping):
         return len(list(iter(self)))
 
     def __getitem__(self, name: str) -> DistillMethod:
-        if name not in self:
+        path = osp.join(self.folder, f'{name}.py')
+        if not isinstance(name, str) or not osp.isfile(path):
             raise KeyError(name)
-        return read_method(self._path(name))
-
-    def _path(self, name: str) -> str:
-        return osp.join(self.folder, f'{name}.py')
+        return read_method(path)
 
 
 #: Every method a distillation config can be composed with.
