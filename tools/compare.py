@@ -43,6 +43,7 @@ import sys
 from typing import List, Optional
 
 from attnfd_mm.apis import METHODS
+from attnfd_mm.apis.runner_config import config_name
 from attnfd_mm.comparison import (ARMS, SAME_TIME, Comparison,
                                   ComparisonError, write_results)
 from attnfd_mm.compat import apply_entry_point_patches
@@ -102,8 +103,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='overrides of the student config, key=value')
     args = parser.parse_args(argv)
     if args.work_dir is None:
-        name = osp.splitext(osp.basename(args.student.split('::')[-1]))[0]
-        args.work_dir = osp.join('work_dirs', f'compare_{name}')
+        args.work_dir = osp.join('work_dirs',
+                                 f'compare_{config_name(args.student)}')
     return args
 
 

@@ -30,7 +30,8 @@ from attnfd_mm.apis import (DEFAULT_METHOD, METHODS, ConfigNotFoundError,
                             WeightsUnavailableError, add_runner_args,
                             distill_config, load_config, load_runner_config,
                             parse_runner_args, train, write_config)
-from attnfd_mm.apis.runner_config import absolute_paths, set_data_root
+from attnfd_mm.apis.runner_config import (absolute_paths, config_name,
+                                          set_data_root)
 from attnfd_mm.compat import apply_entry_point_patches
 
 #: name of the composed config in the work dir
@@ -75,8 +76,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     args = (parse_runner_args(parser) if argv is None else
             parser.parse_args(argv))
     if args.work_dir is None:
-        name = osp.splitext(osp.basename(args.student.split('::')[-1]))[0]
-        args.work_dir = osp.join('work_dirs', f'{name}_{args.method}')
+        args.work_dir = osp.join(
+            'work_dirs', f'{config_name(args.student)}_{args.method}')
     return args
 
 

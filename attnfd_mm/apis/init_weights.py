@@ -17,10 +17,9 @@ class WeightsUnavailableError(RuntimeError):
 def init_weight_files(node: Any, key: str = 'model') -> \
         Iterator[Tuple[str, str]]:
     """``(config key, path or URL)`` of every ``pretrained`` string and
-    ``Pretrained`` ``init_cfg`` checkpoint of the model dict ``node`` that
-    initialisation reads (not those of a ``FrozenTeacherDistill`` teacher
-    loaded from ``teacher_ckpt``); the key is the one to set to None to do
-    without them."""
+    ``Pretrained`` ``init_cfg`` checkpoint that initialising the model dict
+    ``node`` reads (a frozen teacher loaded from ``teacher_ckpt``, or
+    random, reads none)."""
     if isinstance(node, (list, tuple)):
         for value in node:
             yield from init_weight_files(value, key)
@@ -29,8 +28,6 @@ def init_weight_files(node: Any, key: str = 'model') -> \
                 node.get('checkpoint'), str):
             yield key, node['checkpoint']
             return
-        # a frozen teacher loaded from teacher_ckpt (or random) is never
-        # initialised from these weights
         frozen = str(node.get('type', '')).endswith('FrozenTeacherDistill') \
             and bool(node.get('teacher_ckpt') or node.get('random_teacher'))
         for name, value in node.items():
@@ -43,13 +40,11 @@ def init_weight_files(node: Any, key: str = 'model') -> \
 
 
 def check_init_weights(cfg: Config) -> None:
-    """Check that every initial weight file of ``cfg.model`` can be read:
-    local files exist, URLs (``https://``, ``open-mmlab://``, ...) load,
-    which downloads them into the cache that training then reads.
+    """Check that every initial weight file of ``cfg.model`` exists or
+    (a URL) loads, downloading it into the cache that training reads.
 
     Raises:
-        WeightsUnavailableError: One cannot (offline, a wrong URL, a
-            missing file), naming its config key, the cause and the fix.
+        WeightsUnavailableError: One cannot, with its key, cause and fix.
     """
     from mmengine.runner import CheckpointLoader
     for key, path in init_weight_files(cfg.get('model', None) or {}):

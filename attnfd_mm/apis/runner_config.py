@@ -19,9 +19,7 @@ DEFAULT_SCOPE = 'mmseg'
 
 
 def add_runner_args(parser: argparse.ArgumentParser) -> None:
-    """Add the flags ``train.py`` and ``test.py`` share with mmseg's tools
-    (``--work-dir``, ``--cfg-options``, ``--launcher``, ``--local_rank``)
-    and ``--data-root``."""
+    """Add mmseg's shared tool flags and ``--data-root``."""
     parser.add_argument(
         '--work-dir', help='the dir to save logs, models and metrics')
     parser.add_argument(
@@ -56,29 +54,12 @@ def load_runner_config(config: Union[str, Config],
                        cfg_options: Optional[Dict] = None,
                        launcher: str = 'none',
                        data_root: Optional[str] = None) -> Config:
-    """Load ``config`` as mmseg's and mmrazor's tools do.
-
-    ``--cfg-options`` are merged, ``work_dir`` defaults to
-    ``./work_dirs/<config name>`` and ``default_scope`` to ``'mmseg'``.
-
-    The runner dumps the config into the work dir under the file's name;
-    where a file of that name is there already (the config itself, as
-    ``DIR/distill_config.py`` of ``tools/distill.py``, or an earlier run's
-    dump) it is dumped as ``<timestamp>.py`` instead: a run never rewrites
-    its config.
-
-    Args:
-        config (str | Config): Path of the config file (local,
-            ``mmseg::...`` or ``attnfd_mm::...``), or a config (used as it
-            is).
-        work_dir (str, optional): Overrides ``cfg.work_dir``.
-        cfg_options (dict, optional): Key-value pairs merged into the config.
-        launcher (str): ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
-        data_root (str, optional): Dataset root of every dataloader (see
-            :func:`set_data_root`).
-
-    Returns:
-        Config: The config, ready for ``Runner.from_cfg``.
+    """``config`` (a file, ``mmseg::...``, ``attnfd_mm::...``, or a Config
+    used as it is) ready for ``Runner.from_cfg``, as mmseg's tools load it:
+    ``cfg_options`` merged, ``work_dir`` by default
+    ``./work_dirs/<config name>``, ``default_scope`` ``'mmseg'``, the
+    datasets at ``data_root`` (:func:`set_data_root`); never dumped over a
+    file of the work dir (:func:`keep_config_files`).
 
     Raises:
         ConfigNotFoundError: ``config`` does not exist (closest names).
@@ -88,7 +69,7 @@ def load_runner_config(config: Union[str, Config],
         name = 'config'
     else:
         cfg = load_config(config)
-        name = osp.splitext(osp.basename(config.split('::')[-1]))[0]
+        name = config_name(config)
     cfg.launcher = launcher
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
@@ -103,6 +84,12 @@ def load_runner_config(config: Union[str, Config],
     if launcher != 'none' and not torch.cuda.is_available():
         configure_cpu_distributed(cfg)
     return keep_config_files(cfg)
+
+
+def config_name(config: str) -> str:
+    """The file name of ``config`` (a path or ``pkg::path``) without
+    ``.py``."""
+    return osp.splitext(osp.basename(config.split('::')[-1]))[0]
 
 
 def keep_config_files(cfg: Config, always: bool = False) -> Config:
@@ -145,11 +132,9 @@ def dataset_dicts(cfg: Config) -> Iterator[Dict]:
 
 
 def set_data_root(cfg: Config, data_root: str) -> None:
-    """Point the datasets of every dataloader of ``cfg`` (and the datasets
-    that wrappers such as ``ConcatDataset`` hold) at ``data_root``.
-
-    ``--cfg-options data_root=...`` cannot do this: the config's
-    ``data_root`` variable is substituted when the file is parsed.
+    """Point every dataset of :func:`dataset_dicts` at ``data_root`` (the
+    config's ``data_root`` variable is substituted when the file is parsed:
+    ``--cfg-options data_root=...`` cannot).
 
     Raises:
         FileNotFoundError: ``data_root`` is not a directory.
@@ -197,13 +182,9 @@ def sync_bn_to_bn(node: Any) -> Any:
 
 
 def configure_cpu_distributed(cfg: Config) -> None:
-    """Adapt ``cfg`` to multi-process training without CUDA.
-
-    The gloo backend (NCCL needs CUDA), DDP without ``device_ids`` (CPU
-    modules), and BN for the model's SyncBN, which needs CUDA to train;
-    mmengine only reverts SyncBN when not distributed. Each process then
-    normalises its own batch.
-    """
+    """Adapt ``cfg`` to multi-process training without CUDA: the gloo
+    backend, DDP without ``device_ids`` and BN for SyncBN (which needs CUDA;
+    mmengine reverts it only when not distributed)."""
     env = cfg.setdefault('env_cfg', {})
     env.setdefault('dist_cfg', {})['backend'] = 'gloo'
     wrapper = cfg.get('model_wrapper_cfg', None) or dict(

@@ -21,15 +21,11 @@ def is_distillation(cfg: Config) -> bool:
 
 def student_test_config(cfg: Config, checkpoint: str,
                         tmp_dir: str) -> Tuple[Config, str]:
-    """``cfg`` with the student of its distillation model as the model,
-    and the checkpoint of the student: ``checkpoint`` itself when it holds
-    plain student weights (``student.pth``, a converted checkpoint), else
-    its ``architecture.*`` weights written to ``tmp_dir``.
-
-    The teacher is neither built nor loaded: mmseg's test loop scores the
-    student alone, so a distillation checkpoint is tested without the
-    teacher's file or download.
-    """
+    """``cfg`` with the student of its distillation model as the model
+    (no teacher built or loaded), and the student's checkpoint:
+    ``checkpoint`` itself when it holds plain student weights
+    (``student.pth``), else its ``architecture.*`` weights written to
+    ``tmp_dir``."""
     student = Config(dict(model=cfg.model.architecture)).model
     student.setdefault('_scope_', cfg.get('default_scope', None) or 'mmseg')
     cfg.model = student
@@ -40,7 +36,6 @@ def student_test_config(cfg: Config, checkpoint: str,
     path = osp.join(tmp_dir, 'student.pth')
     torch.save(student_checkpoint(loaded), path)
     return cfg, path
-
 
 
 class CheckpointMismatchError(RuntimeError):
@@ -54,11 +49,8 @@ def _examples(keys: Set[str], n: int = 3) -> str:
 
 def check_checkpoint_fits(model: nn.Module, checkpoint: str) -> None:
     """Raise unless the weights of ``checkpoint`` are exactly those of
-    ``model`` (mmengine would only warn and score a half-loaded model).
-
-    A model wrapper's or test-time-augmentation model's ``module`` is
-    compared; a ``module.`` prefix of the checkpoint's keys is ignored, as
-    mmengine ignores it.
+    ``model`` (a wrapper's or TTA model's ``module``; a ``module.`` key
+    prefix ignored, as mmengine does), which mmengine only warns about.
 
     Raises:
         CheckpointMismatchError: Keys missing or unexpected, with examples

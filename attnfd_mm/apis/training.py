@@ -13,16 +13,15 @@ from attnfd_mm.compat import apply_entry_point_patches
 from .distill_config import add_custom_hook
 from .init_weights import check_init_weights
 from .resume import resume_checkpoint
+from .test_config import is_distillation
 
 
 def enable_amp(cfg: Config) -> None:
     """Turn on automatic mixed precision, as mmseg's ``--amp`` does.
 
     Raises:
-        ValueError: The config's optimizer wrapper is neither
-            ``OptimWrapper`` nor ``AmpOptimWrapper``.
-        RuntimeError: No accelerator: mmengine's AMP runs on CUDA, NPU, MLU
-            or MUSA devices only.
+        ValueError: The optimizer wrapper is not ``(Amp)OptimWrapper``.
+        RuntimeError: No CUDA, NPU, MLU or MUSA device.
     """
     from mmengine.device import get_device
     if get_device() == 'cpu':
@@ -43,18 +42,14 @@ def enable_amp(cfg: Config) -> None:
 
 
 def add_student_hooks(cfg: Config) -> None:
-    """Add to a distillation config (a model with an ``architecture``)
-    ``StudentExportHook`` unless it sets ``export_student = False``, and
-    ``StudentCostHook`` (the student's parameters, FLOPs and CPU latency
-    against the teacher's, at the end of training) when it has a
-    ``teacher`` unless it sets ``measure_student_cost = False``; a hook of
-    the type there already is kept."""
-    model = cfg.get('model') or {}
-    if 'architecture' not in model:
+    """Add to a distillation config ``StudentExportHook`` unless it sets
+    ``export_student = False``, and ``StudentCostHook`` when it has a
+    ``teacher`` unless it sets ``measure_student_cost = False``."""
+    if not is_distillation(cfg):
         return
     if cfg.get('export_student', True):
         add_custom_hook(cfg, dict(type='StudentExportHook'))
-    if 'teacher' in model and cfg.get('measure_student_cost', True):
+    if 'teacher' in cfg.model and cfg.get('measure_student_cost', True):
         add_custom_hook(cfg, dict(type='StudentCostHook'))
 
 
@@ -68,14 +63,9 @@ def build_runner(cfg: Config) -> Runner:
 
 def train(cfg: Config, resume: bool = False, amp: bool = False) -> Runner:
     """Train ``cfg`` (loaded by :func:`load_runner_config`); return the
-    runner.
-
-    Args:
-        cfg: The runner config.
-        resume: Resume from the newest checkpoint of the work dir that
-            loads (:func:`~attnfd_mm.apis.resume.resume_checkpoint`), or from
-            ``cfg.load_from`` when set.
-        amp: Automatic mixed precision (:func:`enable_amp`).
+    runner. ``resume``: from ``cfg.load_from`` when set, else the newest
+    checkpoint of the work dir that loads (:func:`resume_checkpoint`);
+    ``amp``: :func:`enable_amp`.
 
     Raises:
         WeightsUnavailableError: Initial weights of the model cannot be

@@ -5,7 +5,6 @@ import functools
 from typing import Dict, Optional, Tuple
 
 from mmengine.config import Config
-from mmengine.hub import get_config
 
 from attnfd_mm.apis.config_files import load_config
 from attnfd_mm.apis.methods import METHODS
@@ -22,24 +21,15 @@ DEEPLABV3_CONFIGS: Dict[str, str] = {
 }
 #: The runner config the tiny runs shrink.
 QUICKSTART = 'attnfd_mm::quickstart/deeplabv3_r18_shapes.py'
-#: Backbones without a stock mmseg DeepLabV3 config: their ResNet depth in
-#: the R18 model (whose head, 512 -> 128 channels, ResNet-34 keeps).
-DEEPLABV3_DERIVED: Dict[str, int] = {'r34': 34}
 
 
 def stock_segmentor(cfg_path: str,
                     num_classes: int = len(SHAPES_CLASSES),
                     crop_size: Tuple[int, int] = (64, 64)) -> Dict:
-    """The model dict of a stock mmseg config, for tiny CPU runs.
-
-    No pretrained weights, BN instead of SyncBN, ``num_classes`` classes and
-    ``crop_size`` padding; everything else as the stock config says.
-
-    Args:
-        cfg_path (str): e.g. ``'mmseg::deeplabv3/deeplabv3_r18-d8_4xb2-80k_'
-            'cityscapes-512x1024.py'``.
-    """
-    model = sync_bn_to_bn(get_config(cfg_path).model.to_dict())
+    """The model dict of a stock mmseg config (``'mmseg::...'``) for tiny
+    CPU runs: no pretrained weights, BN for SyncBN, ``num_classes`` classes
+    and ``crop_size`` padding."""
+    model = sync_bn_to_bn(load_config(cfg_path).model.to_dict())
     model['_scope_'] = 'mmseg'
     model['pretrained'] = None
     model['backbone'].pop('init_cfg', None)
@@ -55,24 +45,16 @@ def stock_segmentor(cfg_path: str,
 
 
 def deeplabv3_segmentor(backbone: str, **kwargs) -> Dict:
-    """:func:`stock_segmentor` of a DeepLabV3-D8 by backbone name.
-
-    Args:
-        backbone (str): A key of :data:`DEEPLABV3_CONFIGS` or
-            :data:`DEEPLABV3_DERIVED` (``'r18'``, ``'r34'``, ``'r50'``,
-            ``'r101'``).
-        **kwargs: ``num_classes`` and ``crop_size`` of
-            :func:`stock_segmentor`.
-    """
-    depth = DEEPLABV3_DERIVED.get(backbone)
-    cfg_path = DEEPLABV3_CONFIGS.get('r18' if depth else backbone)
-    if cfg_path is None:
-        valid = sorted({**DEEPLABV3_CONFIGS, **DEEPLABV3_DERIVED})
-        raise KeyError(f'Unknown DeepLabV3 backbone {backbone!r}; '
-                       f'valid ones: {valid}.')
-    model = stock_segmentor(cfg_path, **kwargs)
-    if depth:
-        model['backbone']['depth'] = depth
+    """:func:`stock_segmentor` (``kwargs``) of a DeepLabV3-D8 by backbone:
+    a key of :data:`DEEPLABV3_CONFIGS`, or ``'r34'``: the R18 model (whose
+    head, 512 -> 128 channels, ResNet-34 keeps) with a ResNet-34."""
+    if backbone not in (*DEEPLABV3_CONFIGS, 'r34'):
+        raise KeyError(f'Unknown DeepLabV3 backbone {backbone!r}; valid '
+                       f"ones: {sorted([*DEEPLABV3_CONFIGS, 'r34'])}.")
+    model = stock_segmentor(
+        DEEPLABV3_CONFIGS['r18' if backbone == 'r34' else backbone], **kwargs)
+    if backbone == 'r34':
+        model['backbone']['depth'] = 34
     return model
 
 
