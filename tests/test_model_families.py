@@ -10,11 +10,21 @@ import pytest
 
 from attnfd_mm.models.distillers import LayerNotFoundError
 from attnfd_mm.testing import deeplabv3_segmentor
-from attnfd_mm.testing.model_families import (EXPECTED_ERRORS, INPUT_SIZES,
-                                              MODEL_FAMILIES, distill_step,
-                                              family_segmentor, step_problems)
+from attnfd_mm.testing.model_families import (INPUT_SIZES, MODEL_FAMILIES,
+                                              distill_step, family_segmentor,
+                                              step_problems)
 
 pytestmark = pytest.mark.slow
+
+#: Families whose layers 'auto' cannot find: what the error says.
+EXPECTED_ERRORS = {
+    # IterativeDecodeHead: mask kernels, no conv_seg classifier
+    'knet': 'Layer E not found',
+    # SegmenterMaskTransformerHead deletes conv_seg
+    'segmenter': 'Layer E not found',
+    # mmseg 1.2.2's tensor-mode forward of PointRend raises a TypeError
+    'point_rend': 'probe forward',
+}
 
 
 def test_the_issue_families_are_covered():

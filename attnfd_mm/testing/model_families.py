@@ -1,11 +1,8 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """One stock mmseg 1.2.2 config per model family, for the compatibility
-test and table (``tools/analysis/layer_table.py``).
-
-Families whose models need mmdet (MaskFormer, Mask2Former), mmpretrain
-(ConvNeXt, PoolFormer) or external weights at build time (SAN, VPD) are
-not listed: they do not build with mmseg alone.
-"""
+test and table (``tools/analysis/layer_table.py``); not the families that
+need mmdet (MaskFormer, Mask2Former), mmpretrain (ConvNeXt, PoolFormer) or
+external weights (SAN, VPD) to build."""
 import math
 from typing import Dict, List, Optional, Tuple
 
@@ -87,16 +84,6 @@ BACKBONE_OVERRIDES: Dict[str, Dict] = {
     'mae': dict(img_size=(64, 64)),
 }
 
-#: Families whose layers 'auto' cannot find: what the error says.
-EXPECTED_ERRORS: Dict[str, str] = {
-    # IterativeDecodeHead: mask kernels, no conv_seg classifier
-    'knet': 'Layer E not found',
-    # SegmenterMaskTransformerHead deletes conv_seg
-    'segmenter': 'Layer E not found',
-    # mmseg 1.2.2's tensor-mode forward of PointRend raises a TypeError
-    'point_rend': 'probe forward',
-}
-
 
 def family_segmentor(family: str) -> Dict:
     """The tiny-run model dict of a family's stock config
@@ -124,15 +111,10 @@ def distill_step(student: Dict,
                  distiller: Optional[Dict] = None) -> Dict:
     """Build a ``FrozenTeacherDistill`` of two segmentor dicts (AttnFD with
     'auto' layers B and E unless ``distiller`` is given), run one training
-    forward/backward and report what happened.
-
-    Returns:
-        dict: ``losses`` (float of every distillation term),
-        ``student_layers``/``teacher_layers`` (the resolved layer dicts),
-        ``connector_grads``/``student_grads`` (every connector parameter /
-        some student parameter got a gradient), ``teacher_grads`` (some
-        teacher parameter got one).
-    """
+    forward/backward and report: ``losses`` (float of every distillation
+    term), ``connector_grads``/``student_grads`` (every connector parameter
+    / some student parameter got a gradient), ``teacher_grads`` (some
+    teacher parameter got one)."""
     algo = build_segmentor(
         dict(
             _scope_='mmrazor',
@@ -146,14 +128,9 @@ def distill_step(student: Dict,
     losses = algo.loss(inputs, samples)
     loss, _ = algo.parse_losses(losses)
     loss.backward()
-    resolved = getattr(algo.distiller, 'resolved', {})
     return dict(
-        losses={
-            k: float(v.detach())
-            for k, v in losses.items() if k.startswith('distill.')
-        },
-        student_layers=resolved.get('student'),
-        teacher_layers=resolved.get('teacher'),
+        losses={k: float(v.detach()) for k, v in losses.items()
+                if k.startswith('distill.')},
         connector_grads=all(
             p.grad is not None
             for p in algo.distiller.connectors.parameters()),
@@ -164,14 +141,11 @@ def distill_step(student: Dict,
 
 
 def step_problems(report: Dict) -> List[str]:
-    """What a :func:`distill_step` report of AttnFD B+E shows wrong: the
-    losses are not exactly finite ``loss_attnfd_B`` and ``loss_attnfd_E``,
-    a connector or the student got no gradient, or the teacher got one.
-    Empty when the step is right."""
+    """What a :func:`distill_step` report of AttnFD B+E shows wrong (empty
+    when the step is right)."""
     problems = []
-    if sorted(report['losses']) != [
-            'distill.loss_attnfd_B', 'distill.loss_attnfd_E'
-    ]:
+    if sorted(report['losses']) != ['distill.loss_attnfd_B',
+                                    'distill.loss_attnfd_E']:
         problems.append(f"losses {sorted(report['losses'])}")
     if not all(math.isfinite(v) for v in report['losses'].values()):
         problems.append('non-finite loss')
@@ -182,19 +156,3 @@ def step_problems(report: Dict) -> List[str]:
     if report['teacher_grads']:
         problems.append('teacher gradient')
     return problems
-
-
-def describe_layer(layer: Optional[Dict]) -> str:
-    """A layer dict in a few words, for tables."""
-    if layer is None:
-        return '-'
-    text = f"`{layer['source']}`"
-    if layer['recorder'] == 'PreForwardInputs':
-        text += ' input'
-    elif layer['recorder'] == 'OutputElement':
-        text += f" output{list(layer['path'])}"
-        if 'train_path' in layer:
-            text += f" (train: {list(layer['train_path'])})"
-    if layer.get('record_idx'):
-        text += f" call {layer['record_idx']}"
-    return f"{text}, {layer['channels']} ch"

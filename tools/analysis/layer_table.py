@@ -15,7 +15,7 @@ import argparse
 import os.path as osp
 import sys
 import time
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))
@@ -26,12 +26,27 @@ from attnfd_mm.models.distillers import (LayerNotFoundError,  # noqa: E402
 from attnfd_mm.testing import deeplabv3_segmentor  # noqa: E402
 from attnfd_mm.testing.model_families import (INPUT_SIZES,  # noqa: E402
                                               MODEL_FAMILIES,
-                                              build_segmentor, describe_layer,
-                                              distill_step, family_segmentor,
-                                              step_problems)
+                                              build_segmentor, distill_step,
+                                              family_segmentor, step_problems)
 
 CONFIG_URL = ('https://github.com/open-mmlab/mmsegmentation/blob/v1.2.2/'
               'configs/')
+
+
+def describe_layer(layer: Optional[Dict]) -> str:
+    """A layer dict in a few words, for tables."""
+    if layer is None:
+        return '-'
+    text = f"`{layer['source']}`"
+    if layer['recorder'] == 'PreForwardInputs':
+        text += ' input'
+    elif layer['recorder'] == 'OutputElement':
+        text += f" output{list(layer['path'])}"
+        if 'train_path' in layer:
+            text += f" (train: {list(layer['train_path'])})"
+    if layer.get('record_idx'):
+        text += f" call {layer['record_idx']}"
+    return f"{text}, {layer['channels']} ch"
 
 
 def family_row(family: str) -> Dict[str, str]:
