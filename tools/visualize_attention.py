@@ -15,12 +15,11 @@ import os
 import os.path as osp
 
 import mmcv
-from mmengine.config import Config
 from mmengine.registry import MODELS, DefaultScope
 from mmengine.runner import CheckpointLoader
 from mmengine.runner.checkpoint import load_state_dict
 
-from attnfd_mm.apis import draw_attention_grid
+from attnfd_mm.apis import draw_attention_grid, load_config
 from attnfd_mm.compat import apply_entry_point_patches
 
 
@@ -50,12 +49,10 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     apply_entry_point_patches()
     args = parse_args()
-    for path, what in ((args.config, 'Config'), (args.checkpoint,
-                                                 'Checkpoint'),
-                       (args.image, 'Image')):
+    cfg = load_config(args.config)
+    for path, what in ((args.checkpoint, 'Checkpoint'), (args.image, 'Image')):
         if not osp.isfile(path):
             raise FileNotFoundError(f'{what} not found: {path!r}.')
-    cfg = Config.fromfile(args.config)
     if 'distiller' not in cfg.model:
         raise ValueError(f'{args.config} is not a distillation config '
                          '(its model has no distiller).')

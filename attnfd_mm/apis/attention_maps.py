@@ -15,18 +15,10 @@ MAP_COLUMNS = ('teacher raw', 'teacher refined', 'student raw',
 @torch.no_grad()
 def collect_attention_maps(model: torch.nn.Module,
                            inputs: Tensor) -> Dict[str, Dict[str, Tensor]]:
-    """Channel-mean heat maps of every distilled layer for one batch.
-
-    Args:
-        model: A built distillation algorithm (``FrozenTeacherDistill`` or
-            ``SingleTeacherDistill``) in eval mode.
-        inputs (Tensor): Preprocessed images, shape (N, 3, H, W).
-
-    Returns:
-        dict: For each distillation loss, a dict of :data:`MAP_COLUMNS` to
-        heat maps of shape (N, h, w) (the mean over channels of the recorded
-        feature before and after its connector).
-    """
+    """For each distillation loss of ``model`` (a built distillation
+    algorithm in eval mode), :data:`MAP_COLUMNS` -> heat maps (N, h, w):
+    the channel mean of the recorded feature before and after its connector,
+    for ``inputs``, preprocessed images (N, 3, H, W)."""
     distiller = model.distiller
     with distiller.teacher_recorders, distiller.deliveries:
         model.teacher(inputs, None, mode='tensor')
@@ -51,20 +43,10 @@ def draw_attention_grid(model: torch.nn.Module,
                         image: np.ndarray,
                         out_file: str,
                         title: Optional[str] = None) -> int:
-    """Save a PNG grid of ``image``'s heat maps: one row per distilled
-    layer; the image, then the teacher's and the student's raw and refined
-    heat maps (:func:`collect_attention_maps` of the image preprocessed by
-    the model's data preprocessor).
-
-    Args:
-        model: A built distillation algorithm in eval mode.
-        image (np.ndarray): The input image, RGB, (H, W, 3) uint8.
-        out_file (str): Path of the PNG.
-        title (str, optional): Figure title.
-
-    Returns:
-        int: The number of distilled layers drawn.
-    """
+    """Save to ``out_file`` a PNG grid of the heat maps
+    (:func:`collect_attention_maps`) of ``image`` (RGB, (H, W, 3) uint8):
+    per distilled layer, the image and the :data:`MAP_COLUMNS`; return the
+    number of layers."""
     device = next(model.parameters()).device
     tensor = torch.from_numpy(image).permute(2, 0, 1).contiguous()
     inputs = model.data_preprocessor(

@@ -51,13 +51,12 @@ def closest_names(name: str, candidates: List[str], n: int = 3) -> List[str]:
 
 
 def check_config_file(config: str) -> str:
-    """``config`` (a local path or ``pkg::path``, read from the installed
-    package's ``.mim/configs``) when it exists.
+    """``config`` (a local path or ``pkg::path`` of the package's
+    ``.mim/configs``) when it exists.
 
     Raises:
         ConfigNotFoundError: It does not, with the closest names of the
-            package or of the nearest local folder that exists (a short
-            message, not mmengine's list of every config).
+            package or of the nearest local folder that exists.
     """
     if '::' in config:
         from mmengine.utils import get_installed_path, is_installed
@@ -93,11 +92,8 @@ def check_config_file(config: str) -> str:
 
 def load_config(config: Union[str, Config]) -> Config:
     """A copy of ``config``: a Config, a local file, or a package config
-    (``'mmseg::...'``, ``'attnfd_mm::...'``).
-
-    Raises:
-        ConfigNotFoundError: The file does not exist (closest names).
-    """
+    (``'mmseg::...'``, ``'attnfd_mm::...'``); :func:`check_config_file`
+    first."""
     if isinstance(config, Config):
         return copy.deepcopy(config)
     check_config_file(config)

@@ -34,8 +34,7 @@ def checkpoint_candidates(work_dir: str) -> List[str]:
 
 def resume_checkpoint(work_dir: str) -> Tuple[Optional[str], List[str]]:
     """The newest checkpoint of ``work_dir`` that loads (None when there is
-    none: training starts from scratch, as mmengine does), and the warnings
-    for the run's log: the newer ones skipped, the one resumed from.
+    none: training starts from scratch), and the warnings for the run's log.
 
     Raises:
         NoGoodCheckpointError: There are checkpoints but none loads.

@@ -34,10 +34,10 @@ from .training import build_runner, train
 
 def train_and_export(config: str, work_dir: str, export: str,
                      keep_checkpoints: bool = False) -> None:
-    """Train ``config`` in ``work_dir`` (resuming it; nothing to do when
-    its final checkpoint is there) and save the student's weights, plain
-    mmseg format, as ``export``; the training checkpoints are removed
-    unless ``keep_checkpoints``."""
+    """Train ``config`` in ``work_dir`` (resuming it) unless its final
+    checkpoint is there, save the student's plain mmseg weights as
+    ``export``, then remove the training checkpoints unless
+    ``keep_checkpoints``."""
     cfg = load_runner_config(config, work_dir)
     final = osp.join(work_dir, f'iter_{cfg.train_cfg.max_iters}.pth')
     if not osp.isfile(final):
@@ -54,8 +54,7 @@ def train_and_export(config: str, work_dir: str, export: str,
 
 def evaluate(config: str, checkpoint: str, work_dir: str) -> Dict[str, float]:
     """The test-set metrics of ``checkpoint``, exactly the weights of
-    ``config``'s model (:class:`~attnfd_mm.apis.test_config.
-    CheckpointMismatchError` otherwise), never resumed."""
+    ``config``'s model (:func:`check_checkpoint_fits`), never resumed."""
     cfg = keep_config_files(load_runner_config(config, work_dir), True)
     cfg.update(resume=False, load_from=checkpoint)
     runner = build_runner(cfg)

@@ -18,12 +18,8 @@ def _kept_meta(checkpoint: Dict, converted_from: str) -> Dict:
 
 
 def student_checkpoint(checkpoint: Dict) -> Dict:
-    """The student-only checkpoint of a distillation ``checkpoint``:
-    ``architecture.*`` weights without the prefix, and the dataset meta.
-
-    Raises:
-        ValueError: ``checkpoint`` holds no student weights.
-    """
+    """The student-only checkpoint of a distillation ``checkpoint``: its
+    ``architecture.*`` weights without the prefix, and the dataset meta."""
     state = checkpoint.get('state_dict', checkpoint)
     student = {
         k[len(STUDENT_PREFIX):]: v
@@ -42,8 +38,8 @@ def student_checkpoint(checkpoint: Dict) -> Dict:
 
 
 def weights_checkpoint(checkpoint: Dict) -> Dict:
-    """A segmentor's training ``checkpoint`` without optimizer, scheduler
-    and message-hub states: its weights and the dataset meta."""
+    """A segmentor's training ``checkpoint``: its weights and the dataset
+    meta."""
     if 'state_dict' not in checkpoint:
         raise ValueError('Not a training checkpoint: no state_dict; its '
                          f'keys are {sorted(checkpoint)[:5]}.')

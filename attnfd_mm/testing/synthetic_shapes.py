@@ -48,15 +48,9 @@ def make_synthetic_shapes(root: str,
                           num_val: int = 8,
                           size: int = 64,
                           seed: int = 0) -> str:
-    """Write the dataset under ``root`` in mmseg's folder layout.
-
-    ``img_dir/{train,val}/*.png`` and ``ann_dir/{train,val}/*.png``; the
-    same arguments always give the same files. Existing complete splits are
-    kept as they are.
-
-    Returns:
-        str: ``root``.
-    """
+    """Write the dataset under ``root`` (returned) in mmseg's layout,
+    ``{img,ann}_dir/{train,val}/*.png``: the same arguments always give the
+    same files; samples already there are kept."""
     rng = np.random.default_rng(seed)
     for split, count in (('train', num_train), ('val', num_val)):
         img_dir = osp.join(root, 'img_dir', split)

@@ -199,22 +199,12 @@ def check_settings(args: argparse.Namespace) -> None:
             'or the same settings.')
 
 
-def _walk_dicts(node):
-    if isinstance(node, dict):
-        yield node
-        for v in node.values():
-            yield from _walk_dicts(v)
-    elif isinstance(node, (list, tuple)):
-        for v in node:
-            yield from _walk_dicts(v)
-
-
 def scale_protocol(cfg, args: argparse.Namespace) -> None:
     """Apply the benchmark's data, resolution, batch, LR and workers to
     ``cfg`` (the schedule is the comparison's)."""
-    from attnfd_mm.apis.runner_config import set_data_root
+    from attnfd_mm.apis.runner_config import config_dicts, set_data_root
     set_data_root(cfg, args.data_root)
-    for node in _walk_dicts(cfg._cfg_dict):
+    for node in config_dicts(cfg._cfg_dict):
         kind = node.get('type')
         if args.size is not None:
             h, w = args.size
