@@ -152,11 +152,9 @@ def _is_local(path: Any) -> bool:
 
 
 def absolute_paths(cfg: Config) -> None:
-    """Make the paths of ``cfg`` absolute (relative ones are read from the
-    current directory), so that the config runs from any directory: the
-    datasets' ``data_root``, ``work_dir``, ``load_from``, and in the model
-    ``teacher_ckpt`` and the local files of ``pretrained`` and
-    ``init_cfg`` checkpoints."""
+    """Make the local paths of ``cfg`` absolute, so that it runs from any
+    directory: ``data_root``, ``work_dir``, ``load_from``, and the model's
+    ``teacher_ckpt`` and ``pretrained``/``init_cfg`` files."""
     for dataset in dataset_dicts(cfg):
         if _is_local(dataset.get('data_root')):
             dataset['data_root'] = osp.abspath(dataset['data_root'])
@@ -172,8 +170,7 @@ def absolute_paths(cfg: Config) -> None:
 
 
 def sync_bn_to_bn(node: Any) -> Any:
-    """Return a copy of ``node`` (a config tree) with every SyncBN norm
-    turned into BN."""
+    """A copy of the config tree ``node`` with BN for every SyncBN."""
     node = copy.deepcopy(node)
     for cfg in config_dicts(node):
         if cfg.get('type') == 'SyncBN':

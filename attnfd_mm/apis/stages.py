@@ -21,9 +21,7 @@ from typing import Dict, List, Optional
 import torch
 from mmengine.runner import CheckpointLoader
 
-import attnfd_mm  # noqa: F401  (registers the plugin)
 from attnfd_mm.atomic_files import atomic_file
-from attnfd_mm.compat import apply_entry_point_patches
 from .config_files import ConfigNotFoundError
 from .init_weights import WeightsUnavailableError
 from .runner_config import keep_config_files, load_runner_config
@@ -72,8 +70,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     tests = commands.add_parser('test')
     for name in ('config', 'checkpoint', 'work_dir', 'metrics'):
         tests.add_argument(name)
-    args = parser.parse_args(argv)
-    apply_entry_point_patches()
+    args = parser.parse_args(argv)  # load_config applies the patches
     try:
         if args.command == 'train':
             train_and_export(args.config, args.work_dir, args.export,

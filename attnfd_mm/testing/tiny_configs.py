@@ -63,11 +63,10 @@ def tiny_distill_model(student: str = 'r18',
                        algorithm: str = 'FrozenTeacherDistill',
                        teacher_ckpt: Optional[str] = None,
                        method: str = 'attnfd') -> Dict:
-    """An MMRazor algorithm dict distilling stock DeepLabV3 ``teacher``
-    into ``student`` (backbones ``'r18'``, ``'r34'``, ``'r50'``,
-    ``'r101'``) at tiny size with the distiller of ``method``'s file, on the
-    layer presets of the two models and with its teacher-side connector
-    written out; a random teacher unless ``teacher_ckpt``."""
+    """An MMRazor algorithm dict distilling DeepLabV3 ``teacher`` into
+    ``student`` (:func:`deeplabv3_segmentor`) with ``method``'s distiller
+    on the two models' layer presets, its teacher-side connector written
+    out; a random teacher unless ``teacher_ckpt``."""
     distiller = copy.deepcopy(METHODS[method].distiller)
     distiller.update(student_layers=f'deeplabv3_{student}',
                      teacher_layers=f'deeplabv3_{teacher}')
