@@ -1,8 +1,8 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 from .attention_maps import (MAP_COLUMNS, collect_attention_maps,
                              draw_attention_grid)
-from .config_files import ConfigNotFoundError
-from .distill_config import distill_config, load_config, write_config
+from .config_files import ConfigNotFoundError, load_config, write_config
+from .distill_config import distill_config
 from .init_weights import WeightsUnavailableError, check_init_weights
 from .methods import (DEFAULT_LAYERS, DEFAULT_METHOD, METHODS,
                       DistillMethod, UnknownMethodError, check_method,

@@ -1,15 +1,16 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Config files by name: local paths and package configs (``mmseg::...``,
-``attnfd_mm::...``), with a short named error and the closest names when
-one does not exist."""
+"""Config files: read by name (local paths and package configs,
+``mmseg::...``, ``attnfd_mm::...``, with a short named error and the
+closest names when one does not exist), and written."""
 import copy
 import difflib
 import os
 import os.path as osp
-from typing import List, Union
+from typing import List, Sequence, Union
 
 from mmengine.config import Config
 
+from attnfd_mm.atomic_files import atomic_file
 from attnfd_mm.compat import apply_entry_point_patches
 
 #: At most this many files are listed to find the closest names.
@@ -102,3 +103,13 @@ def load_config(config: Union[str, Config]) -> Config:
         from mmengine.hub import get_config
         return get_config(config)
     return Config.fromfile(config)
+
+
+def write_config(cfg: Config, path: str, header: Sequence[str] = ()) -> str:
+    """Write ``cfg`` as a Python config file at ``path``, atomically, with
+    ``header`` lines as comments on top; return ``path``."""
+    text = ''.join(f'# {line}\n' for line in header) + cfg.pretty_text
+    with atomic_file(path) as tmp, open(tmp, 'w') as f:
+        f.write(text)
+    return path
+

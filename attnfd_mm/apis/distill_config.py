@@ -6,7 +6,6 @@ from typing import Dict, List, Optional, Sequence, Union
 
 from mmengine.config import Config, ConfigDict
 
-from attnfd_mm.atomic_files import atomic_file
 from attnfd_mm.utils import without_init
 from .config_files import load_config
 from .methods import DEFAULT_METHOD, METHODS, check_method
@@ -135,13 +134,3 @@ def distill_config(student: Union[str, Config],
     if val_cfg and val_cfg.get('type') in ('ValLoop', 'mmseg.ValLoop'):
         cfg.val_cfg = dict(type='mmrazor.SingleTeacherDistillValLoop')
     return cfg
-
-
-def write_config(cfg: Config, path: str, header: Sequence[str] = ()) -> str:
-    """Write ``cfg`` as a Python config file at ``path``, atomically, with
-    ``header`` lines as comments on top; return ``path``."""
-    text = ''.join(f'# {line}\n' for line in header) + cfg.pretty_text
-    with atomic_file(path) as tmp, open(tmp, 'w') as f:
-        f.write(text)
-    return path
-

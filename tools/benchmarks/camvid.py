@@ -240,7 +240,8 @@ def model_config(kind: str, args: argparse.Namespace):
 def test_config(kind: str, args: argparse.Namespace, path: str) -> str:
     """Write the config that scores ``kind`` checkpoints on a CamVid root's
     test split at the benchmark's resolution; return ``path``."""
-    from attnfd_mm.apis.distill_config import add_custom_import, write_config
+    from attnfd_mm.apis import write_config
+    from attnfd_mm.apis.distill_config import add_custom_import
     cfg = model_config(kind, args)
     cfg.test_dataloader.dataset.split = 'test'
     add_custom_import(cfg)
