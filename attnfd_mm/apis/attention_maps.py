@@ -74,8 +74,7 @@ def draw_attention_grid(model: torch.nn.Module,
             if row == 0:
                 axes[row, col].set_title(column)
     for ax in axes.flat:
-        ax.set_xticks([])
-        ax.set_yticks([])
+        ax.set(xticks=[], yticks=[])
     if title:
         fig.suptitle(title)
     fig.tight_layout()
