@@ -12,10 +12,15 @@ class NoGoodCheckpointError(RuntimeError):
     """Every checkpoint of a work dir fails to load."""
 
 
-def checkpoint_candidates(work_dir: str) -> List[str]:
-    """The checkpoints of ``work_dir``, newest first: the one
-    ``last_checkpoint`` names, then every ``iter_N.pth``/``epoch_N.pth``
-    by decreasing N."""
+def resume_checkpoint(work_dir: str) -> Tuple[Optional[str], List[str]]:
+    """The newest checkpoint of ``work_dir`` that loads (None when there is
+    none: training starts from scratch), and the warnings for the run's log.
+
+    Raises:
+        NoGoodCheckpointError: There are checkpoints but none loads.
+    """
+    # newest first: the one last_checkpoint names, then iter_N.pth /
+    # epoch_N.pth by decreasing N
     numbered = []
     for path in glob.glob(osp.join(work_dir, '*.pth')):
         found = re.fullmatch(r'(?:iter|epoch)_(\d+)\.pth', osp.basename(path))
@@ -29,18 +34,8 @@ def checkpoint_candidates(work_dir: str) -> List[str]:
         if named:
             candidates = [named] + [p for p in candidates
                                     if osp.abspath(p) != osp.abspath(named)]
-    return candidates
-
-
-def resume_checkpoint(work_dir: str) -> Tuple[Optional[str], List[str]]:
-    """The newest checkpoint of ``work_dir`` that loads (None when there is
-    none: training starts from scratch), and the warnings for the run's log.
-
-    Raises:
-        NoGoodCheckpointError: There are checkpoints but none loads.
-    """
     bad: List[Tuple[str, str]] = []
-    for path in checkpoint_candidates(work_dir):
+    for path in candidates:
         if not osp.isfile(path):
             bad.append((path, 'missing'))
             continue

@@ -10,11 +10,12 @@ KEPT_META = ('dataset_meta', 'seed', 'mmseg_version', 'mmengine_version',
              'time')
 
 
-def _kept_meta(checkpoint: Dict, converted_from: str) -> Dict:
-    meta = dict(checkpoint.get('meta') or {})
+def _plain(state_dict: Dict, checkpoint: Dict, converted_from: str) -> Dict:
+    """``state_dict`` with the :data:`KEPT_META` of ``checkpoint``."""
+    meta = checkpoint.get('meta') or {}
     kept = {k: meta[k] for k in KEPT_META if k in meta}
-    kept['converted_from'] = converted_from
-    return kept
+    return dict(state_dict=state_dict,
+                meta=dict(kept, converted_from=converted_from))
 
 
 def student_checkpoint(checkpoint: Dict) -> Dict:
@@ -32,9 +33,7 @@ def student_checkpoint(checkpoint: Dict) -> Dict:
             f'{sorted({k.split(".")[0] for k in state})[:5]}. Is it a '
             'distillation checkpoint (saved while training a distillation '
             'config)?')
-    return dict(
-        state_dict=student,
-        meta=_kept_meta(checkpoint, 'attnfd_mm distillation checkpoint'))
+    return _plain(student, checkpoint, 'attnfd_mm distillation checkpoint')
 
 
 def weights_checkpoint(checkpoint: Dict) -> Dict:
@@ -46,6 +45,4 @@ def weights_checkpoint(checkpoint: Dict) -> Dict:
     if any(k.startswith(STUDENT_PREFIX) for k in checkpoint['state_dict']):
         raise ValueError('This is a distillation checkpoint: export its '
                          'student with student_checkpoint().')
-    return dict(
-        state_dict=checkpoint['state_dict'],
-        meta=_kept_meta(checkpoint, 'training checkpoint'))
+    return _plain(checkpoint['state_dict'], checkpoint, 'training checkpoint')
