@@ -9,7 +9,7 @@ from mmengine.config import Config, ConfigDict
 from attnfd_mm.utils import without_init
 from .config_files import load_config
 from .methods import DEFAULT_METHOD, METHODS, check_method
-from .runner_config import dataset_dicts
+from .runner_config import DEFAULT_SCOPE, dataset_dicts
 
 #: The plugin import every composed config carries.
 PLUGIN = 'attnfd_mm'
@@ -107,7 +107,7 @@ def distill_config(student: Union[str, Config],
     add_sample_checks(cfg, skip_bad_samples)
     if row.distiller is None:
         return cfg
-    scope = cfg.get('default_scope', None) or 'mmseg'
+    scope = cfg.get('default_scope', None) or DEFAULT_SCOPE
     teacher_cfg = load_config(teacher)
     if 'model' not in teacher_cfg:
         raise ValueError(f'The teacher config {teacher!r} defines no model.')

@@ -10,6 +10,7 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmengine.runner import CheckpointLoader
 
+from .runner_config import DEFAULT_SCOPE
 from .student_checkpoint import STUDENT_PREFIX, student_checkpoint
 
 
@@ -27,7 +28,8 @@ def student_test_config(cfg: Config, checkpoint: str,
     (``student.pth``), else its ``architecture.*`` weights written to
     ``tmp_dir``."""
     student = Config(dict(model=cfg.model.architecture)).model
-    student.setdefault('_scope_', cfg.get('default_scope', None) or 'mmseg')
+    student.setdefault('_scope_',
+                       cfg.get('default_scope', None) or DEFAULT_SCOPE)
     cfg.model = student
     loaded = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
     state = loaded.get('state_dict', loaded)

@@ -55,8 +55,8 @@ def make_synthetic_shapes(root: str,
     for split, count in (('train', num_train), ('val', num_val)):
         img_dir = osp.join(root, 'img_dir', split)
         ann_dir = osp.join(root, 'ann_dir', split)
-        os.makedirs(img_dir, exist_ok=True)
-        os.makedirs(ann_dir, exist_ok=True)
+        for folder in (img_dir, ann_dir):
+            os.makedirs(folder, exist_ok=True)
         for i in range(count):
             image, label = _draw_sample(rng, size)
             name = f'{split}_{i:04d}.png'

@@ -4,6 +4,7 @@
 # commands, not a benchmark.
 # Schedule: 50 iterations, batch 4, SGD LR 0.01, poly decay.
 #   python tools/train.py configs/quickstart/deeplabv3_r18_shapes.py
+# The tests' runner config (attnfd_mm.testing.tiny_runner_config) is this one, shrunk.
 _base_ = [
     '../_base_/models/deeplabv3_r18-d8.py', 'mmseg::_base_/default_runtime.py'
 ]
