@@ -6,8 +6,6 @@ import math
 from numbers import Real
 from typing import Any, List, Tuple
 
-from torch import Tensor
-
 
 def check_loss_weight(loss_weight: float, owner: str) -> float:
     """Return ``loss_weight`` as a float, or raise a named error.
@@ -23,16 +21,6 @@ def check_loss_weight(loss_weight: float, owner: str) -> float:
         raise ValueError(f'{owner}: loss_weight must be a finite number '
                          f'>= 0, got {loss_weight!r}.')
     return float(loss_weight)
-
-
-def check_feature_channels(feature: Tensor, in_channels: int,
-                           owner: str) -> None:
-    """Raise a named error unless ``feature`` is (B, in_channels, H, W)."""
-    if feature.dim() != 4 or feature.shape[1] != in_channels:
-        raise ValueError(
-            f'{owner} was built with in_channels={in_channels} but received '
-            f'a feature of shape {tuple(feature.shape)}. Set in_channels to '
-            'the channel count of the recorded feature (dim 1).')
 
 
 #: Elements of one channel chunk (B x c x H x W) in the chunked AttnFD

@@ -88,21 +88,22 @@ MUTANTS = [
            'return refined * self.spatial_gate(refined)',
            'return refined * self.spatial_gate(feature)',
            ['test_cbam_connector.py']),
-    Mutant('align-init-std', M + 'connectors/channel_align.py',
+    Mutant('align-init-std', M + 'connectors/attention_connector.py',
            'math.sqrt(2.0 / out_channels)', 'math.sqrt(2.0 / in_channels)',
            ['test_cbam_connector.py']),
-    Mutant('bam-no-spatial-bn', M + 'connectors/bam_connector.py',
+    Mutant('bam-no-spatial-bn', M + 'connectors/ablation_connectors.py',
            '                    nn.BatchNorm2d(hidden), nn.ReLU(inplace=True)'
            '\n                ]',
            '                    nn.Identity(), nn.ReLU(inplace=True)\n'
            '                ]', ['test_ablation_connectors.py']),
-    Mutant('ema-group-order', M + 'connectors/ema_connector.py',
+    Mutant('ema-group-order', M + 'connectors/ablation_connectors.py',
            'group = feature.reshape(b * self.groups, c // self.groups, h, w)',
            'group = feature.reshape(b, self.groups, c // self.groups, h, '
            'w).transpose(0, 1).reshape(b * self.groups, c // self.groups, '
            'h, w)', ['test_ablation_connectors.py']),
-    Mutant('at-sum', M + 'connectors/at_connector.py', '.mean(dim=1',
-           '.sum(dim=1', ['test_ablation_connectors.py']),
+    Mutant('at-sum', M + 'connectors/ablation_connectors.py',
+           'pow(self.p).mean(dim=1', 'pow(self.p).sum(dim=1',
+           ['test_ablation_connectors.py']),
     Mutant('loss-no-batch-division', M + 'losses/attnfd_loss.py',
            'self.loss_weight / batch * distance.sum()',
            'self.loss_weight * distance.sum()',
