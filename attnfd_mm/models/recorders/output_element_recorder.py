@@ -19,16 +19,12 @@ def select_element(output: Any, path: Sequence[int]) -> Any:
 
 @TASK_UTILS.register_module()
 class OutputElementRecorder(ModuleOutputsRecorder):
-    """Record one tensor of a module's nested output.
-
-    MMRazor's ``ModuleOutputs`` with ``data_idx`` reaches one level into a
-    tuple. Backbones in mmseg return deeper or mode-dependent structures:
-    ViTs with ``output_cls_token`` return ``[[map, cls_token], ...]``,
-    DDRNet and PIDNet return a bare tensor in eval mode and a tuple in train
-    mode. This recorder keeps only the selected element of each call.
-
-    Use it as ``dict(type='OutputElement', source='backbone', path=(3, 0),
-    train_path=(1,))``.
+    """Record one tensor of a module's nested output, where MMRazor's
+    ``ModuleOutputs`` with ``data_idx`` reaches one level into a tuple:
+    mmseg's ViTs with ``output_cls_token`` return ``[[map, cls_token], ...]``,
+    DDRNet and PIDNet a tensor in eval mode and a tuple in train mode.
+    ``dict(type='OutputElement', source='backbone', path=(3, 0),
+    train_path=(1,))`` keeps only the selected element of each call.
 
     Args:
         source (str): The module whose output is recorded.
