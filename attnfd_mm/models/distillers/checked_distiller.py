@@ -79,11 +79,13 @@ class CheckedDistiller(ConfigurableDistiller):
         super().__init__(*args, **kwargs)
 
     def prepare_from_student(self, model: nn.Module) -> None:
-        """Check the student recorders' sources, then hook them."""
-        check_recorder_sources(self.student_recorders, model, 'student')
-        super().prepare_from_student(model)
+        self.prepare_side('student', model)
 
     def prepare_from_teacher(self, model: nn.Module) -> None:
-        """Check the teacher recorders' sources, then hook them."""
-        check_recorder_sources(self.teacher_recorders, model, 'teacher')
-        super().prepare_from_teacher(model)
+        self.prepare_side('teacher', model)
+
+    def prepare_side(self, side: str, model: nn.Module) -> None:
+        """Check the ``side`` recorders' sources, then hook them."""
+        recorders = getattr(self, f'{side}_recorders')
+        check_recorder_sources(recorders, model, side)
+        recorders.initialize(model)
