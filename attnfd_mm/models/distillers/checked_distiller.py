@@ -2,7 +2,7 @@
 """``ConfigurableDistiller`` that names bad recorder sources."""
 import difflib
 import functools
-from typing import Callable, List, TypeVar
+from typing import Callable, List
 
 from mmengine.registry import DefaultScope
 from mmrazor.models.distillers import ConfigurableDistiller
@@ -12,10 +12,8 @@ from mmrazor.models.task_modules.recorder import (ModuleOutputsRecorder,
 from mmrazor.registry import MODELS
 from torch import nn
 
-Method = TypeVar('Method', bound=Callable)
 
-
-def in_mmrazor_scope(method: Method) -> Method:
+def in_mmrazor_scope(method: Callable) -> Callable:
     """Run ``method`` with ``mmrazor`` as the default registry scope, where
     the recorders, connectors and losses a distiller builds are found
     whatever the caller's scope (e.g. an mmseg runner's)."""
@@ -25,7 +23,7 @@ def in_mmrazor_scope(method: Method) -> Method:
         with DefaultScope.overwrite_default_scope('mmrazor'):
             return method(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def closest_names(name: str, candidates: List[str], n: int = 5) -> List[str]:
