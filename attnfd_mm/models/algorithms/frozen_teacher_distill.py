@@ -28,18 +28,11 @@ SKIPPED = re.compile(
 
 @MODELS.register_module()
 class FrozenTeacherDistill(SingleTeacherDistill):
-    """``SingleTeacherDistill`` whose frozen teacher is wholly in eval mode.
-
-    With ``teacher_trainable=False`` (else it is ``SingleTeacherDistill``)
-    the whole teacher stays in eval mode, dropout included, and runs in
-    ``'tensor'`` mode under ``torch.no_grad()``. Before training, each with
-    a message naming the fix: ``teacher`` may be a local config file
-    (``dict(cfg_path='teacher.py')``) or ``'mmseg::...'``; the teacher
-    checkpoint is loaded strictly; both models must predict as many classes.
-    A NaN or infinite distillation loss raises ``FloatingPointError`` before
-    the update; under DDP the logged losses are averaged over processes.
-    Checkpoints leave out a frozen teacher loaded from ``teacher_ckpt``
-    (:mod:`.lean_checkpoints`).
+    """``SingleTeacherDistill`` whose frozen teacher
+    (``teacher_trainable=False``) stays wholly in eval mode, dropout
+    included, and runs in ``'tensor'`` mode under ``torch.no_grad()``; its
+    checks, its checkpoint loading and its lean checkpoints are described in
+    ``docs/design.md`` (The frozen-teacher algorithm).
 
     Args:
         teacher (dict | BaseModel): The teacher's model dict, a
