@@ -202,7 +202,7 @@ class ModelProbe:
     # ----------------------------------------------------------- E, D, logits
     def _classifier_calls(self) -> List[Tuple[int, Any, Any]]:
         name = f'{self.head_prefix}.conv_seg'
-        calls = self.log.calls(name) if name in self.log.modules else []
+        calls = self.log.calls(name)
         if not calls:
             raise LayerNotFoundError(
                 f'Layer E not found: {self.head_prefix} '
@@ -226,8 +226,7 @@ class ModelProbe:
             name, idx = producers[-1]
             return dict(source=name, record_idx=idx, channels=channels)
         dropout = f'{self.head_prefix}.dropout'
-        for idx, out, _ in (self.log.calls(dropout)
-                            if dropout in self.log.modules else []):
+        for idx, out, _ in self.log.calls(dropout):
             if out is feature:
                 return dict(source=dropout, recorder='PreForwardInputs',
                             record_idx=idx, channels=channels)
