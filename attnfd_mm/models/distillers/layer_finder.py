@@ -246,7 +246,7 @@ class ModelProbe:
         """Layer dict of the last head's ``conv_seg`` output."""
         idx, out, _ = self._classifier_calls()[-1]
         return dict(source=f'{self.head_prefix}.conv_seg', record_idx=idx,
-                    channels=out.shape[1])
+                    channels=out.shape[1], recorder='ModuleOutputs')
 
 
 @contextlib.contextmanager
@@ -307,6 +307,4 @@ def find_logits(model: nn.Module,
                 probe_size: Optional[Sequence[int]] = None) -> Dict:
     """Layer dict of the logits (the last decode head's ``conv_seg``
     output) of a built mmseg segmentor."""
-    layer = ModelProbe(model, probe_size).find_logits()
-    layer['recorder'] = 'ModuleOutputs'
-    return layer
+    return ModelProbe(model, probe_size).find_logits()

@@ -1,7 +1,7 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """AttnFD loss: distance between L2-normalised, attention-refined features."""
 from contextlib import nullcontext
-from typing import Sequence, Tuple, Union
+from typing import Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -131,10 +131,10 @@ class AttnFDLoss(nn.Module):
         return s_sq, _dot(t, t, per_sample), s_t
 
     @staticmethod
-    def _check_shapes(s_shape: Sequence[int], t_shape: Sequence[int]) -> None:
+    def _check_shapes(s_shape: Tuple[int, ...],
+                      t_shape: Tuple[int, ...]) -> None:
         """Raise a named error when maps of these shapes cannot be
         compared."""
-        s_shape, t_shape = tuple(s_shape), tuple(t_shape)
         if len(s_shape) != 4 or len(t_shape) != 4:
             raise ValueError(
                 'AttnFDLoss expects 4-D maps (B, C, H, W); got student '
