@@ -21,9 +21,6 @@ from .teacher_checkpoint import load_teacher_checkpoint, teacher_model_cfg
 #: ``teacher_autocast`` values and their dtypes.
 AUTOCAST_DTYPES: Dict[Optional[str], Optional[torch.dtype]] = {
     None: None, 'bfloat16': torch.bfloat16, 'float16': torch.float16}
-#: what mmengine's optimizer constructor logs for each frozen parameter
-SKIPPED = re.compile(
-    r'^teacher\.\S+ is skipped since its requires_grad=False$')
 
 
 @MODELS.register_module()
@@ -213,10 +210,12 @@ def summarize_frozen_teacher_log(count: int) -> None:
     per-parameter "``teacher.<name>`` is skipped since its
     requires_grad=False" warnings becomes one INFO line for the ``count``
     parameters of the frozen teacher, the others are dropped."""
+    skipped = re.compile(  # what mmengine logs for each frozen parameter
+        r'^teacher\.\S+ is skipped since its requires_grad=False$')
     told = []
 
     def summarize(record: logging.LogRecord) -> bool:
-        if not SKIPPED.match(record.getMessage()):
+        if not skipped.match(record.getMessage()):
             return True
         if told:
             return False

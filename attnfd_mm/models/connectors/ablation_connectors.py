@@ -97,10 +97,6 @@ class BAMConnector(AttentionConnector):
         learnable (bool): Learnable (student) or parameter-free (teacher)
             attention. Defaults to True.
         init_cfg (dict, optional): mmengine init config. Defaults to None.
-
-    Shapes:
-        - input: (B, in_channels, H, W)
-        - output: (B, out_channels or in_channels, H, W)
     """
 
     def __init__(self,
@@ -168,10 +164,6 @@ class EMAConnector(AttentionConnector):
         learnable (bool): Learnable (student) or parameter-free (teacher)
             attention. Defaults to True.
         init_cfg (dict, optional): mmengine init config. Defaults to None.
-
-    Shapes:
-        - input: (B, in_channels, H, W)
-        - output: (B, out_channels or in_channels, H, W)
     """
 
     def __init__(self,

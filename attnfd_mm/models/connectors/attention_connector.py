@@ -35,6 +35,10 @@ class AttentionConnector(BaseConnector):
         learnable (bool): Learnable (student) or parameter-free (teacher)
             attention. Defaults to False.
         init_cfg (dict, optional): mmengine init config. Defaults to None.
+
+    Shapes (unless a subclass says otherwise):
+        - input: (B, in_channels, H, W)
+        - output: (B, out_channels or in_channels, H, W)
     """
 
     def __init__(self,

@@ -115,12 +115,9 @@ class CBAMConnector(AttentionConnector):
         return refined * self.spatial_gate(refined)
 
     def channel_map(self, feature: Tensor) -> ChannelMap:
-        """The output for ``feature`` as
-        :class:`~attnfd_mm.models.losses.AttnFDLoss` reads it, a few
-        channels at a time: a parameter-free connector's as the feature and
-        its gates (:meth:`factored_gates`), a learnable one's as its refined
-        map before a Conv1x1 + BN alignment; with another alignment (e.g.
-        GN, whose groups span channels) the output itself."""
+        """The output for ``feature`` as a channel map that
+        :class:`~attnfd_mm.models.losses.AttnFDLoss` reads a few channels at
+        a time (``docs/design.md``, Memory of the AttnFD terms)."""
         if not self.learnable:
             return GatedMap(feature, *self.factored_gates(feature))
         if not chunkable_align(self.align):
