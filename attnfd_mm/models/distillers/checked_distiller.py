@@ -72,9 +72,7 @@ class CheckedDistiller(ConfigurableDistiller):
     that checks every recorder source before hooking it and names the
     closest valid module or parameter names (MMRazor only asserts)."""
 
-    @in_mmrazor_scope
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    __init__ = in_mmrazor_scope(ConfigurableDistiller.__init__)
 
     def prepare_from_student(self, model: nn.Module) -> None:
         self.prepare_side('student', model)

@@ -99,6 +99,7 @@ class ModelProbe:
         else:
             self.head_prefix, self.head = 'decode_head', heads
             self.first_head = heads
+        self.classifier = f'{self.head_prefix}.conv_seg'
         self.inputs, self.log = self._run(probe_size)
         self.backbone_out = self.log.calls('backbone')[-1][1]
 
@@ -200,9 +201,8 @@ class ModelProbe:
             f'{target.shape[1]}).')
 
     # ----------------------------------------------------------- E, D, logits
-    def _classifier_calls(self) -> List[Tuple[int, Any, Any]]:
-        name = f'{self.head_prefix}.conv_seg'
-        calls = self.log.calls(name)
+    def _last_classifier_call(self) -> Tuple[int, Any, Any]:
+        calls = self.log.calls(self.classifier)
         if not calls:
             raise LayerNotFoundError(
                 f'Layer E not found: {self.head_prefix} '
@@ -211,16 +211,15 @@ class ModelProbe:
                 'found automatically. Pass the layers as dicts, e.g. '
                 f'student_layers=dict(B={self.find_b()}, E=dict(source='
                 f"'{self.head_prefix}.<module>', channels=<C>)).")
-        return calls
+        return calls[-1]
 
     def find_classifier_input(self) -> Dict:
         """Layer dict of the classifier's input, before dropout."""
-        cls_idx, _, feature = self._classifier_calls()[-1]
+        cls_idx, _, feature = self._last_classifier_call()
         channels = feature.shape[1]
-        classifier = f'{self.head_prefix}.conv_seg'
         producers = [
             p for p in self.log.producers(feature, self.head_prefix + '.')
-            if p[0] != classifier
+            if p[0] != self.classifier
         ]
         if producers:
             name, idx = producers[-1]
@@ -230,7 +229,7 @@ class ModelProbe:
             if out is feature:
                 return dict(source=dropout, recorder='PreForwardInputs',
                             record_idx=idx, channels=channels)
-        return dict(source=classifier, recorder='PreForwardInputs',
+        return dict(source=self.classifier, recorder='PreForwardInputs',
                     record_idx=cls_idx, channels=channels)
 
     def find_context(self) -> Optional[Dict]:
@@ -244,8 +243,8 @@ class ModelProbe:
 
     def find_logits(self) -> Dict:
         """Layer dict of the last head's ``conv_seg`` output."""
-        idx, out, _ = self._classifier_calls()[-1]
-        return dict(source=f'{self.head_prefix}.conv_seg', record_idx=idx,
+        idx, out, _ = self._last_classifier_call()
+        return dict(source=self.classifier, record_idx=idx,
                     channels=out.shape[1], recorder='ModuleOutputs')
 
 

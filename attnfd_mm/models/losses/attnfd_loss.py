@@ -1,7 +1,7 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """AttnFD loss: distance between L2-normalised, attention-refined features."""
 from contextlib import nullcontext
-from typing import Tuple, Union
+from typing import Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -131,8 +131,7 @@ class AttnFDLoss(nn.Module):
         return s_sq, _dot(t, t, per_sample), s_t
 
     @staticmethod
-    def _check_shapes(s_shape: Tuple[int, ...],
-                      t_shape: Tuple[int, ...]) -> None:
+    def _check_shapes(s_shape: Sequence[int], t_shape: Sequence[int]) -> None:
         """Raise a named error when maps of these shapes cannot be
         compared."""
         if len(s_shape) != 4 or len(t_shape) != 4:
