@@ -6,16 +6,10 @@ import math
 from numbers import Real
 from typing import Any, List, Tuple
 
-from torch import Tensor
-
 
 def check_loss_weight(loss_weight: float, owner: str) -> float:
-    """Return ``loss_weight`` as a float, or raise a named error.
-
-    Args:
-        loss_weight (float): The weight to check.
-        owner (str): Name of the module that takes it, for the message.
-    """
+    """``loss_weight`` as a float, or a named error naming ``owner``, the
+    module that takes it."""
     if isinstance(loss_weight, bool) or not isinstance(loss_weight, Real):
         raise TypeError(f'{owner}: loss_weight must be a number, got '
                         f'{loss_weight!r} ({type(loss_weight).__name__}).')
@@ -23,16 +17,6 @@ def check_loss_weight(loss_weight: float, owner: str) -> float:
         raise ValueError(f'{owner}: loss_weight must be a finite number '
                          f'>= 0, got {loss_weight!r}.')
     return float(loss_weight)
-
-
-def check_feature_channels(feature: Tensor, in_channels: int,
-                           owner: str) -> None:
-    """Raise a named error unless ``feature`` is (B, in_channels, H, W)."""
-    if feature.dim() != 4 or feature.shape[1] != in_channels:
-        raise ValueError(
-            f'{owner} was built with in_channels={in_channels} but received '
-            f'a feature of shape {tuple(feature.shape)}. Set in_channels to '
-            'the channel count of the recorded feature (dim 1).')
 
 
 #: Elements of one channel chunk (B x c x H x W) in the chunked AttnFD

@@ -1,13 +1,8 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Let ``torch.load(weights_only=True)`` read mmengine's own checkpoints.
-
-torch >= 2.6 defaults to ``weights_only=True``, which refuses the
-``HistoryBuffer`` objects, numpy arrays and scalars mmengine 0.10 saves, so
-``load_checkpoint`` and ``--resume`` fail. Only those data-only globals are
-allowed; ``getattr(HistoryBuffer, 'mean')``, as a ``HistoryBuffer`` pickles
-its statistics methods, maps to a getattr resolving only those methods.
-Any other pickled object is still refused.
-"""
+"""Let ``torch.load(weights_only=True)`` (torch >= 2.6's default) read
+mmengine 0.10's checkpoints: only their data-only globals (``HistoryBuffer``,
+numpy arrays and scalars) are allowed, and the ``getattr`` a
+``HistoryBuffer`` pickles resolves only its statistics methods."""
 import pickle
 from typing import Any, List
 

@@ -1,12 +1,10 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Let mmengine resolve ``attnfd_mm::`` config bases.
-
-mmengine 0.10 resolves ``_base_ = ['pkg::path']`` only for the packages of
-``MODULE2PACKAGE``, located with ``pkg_resources``, scoped ``'<pkg>'``. For
-attnfd_mm only: the name is listed; the package is located where Python
-imports it from (``pkg_resources`` misplaces an editable install and misses
-a checkout on ``PYTHONPATH``); bases are scoped :data:`CONFIG_SCOPE`, where
-its modules are registered. Its configs are in ``attnfd_mm/.mim``.
+"""Let mmengine resolve ``attnfd_mm::`` config bases (in ``attnfd_mm/.mim``):
+mmengine 0.10 resolves ``pkg::path`` bases only for the packages it lists,
+located with ``pkg_resources`` (which misplaces an editable install and
+misses a checkout on ``PYTHONPATH``), scoped ``'<pkg>'``. For attnfd_mm: the
+name is listed, the package is where Python imports it from, and bases are
+scoped :data:`CONFIG_SCOPE`, where its modules are registered.
 """
 import os.path as osp
 from typing import Callable, Optional, Tuple

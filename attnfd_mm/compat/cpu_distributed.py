@@ -1,12 +1,7 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Let mmengine start torchrun-launched training on CPU.
-
-mmengine 0.10's ``_init_dist_pytorch`` calls
-``torch.cuda.set_device(LOCAL_RANK)`` before ``init_process_group``; a
-CPU-only torch build lacks it, so ``tools/dist_train.sh`` cannot start with
-gloo. Without CUDA the wrapped launcher initialises the process group
-directly; with CUDA, or another ``init_backend``, it is mmengine's.
-"""
+"""Let mmengine start torchrun-launched training on CPU: its launcher calls
+``torch.cuda.set_device``, which a CPU-only torch lacks; without CUDA the
+wrapped launcher initialises the process group directly."""
 from typing import Callable
 
 import torch

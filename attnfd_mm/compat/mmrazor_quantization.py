@@ -1,12 +1,8 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Let ``import mmrazor.models`` work on torch other than 1.13.x.
-
-mmrazor 1.0.0 builds its quantization backend tables at import time from
-torch 1.13's private APIs, so elsewhere no MMRazor model imports. As
-upstream's unreleased fix does off torch 1.13, a stand-in for that
-subpackage, registered before mmrazor is imported, maps every backend of
-``BackendConfigs`` to ``None``; its ``get_*_backend_config*`` raise.
-"""
+"""Let ``import mmrazor.models`` work on torch other than 1.13.x: mmrazor
+1.0.0 builds quantization tables at import from torch 1.13's private APIs.
+As upstream's unreleased fix does, a stand-in for that subpackage maps every
+backend of ``BackendConfigs`` to ``None``; its getters raise."""
 import sys
 import types
 from typing import NoReturn

@@ -15,25 +15,17 @@ class BadSampleError(ValueError):
 
 @TRANSFORMS.register_module()
 class CheckSegSample(BaseTransform):
-    """Check a sample's files before they are loaded (place it first in the
-    pipeline): the image file is whole (a PNG's or a JPEG's end marker is
-    there: OpenCV would fill a truncated JPEG silently), the
-    label map decodes and has the image's size, and its values, after the
-    dataset's ``label_map`` and ``reduce_zero_label``, are classes or
-    ``ignore_index``. A bad sample
-    raises :class:`BadSampleError` naming the files and what is wrong, in
-    the data loader, before the step, instead of a bare assertion of the
-    image loader or a shape or index error deep in the model; with
-    ``skip_bad=True`` it is logged and another sample is loaded instead
-    (mmengine refetches when a pipeline returns None).
-
-    The image's pixels are not decoded here (its header and its last bytes
-    are read; the label is decoded); each sample's files are
-    checked once per process (each data loader worker; persistent workers
-    keep what they checked across epochs).
-
-    ``tools/distill.py`` and ``tools/compare.py`` add it to every pipeline
-    of the configs they compose.
+    """Check a sample's files before they are loaded (first in the
+    pipeline): the image is whole (a PNG's or JPEG's end marker is there:
+    OpenCV fills a truncated JPEG silently), the label map decodes, has the
+    image's size and, after the dataset's ``label_map`` and
+    ``reduce_zero_label``, holds only classes and ``ignore_index``. A bad
+    sample raises :class:`BadSampleError` naming the files and the fault, in
+    the data loader, before the step; with ``skip_bad=True`` it is logged and
+    mmengine loads another (the pipeline returns None). The image's pixels
+    are not decoded; each sample is checked once per process (data loader
+    worker). ``tools/distill.py`` and ``tools/compare.py`` add it to every
+    pipeline of the configs they compose.
 
     Args:
         num_classes (int): The classes of the labels (after any label map).

@@ -82,9 +82,8 @@ class CheckedSegDataset(BaseSegDataset):
                 f'{self.data_prefix.get("img_path")!r} (image suffix '
                 f'{self.img_suffix!r}, ann_file {self.ann_file!r}). Expected '
                 f'under data_root: {self.LAYOUT}.')
-        num_classes = len(self.metainfo['classes'])
         if self.check_labels:
-            check_label_files(data_list, num_classes,
+            check_label_files(data_list, len(self.metainfo['classes']),
                               self.void_labels + (self.ignore_index, ))
         if self.void_labels:
             label_map = dict(self.label_map or {})

@@ -27,10 +27,3 @@ class COCOVOC21Dataset(CheckedSegDataset):
     LAYOUT = ('train2017/*.jpg, voc21/annotations/train2017/*.png and '
               'voc21/train2017.txt (run tools/dataset_converters/'
               'coco_voc21.py), the same for val2017')
-
-    def __init__(self,
-                 img_suffix: str = '.jpg',
-                 seg_map_suffix: str = '.png',
-                 **kwargs) -> None:
-        super().__init__(
-            img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, **kwargs)

@@ -25,8 +25,6 @@ class ConnectorWarmupHook(Hook):
         warmup_iters (int): Iterations during which only connectors train.
     """
 
-    priority = 'NORMAL'
-
     def __init__(self, warmup_iters: int) -> None:
         if isinstance(warmup_iters, bool) or not isinstance(
                 warmup_iters, int) or warmup_iters < 0:

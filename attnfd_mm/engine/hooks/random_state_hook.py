@@ -9,28 +9,11 @@ from mmengine.hooks import Hook
 from mmengine.registry import HOOKS
 
 
-def get_random_states() -> Dict:
-    """The Python, numpy, torch (and CUDA) random states of this process."""
-    states = dict(python=random.getstate(), numpy=np.random.get_state(),
-                  torch=torch.get_rng_state())
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        states['cuda'] = torch.cuda.get_rng_state_all()
-    return states
-
-
-def set_random_states(states: Dict) -> None:
-    """Restore what :func:`get_random_states` returned."""
-    random.setstate(states['python'])
-    np.random.set_state(states['numpy'])
-    torch.set_rng_state(states['torch'])
-    if 'cuda' in states and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(states['cuda'])
-
-
 @HOOKS.register_module()
 class RandomStateHook(Hook):
-    """Save each process's random states with every checkpoint and restore
-    them right before the first resumed iteration.
+    """Save each process's Python, numpy, torch (and CUDA) random states with
+    every checkpoint and restore them right before the first resumed
+    iteration.
 
     mmengine re-seeds a resumed run from its start (and replays the data
     batches already seen), so without this hook the dropout masks of the
@@ -44,13 +27,21 @@ class RandomStateHook(Hook):
         self._pending: Optional[Dict] = None
 
     def before_save_checkpoint(self, runner, checkpoint: Dict) -> None:
-        checkpoint['random_states'] = get_random_states()
+        states = dict(python=random.getstate(), numpy=np.random.get_state(),
+                      torch=torch.get_rng_state())
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            states['cuda'] = torch.cuda.get_rng_state_all()
+        checkpoint['random_states'] = states
 
     def after_load_checkpoint(self, runner, checkpoint: Dict) -> None:
         self._pending = checkpoint.get('random_states')
 
     def before_train_iter(self, runner, batch_idx: int,
                           data_batch=None) -> None:
-        if self._pending is not None:
-            set_random_states(self._pending)
-            self._pending = None
+        states, self._pending = self._pending, None
+        if states is not None:
+            random.setstate(states['python'])
+            np.random.set_state(states['numpy'])
+            torch.set_rng_state(states['torch'])
+            if 'cuda' in states and torch.cuda.is_available():
+                torch.cuda.set_rng_state_all(states['cuda'])

@@ -17,14 +17,12 @@ from attnfd_mm.deploy.segmentor import build_segmentor_from
 @HOOKS.register_module()
 class StudentCostHook(Hook):
     """Write ``<work_dir>/<filename>`` when a distillation run ends: the
-    student's and the teacher's parameters, GFLOPs and CPU latency (PyTorch,
-    and onnxruntime where installed) on one image of the config's test size
-    (:func:`~attnfd_mm.deploy.pair_cost`, which the other arguments go to),
-    and a line of it in the log. Both models are built afresh on the CPU
-    from the config's ``architecture`` and ``teacher`` (the cost does not
-    depend on the weights). ``tools/train.py`` and ``tools/distill.py`` add
-    it to every distillation run unless the config sets
-    ``measure_student_cost = False``.
+    student's and the teacher's parameters, GFLOPs and CPU latency
+    (:func:`~attnfd_mm.deploy.pair_cost`, which the other arguments go to) on
+    one image, both models built afresh on the CPU from the config's
+    ``architecture`` and ``teacher``, and a line of it in the log.
+    ``tools/train.py`` and ``tools/distill.py`` add it to every distillation
+    run unless the config sets ``measure_student_cost = False``.
 
     Args:
         filename (str): Name of the file in the work dir. Defaults to

@@ -1,13 +1,7 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Checkpoints that leave a frozen teacher out and keep its fingerprint.
-
-The teacher is rebuilt from ``teacher_ckpt`` by every run, so its weights
-are left out of the algorithm's state dict, hence of every checkpoint. In
-their place the buffer ``teacher_fingerprint`` (JSON bytes: the SHA-256 of
-the weights and the ``teacher_ckpt`` they came from) lets a resumed run
-refuse another teacher. Public ``nn.Module`` state-dict hooks (torch >= 2.5)
-do both; mmengine's ``get_state_dict`` and ``load_state_dict`` run them.
-"""
+"""Checkpoints that leave a frozen teacher out and keep its fingerprint
+(the SHA-256 of its weights and their ``teacher_ckpt``), with public
+``nn.Module`` state-dict hooks (torch >= 2.5) that mmengine runs."""
 import hashlib
 import json
 from typing import Dict
@@ -26,9 +20,11 @@ class TeacherChangedError(ValueError):
     was trained with."""
 
 
-def weights_fingerprint(module: nn.Module) -> str:
-    """SHA-256 of ``module``'s state dict: every key, dtype and the bytes of
-    its tensor, in key order (independent of the memory layout)."""
+def encode_fingerprint(module: nn.Module, teacher_ckpt: str) -> torch.Tensor:
+    """The SHA-256 of ``module``'s state dict (every key, dtype and the bytes
+    of its tensor, in key order, independent of the memory layout) and
+    ``teacher_ckpt``, as a uint8 tensor (JSON bytes): a buffer that rides in
+    the state dict like any tensor (DDP broadcasts, weights_to_cpu)."""
     digest = hashlib.sha256()
     for key, value in sorted(module.state_dict().items()):
         digest.update(key.encode())
@@ -36,14 +32,9 @@ def weights_fingerprint(module: nn.Module) -> str:
             data = value.detach().cpu().contiguous().reshape(-1)
             digest.update(str(value.dtype).encode())
             digest.update(data.view(torch.uint8).numpy().tobytes())
-    return digest.hexdigest()
-
-
-def encode_fingerprint(fingerprint: Dict[str, str]) -> torch.Tensor:
-    """``fingerprint`` as a uint8 tensor (JSON bytes): a buffer that rides
-    in the state dict like any tensor (DDP broadcasts, weights_to_cpu)."""
-    data = json.dumps(fingerprint, sort_keys=True).encode()
-    return torch.tensor(list(data), dtype=torch.uint8)
+    text = json.dumps(dict(sha256=digest.hexdigest(),
+                           teacher_ckpt=teacher_ckpt), sort_keys=True)
+    return torch.tensor(list(text.encode()), dtype=torch.uint8)
 
 
 def decode_fingerprint(tensor: torch.Tensor) -> Dict[str, str]:
@@ -73,9 +64,8 @@ def make_checkpoints_lean(algorithm: nn.Module, teacher_ckpt: str) -> None:
     state dict without teacher weights (``--resume``, ``load_from``) keeps
     the teacher and raises :class:`TeacherChangedError` when the fingerprint
     differs; one with them (a full checkpoint) loads them."""
-    algorithm.register_buffer(FINGERPRINT, encode_fingerprint(dict(
-        sha256=weights_fingerprint(algorithm.teacher),
-        teacher_ckpt=teacher_ckpt)))
+    algorithm.register_buffer(
+        FINGERPRINT, encode_fingerprint(algorithm.teacher, teacher_ckpt))
     algorithm.register_state_dict_post_hook(_leave_out_teacher)
     algorithm.register_load_state_dict_pre_hook(_keep_own_teacher)
 

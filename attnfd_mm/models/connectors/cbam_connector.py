@@ -4,21 +4,18 @@ from typing import Dict, Optional, Tuple
 
 import torch
 from mmcv.cnn import build_norm_layer
-from mmrazor.models.architectures.connectors.base_connector import \
-    BaseConnector
 from mmrazor.registry import MODELS
 from torch import Tensor, nn
 
 from attnfd_mm.models.losses.channel_maps import (AlignedMap, ChannelMap,
                                                   GatedMap, TensorMap,
                                                   chunkable_align)
-from attnfd_mm.utils import (DEFAULT_CHUNK_ELEMENTS, channel_chunks,
-                             check_feature_channels)
-from .channel_align import optional_channel_align
+from attnfd_mm.utils import DEFAULT_CHUNK_ELEMENTS, channel_chunks
+from .attention_connector import AttentionConnector
 
 
 @MODELS.register_module()
-class CBAMConnector(BaseConnector):
+class CBAMConnector(AttentionConnector):
     r"""Attention refinement of `AttnFD <https://arxiv.org/abs/2403.05451>`_
     with the Convolutional Block Attention Module
     (`CBAM <https://arxiv.org/abs/1807.06521>`_), channel first, then spatial.
@@ -40,10 +37,8 @@ class CBAMConnector(BaseConnector):
     :math:`M_S(F') = \sigma(\max_c F' + \mathrm{mean}_c F')`.
 
     With ``out_channels``, the refined map is then aligned to the teacher's
-    channel count by Conv1x1 (no bias) + BN, conv initialised with
-    :math:`\mathcal{N}(0, \sqrt{2 / c_{out}})`, BN weight 1, bias 0.
-    Learnable parameters without alignment: ``c*c/8 + c/16 + c + 100``
-    for r=16 and a 7x7 kernel.
+    channel count (:func:`build_channel_align`). Learnable parameters
+    without alignment: ``c*c/8 + c/16 + c + 100`` for r=16 and a 7x7 kernel.
 
     Args:
         in_channels (int): Channels of the input feature.
@@ -76,7 +71,7 @@ class CBAMConnector(BaseConnector):
                  norm_cfg: Dict = dict(type='BN', eps=1e-5, momentum=0.01),
                  align_norm_cfg: Dict = dict(type='BN'),
                  init_cfg: Optional[Dict] = None) -> None:
-        super().__init__(init_cfg)
+        super().__init__(in_channels, learnable, init_cfg)
         if in_channels < 1 or (learnable and in_channels // reduction < 1):
             raise ValueError(
                 f'CBAMConnector: in_channels={in_channels} is too small for '
@@ -84,8 +79,6 @@ class CBAMConnector(BaseConnector):
         if spatial_kernel % 2 != 1:
             raise ValueError('CBAMConnector: spatial_kernel must be odd, got '
                              f'{spatial_kernel}.')
-        self.in_channels = in_channels
-        self.learnable = learnable
         if learnable:
             hidden = in_channels // reduction
             self.channel_mlp = nn.Sequential(
@@ -94,9 +87,7 @@ class CBAMConnector(BaseConnector):
             self.spatial_conv = nn.Conv2d(
                 2, 1, spatial_kernel, padding=spatial_kernel // 2, bias=False)
             self.spatial_bn = build_norm_layer(norm_cfg, 1)[1]
-        self.align = optional_channel_align(
-            type(self).__name__, in_channels, out_channels, learnable,
-            align_norm_cfg)
+        self.init_align(out_channels, align_norm_cfg)
 
     def channel_gate(self, x: Tensor) -> Tensor:
         """:math:`M_C`, shape (B, C, 1, 1)."""
@@ -120,31 +111,19 @@ class CBAMConnector(BaseConnector):
         return torch.sigmoid(logits)
 
     def attend(self, feature: Tensor) -> Tensor:
-        """Refine ``feature`` (B, C, H, W) by both gates, without the
-        channel alignment."""
-        check_feature_channels(feature, self.in_channels, type(self).__name__)
         refined = feature * self.channel_gate(feature)
         return refined * self.spatial_gate(refined)
 
-    def forward_train(self, feature: Tensor) -> Tensor:
-        """Refine ``feature`` (B, C, H, W), then align its channels."""
-        refined = self.attend(feature)
-        if self.align is not None:
-            refined = self.align(refined)
-        return refined
-
     def channel_map(self, feature: Tensor) -> ChannelMap:
-        """The output for ``feature`` as
-        :class:`~attnfd_mm.models.losses.AttnFDLoss` reads it, a few
-        channels at a time: a parameter-free connector's as the feature and
-        its gates (:meth:`factored_gates`), a learnable one's as its refined
-        map before a Conv1x1 + BN alignment; with another alignment (e.g.
-        GN, whose groups span channels) the output itself."""
+        """The output for ``feature`` as a channel map that
+        :class:`~attnfd_mm.models.losses.AttnFDLoss` reads a few channels at
+        a time (``docs/design.md``, Memory of the AttnFD terms)."""
         if not self.learnable:
             return GatedMap(feature, *self.factored_gates(feature))
-        if chunkable_align(self.align):
-            return AlignedMap(self.attend(feature), self.align)
-        return TensorMap(self(feature))
+        if not chunkable_align(self.align):
+            return TensorMap(self(feature))
+        self.check_feature(feature)
+        return AlignedMap(self.attend(feature), self.align)
 
     @torch.no_grad()
     def factored_gates(
@@ -164,7 +143,7 @@ class CBAMConnector(BaseConnector):
             raise ValueError(
                 'CBAMConnector.factored_gates needs a parameter-free '
                 'connector (learnable=False) without alignment.')
-        check_feature_channels(feature, self.in_channels, type(self).__name__)
+        self.check_feature(feature)
         channel_gate = self.channel_gate(feature)
         batch, channels, height, width = feature.shape
         top = total = None

@@ -2,7 +2,7 @@
 """``ConfigurableDistiller`` that names bad recorder sources."""
 import difflib
 import functools
-from typing import Callable, List, TypeVar
+from typing import Callable, List
 
 from mmengine.registry import DefaultScope
 from mmrazor.models.distillers import ConfigurableDistiller
@@ -12,10 +12,8 @@ from mmrazor.models.task_modules.recorder import (ModuleOutputsRecorder,
 from mmrazor.registry import MODELS
 from torch import nn
 
-Method = TypeVar('Method', bound=Callable)
 
-
-def in_mmrazor_scope(method: Method) -> Method:
+def in_mmrazor_scope(method: Callable) -> Callable:
     """Run ``method`` with ``mmrazor`` as the default registry scope, where
     the recorders, connectors and losses a distiller builds are found
     whatever the caller's scope (e.g. an mmseg runner's)."""
@@ -25,7 +23,7 @@ def in_mmrazor_scope(method: Method) -> Method:
         with DefaultScope.overwrite_default_scope('mmrazor'):
             return method(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def closest_names(name: str, candidates: List[str], n: int = 5) -> List[str]:
@@ -74,16 +72,16 @@ class CheckedDistiller(ConfigurableDistiller):
     that checks every recorder source before hooking it and names the
     closest valid module or parameter names (MMRazor only asserts)."""
 
-    @in_mmrazor_scope
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    __init__ = in_mmrazor_scope(ConfigurableDistiller.__init__)
 
     def prepare_from_student(self, model: nn.Module) -> None:
-        """Check the student recorders' sources, then hook them."""
-        check_recorder_sources(self.student_recorders, model, 'student')
-        super().prepare_from_student(model)
+        self.prepare_side('student', model)
 
     def prepare_from_teacher(self, model: nn.Module) -> None:
-        """Check the teacher recorders' sources, then hook them."""
-        check_recorder_sources(self.teacher_recorders, model, 'teacher')
-        super().prepare_from_teacher(model)
+        self.prepare_side('teacher', model)
+
+    def prepare_side(self, side: str, model: nn.Module) -> None:
+        """Check the ``side`` recorders' sources, then hook them."""
+        recorders = getattr(self, f'{side}_recorders')
+        check_recorder_sources(recorders, model, side)
+        recorders.initialize(model)

@@ -1,18 +1,10 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Find AttnFD's layers B, E, D and the logits in a built mmseg segmentor.
-
-One probe forward (eval mode, no grad, a fixed input) with a hook on every
-module records which module produced which tensor; the layers are named by
-tensor identity, so no width table or per-model list is needed. B is the
-backbone output the decode head reads (pre-activation where an ``nn.ReLU``
-produced it; an ``OutputElement`` of the backbone's output where no module
-did), E the classifier's input before dropout (the context module's output
-in :data:`CONTEXT_MODULES` heads, whose classifier input is D), the logits
-the last ``conv_seg``'s output; ``docs/design.md`` (Layers) has the details.
-Heads without a ``conv_seg`` and models whose tensor-mode forward fails at
-every probe size raise :class:`LayerNotFoundError` showing the dict to pass.
-"""
+"""Find AttnFD's layers B, E, D and the logits in a built mmseg segmentor:
+one probe forward (eval mode, no grad, a fixed input) logs which module
+produced which tensor, and the layers are named by tensor identity, so no
+width table or per-model list is needed (``docs/design.md``, Layers)."""
 import contextlib
+import functools
 from typing import (Any, Dict, Iterator, List, Optional, Sequence,
                     Tuple)
 
@@ -40,32 +32,26 @@ class LayerNotFoundError(KeyError):
 
 def _is_pass_through(module: nn.Module) -> bool:
     """Modules that may return their input unchanged in eval mode."""
-    name = type(module).__name__
-    return isinstance(module, nn.Identity) or 'Drop' in name
+    return isinstance(module, nn.Identity) or 'Drop' in type(module).__name__
 
 
 class _CallLog:
-    """Every module call of one forward: outputs and (first) inputs."""
+    """Every module call of one forward: ``(name, call index, output, first
+    input)``, in the order the calls finished."""
 
     def __init__(self, model: nn.Module) -> None:
         self.modules = dict(model.named_modules())
         self.events: List[Tuple[str, int, Any, Any]] = []
         self._counts: Dict[str, int] = {}
-        self._handles = []
-        for name, module in self.modules.items():
-            if name:
-                self._handles.append(
-                    module.register_forward_hook(self._hook(name)))
+        self._handles = [
+            module.register_forward_hook(functools.partial(self._log, name))
+            for name, module in self.modules.items() if name
+        ]
 
-    def _hook(self, name: str):
-
-        def hook(module, inputs, output) -> None:
-            idx = self._counts.get(name, 0)
-            self._counts[name] = idx + 1
-            first = inputs[0] if inputs else None
-            self.events.append((name, idx, output, first))
-
-        return hook
+    def _log(self, name: str, module: nn.Module, inputs: Tuple,
+             output: Any) -> None:
+        idx = self._counts[name] = self._counts.get(name, -1) + 1
+        self.events.append((name, idx, output, inputs[0] if inputs else None))
 
     def remove(self) -> None:
         for handle in self._handles:
@@ -82,24 +68,6 @@ class _CallLog:
         return [(n, i) for n, i, out, _ in self.events
                 if out is tensor and n.startswith(prefix)
                 and not _is_pass_through(self.modules[n])]
-
-
-def _probe_input(model: nn.Module, size: Tuple[int, int]) -> Tensor:
-    generator = torch.Generator().manual_seed(0)
-    param = next(model.parameters(), None)
-    device = param.device if param is not None else torch.device('cpu')
-    return torch.randn(1, 3, *size, generator=generator).to(device)
-
-
-def _probe_sizes(model: nn.Module,
-                 probe_size: Optional[Sequence[int]]) -> List[Tuple]:
-    if probe_size is not None:
-        return [tuple(probe_size)]
-    sizes = [DEFAULT_PROBE_SIZE]
-    crop = getattr(getattr(model, 'data_preprocessor', None), 'size', None)
-    if crop is not None and tuple(crop) != DEFAULT_PROBE_SIZE:
-        sizes.append(tuple(crop))
-    return sizes
 
 
 class ModelProbe:
@@ -131,13 +99,25 @@ class ModelProbe:
         else:
             self.head_prefix, self.head = 'decode_head', heads
             self.first_head = heads
+        self.classifier = f'{self.head_prefix}.conv_seg'
         self.inputs, self.log = self._run(probe_size)
         self.backbone_out = self.log.calls('backbone')[-1][1]
 
     def _run(self, probe_size) -> Tuple[Tensor, _CallLog]:
+        sizes = [DEFAULT_PROBE_SIZE]
+        crop = getattr(getattr(self.model, 'data_preprocessor', None), 'size',
+                       None)
+        if probe_size is not None:
+            sizes = [tuple(probe_size)]
+        elif crop is not None and tuple(crop) != DEFAULT_PROBE_SIZE:
+            sizes.append(tuple(crop))
+        param = next(self.model.parameters(), None)
+        device = param.device if param is not None else torch.device('cpu')
         errors = []
-        for size in _probe_sizes(self.model, probe_size):
-            inputs = _probe_input(self.model, size)
+        for size in sizes:
+            inputs = torch.randn(
+                1, 3, *size,
+                generator=torch.Generator().manual_seed(0)).to(device)
             log = _CallLog(self.model)
             try:
                 with _eval_mode(self.model), torch.no_grad():
@@ -177,8 +157,10 @@ class ModelProbe:
         return [elements[i] for i in indices]
 
     def find_b(self) -> Dict:
-        """Layer dict of B (see the module docstring)."""
-        # the lowest resolution, the last on ties
+        """Layer dict of B: the backbone output the decode head reads (the
+        lowest resolution, the last on ties), recorded before the
+        ``nn.ReLU`` that produced it, else at its producer, else as an
+        ``OutputElement`` of the backbone's output."""
         path, tensor = min(
             reversed(self._backbone_candidates()),
             key=lambda c: c[1].shape[-2] * c[1].shape[-1])
@@ -219,9 +201,8 @@ class ModelProbe:
             f'{target.shape[1]}).')
 
     # ----------------------------------------------------------- E, D, logits
-    def _classifier_calls(self) -> List[Tuple[int, Any, Any]]:
-        name = f'{self.head_prefix}.conv_seg'
-        calls = self.log.calls(name) if name in self.log.modules else []
+    def _last_classifier_call(self) -> Tuple[int, Any, Any]:
+        calls = self.log.calls(self.classifier)
         if not calls:
             raise LayerNotFoundError(
                 f'Layer E not found: {self.head_prefix} '
@@ -230,27 +211,25 @@ class ModelProbe:
                 'found automatically. Pass the layers as dicts, e.g. '
                 f'student_layers=dict(B={self.find_b()}, E=dict(source='
                 f"'{self.head_prefix}.<module>', channels=<C>)).")
-        return calls
+        return calls[-1]
 
     def find_classifier_input(self) -> Dict:
         """Layer dict of the classifier's input, before dropout."""
-        cls_idx, _, feature = self._classifier_calls()[-1]
+        cls_idx, _, feature = self._last_classifier_call()
         channels = feature.shape[1]
-        classifier = f'{self.head_prefix}.conv_seg'
         producers = [
             p for p in self.log.producers(feature, self.head_prefix + '.')
-            if p[0] != classifier
+            if p[0] != self.classifier
         ]
         if producers:
             name, idx = producers[-1]
             return dict(source=name, record_idx=idx, channels=channels)
         dropout = f'{self.head_prefix}.dropout'
-        for idx, out, _ in (self.log.calls(dropout)
-                            if dropout in self.log.modules else []):
+        for idx, out, _ in self.log.calls(dropout):
             if out is feature:
                 return dict(source=dropout, recorder='PreForwardInputs',
                             record_idx=idx, channels=channels)
-        return dict(source=classifier, recorder='PreForwardInputs',
+        return dict(source=self.classifier, recorder='PreForwardInputs',
                     record_idx=cls_idx, channels=channels)
 
     def find_context(self) -> Optional[Dict]:
@@ -264,9 +243,9 @@ class ModelProbe:
 
     def find_logits(self) -> Dict:
         """Layer dict of the last head's ``conv_seg`` output."""
-        idx, out, _ = self._classifier_calls()[-1]
-        return dict(source=f'{self.head_prefix}.conv_seg', record_idx=idx,
-                    channels=out.shape[1])
+        idx, out, _ = self._last_classifier_call()
+        return dict(source=self.classifier, record_idx=idx,
+                    channels=out.shape[1], recorder='ModuleOutputs')
 
 
 @contextlib.contextmanager
@@ -327,6 +306,4 @@ def find_logits(model: nn.Module,
                 probe_size: Optional[Sequence[int]] = None) -> Dict:
     """Layer dict of the logits (the last decode head's ``conv_seg``
     output) of a built mmseg segmentor."""
-    layer = ModelProbe(model, probe_size).find_logits()
-    layer['recorder'] = 'ModuleOutputs'
-    return layer
+    return ModelProbe(model, probe_size).find_logits()

@@ -1,14 +1,8 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Where AttnFD's layers B, E and D sit in stock mmseg models.
-
-B is the last backbone stage output; for ResNets it is the *pre-ReLU*
-output of the last residual block, recorded as the input of the block's
-``relu`` at its last call (``BasicBlock``: call 1, ``Bottleneck``: call 2).
-MobileNetV2's last stage ends without an activation, so its output is used.
-E is the ASPP / PPM output after its projection ConvModule
-(``decode_head.bottleneck``); D is DeepLabV3+'s decoder feature just before
-the classifier (``decode_head.sep_bottleneck``). ``channels`` are those of
-the stock mmseg configs; a model with other widths needs its own layer dict.
+"""Where AttnFD's layers B, E and D sit in stock mmseg models (the table of
+``docs/design.md``, Layers): B pre-ReLU for ResNets (the input of the last
+block's ``relu`` at its last call), E ``decode_head.bottleneck``, D
+DeepLabV3+'s ``decode_head.sep_bottleneck``; channels of the stock configs.
 """
 import copy
 from typing import Dict, Union
@@ -58,13 +52,8 @@ LAYER_KEYS = frozenset(
 
 def resolve_layers(layers: Union[str, Dict[str, Dict]],
                    side: str) -> Dict[str, Dict]:
-    """A layer dict from a preset name or a dict, checked and copied.
-
-    Each layer is ``dict(source=..., channels=..., recorder='ModuleOutputs',
-    record_idx=0)``; ``recorder`` and ``record_idx`` are optional
-    (``OutputElement`` recorders also take ``path`` and ``train_path``).
-    ``'auto'`` is resolved on the built model instead (see
-    :func:`~attnfd_mm.models.distillers.layer_finder.find_layers`).
+    """The layer dicts of a preset name or a dict, checked, copied and
+    completed (``recorder='ModuleOutputs'``, ``record_idx=0``).
 
     Args:
         layers (str | dict): A key of :data:`ATTNFD_LAYER_PRESETS` or a

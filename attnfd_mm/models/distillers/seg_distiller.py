@@ -95,16 +95,12 @@ class SegDistiller(CheckedDistiller):
     ``logits_loss`` without ``layers`` (:func:`LogitsDistiller`).
 
     For each feature layer ``L``: recorders ``L``, connectors ``L_s``
-    (``connector`` with ``in_channels``, and ``out_channels`` where the
-    teacher's differ) and ``L_t`` (``teacher_connector``), and the loss
-    ``loss_attnfd_L`` between their outputs; with ``memory_efficient`` a
-    ``CBAMConnector`` hands ``AttnFDLoss`` its output as a
-    :class:`~attnfd_mm.models.losses.ChannelMap`, read a few channels at a
-    time (same values). With ``logits_loss``, the term ``logits_loss_name``
-    on the classifier outputs (see :func:`align_logits`). Given layers are
-    set at once; ``'auto'`` ones are found (:func:`find_layers`,
-    :func:`find_logits`) in the model handed to ``prepare_from_student`` /
-    ``prepare_from_teacher``; the terms are built once both sides are set.
+    (``out_channels`` where the teacher's differ) and ``L_t``, and the loss
+    ``loss_attnfd_L``; with ``logits_loss``, the term ``logits_loss_name``
+    on the logits (:func:`align_logits`). ``'auto'`` layers are found
+    (:func:`find_layers`, :func:`find_logits`) in the model handed to
+    ``prepare_from_student`` / ``prepare_from_teacher``; ``docs/design.md``
+    (The distiller) has the details.
 
     Args:
         student_layers (str | dict): ``'auto'``, a preset of
@@ -130,7 +126,8 @@ class SegDistiller(CheckedDistiller):
         teacher_logits (str | dict): The same for the teacher.
         probe_size (Sequence[int], optional): ``(H, W)`` of the ``'auto'``
             probe. Defaults to 64x64, then the model's crop size.
-        memory_efficient (bool): Channel maps (above). Defaults to True.
+        memory_efficient (bool): Hand ``AttnFDLoss`` a ``CBAMConnector``'s
+            output as its channel map (same values). Defaults to True.
         **kwargs: Other arguments of ``ConfigurableDistiller``.
 
     Shapes:
@@ -185,18 +182,11 @@ class SegDistiller(CheckedDistiller):
                 self._set_layers(side)
 
     @in_mmrazor_scope
-    def prepare_from_student(self, model: nn.Module) -> None:
-        """Find the student's ``'auto'`` layers, then hook the recorders."""
-        if self.resolved['student'] is None:
-            self._set_layers('student', model)
-        super().prepare_from_student(model)
-
-    @in_mmrazor_scope
-    def prepare_from_teacher(self, model: nn.Module) -> None:
-        """Find the teacher's ``'auto'`` layers, then hook the recorders."""
-        if self.resolved['teacher'] is None:
-            self._set_layers('teacher', model)
-        super().prepare_from_teacher(model)
+    def prepare_side(self, side: str, model: nn.Module) -> None:
+        """Find ``side``'s ``'auto'`` layers, then hook its recorders."""
+        if self.resolved[side] is None:
+            self._set_layers(side, model)
+        super().prepare_side(side, model)
 
     def _set_layers(self, side: str,
                     model: Optional[nn.Module] = None) -> None:

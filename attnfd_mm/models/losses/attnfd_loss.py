@@ -11,7 +11,7 @@ from torch.utils.checkpoint import checkpoint
 
 from attnfd_mm.utils import (DEFAULT_CHUNK_ELEMENTS, channel_chunks,
                              check_loss_weight)
-from .channel_maps import ChannelMap, Recomputing, as_channel_map
+from .channel_maps import ChannelMap, Recomputing, TensorMap
 
 _NORMALIZE_MODES: Tuple[str, ...] = ('batch', 'sample')
 
@@ -42,16 +42,12 @@ class AttnFDLoss(nn.Module):
     When the spatial sizes differ, the student map is resized to the
     teacher's with bilinear interpolation.
 
-    The distance is evaluated in closed form, :math:`|u|^2 - 2\langle u,
-    \hat t\rangle + |\hat t|^2` with :math:`u = S/\|S\|`, :math:`\hat t =
-    T/\|T\|`, from :math:`\|S\|^2`, :math:`\|T\|^2` and
-    :math:`\langle S, T\rangle` summed in float64 over blocks of
-    ``chunk_elements`` (B x c x H x W) elements, each block under
-    ``torch.utils.checkpoint``: with maps given as
-    :class:`~attnfd_mm.models.losses.ChannelMap` (what ``AttnFDDistiller``
-    passes: the student map before its channel alignment, the teacher map
-    as its gates), no full-width refined or aligned map is held, in the
-    forward or the backward pass.
+    The distance is evaluated in closed form from :math:`\|S\|^2`,
+    :math:`\|T\|^2` and :math:`\langle S, T\rangle`, summed in float64 over
+    blocks of ``chunk_elements`` elements, each under
+    ``torch.utils.checkpoint``, with maps given as
+    :class:`~attnfd_mm.models.losses.ChannelMap` or tensors
+    (``docs/design.md``, Memory of the AttnFD terms).
 
     Args:
         loss_weight (float): :math:`\alpha`, the weight of the loss.
@@ -96,7 +92,8 @@ class AttnFDLoss(nn.Module):
         Returns:
             Tensor: Scalar loss, of the student map's dtype.
         """
-        s_map, t_map = as_channel_map(s_feature), as_channel_map(t_feature)
+        s_map, t_map = (x if isinstance(x, ChannelMap) else TensorMap(x)
+                        for x in (s_feature, t_feature))
         self._check_shapes(s_map.shape, t_map.shape)
         batch, channels, height, width = t_map.shape
         per_sample = self.normalize == 'sample'
@@ -137,7 +134,6 @@ class AttnFDLoss(nn.Module):
     def _check_shapes(s_shape: Sequence[int], t_shape: Sequence[int]) -> None:
         """Raise a named error when maps of these shapes cannot be
         compared."""
-        s_shape, t_shape = tuple(s_shape), tuple(t_shape)
         if len(s_shape) != 4 or len(t_shape) != 4:
             raise ValueError(
                 'AttnFDLoss expects 4-D maps (B, C, H, W); got student '

@@ -3,7 +3,7 @@
 few channels at a time, so that a refined or channel-aligned map is never
 held at full width."""
 import threading
-from typing import Optional, Tuple, Union
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -152,8 +152,3 @@ class AlignedMap(ChannelMap):
             None if norm.weight is None else norm.weight[start:end],
             None if norm.bias is None else norm.bias[start:end],
             batch_stats, self.momentum, norm.eps)
-
-
-def as_channel_map(x: Union[Tensor, ChannelMap]) -> ChannelMap:
-    """``x`` as a :class:`ChannelMap` (a tensor is wrapped)."""
-    return x if isinstance(x, ChannelMap) else TensorMap(x)

@@ -7,28 +7,14 @@ from mmrazor.registry import TASK_UTILS
 from torch import Tensor, nn
 
 
-def select_element(output: Any, path: Sequence[int]) -> Any:
-    """Follow ``path`` (indices) into nested lists/tuples, stopping early at
-    a tensor; e.g. ``select_element([[a, cls], [b, cls]], (1, 0)) is b``."""
-    for index in path:
-        if isinstance(output, Tensor):
-            break
-        output = output[index]
-    return output
-
-
 @TASK_UTILS.register_module()
 class OutputElementRecorder(ModuleOutputsRecorder):
-    """Record one tensor of a module's nested output.
-
-    MMRazor's ``ModuleOutputs`` with ``data_idx`` reaches one level into a
-    tuple. Backbones in mmseg return deeper or mode-dependent structures:
-    ViTs with ``output_cls_token`` return ``[[map, cls_token], ...]``,
-    DDRNet and PIDNet return a bare tensor in eval mode and a tuple in train
-    mode. This recorder keeps only the selected element of each call.
-
-    Use it as ``dict(type='OutputElement', source='backbone', path=(3, 0),
-    train_path=(1,))``.
+    """Record one tensor of a module's nested output, where MMRazor's
+    ``ModuleOutputs`` with ``data_idx`` reaches one level into a tuple:
+    mmseg's ViTs with ``output_cls_token`` return ``[[map, cls_token], ...]``,
+    DDRNet and PIDNet a tensor in eval mode and a tuple in train mode.
+    ``dict(type='OutputElement', source='backbone', path=(3, 0),
+    train_path=(1,))`` keeps only the selected element of each call.
 
     Args:
         source (str): The module whose output is recorded.
@@ -53,6 +39,10 @@ class OutputElementRecorder(ModuleOutputsRecorder):
     def forward_hook(self, module: nn.Module, inputs: Tuple,
                      outputs: Any) -> None:
         """Save the selected element of the module's output."""
-        if self.recording:
-            path = self.train_path if module.training else self.path
-            self.data_buffer.append(select_element(outputs, path))
+        if not self.recording:
+            return
+        for index in self.train_path if module.training else self.path:
+            if isinstance(outputs, Tensor):  # a shorter structure
+                break
+            outputs = outputs[index]
+        self.data_buffer.append(outputs)

@@ -6,35 +6,28 @@ from mmrazor.models.task_modules.recorder import ModuleOutputsRecorder
 from mmrazor.registry import TASK_UTILS
 from torch import Tensor, nn
 
-
 #: What a call left out by ``copy_calls`` is recorded as.
 NOT_COPIED = None
 
 
 @TASK_UTILS.register_module()
 class PreForwardInputsRecorder(ModuleOutputsRecorder):
-    """Record a module's inputs in a forward *pre*-hook, as copies.
+    """Record copies of a module's inputs in a forward *pre*-hook.
 
-    MMRazor's ``ModuleInputs`` recorder reads the inputs after the module
-    ran, so an in-place module (``nn.ReLU(inplace=True)``, as in mmseg's
-    ResNet blocks) has already overwritten them. This recorder copies the
-    tensors before the call, which records e.g. the pre-ReLU output of a
-    residual block, AttnFD's layer B: in mmseg's ``BasicBlock`` the block's
-    ``relu`` runs twice, and its second input (``record_idx=1``) is the sum
-    of the residual branch and the shortcut.
-
-    Use it in a distiller config as ``dict(type='PreForwardInputs',
-    source='backbone.layer4.1.relu')`` and read it with ``record_idx=1,
-    data_idx=0``. The copies stay in the autograd graph, so gradients reach
-    the student through them.
+    MMRazor's ``ModuleInputs`` reads the inputs after the module ran, when an
+    in-place module (``nn.ReLU(inplace=True)`` in mmseg's ResNet blocks) has
+    overwritten them. This one records e.g. AttnFD's layer B, the pre-ReLU
+    output of a residual block: ``dict(type='PreForwardInputs',
+    source='backbone.layer4.1.relu')`` read with ``record_idx=1,
+    data_idx=0`` (a ``BasicBlock``'s ``relu`` runs twice; its second input
+    is the block's sum). The copies stay in the autograd graph.
 
     Args:
         source (str): Name of the module whose inputs are recorded.
         copy_calls (Sequence[int], optional): The calls whose inputs are
-            copied (e.g. ``[1]``: only the second call, the block output of
-            a ``BasicBlock``'s ``relu``); the others are recorded as
-            placeholders, so that ``record_idx`` still counts every call,
-            and cost no memory. Defaults to None (every call).
+            copied (e.g. ``[1]``); the others are recorded as placeholders
+            that cost no memory, so that ``record_idx`` still counts every
+            call. Defaults to None (every call).
     """
 
     def __init__(self, source: str,
@@ -48,16 +41,15 @@ class PreForwardInputsRecorder(ModuleOutputsRecorder):
                 f'a list of call indices >= 0, e.g. [1], got {copy_calls!r}.')
         self.copy_calls = None if copy_calls is None else set(copy_calls)
 
-    def prepare_from_model(self, model: nn.Module = None) -> None:
+    def prepare_from_model(self, model: Optional[nn.Module] = None) -> None:
         """Register a forward pre-hook on the source module."""
-        if model is None:
-            raise ValueError('PreForwardInputsRecorder needs a model.')
-        modules = dict(model.named_modules())
-        if self.source not in modules:
+        module = None if model is None else dict(
+            model.named_modules()).get(self.source)
+        if module is None:
             raise KeyError(
                 f'"{self.source}" is not a module of the model; see '
                 'model.named_modules() for the valid names.')
-        modules[self.source].register_forward_pre_hook(self.forward_pre_hook)
+        module.register_forward_pre_hook(self.forward_pre_hook)
 
     def forward_pre_hook(self, module: nn.Module, inputs: Tuple) -> None:
         """Save copies of the module's tensor inputs (a placeholder for a
@@ -83,7 +75,3 @@ class PreForwardInputsRecorder(ModuleOutputsRecorder):
                 f'{record_idx} was not recorded, copy_calls='
                 f'{sorted(self.copy_calls)}; add {record_idx} to copy_calls.')
         return super().get_record_data(record_idx, data_idx)
-
-    def forward_hook(self, module: nn.Module, inputs: Tuple,
-                     outputs: Any) -> None:
-        """Do nothing after the forward: inputs were saved before it."""

@@ -1,0 +1,211 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""The attention variants of AttnFD's Table 6 ablation: AT, SA, BAM, EMA."""
+from typing import Dict, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmrazor.registry import MODELS
+from torch import Tensor, nn
+
+from .attention_connector import AttentionConnector
+
+
+@MODELS.register_module()
+class ATConnector(AttentionConnector):
+    r"""Activation-based attention of `Paying More Attention to Attention
+    (Zagoruyko & Komodakis, ICLR 2017) <https://arxiv.org/abs/1612.03928>`_,
+    the "AT" row: :math:`A(F) = \frac{1}{C} \sum_c |F_c|^p`. One channel on
+    both sides, so maps of any channel counts compare. No parameters.
+
+    Args:
+        in_channels (int): Channels of the input feature (checked).
+        out_channels (int, optional): Ignored (no channels to align).
+        p (float): Exponent. Defaults to 2.
+        init_cfg (dict, optional): mmengine init config. Defaults to None.
+
+    Shapes:
+        - input: (B, in_channels, H, W)
+        - output: (B, 1, H, W)
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: Optional[int] = None,
+                 p: float = 2.0,
+                 init_cfg: Optional[Dict] = None) -> None:
+        super().__init__(in_channels, init_cfg=init_cfg)
+        self.p = p
+
+    def attend(self, feature: Tensor) -> Tensor:
+        return feature.abs().pow(self.p).mean(dim=1, keepdim=True)
+
+
+@MODELS.register_module()
+class SAConnector(AttentionConnector):
+    r"""Pairwise pixel similarity, the "SA" row, as in `Structured Knowledge
+    Distillation for Semantic Segmentation (Liu et al., CVPR 2019)
+    <https://arxiv.org/abs/1903.04197>`_: the feature average-pooled to
+    ``pool_size`` (the matrix grows with the fourth power of the side), then
+    the cosine similarity of every pixel pair,
+    :math:`A_{ij} = f_i^\top f_j / (\|f_i\| \|f_j\|)`, which does not depend
+    on the channel count. No parameters.
+
+    Args:
+        in_channels (int): Channels of the input feature (checked).
+        out_channels (int, optional): Ignored (no channels to align).
+        pool_size (tuple[int, int]): Size the feature is pooled to.
+            Defaults to (16, 16).
+        init_cfg (dict, optional): mmengine init config. Defaults to None.
+
+    Shapes:
+        - input: (B, in_channels, H, W)
+        - output: (B, 1, h*w, h*w) with (h, w) = pool_size
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: Optional[int] = None,
+                 pool_size: Tuple[int, int] = (16, 16),
+                 init_cfg: Optional[Dict] = None) -> None:
+        super().__init__(in_channels, init_cfg=init_cfg)
+        self.pool_size = tuple(pool_size)
+
+    def attend(self, feature: Tensor) -> Tensor:
+        pooled = F.adaptive_avg_pool2d(feature, self.pool_size)
+        pixels = F.normalize(pooled.flatten(2), dim=1)  # (B, C, N)
+        return (pixels.transpose(1, 2) @ pixels).unsqueeze(1)
+
+
+@MODELS.register_module()
+class BAMConnector(AttentionConnector):
+    r"""Refinement by the Bottleneck Attention Module (`BAM, Park et al.,
+    BMVC 2018 <https://arxiv.org/abs/1807.06514>`_), the "BAM" row:
+    :math:`F' = F + F \otimes \sigma(M_c(F) + M_s(F))`.
+
+    Learnable (student): :math:`M_c` = Linear(c, c/r) - ReLU - Linear(c/r, c)
+    on the average-pooled feature (no BatchNorm1d, so that it trains with one
+    sample per device); :math:`M_s` = Conv1x1(c, c/r) - BN - ReLU - 2 x
+    [Conv3x3(dilation d) - BN - ReLU] - Conv1x1(c/r, 1). Parameter-free
+    (teacher): :math:`M_c = \mathrm{avg}(F)`, :math:`M_s = \mathrm{mean}_c(F)`.
+
+    Args:
+        in_channels (int): Channels of the input feature.
+        out_channels (int, optional): Channels after the student-side
+            Conv1x1 + BN alignment. Defaults to None (no alignment).
+        reduction (int): Bottleneck ratio r. Defaults to 16.
+        dilation (int): Dilation of the spatial 3x3 convs. Defaults to 4.
+        learnable (bool): Learnable (student) or parameter-free (teacher)
+            attention. Defaults to True.
+        init_cfg (dict, optional): mmengine init config. Defaults to None.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: Optional[int] = None,
+                 reduction: int = 16,
+                 dilation: int = 4,
+                 learnable: bool = True,
+                 init_cfg: Optional[Dict] = None) -> None:
+        super().__init__(in_channels, learnable, init_cfg)
+        if learnable and in_channels // reduction < 1:
+            raise ValueError(
+                f'BAMConnector: in_channels={in_channels} is too small for '
+                f'reduction={reduction}; need in_channels >= reduction.')
+        if learnable:
+            hidden = in_channels // reduction
+            self.channel_mlp = nn.Sequential(
+                nn.Linear(in_channels, hidden), nn.ReLU(inplace=True),
+                nn.Linear(hidden, in_channels))
+            layers = [nn.Conv2d(in_channels, hidden, 1),
+                      nn.BatchNorm2d(hidden), nn.ReLU(inplace=True)]
+            for _ in range(2):
+                layers += [
+                    nn.Conv2d(hidden, hidden, 3, padding=dilation,
+                              dilation=dilation),
+                    nn.BatchNorm2d(hidden), nn.ReLU(inplace=True)
+                ]
+            layers.append(nn.Conv2d(hidden, 1, 1))
+            self.spatial_branch = nn.Sequential(*layers)
+        self.init_align(out_channels)
+
+    def attend(self, feature: Tensor) -> Tensor:
+        pooled = feature.mean(dim=(2, 3))
+        if self.learnable:
+            channel = self.channel_mlp(pooled)[:, :, None, None]
+            spatial = self.spatial_branch(feature)
+        else:
+            channel = pooled[:, :, None, None]
+            spatial = feature.mean(dim=1, keepdim=True)
+        return feature + feature * torch.sigmoid(channel + spatial)
+
+
+@MODELS.register_module()
+class EMAConnector(AttentionConnector):
+    r"""Refinement by Efficient Multi-scale Attention (`EMA, Ouyang et al.,
+    ICASSP 2023 <https://arxiv.org/abs/2305.13563>`_), the "EMA" row. For
+    each of ``groups`` channel groups :math:`G`:
+
+    1. :math:`X_1 = \mathrm{GN}(G \otimes \sigma(a_h) \otimes
+       \sigma(a_w))`, with the pools along H and W through a shared Conv1x1;
+    2. :math:`X_2 = \mathrm{Conv}_{3\times3}(G)`;
+    3. :math:`W = \mathrm{softmax}(\mathrm{avg}(X_1))^\top X_2 +
+       \mathrm{softmax}(\mathrm{avg}(X_2))^\top X_1`;
+    4. output :math:`G \otimes \sigma(W)`.
+
+    Parameter-free (teacher): the convs are identities, GN has no affine
+    parameters.
+
+    Args:
+        in_channels (int): Channels of the input feature; divisible by
+            ``groups``.
+        out_channels (int, optional): Channels after the student-side
+            Conv1x1 + BN alignment. Defaults to None (no alignment).
+        groups (int): Channel groups g. Defaults to 8.
+        learnable (bool): Learnable (student) or parameter-free (teacher)
+            attention. Defaults to True.
+        init_cfg (dict, optional): mmengine init config. Defaults to None.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 out_channels: Optional[int] = None,
+                 groups: int = 8,
+                 learnable: bool = True,
+                 init_cfg: Optional[Dict] = None) -> None:
+        super().__init__(in_channels, learnable, init_cfg)
+        if groups < 1 or in_channels % groups != 0:
+            raise ValueError(
+                f'EMAConnector: in_channels={in_channels} must be divisible '
+                f'by groups={groups}.')
+        self.groups = groups
+        width = in_channels // groups
+        if learnable:
+            self.direction_conv = nn.Conv2d(width, width, 1)
+            self.local_conv = nn.Conv2d(width, width, 3, padding=1)
+            self.norm = nn.GroupNorm(width, width)
+        self.init_align(out_channels)
+
+    def attend(self, feature: Tensor) -> Tensor:
+        b, c, h, w = feature.shape
+        group = feature.reshape(b * self.groups, c // self.groups, h, w)
+        pooled_h = group.mean(dim=3, keepdim=True)  # (bg, c', h, 1)
+        pooled_w = group.mean(dim=2, keepdim=True).transpose(2, 3)
+        directions = torch.cat([pooled_h, pooled_w], dim=2)
+        if self.learnable:
+            directions = self.direction_conv(directions)
+        gate_h, gate_w = directions.split([h, w], dim=2)
+        gated = group * gate_h.sigmoid() * gate_w.transpose(2, 3).sigmoid()
+        if self.learnable:
+            branch1 = self.norm(gated)
+            branch2 = self.local_conv(group)
+        else:
+            branch1 = F.group_norm(gated, gated.shape[1])
+            branch2 = group
+
+        def descriptor(x: Tensor) -> Tensor:
+            return x.mean(dim=(2, 3)).softmax(dim=1).unsqueeze(1)
+
+        weights = (descriptor(branch1) @ branch2.flatten(2) +
+                   descriptor(branch2) @ branch1.flatten(2))
+        refined = group * weights.view(b * self.groups, 1, h, w).sigmoid()
+        return refined.reshape(b, c, h, w)

@@ -1,0 +1,84 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""Base of the attention connectors: the input check and the optional
+student-to-teacher channel alignment."""
+import math
+from typing import Dict, Optional
+
+from mmcv.cnn import build_norm_layer
+from mmrazor.models.architectures.connectors.base_connector import \
+    BaseConnector
+from torch import Tensor, nn
+
+
+def build_channel_align(in_channels: int,
+                        out_channels: int,
+                        norm_cfg: Dict = dict(type='BN')) -> nn.Sequential:
+    """Conv1x1 (no bias) + norm (BN by default) mapping ``in_channels`` to
+    ``out_channels``, the conv initialised with N(0, sqrt(2 / out_channels))
+    and the norm with weight 1 and bias 0, as in AttnFD's code."""
+    conv = nn.Conv2d(in_channels, out_channels, 1, bias=False)
+    nn.init.normal_(conv.weight, 0.0, math.sqrt(2.0 / out_channels))
+    bn = build_norm_layer(norm_cfg, out_channels)[1]
+    nn.init.ones_(bn.weight)
+    nn.init.zeros_(bn.bias)
+    return nn.Sequential(conv, bn)
+
+
+class AttentionConnector(BaseConnector):
+    """A connector that checks its input is (B, in_channels, H, W), refines
+    it (:meth:`attend`) and, on the student side, aligns the result's
+    channels (``align``, set by :meth:`init_align` after the subclass's own
+    layers, so that their random initialisation comes first).
+
+    Args:
+        in_channels (int): Channels of the input feature.
+        learnable (bool): Learnable (student) or parameter-free (teacher)
+            attention. Defaults to False.
+        init_cfg (dict, optional): mmengine init config. Defaults to None.
+
+    Shapes (unless a subclass says otherwise):
+        - input: (B, in_channels, H, W)
+        - output: (B, out_channels or in_channels, H, W)
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 learnable: bool = False,
+                 init_cfg: Optional[Dict] = None) -> None:
+        super().__init__(init_cfg)
+        self.in_channels = in_channels
+        self.learnable = learnable
+        self.align: Optional[nn.Sequential] = None
+
+    def init_align(self, out_channels: Optional[int],
+                   norm_cfg: Dict = dict(type='BN')) -> None:
+        """Align the output to ``out_channels`` (None: no alignment) with
+        :func:`build_channel_align`; only on the student (learnable) side."""
+        if out_channels is None:
+            return
+        if not self.learnable:
+            raise ValueError(
+                f'{type(self).__name__}: out_channels (channel alignment) '
+                'needs learnable=True; align the student side to the '
+                'teacher.')
+        self.align = build_channel_align(self.in_channels, out_channels,
+                                         norm_cfg)
+
+    def check_feature(self, feature: Tensor) -> None:
+        """Raise a named error unless ``feature`` is (B, in_channels, H, W)."""
+        if feature.dim() != 4 or feature.shape[1] != self.in_channels:
+            raise ValueError(
+                f'{type(self).__name__} was built with in_channels='
+                f'{self.in_channels} but received a feature of shape '
+                f'{tuple(feature.shape)}. Set in_channels to the channel '
+                'count of the recorded feature (dim 1).')
+
+    def attend(self, feature: Tensor) -> Tensor:
+        """The refined map of a checked ``feature``, before alignment."""
+        raise NotImplementedError
+
+    def forward_train(self, feature: Tensor) -> Tensor:
+        """Refine ``feature`` (B, C, H, W), then align its channels."""
+        self.check_feature(feature)
+        refined = self.attend(feature)
+        return refined if self.align is None else self.align(refined)
