@@ -281,6 +281,7 @@ def test_bad_input_is_named_before_training(tiny_files):
         torch.save(dict(state_dict=MODELS.build(other).state_dict()),
                    str(tiny_files / 'teacher.pth'))
     comparison = _comparison(tiny_files, ['student', 'kd'], 'cmp2', iters=5)
+    comparison.bind()
     with pytest.raises(ValueError, match='teacher predicts 7 classes but '
                        'the student 4'):
         comparison.check()
@@ -291,7 +292,7 @@ def test_bad_input_is_named_before_training(tiny_files):
     comparison = _comparison(tiny_files, ['student', 'kd'], 'cmp2', iters=5)
     with pytest.raises(ComparisonError, match='--teacher-checkpoint.*does '
                        'not fit the teacher model'):
-        comparison.preflight()
+        comparison.check()
 
 
 # ------------------------------------------------------------ end to end

@@ -38,58 +38,28 @@ the projected training time. ``--cfg-options`` override the student config.
 """
 import argparse
 import os.path as osp
-import signal
-import sys
 from typing import List, Optional
 
-from attnfd_mm.apis import METHODS
-from attnfd_mm.comparison import (ARMS, SAME_TIME, Comparison,
-                                  ComparisonError, write_results)
+from attnfd_mm.comparison import (Comparison, comparison_parser,
+                                  run_comparison)
 from attnfd_mm.compat import apply_entry_point_patches
 from mmengine.config import DictAction
 
-DEFAULT_METHODS = [
-    'student', 'kd', 'cwd', 'attnfd', 'attnfd_kd', 'student_same_time'
-]
-
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split('\n')[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split('\n', 2)[2])
+    parser = comparison_parser(__doc__, [
+        'student', 'kd', 'cwd', 'attnfd', 'attnfd_kd', 'student_same_time'
+    ], iters=1000)
     parser.add_argument('student', help='student config (file, mmseg::..., '
                         'attnfd_mm::...): model, data, schedule, runtime')
     parser.add_argument('teacher', help='teacher config (only its model is '
                         'used)')
     parser.add_argument('--teacher-checkpoint', required=True,
                         help='path or URL of the teacher\'s weights')
-    parser.add_argument(
-        '--methods', nargs='+', default=DEFAULT_METHODS, metavar='METHOD',
-        help=f'arms to run, of {ARMS}; default: {" ".join(DEFAULT_METHODS)}. '
-        + '; '.join(f'{m}: {r.description}' for m, r in METHODS.items()) +
-        f'; {SAME_TIME}: the student alone for the same compute')
-    parser.add_argument('--iters', type=int, default=1000,
-                        help='training iterations of each arm (default '
-                        '1000)')
-    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1],
-                        help='default: 0 1')
     parser.add_argument('--work-dir', help='default: work_dirs/compare_'
                         '<student config name>')
     parser.add_argument('--layers', nargs='+', metavar='LAYER',
                         help='AttnFD layers (B, E, D; default B E)')
-    parser.add_argument('--same-time-as', metavar='METHOD',
-                        help=f'the distillation arm whose cost {SAME_TIME} '
-                        'matches (default: the slowest of each seed)')
-    parser.add_argument('--checkpoint-interval', type=int, default=100,
-                        help='iterations between resumable checkpoints '
-                        '(default 100)')
-    parser.add_argument('--keep-train-checkpoints', action='store_true',
-                        help='keep the training checkpoints of finished '
-                        'arms')
-    parser.add_argument('--estimate', action='store_true',
-                        help='only time a few steps of each arm and print '
-                        'the projected training time')
     parser.add_argument('--no-cost', action='store_true',
                         help='do not measure what the student and the '
                         'teacher cost (parameters, FLOPs, CPU latency)')
@@ -122,28 +92,19 @@ def build(args: argparse.Namespace) -> Comparison:
 def main(argv: Optional[List[str]] = None) -> None:
     apply_entry_point_patches()
     args = parse_args(argv)
-    # SIGTERM stops the running arm and keeps its time, as Ctrl-C does
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-    try:
-        comparison = build(args)
-        if args.estimate:
-            print(comparison.estimate())
-            return
-        comparison.check()
-    except (ComparisonError, FileNotFoundError, KeyError, RuntimeError,
-            ValueError) as e:
-        raise SystemExit(f'[compare] {type(e).__name__}: {e}')
-    results = comparison.run()
-    text = write_results(comparison, results, [
-        f'Student {args.student}, teacher {args.teacher} '
-        f'({args.teacher_checkpoint}); each arm {args.iters} iterations '
-        f'(the same-time arm: see below), seeds '
-        f'{" ".join(map(str, args.seeds))}, scored on the student config\'s '
-        'val set.'
-    ])
-    print(text)
-    print(f'[compare] results: {osp.join(comparison.work_dir, "results.md")}'
-          f'; student weights: {comparison.runner.dirs["checkpoints"]}')
+    comparison = run_comparison(
+        lambda: build(args), '[compare]', args.estimate,
+        lambda _: dict(preamble=[
+            f'Student {args.student}, teacher {args.teacher} '
+            f'({args.teacher_checkpoint}); each arm {args.iters} iterations '
+            f'(the same-time arm: see below), seeds '
+            f'{" ".join(map(str, args.seeds))}, scored on the student '
+            'config\'s val set.'
+        ]))
+    if comparison is not None:
+        print('[compare] results: '
+              f'{osp.join(comparison.work_dir, "results.md")}; student '
+              f'weights: {comparison.runner.dirs["checkpoints"]}')
 
 
 if __name__ == '__main__':
