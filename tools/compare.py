@@ -10,31 +10,19 @@
 
 Each arm trains the student with one method (``student``: alone) on the
 student config's data, its schedule compressed to ``--iters`` iterations,
-and is scored on the student config's val set; the teacher is scored there
-too. ``student_same_time`` is the student alone for as many iterations as
-the compute of the slowest distillation arm buys: ``--iters`` x (median
-seconds per step of that arm / of the student), both measured in this
-comparison (``--same-time-as`` names the arm instead). Does distilling beat
+and is scored on its val set, as the teacher is. ``student_same_time`` is
+the student alone for as many iterations as the compute of the slowest
+distillation arm (or ``--same-time-as``) buys: does distilling beat
 training the student longer for the same cost?
 
 ``DIR/results.md``, ``results.json`` and ``results.png`` hold mIoU per arm
-and seed, mean, spread, seconds per step, wall time, peak memory, the paired
-difference of each arm with the student alone, the same-time student, KD and
-CWD (mean and 95 % interval over seeds) and whether it beats each on the
-mean and on every seed; and what the networks cost (the student's
-parameters, GFLOPs and CPU latency at the student config's test size,
-measured once, against the teacher's: ``DIR/student_vs_teacher.json``) beside
-each arm's mIoU, the share of the teacher-student gap it closes and its
-speed-up over the teacher, with a chart of mIoU against latency
-(``results_cost.png``; ``--no-cost`` leaves them out).
-``DIR/checkpoints/<arm>.pth`` are the students' weights in plain mmseg
-format.
-
-Re-running the same command continues a killed comparison: finished arms
-are reused, an interrupted arm resumes from its last checkpoint. Methods and
-seeds may be added to a work dir; other configs or settings need another
-``--work-dir``. ``--estimate`` trains each arm a few iterations and prints
-the projected training time. ``--cfg-options`` override the student config.
+and seed, the paired differences with the student alone, the same-time
+student, KD and CWD (mean and 95 % interval over seeds), and what the
+networks cost beside each arm's mIoU (``results_cost.png``; ``--no-cost``
+leaves them out); ``DIR/checkpoints/<arm>.pth`` the students' weights in
+plain mmseg format. Re-running the same command continues a killed
+comparison; methods and seeds may be added to a work dir. ``--estimate``
+prints the projected training time. docs/own_pair.md describes it all.
 """
 import argparse
 import os.path as osp
@@ -47,9 +35,9 @@ from mmengine.config import DictAction
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = comparison_parser(__doc__, [
+    parser = comparison_parser(__doc__, methods=[
         'student', 'kd', 'cwd', 'attnfd', 'attnfd_kd', 'student_same_time'
-    ], iters=1000)
+    ], iters=1000, seeds=[0, 1])
     parser.add_argument('student', help='student config (file, mmseg::..., '
                         'attnfd_mm::...): model, data, schedule, runtime')
     parser.add_argument('teacher', help='teacher config (only its model is '

@@ -12,10 +12,10 @@ from .plan import ARMS, SAME_TIME, ComparisonError
 from .report import write_results
 
 
-def comparison_parser(doc: str, methods: List[str],
-                      iters: int) -> argparse.ArgumentParser:
+def comparison_parser(doc: str, methods: List[str], iters: int,
+                      seeds: List[int]) -> argparse.ArgumentParser:
     """A tool's parser (``doc``: its module docstring, the first line its
-    description) with the flags of every comparison."""
+    description) with the flags of every comparison and their defaults."""
     parser = argparse.ArgumentParser(
         description=doc.split('\n')[0], epilog=doc.split('\n', 2)[2],
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -28,8 +28,8 @@ def comparison_parser(doc: str, methods: List[str],
     parser.add_argument('--iters', type=int, default=iters,
                         help='training iterations of each arm (default '
                         f'{iters})')
-    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1],
-                        help='default: 0 1')
+    parser.add_argument('--seeds', type=int, nargs='+', default=seeds,
+                        help=f'default: {" ".join(map(str, seeds))}')
     parser.add_argument('--same-time-as', metavar='METHOD',
                         help=f'the distillation arm whose compute {SAME_TIME}'
                         ' matches (default: the slowest of each seed)')

@@ -11,47 +11,32 @@
         [--no-test-split] [--full] [--estimate]
 
 ``tools/compare.py`` with this repository's CamVid configs, scaled to a CPU
-budget, plus the training of the teacher. First the teacher: a
-DeepLabV3-D8 of ``--teacher-depth`` (ResNet-34: the R18 model of
-``configs/baselines/deeplabv3_r18_camvid.py`` with a deeper backbone; 50,
-101: ``configs/teachers/deeplabv3_r101_camvid.py``), trained
-``--teacher-iters`` iterations, or the weights of ``--teacher-checkpoint``
-(e.g. another work dir's ``checkpoints/teacher.pth`` of the same depth,
-checked against the teacher model). Then for each seed the student
-DeepLabV3-R18-D8 of ``configs/baselines/deeplabv3_r18_camvid.py`` with each
-method of ``--methods`` (``tools/compare.py --help`` lists them;
-``student_same_time``: the student alone for the compute of the slowest
-distillation arm, or of ``--same-time-as``), all from scratch (no ImageNet
-weights unless ``--pretrained``) under one schedule: images resized to
-``--size`` (train: random scale 0.5-2 and a crop of that size; test: that
-size), SGD + poly LR, batch ``--batch-size``, ``--iters`` iterations.
+budget, plus the training of the teacher: a DeepLabV3-D8 of
+``--teacher-depth`` (34: the R18 config with a deeper backbone; 50, 101:
+``configs/teachers/deeplabv3_r101_camvid.py``) trained ``--teacher-iters``
+iterations, or the weights of ``--teacher-checkpoint`` (e.g. another work
+dir's ``checkpoints/teacher.pth`` of the same depth). Then for each seed
+the student of ``configs/baselines/deeplabv3_r18_camvid.py`` with each
+method of ``--methods``, all from scratch (unless ``--pretrained``): images
+resized to ``--size``, batch ``--batch-size``, ``--iters`` iterations.
 
-Every model is scored on the val split (predictions resized back to the
-full-resolution labels) and, where the root has ``test/`` and
-``testannot/`` (unless ``--no-test-split``), on the test split beside it:
-choose on val, report test. The teacher is also scored on val every
+Every model is scored on the val split and, where the root has ``test/``
+and ``testannot/`` (unless ``--no-test-split``), on the test split: choose
+on val, report test. The teacher is also scored on val every
 ``--teacher-val-interval`` iterations while it trains (its curve goes into
 ``results.json``); ``--expect-teacher-miou`` stops the benchmark before any
-student trains when a re-trained teacher's val mIoU is more than
-``--teacher-tolerance`` from the recorded one. ``DIR/results.md``,
-``results.json`` and ``results.png`` hold the results (``tools/compare.py``
-describes them; ``results.json`` also the command and the code's commit);
-``DIR/checkpoints/<arm>.pth`` the students' weights in plain mmseg format,
-scored again on the test split with
+student trains when the teacher's val mIoU is more than
+``--teacher-tolerance`` from it. ``DIR`` holds what ``tools/compare.py``
+writes (``results.json`` also the command and the code's commit); score a
+student on the test split with
 
     python tools/test.py DIR/configs/student_test.py \
         DIR/checkpoints/attnfd_seed0.pth --data-root DATA_ROOT
 
-Re-running continues where a killed run stopped: finished stages are
-reused, an interrupted stage resumes from its last checkpoint; methods and
-seeds may be added to a work dir, other settings need another one.
-``--full`` keeps the configs' own protocol (360x480, 9,175 iterations,
-batch 8, an R101 teacher) for a GPU.
-
-The CPU default (72x96, batch 8, an R34 teacher for 1,000 iterations,
-students 360 iterations, seeds 0 and 1, student/KD/CWD/AttnFD) trained in
-about 85 minutes on 2 cores with seven methods; ``--estimate`` times a few
-steps of each model on this machine and prints the projected time first.
+Re-running continues where a killed run stopped; other settings need
+another work dir. ``--full`` keeps the configs' own protocol (360x480,
+9,175 iterations, batch 8, an R101 teacher) for a GPU. docs/benchmarks.md
+describes the protocol and its results.
 """
 import argparse
 import glob
@@ -99,8 +84,9 @@ FULL_PROTOCOL = dict(size=None, iters=9175, teacher_iters=9175, batch_size=8,
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = comparison_parser(__doc__, ['student', 'kd', 'cwd', 'attnfd'],
-                               iters=360)
+    parser = comparison_parser(
+        __doc__, methods=['student', 'kd', 'cwd', 'attnfd'], iters=360,
+        seeds=[0, 1])
     parser.add_argument('data_root', help='CamVid root (SegNet layout)')
     parser.add_argument('--work-dir', default='work_dirs/benchmarks/camvid')
     parser.add_argument('--size', default='72x96',
