@@ -49,14 +49,14 @@ def test_paired_difference_by_hand():
     b = {'0': 34.0, '1': 34.0, '2': 31.0, '3': 33.0, '4': 33.0}
     # diffs 1 2 3 4 5: mean 3, sample sd sqrt(2.5), se sqrt(2.5/5)
     diff = paired_difference(a, b)
-    assert diff.diffs == [1.0, 2.0, 3.0, 4.0, 5.0]
-    assert diff.mean == pytest.approx(3.0)
+    assert list(diff['diffs'].values()) == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert diff['mean'] == pytest.approx(3.0)
     half = 2.776 * math.sqrt(0.5)  # 1.96299
-    assert diff.low == pytest.approx(3.0 - half)
-    assert diff.high == pytest.approx(3.0 + half)
+    assert diff['ci95'] == pytest.approx([3.0 - half, 3.0 + half])
+    assert diff['beats'] is True
     # only common seeds are paired; one seed has no interval
     one = paired_difference({'0': 2.0, '9': 1.0}, {'0': 1.5})
-    assert (one.diffs, one.low, one.high) == ([0.5], None, None)
+    assert (one['diffs'], one['ci95']) == ({'0': 0.5}, None)
     assert paired_difference({'1': 1.0}, {'0': 1.0}) is None
 
 

@@ -59,7 +59,8 @@ from mmseg.registry import MODELS  # noqa: E402
 from attnfd_mm.apis import (distill_config, weights_checkpoint,  # noqa: E402
                             write_config)
 from attnfd_mm.apis.distill_config import add_custom_import  # noqa: E402
-from attnfd_mm.apis.runner_config import set_data_root  # noqa: E402
+from attnfd_mm.apis.runner_config import (config_dicts,  # noqa: E402
+                                          set_data_root)
 from attnfd_mm.atomic_files import atomic_file  # noqa: E402
 from attnfd_mm.comparison import (Arm, Comparison, bind_settings,  # noqa
                                   comparison_parser, run_comparison)
@@ -162,16 +163,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
-def _walk_dicts(node):
-    if isinstance(node, dict):
-        yield node
-        for v in node.values():
-            yield from _walk_dicts(v)
-    elif isinstance(node, (list, tuple)):
-        for v in node:
-            yield from _walk_dicts(v)
-
-
 def model_config(kind: str, args: argparse.Namespace) -> Config:
     """The CamVid config of the ``'student'`` or the ``'teacher'`` (its
     depth set) with the benchmark's data, resolution, batch, LR and workers
@@ -180,7 +171,7 @@ def model_config(kind: str, args: argparse.Namespace) -> Config:
         else STUDENT_CONFIG
     cfg = Config.fromfile(osp.join(ROOT, 'configs', rel))
     set_data_root(cfg, args.data_root)
-    for node in _walk_dicts(cfg._cfg_dict):
+    for node in config_dicts(cfg._cfg_dict):
         if args.size is not None:
             h, w = args.size
             if node.get('type') in ('RandomResize', 'Resize'):
