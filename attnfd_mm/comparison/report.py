@@ -21,12 +21,9 @@ def _fmt(value: Optional[float], spec: str = '.2f', suffix: str = '') -> str:
     return format(value, spec) + suffix
 
 
-def _row(cells: Sequence[str]) -> str:
-    return '| ' + ' | '.join(cells) + ' |'
-
-
 def _table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> List[str]:
-    return [_row(head), '|---' * len(head) + '|', *map(_row, rows)]
+    lines = ['| ' + ' | '.join(cells) + ' |' for cells in [head, *rows]]
+    return [lines[0], '|---' * len(head) + '|', *lines[1:]]
 
 
 @contextmanager
