@@ -58,7 +58,6 @@ from mmseg.registry import MODELS  # noqa: E402
 
 from attnfd_mm.apis import (distill_config, weights_checkpoint,  # noqa: E402
                             write_config)
-from attnfd_mm.apis.distill_config import add_custom_import  # noqa: E402
 from attnfd_mm.apis.runner_config import (config_dicts,  # noqa: E402
                                           set_data_root)
 from attnfd_mm.atomic_files import atomic_file  # noqa: E402
@@ -193,15 +192,6 @@ def model_config(kind: str, args: argparse.Namespace) -> Config:
     return cfg
 
 
-def test_config(kind: str, args: argparse.Namespace, path: str) -> str:
-    """Write the config that scores ``kind`` checkpoints on a CamVid root's
-    test split at the benchmark's resolution; return ``path``."""
-    cfg = model_config(kind, args)
-    cfg.test_dataloader.dataset.split = 'test'
-    add_custom_import(cfg)
-    return write_config(cfg, path)
-
-
 class CamVidBenchmark(Comparison):
     """The teacher stage, then the comparison, of one work dir."""
 
@@ -228,9 +218,10 @@ class CamVidBenchmark(Comparison):
                       'Use another --work-dir or the same settings.')
         super().bind()
         if not args.test_split:  # else the comparison writes them
-            for kind in ('student', 'teacher'):
-                test_config(kind, args, osp.join(self.runner.dirs['configs'],
-                                                 f'{kind}_test.py'))
+            for kind, model in (('student', None),
+                                ('teacher', self.teacher_model())):
+                write_config(self.val_config(model, 'test'), osp.join(
+                    self.runner.dirs['configs'], f'{kind}_test.py'))
 
     def check(self) -> None:
         """Train (or adopt) and score the teacher first: the arms' checks
