@@ -232,10 +232,10 @@ def report(results: Dict, label: Callable[[str], str],
     return '\n'.join(lines) + '\n', data
 
 
-def plot(data: Dict, path: str, title: str,
-         highlight: Callable[[str], bool] = lambda m: True) -> None:
-    """Bars of each arm's mean val mIoU, each seed a dot and the range over
-    seeds an error bar; the teacher and the student alone as lines."""
+def plot(data: Dict, path: str, title: str) -> None:
+    """Bars of each arm's mean val mIoU (blue: the methods that distil
+    feature layers), each seed a dot and the range over seeds an error bar;
+    the teacher and the student alone as lines."""
     arms: Dict[str, Dict] = data['arms']
     methods: List[str] = list(arms)
     means = [arms[m]['mean'] for m in methods]
@@ -244,8 +244,9 @@ def plot(data: Dict, path: str, title: str,
     high = [max(v) - mean for mean, v in zip(means, seeds)]
     xs = range(len(methods))
     with _figure(path, (1.1 * len(methods) + 3, 4.5)) as ax:
-        ax.bar(xs, means, color=['tab:blue' if highlight(m) else '0.6'
-                                 for m in methods])
+        ax.bar(xs, means, color=[
+            'tab:blue' if m in METHODS and METHODS[m].feature_layers else
+            '0.6' for m in methods])
         ax.errorbar(xs, means, yerr=[low, high], fmt='none',
                     ecolor='black', capsize=4)
         for x, values in zip(xs, seeds):
@@ -378,6 +379,5 @@ def write_results(comparison, results: Dict, preamble: Sequence[str] = (),
         f.write(text)
     with open(f'{base}.json', 'w') as f:
         json.dump(data, f, indent=2)
-    plot(data, f'{base}.png', preamble[0] if preamble else 'Comparison',
-         highlight=lambda m: m in METHODS and METHODS[m].feature_layers)
+    plot(data, f'{base}.png', preamble[0] if preamble else 'Comparison')
     return text

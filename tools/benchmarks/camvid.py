@@ -89,7 +89,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         seeds=[0, 1])
     parser.add_argument('data_root', help='CamVid root (SegNet layout)')
     parser.add_argument('--work-dir', default='work_dirs/benchmarks/camvid')
-    parser.add_argument('--size', default='72x96',
+    parser.add_argument('--size', default='72x96', type=parse_size,
                         help='image size HxW for training and testing')
     parser.add_argument('--batch-size', type=int, default=8)
     parser.add_argument('--teacher-iters', type=int, default=1000)
@@ -133,11 +133,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     if args.full:
         for key, value in FULL_PROTOCOL.items():
             setattr(args, key, value)
-    else:
-        try:
-            args.size = parse_size(args.size)
-        except argparse.ArgumentTypeError as e:
-            parser.error(f'--size: {e}')
     if not osp.isdir(args.data_root):
         parser.error(f'CamVid root not found: {args.data_root!r}')
     missing = [d for d in ('train', 'trainannot', 'val', 'valannot')
@@ -197,9 +192,8 @@ class CamVidBenchmark(Comparison):
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        self.teacher_cfg = model_config('teacher', args)
         super().__init__(
-            model_config('student', args), self.teacher_cfg,
+            model_config('student', args), model_config('teacher', args),
             osp.join(args.work_dir, 'checkpoints', 'teacher.pth'),
             args.work_dir, methods=args.methods, seeds=args.seeds,
             iters=args.iters, same_time_as=args.same_time_as,
@@ -233,12 +227,12 @@ class CamVidBenchmark(Comparison):
     def teacher_train_config(self, iters: int) -> Config:
         """The teacher stage's training config: scored on val every
         ``--teacher-val-interval`` iterations, its step times recorded."""
-        cfg = distill_config(self.teacher_cfg, None, 'student')
+        cfg = distill_config(self.teacher, None, 'student')
         self.shorten(cfg, iters, self.args.teacher_seed)
         interval = self.args.teacher_val_interval
         if interval and interval < iters:
             for key in ('val_dataloader', 'val_evaluator'):
-                cfg[key] = self.teacher_cfg[key]
+                cfg[key] = self.teacher[key]
             cfg.val_cfg = dict(type='ValLoop')
             cfg.train_cfg.val_interval = interval
         return cfg
@@ -301,7 +295,7 @@ class CamVidBenchmark(Comparison):
         except ValueError as e:
             raise SystemExit(f'--teacher-checkpoint {src}: {e}')
         with DefaultScope.overwrite_default_scope('mmseg'):
-            model = MODELS.build(self.teacher_cfg.model)
+            model = MODELS.build(self.teacher.model)
         try:
             teacher_checkpoint.check_teacher_state(model, plain['state_dict'],
                                                    src)
