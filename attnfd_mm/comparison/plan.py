@@ -38,9 +38,8 @@ class Arm:
 
 @dataclass(frozen=True)
 class Plan:
-    """The arms of a comparison: every method with every seed, ``iters``
-    iterations each (the same-time arm: as many as its reference's compute
-    buys).
+    """Every method with every seed, ``iters`` iterations each (the
+    same-time arm: as many as its reference's compute buys).
 
     Raises:
         ComparisonError: An unknown method, a ``same_time_as`` that is not

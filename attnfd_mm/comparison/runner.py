@@ -32,17 +32,14 @@ def median_step(work_dir: str) -> Optional[float]:
 
 
 class StageRunner:
-    """Trains and scores the stages of ``work_dir``: ``configs/<name>.py``,
-    ``train/<stage>/``, ``checkpoints/<stage>.pth`` (plain mmseg weights),
-    ``metrics/<stage>[.<split>].json`` and ``timings.json``.
+    """Trains and scores the stages of ``work_dir`` (its layout:
+    docs/design.md).
 
     Args:
         work_dir: The comparison's work dir.
-        cwd: Where the child processes run (relative data paths of the
-            configs are read from there); default: the current directory.
+        cwd: Where the child processes run (default: the current one).
         prefix: Start of every progress line.
-        keep_train_checkpoints: Keep the training checkpoints of finished
-            stages.
+        keep_train_checkpoints: Keep finished stages' training checkpoints.
     """
     #: The child process, followed by :mod:`attnfd_mm.apis.stages`' args.
     command: List[str] = [sys.executable, '-m', 'attnfd_mm.apis.stages']

@@ -43,10 +43,9 @@ def shorten_scheduler(scheduler: Dict, length: Dict[bool, int],
 
 def shorten_schedule(cfg: Config, iters: int,
                      checkpoint_interval: int = 100) -> None:
-    """Make ``cfg`` train ``iters`` iterations, its LR and momentum
-    schedules compressed to that length, with no validation during training
-    (arms are scored afterwards), logs by iteration and a resumable
-    checkpoint every ``checkpoint_interval`` iterations and at the end.
+    """Make ``cfg`` train ``iters`` iterations, its schedulers compressed to
+    that length, without validation, logging by iteration and checkpointing
+    every ``checkpoint_interval`` iterations and at the end.
 
     Raises:
         ScheduleError: The schedule's length cannot be read, or a scheduler
