@@ -539,3 +539,44 @@ def test_a_finished_work_dir_is_reused_without_a_child(tiny_files,
     # the projected time of a same-time arm left: 5 x 2.0 / 1.0 iterations
     # at the student's 60 s / 5 iterations
     assert comparison.eta([Arm(SAME_TIME, 0)]) == pytest.approx(10 * 12.0)
+
+
+FAKE_STAGES = """
+import json, os, sys
+if sys.argv[1] == 'train':  # config work_dir export [--keep-checkpoints]
+    os.makedirs(sys.argv[3], exist_ok=True)
+    with open(os.path.join(sys.argv[3], 'step_times.json'), 'w') as f:
+        json.dump(dict(seconds={'1': 9.0, '2': 1.0}), f)
+    open(sys.argv[4], 'wb').close()
+else:  # test config checkpoint eval_dir metrics
+    with open(sys.argv[5], 'w') as f:
+        json.dump({'mIoU': 30.0 + 5 * ('kd' in sys.argv[3])}, f)
+"""
+
+
+def test_compare_tool_runs_checks_and_reports(tiny_files, monkeypatch,
+                                              capsys):
+    """tools/compare.py through run_comparison, its stages faked: checked,
+    run and reported once, then another setting refused by name."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'compare_tool', osp.join(ROOT, 'tools', 'compare.py'))
+    compare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compare)
+    fake = tiny_files / 'fake_stages.py'
+    fake.write_text(FAKE_STAGES)
+    monkeypatch.setattr(StageRunner, 'command', [sys.executable, str(fake)])
+    monkeypatch.setattr(signal, 'signal', lambda *_: None)  # pytest's own
+    monkeypatch.chdir(tiny_files)
+    argv = ['student.py', 'teacher.py', '--teacher-checkpoint',
+            'teacher.pth', '--iters', '2', '--seeds', '0', '--methods',
+            'student', 'kd', '--work-dir', 'cmp', '--no-cost']
+    compare.main(argv)
+    out = capsys.readouterr().out
+    assert 'checking the teacher checkpoint and the arms' in out
+    assert '| KD | 0 | 35.00 |' in out and '[compare] results: ' in out
+    results = json.loads((tiny_files / 'cmp' / 'results.json').read_text())
+    assert results['comparisons']['kd']['student']['diffs'] == {'0': 5.0}
+    with pytest.raises(SystemExit, match=r"\[compare\] ComparisonError: "
+                       r".* holds a different comparison .*'iters': \(2, 3"):
+        compare.main(argv + ['--iters', '3'])
