@@ -14,6 +14,7 @@ import torch
 from conftest import run_tool
 from PIL import Image
 
+from attnfd_mm.comparison import ComparisonError
 from attnfd_mm.datasets import CamVidDataset
 from attnfd_mm.testing.synthetic_shapes import _draw_sample
 
@@ -186,8 +187,7 @@ def test_camvid_benchmark_stage_configs(tmp_path, camvid_root, flags, size,
     camvid = _camvid_tool()
     args = camvid.parse_args([camvid_root, '--work-dir', str(tmp_path),
                               *flags])
-    bench = camvid.CamVidBenchmark(args)
-    comparison = bench.comparison
+    comparison = camvid.CamVidBenchmark(args)
     assert camvid.parse_args([camvid_root]).methods == [
         'student', 'kd', 'cwd', 'attnfd'
     ]
@@ -229,17 +229,22 @@ def test_camvid_benchmark_stage_configs(tmp_path, camvid_root, flags, size,
     assert both.loss == w8
     assert arms['kd'].model.distiller.loss == dict(type='PixelKLDivergence',
                                                    tau=1.0)  # any classes
-    teacher = bench.teacher_train_config(args.teacher_iters)
+    teacher = comparison.teacher_train_config(args.teacher_iters)
     assert teacher.model.backbone.depth == depth
     assert teacher.model.pretrained is None
     assert teacher.train_cfg.max_iters == (iters if flags else 1000)
     assert teacher.randomness.seed == 0
-    test = Config.fromfile(camvid.test_config(
-        'student', args, str(tmp_path / 'student_test.py')))
+    # without the test split, the configs that score on one are written
+    camvid.CamVidBenchmark(camvid.parse_args([
+        camvid_root, '--work-dir', str(tmp_path), '--no-test-split', *flags
+    ])).bind()
+    test = Config.fromfile(str(tmp_path / 'configs' / 'student_test.py'))
     assert test.test_dataloader.dataset.split == 'test'
     resize = [t for t in test.test_dataloader.dataset.pipeline
               if t.type == 'Resize'][0]
     assert tuple(resize.scale) == size[::-1]
+    assert Config.fromfile(str(tmp_path / 'configs' / 'teacher_test.py')
+                           ).model.backbone.depth == depth
 
 
 def test_camvid_benchmark_reuses_a_teacher_checkpoint(tmp_path, camvid_root,
@@ -261,30 +266,30 @@ def test_camvid_benchmark_reuses_a_teacher_checkpoint(tmp_path, camvid_root,
     args = camvid.parse_args([camvid_root, '--work-dir',
                               str(tmp_path / 'bench'), *flags,
                               '--teacher-checkpoint', src])
-    camvid.check_settings(args)
     bench = camvid.CamVidBenchmark(args)
-    bench.comparison.bind()
+    bench.bind()
     bench.train_teacher()
-    adopted = torch.load(bench.comparison.runner.checkpoint('teacher'),
+    adopted = torch.load(bench.runner.checkpoint('teacher'),
                          weights_only=True)
     assert adopted['meta']['dataset_meta']['classes'] == CLASSES
     for key, value in model.state_dict().items():
         assert torch.equal(adopted['state_dict'][key], value), key
     # nothing trained
-    assert not os.listdir(bench.comparison.runner.dirs['train'])
+    assert not os.listdir(bench.runner.dirs['train'])
     with open(tmp_path / 'bench' / 'benchmark.json') as f:
         assert json.load(f)['teacher_checkpoint'] == src
 
     # the same work dir without the flag is another run
-    with pytest.raises(SystemExit, match='other settings'):
-        camvid.check_settings(camvid.parse_args(
-            [camvid_root, '--work-dir', str(tmp_path / 'bench'), *flags]))
+    with pytest.raises(ComparisonError, match='other settings'):
+        camvid.CamVidBenchmark(camvid.parse_args(
+            [camvid_root, '--work-dir', str(tmp_path / 'bench'),
+             *flags])).bind()
     # weights of another teacher depth are named, not used
     args = camvid.parse_args([
         camvid_root, '--work-dir', str(tmp_path / 'r50'), '--size', '32x32',
         '--teacher-depth', '50', '--teacher-checkpoint', src])
     other = camvid.CamVidBenchmark(args)
-    other.comparison.bind()
+    other.bind()
     with pytest.raises(SystemExit, match='not a DeepLabV3-R50-D8'):
         other.train_teacher()
     # once adopted, the source is no longer needed to continue the run
@@ -300,5 +305,5 @@ def test_camvid_benchmark_reuses_a_teacher_checkpoint(tmp_path, camvid_root,
         camvid.parse_args([
             camvid_root, '--work-dir', str(tmp_path / 'bench'),
             '--teacher-checkpoint',
-            bench.comparison.runner.checkpoint('teacher')])
+            bench.runner.checkpoint('teacher')])
     assert "this work dir's own teacher" in capsys.readouterr().err

@@ -49,14 +49,14 @@ def test_paired_difference_by_hand():
     b = {'0': 34.0, '1': 34.0, '2': 31.0, '3': 33.0, '4': 33.0}
     # diffs 1 2 3 4 5: mean 3, sample sd sqrt(2.5), se sqrt(2.5/5)
     diff = paired_difference(a, b)
-    assert diff.diffs == [1.0, 2.0, 3.0, 4.0, 5.0]
-    assert diff.mean == pytest.approx(3.0)
+    assert list(diff['diffs'].values()) == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert diff['mean'] == pytest.approx(3.0)
     half = 2.776 * math.sqrt(0.5)  # 1.96299
-    assert diff.low == pytest.approx(3.0 - half)
-    assert diff.high == pytest.approx(3.0 + half)
+    assert diff['ci95'] == pytest.approx([3.0 - half, 3.0 + half])
+    assert diff['beats'] is True
     # only common seeds are paired; one seed has no interval
     one = paired_difference({'0': 2.0, '9': 1.0}, {'0': 1.5})
-    assert (one.diffs, one.low, one.high) == ([0.5], None, None)
+    assert (one['diffs'], one['ci95']) == ({'0': 0.5}, None)
     assert paired_difference({'1': 1.0}, {'0': 1.0}) is None
 
 
@@ -281,6 +281,7 @@ def test_bad_input_is_named_before_training(tiny_files):
         torch.save(dict(state_dict=MODELS.build(other).state_dict()),
                    str(tiny_files / 'teacher.pth'))
     comparison = _comparison(tiny_files, ['student', 'kd'], 'cmp2', iters=5)
+    comparison.bind()
     with pytest.raises(ValueError, match='teacher predicts 7 classes but '
                        'the student 4'):
         comparison.check()
@@ -291,7 +292,7 @@ def test_bad_input_is_named_before_training(tiny_files):
     comparison = _comparison(tiny_files, ['student', 'kd'], 'cmp2', iters=5)
     with pytest.raises(ComparisonError, match='--teacher-checkpoint.*does '
                        'not fit the teacher model'):
-        comparison.preflight()
+        comparison.check()
 
 
 # ------------------------------------------------------------ end to end
@@ -538,3 +539,44 @@ def test_a_finished_work_dir_is_reused_without_a_child(tiny_files,
     # the projected time of a same-time arm left: 5 x 2.0 / 1.0 iterations
     # at the student's 60 s / 5 iterations
     assert comparison.eta([Arm(SAME_TIME, 0)]) == pytest.approx(10 * 12.0)
+
+
+FAKE_STAGES = """
+import json, os, sys
+if sys.argv[1] == 'train':  # config work_dir export [--keep-checkpoints]
+    os.makedirs(sys.argv[3], exist_ok=True)
+    with open(os.path.join(sys.argv[3], 'step_times.json'), 'w') as f:
+        json.dump(dict(seconds={'1': 9.0, '2': 1.0}), f)
+    open(sys.argv[4], 'wb').close()
+else:  # test config checkpoint eval_dir metrics
+    with open(sys.argv[5], 'w') as f:
+        json.dump({'mIoU': 30.0 + 5 * ('kd' in sys.argv[3])}, f)
+"""
+
+
+def test_compare_tool_runs_checks_and_reports(tiny_files, monkeypatch,
+                                              capsys):
+    """tools/compare.py through run_comparison, its stages faked: checked,
+    run and reported once, then another setting refused by name."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'compare_tool', osp.join(ROOT, 'tools', 'compare.py'))
+    compare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compare)
+    fake = tiny_files / 'fake_stages.py'
+    fake.write_text(FAKE_STAGES)
+    monkeypatch.setattr(StageRunner, 'command', [sys.executable, str(fake)])
+    monkeypatch.setattr(signal, 'signal', lambda *_: None)  # pytest's own
+    monkeypatch.chdir(tiny_files)
+    argv = ['student.py', 'teacher.py', '--teacher-checkpoint',
+            'teacher.pth', '--iters', '2', '--seeds', '0', '--methods',
+            'student', 'kd', '--work-dir', 'cmp', '--no-cost']
+    compare.main(argv)
+    out = capsys.readouterr().out
+    assert 'checking the teacher checkpoint and the arms' in out
+    assert '| KD | 0 | 35.00 |' in out and '[compare] results: ' in out
+    results = json.loads((tiny_files / 'cmp' / 'results.json').read_text())
+    assert results['comparisons']['kd']['student']['diffs'] == {'0': 5.0}
+    with pytest.raises(SystemExit, match=r"\[compare\] ComparisonError: "
+                       r".* holds a different comparison .*'iters': \(2, 3"):
+        compare.main(argv + ['--iters', '3'])

@@ -255,7 +255,8 @@ _UNKNOWN = object()
 @functools.lru_cache(maxsize=None)
 def tool_defaults(tool: str) -> Dict[str, object]:
     """``--option -> default`` of the ``add_argument`` calls of ``tool``
-    whose default is a literal (or a module-level literal name)."""
+    whose default is a literal (or a module-level literal name), and of
+    the keyword arguments of its calls of a ``*_parser`` function."""
     with open(osp.join(ROOT, tool)) as f:
         tree = ast.parse(f.read())
     names: Dict[str, object] = {}
@@ -268,6 +269,14 @@ def tool_defaults(tool: str) -> Dict[str, object]:
                     names[target.id] = _literal(node.value, {})
     defaults: Dict[str, object] = {}
     for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id.endswith('_parser'):
+            # a shared parser (attnfd_mm.comparison.comparison_parser)
+            # given a tool's defaults by option name
+            for k in node.keywords:
+                value = _literal(k.value, names)
+                if value is not _UNKNOWN:
+                    defaults[f'--{k.arg.replace("_", "-")}'] = value
         if isinstance(node, ast.Call) and isinstance(
                 node.func, ast.Attribute) and node.func.attr == 'add_argument':
             value = next((_literal(k.value, names) for k in node.keywords

@@ -10,87 +10,45 @@
 
 Each arm trains the student with one method (``student``: alone) on the
 student config's data, its schedule compressed to ``--iters`` iterations,
-and is scored on the student config's val set; the teacher is scored there
-too. ``student_same_time`` is the student alone for as many iterations as
-the compute of the slowest distillation arm buys: ``--iters`` x (median
-seconds per step of that arm / of the student), both measured in this
-comparison (``--same-time-as`` names the arm instead). Does distilling beat
+and is scored on its val set, as the teacher is. ``student_same_time`` is
+the student alone for as many iterations as the compute of the slowest
+distillation arm (or ``--same-time-as``) buys: does distilling beat
 training the student longer for the same cost?
 
 ``DIR/results.md``, ``results.json`` and ``results.png`` hold mIoU per arm
-and seed, mean, spread, seconds per step, wall time, peak memory, the paired
-difference of each arm with the student alone, the same-time student, KD and
-CWD (mean and 95 % interval over seeds) and whether it beats each on the
-mean and on every seed; and what the networks cost (the student's
-parameters, GFLOPs and CPU latency at the student config's test size,
-measured once, against the teacher's: ``DIR/student_vs_teacher.json``) beside
-each arm's mIoU, the share of the teacher-student gap it closes and its
-speed-up over the teacher, with a chart of mIoU against latency
-(``results_cost.png``; ``--no-cost`` leaves them out).
-``DIR/checkpoints/<arm>.pth`` are the students' weights in plain mmseg
-format.
-
-Re-running the same command continues a killed comparison: finished arms
-are reused, an interrupted arm resumes from its last checkpoint. Methods and
-seeds may be added to a work dir; other configs or settings need another
-``--work-dir``. ``--estimate`` trains each arm a few iterations and prints
-the projected training time. ``--cfg-options`` override the student config.
+and seed, the paired differences with the student alone, the same-time
+student, KD and CWD (mean and 95 % interval over seeds), and what the
+networks cost beside each arm's mIoU (``results_cost.png``; ``--no-cost``
+leaves them out); ``DIR/checkpoints/<arm>.pth`` the students' weights in
+plain mmseg format. Re-running the same command continues a killed
+comparison; methods and seeds may be added to a work dir. ``--estimate``
+prints the projected training time. docs/own_pair.md describes it all.
 """
 import argparse
 import os.path as osp
-import signal
-import sys
 from typing import List, Optional
 
-from attnfd_mm.apis import METHODS
 from attnfd_mm.apis.runner_config import config_name
-from attnfd_mm.comparison import (ARMS, SAME_TIME, Comparison,
-                                  ComparisonError, write_results)
+from attnfd_mm.comparison import (Comparison, comparison_parser,
+                                  run_comparison)
 from attnfd_mm.compat import apply_entry_point_patches
 from mmengine.config import DictAction
 
-DEFAULT_METHODS = [
-    'student', 'kd', 'cwd', 'attnfd', 'attnfd_kd', 'student_same_time'
-]
-
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split('\n')[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split('\n', 2)[2])
+    parser = comparison_parser(__doc__, methods=[
+        'student', 'kd', 'cwd', 'attnfd', 'attnfd_kd', 'student_same_time'
+    ], iters=1000, seeds=[0, 1])
     parser.add_argument('student', help='student config (file, mmseg::..., '
                         'attnfd_mm::...): model, data, schedule, runtime')
     parser.add_argument('teacher', help='teacher config (only its model is '
                         'used)')
     parser.add_argument('--teacher-checkpoint', required=True,
                         help='path or URL of the teacher\'s weights')
-    parser.add_argument(
-        '--methods', nargs='+', default=DEFAULT_METHODS, metavar='METHOD',
-        help=f'arms to run, of {ARMS}; default: {" ".join(DEFAULT_METHODS)}. '
-        + '; '.join(f'{m}: {r.description}' for m, r in METHODS.items()) +
-        f'; {SAME_TIME}: the student alone for the same compute')
-    parser.add_argument('--iters', type=int, default=1000,
-                        help='training iterations of each arm (default '
-                        '1000)')
-    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1],
-                        help='default: 0 1')
     parser.add_argument('--work-dir', help='default: work_dirs/compare_'
                         '<student config name>')
     parser.add_argument('--layers', nargs='+', metavar='LAYER',
                         help='AttnFD layers (B, E, D; default B E)')
-    parser.add_argument('--same-time-as', metavar='METHOD',
-                        help=f'the distillation arm whose cost {SAME_TIME} '
-                        'matches (default: the slowest of each seed)')
-    parser.add_argument('--checkpoint-interval', type=int, default=100,
-                        help='iterations between resumable checkpoints '
-                        '(default 100)')
-    parser.add_argument('--keep-train-checkpoints', action='store_true',
-                        help='keep the training checkpoints of finished '
-                        'arms')
-    parser.add_argument('--estimate', action='store_true',
-                        help='only time a few steps of each arm and print '
-                        'the projected training time')
     parser.add_argument('--no-cost', action='store_true',
                         help='do not measure what the student and the '
                         'teacher cost (parameters, FLOPs, CPU latency)')
@@ -123,28 +81,19 @@ def build(args: argparse.Namespace) -> Comparison:
 def main(argv: Optional[List[str]] = None) -> None:
     apply_entry_point_patches()
     args = parse_args(argv)
-    # SIGTERM stops the running arm and keeps its time, as Ctrl-C does
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-    try:
-        comparison = build(args)
-        if args.estimate:
-            print(comparison.estimate())
-            return
-        comparison.check()
-    except (ComparisonError, FileNotFoundError, KeyError, RuntimeError,
-            ValueError) as e:
-        raise SystemExit(f'[compare] {type(e).__name__}: {e}')
-    results = comparison.run()
-    text = write_results(comparison, results, [
-        f'Student {args.student}, teacher {args.teacher} '
-        f'({args.teacher_checkpoint}); each arm {args.iters} iterations '
-        f'(the same-time arm: see below), seeds '
-        f'{" ".join(map(str, args.seeds))}, scored on the student config\'s '
-        'val set.'
-    ])
-    print(text)
-    print(f'[compare] results: {osp.join(comparison.work_dir, "results.md")}'
-          f'; student weights: {comparison.runner.dirs["checkpoints"]}')
+    comparison = run_comparison(
+        lambda: build(args), '[compare]', args.estimate,
+        lambda _: dict(preamble=[
+            f'Student {args.student}, teacher {args.teacher} '
+            f'({args.teacher_checkpoint}); each arm {args.iters} iterations '
+            f'(the same-time arm: see below), seeds '
+            f'{" ".join(map(str, args.seeds))}, scored on the student '
+            'config\'s val set.'
+        ]))
+    if comparison is not None:
+        print('[compare] results: '
+              f'{osp.join(comparison.work_dir, "results.md")}; student '
+              f'weights: {comparison.runner.dirs["checkpoints"]}')
 
 
 if __name__ == '__main__':

@@ -1,13 +1,8 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Distillation methods compared on a user's own pair and data.
-
-Each arm of the :class:`~attnfd_mm.comparison.plan.Plan` trains the student
-with one method (or alone) under the user's data and schedule, shortened to
-a number of iterations, and is scored on the user's val set (and test set).
-Every training and scoring runs in a child process
-(:class:`~attnfd_mm.comparison.runner.StageRunner`): re-running a killed
-comparison continues its unfinished arm and reuses the finished ones.
-"""
+"""Distillation methods compared on a user's own pair and data: each arm of
+the :class:`~attnfd_mm.comparison.plan.Plan` trains the student with one
+method (or alone), its schedule shortened, and is scored on the val (and
+test) set, every stage in a child process (docs/design.md)."""
 import copy
 import hashlib
 import json
@@ -33,18 +28,22 @@ def _fingerprint(cfg: Config) -> str:
     return hashlib.sha256(cfg.pretty_text.encode()).hexdigest()[:16]
 
 
-def bound_settings_changes(path: str, settings: Dict) -> Dict[str, tuple]:
-    """The settings that differ from those saved at ``path`` (``{name:
-    (there, now)}``); the first call, with no file yet, saves them."""
+def bind_settings(path: str, settings: Dict, held: str, fix: str) -> None:
+    """Save ``settings`` at ``path`` on the first call; after, raise a
+    :class:`ComparisonError` naming those that differ from the saved ones
+    (``{name: (there, now)}``), ``held`` and ``fix``."""
     if not osp.isfile(path):
         os.makedirs(osp.dirname(path), exist_ok=True)
         with open(path, 'w') as f:
             json.dump(settings, f, indent=2)
-        return {}
+        return
     with open(path) as f:
         saved = json.load(f)
-    return {k: (saved.get(k), v) for k, v in settings.items()
-            if saved.get(k) != v}
+    changed = {k: (saved.get(k), v) for k, v in settings.items()
+               if saved.get(k) != v}
+    if changed:
+        raise ComparisonError(f'{osp.dirname(path)} holds {held} (setting: '
+                              f'(there, now)): {changed}. {fix}')
 
 
 class Comparison:
@@ -63,8 +62,7 @@ class Comparison:
         keep_train_checkpoints, prefix, cwd: Of the :class:`StageRunner`.
         test_split: Also score on the student config's test set (not
             bound: a finished work dir can add test scores).
-        measure_cost: Measure the student's and the teacher's parameters,
-            FLOPs and CPU latency once, for the cost table.
+        measure_cost: Measure what the student and the teacher cost once.
         skip_bad_samples: Log and skip bad training samples (not bound).
     """
 
@@ -114,17 +112,14 @@ class Comparison:
                     same_time_as=plan.same_time_as)
 
     def bind(self) -> None:
-        """Bind the work dir to these settings, or raise a named error when
-        it holds another comparison (methods and seeds may be added)."""
-        changed = bound_settings_changes(
-            osp.join(self.work_dir, 'comparison.json'), self.settings())
-        if changed:
-            raise ComparisonError(
-                f'{self.work_dir} holds a different comparison '
-                f'(setting: (there, now)): {changed}. The student and '
-                'teacher configs are compared by content. Use another '
-                '--work-dir, or the same configs and settings to '
-                'continue it (methods and seeds may be added).')
+        """Bind the work dir to :meth:`settings` (methods and seeds may be
+        added) and make its folders."""
+        bind_settings(
+            osp.join(self.work_dir, 'comparison.json'), self.settings(),
+            'a different comparison', 'The student and teacher configs are '
+            'compared by content. Use another --work-dir, or the same '
+            'configs and settings to continue it (methods and seeds may be '
+            'added).')
         for d in self.runner.dirs.values():
             os.makedirs(d, exist_ok=True)
 
@@ -143,7 +138,7 @@ class Comparison:
         return cfg
 
     def shorten(self, cfg: Config, iters: int, seed: int) -> None:
-        """``cfg`` made a stage: ``iters`` iterations, ``seed``, its step
+        """Make ``cfg`` a stage: ``iters`` iterations, ``seed``, its step
         times recorded."""
         shorten_schedule(cfg, iters, self.checkpoint_interval)
         cfg.randomness = dict(seed=seed, deterministic=False)
@@ -151,9 +146,9 @@ class Comparison:
 
     def val_config(self, model: Optional[Dict] = None,
                    split: str = 'val') -> Config:
-        """The student config scoring on its ``split`` set (its
-        ``<split>_dataloader`` and evaluator as the test ones, per-class IoU
-        added to mmseg's ``IoUMetric``); with ``model`` that model."""
+        """The student config (or ``model``) scoring on its ``split`` set:
+        its ``<split>_dataloader`` and evaluator as the test ones, mmseg's
+        ``IoUMetric`` with per-class IoU."""
         cfg = copy.deepcopy(self.student)
         missing = [k for k in (f'{split}_dataloader', f'{split}_evaluator')
                    if not cfg.get(k)]
@@ -180,17 +175,6 @@ class Comparison:
                               teacher_ckpt=self.teacher_ckpt).model.teacher
 
     # ------------------------------------------------------------ checks
-    def check(self) -> None:
-        """Bind the work dir, then check what can be checked before anything
-        trains: the initial weights, the val (and test) set, the teacher
-        checkpoint and each unfinished distillation arm's model. Named
-        errors (``ComparisonError``, the builders' ``ValueError``,
-        ``KeyError``, ``FileNotFoundError``, ``RuntimeError``) say what to
-        fix."""
-        self.bind()
-        self.check_weights()
-        self.preflight()
-
     def check_weights(self) -> None:
         """The initial weights (``pretrained``, ``init_cfg``) of the student
         and of the teacher can be read, downloading them now."""
@@ -200,21 +184,24 @@ class Comparison:
             except WeightsUnavailableError as e:
                 raise ComparisonError(str(e)) from e
 
-    def preflight(self) -> None:
-        """Build the teacher with its checkpoint and each unfinished
-        distillation arm's model once: a checkpoint that does not fit,
-        other class counts or layers that cannot be found stop the
-        comparison before anything trains."""
+    def check(self) -> None:
+        """Check before anything trains (after :meth:`bind`): the initial
+        weights, the val (and test) set, and building the teacher with its
+        checkpoint and each unfinished distillation arm's model. Named
+        errors (``ComparisonError``, the builders' ``ValueError``,
+        ``KeyError``, ``FileNotFoundError``, ``RuntimeError``) say what to
+        fix."""
         from mmengine.registry import DefaultScope
         from mmseg.registry import MODELS
 
         from attnfd_mm.models.algorithms.teacher_checkpoint import \
             load_teacher_checkpoint
-        pending = [m for m in self.plan.distilled if not all(
-            self.runner.is_done(Arm(m, s).stage) for s in self.plan.seeds)]
+        self.check_weights()
         self.val_config()
         if self.test_split:
             self.val_config(split='test')
+        pending = [m for m in self.plan.distilled if not all(
+            self.runner.is_done(Arm(m, s).stage) for s in self.plan.seeds)]
         if self.runner.is_done('teacher') and not pending:
             return
         print(f'{self.runner.prefix} checking the teacher checkpoint and the '
@@ -233,8 +220,7 @@ class Comparison:
 
     # -------------------------------------------------------------- run
     def score_teacher(self, split: str = 'val') -> Dict[str, float]:
-        """The teacher's ``split`` metrics (its checkpoint on the student's
-        ``split`` set)."""
+        """The teacher's metrics on the student's ``split`` set."""
         return self.runner.score('teacher',
                                  self.val_config(self.teacher_model(), split),
                                  self.teacher_ckpt, f'teacher_{split}', split)
@@ -248,14 +234,12 @@ class Comparison:
 
     def arm_iters(self, arm: Arm,
                   steps: Optional[Dict[str, float]] = None) -> int:
-        """Training iterations of ``arm``; for the same-time arm ``iters``
-        x the seconds per step of its :meth:`reference` / the student's,
-        from ``steps`` (by method; default: the median steps of the arms
-        of that seed).
+        """Training iterations of ``arm``; for the same-time arm from
+        ``steps`` (seconds per step by method; default: the median steps
+        of the arms of its seed).
 
         Raises:
-            ComparisonError: The same-time arm's references have no step
-                times yet.
+            ComparisonError: Its references have no step times yet.
         """
         plan = self.plan
         if arm.method != SAME_TIME:
@@ -297,10 +281,9 @@ class Comparison:
         return result
 
     def eta(self, pending: Sequence[Arm]) -> Optional[float]:
-        """Projected seconds of the ``pending`` arms: each arm's iterations
-        times the wall time per iteration of the finished arms of its
-        method (the same-time arm: of the student alone; else of all
-        finished arms); None before any arm finished."""
+        """Projected seconds of the ``pending`` arms from the wall time per
+        iteration of the finished arms of their method (the same-time arm:
+        of the student alone; else of all); None before any finished."""
         timings = self.runner.timings()
         per_iter: Dict[str, List[float]] = {}
         for arm in self.plan.arms():
@@ -324,16 +307,14 @@ class Comparison:
 
     def _progress(self, pending: Sequence[Arm]) -> str:
         eta = self.eta(pending)
-        left = f'{len(pending)} arm{"s" * (len(pending) != 1)} left'
-        return f'{left}, ETA of the comparison ' + (
-            f'{eta / 60:.0f} min' if eta is not None else
-            'after the first arm')
+        return (f'{len(pending)} arm{"s" * (len(pending) != 1)} left, ETA '
+                'of the comparison ' + (f'{eta / 60:.0f} min' if eta is not
+                                        None else 'after the first arm'))
 
     def run(self) -> Dict:
-        """Every arm (after :meth:`check`), then the results:
-        ``dict(teacher=metrics, arms={method: {seed: stage result}})``,
-        ``teacher_test`` with :attr:`test_split`, ``cost`` with
-        :attr:`measure_cost`."""
+        """Every arm (after :meth:`check`), then ``dict(teacher=metrics,
+        arms={method: {seed: stage result}})``, ``teacher_test`` with
+        :attr:`test_split`, ``cost`` with :attr:`measure_cost`."""
         prefix = self.runner.prefix
         results = dict(teacher=self.score_teacher(),
                        arms={m: {} for m in self.plan.methods})
@@ -358,8 +339,7 @@ class Comparison:
 
     def cost(self) -> Dict:
         """What the student and the teacher cost at the student config's
-        test size (:func:`~attnfd_mm.deploy.pair_cost`), measured once and
-        kept in ``student_vs_teacher.json`` of the work dir."""
+        test size, measured once into ``student_vs_teacher.json``."""
         from attnfd_mm.deploy.cost import (COST_FILE, configs_cost,
                                            load_cost, write_cost)
         path = osp.join(self.work_dir, COST_FILE)
@@ -375,8 +355,7 @@ class Comparison:
     # --------------------------------------------------------- estimate
     def estimate(self, reps: int = 4) -> str:
         """Train each method ``reps`` iterations on the real data and
-        project the comparison's training time from the median step
-        (start-up and scoring not counted)."""
+        project the training time from the median step."""
         self.check_weights()
         plan, steps = self.plan, {}
         for method in (m for m in plan.methods if m != SAME_TIME):
@@ -392,10 +371,9 @@ class Comparison:
         parts = [f'{seeds} seeds x {plan.iters} iterations of '
                  f'{"/".join(steps)}']
         if SAME_TIME in plan.methods:
-            reference = self.reference(steps)
             same = self.arm_iters(Arm(SAME_TIME, 0), steps)
             total += seeds * same * steps[ALONE]
             parts.append(f'{seeds} x {same} iterations of {SAME_TIME} (as '
-                         f'{reference})')
+                         f'{self.reference(steps)})')
         return (f'{" + ".join(parts)}: {total / 60:.0f} min of training '
                 '(plus start-up and scoring of each arm).')

@@ -12,7 +12,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from attnfd_mm.apis import METHODS
 from .plan import ALONE, SAME_TIME, references
-from .statistics import beats, paired_difference, spread
+from .statistics import paired_difference, spread
 
 
 def _fmt(value: Optional[float], spec: str = '.2f', suffix: str = '') -> str:
@@ -21,12 +21,9 @@ def _fmt(value: Optional[float], spec: str = '.2f', suffix: str = '') -> str:
     return format(value, spec) + suffix
 
 
-def _row(cells: Sequence[str]) -> str:
-    return '| ' + ' | '.join(cells) + ' |'
-
-
 def _table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> List[str]:
-    return [_row(head), '|---' * len(head) + '|', *map(_row, rows)]
+    lines = ['| ' + ' | '.join(cells) + ' |' for cells in [head, *rows]]
+    return [lines[0], '|---' * len(head) + '|', *lines[1:]]
 
 
 @contextmanager
@@ -44,7 +41,7 @@ def _figure(path: str, size: Tuple[float, float]) -> Iterator:
 
 def summarize_arms(arms: Dict[str, Dict[str, Dict]],
                    label: Callable[[str], str]) -> Dict[str, Dict]:
-    """Per arm: mIoU by seed, mean, std, spread, iterations, median
+    """Per arm: val (and test) mIoU by seed, mean and std, iterations,
     seconds per step, wall time, peak memory and per-class IoU."""
     out = {}
     for method, by_seed in arms.items():
@@ -55,15 +52,14 @@ def summarize_arms(arms: Dict[str, Dict[str, Dict]],
             [r[k] for r in runs if r.get(k)]
             for k in ('step_s', 'wall_s', 'peak_memory_mib'))
         miou = {s: r['metrics']['mIoU'] for s, r in by_seed.items()}
-        stats = spread(miou.values())
         test = {s: r['test_metrics']['mIoU'] for s, r in by_seed.items()
                 if r.get('test_metrics')}
-        test_stats = spread(test.values()) if test else None
+        mean, std, spread_ = spread(miou.values())
+        test_mean, test_std, _ = spread(test.values()) if test else [None] * 3
         out[method] = dict(
-            label=label(method), mIoU=miou, mean=stats.mean, std=stats.std,
-            spread=stats.spread, test_mIoU=test or None,
-            test_mean=test_stats and test_stats.mean,
-            test_std=test_stats and test_stats.std,
+            label=label(method), mIoU=miou, mean=mean, std=std,
+            spread=spread_, test_mIoU=test or None, test_mean=test_mean,
+            test_std=test_std,
             iters={s: r['iters'] for s, r in by_seed.items()},
             step_s={s: r.get('step_s') for s, r in by_seed.items()},
             step_s_mean=statistics.fmean(steps) if steps else None,
@@ -93,23 +89,9 @@ def compare_arms(summary: Dict[str, Dict],
                     not summary[ref].get(key):
                 continue
             diff = paired_difference(got[key], summary[ref][key])
-            if diff is None:
-                continue
-            out.setdefault(method, {})[ref] = dict(
-                diffs=dict(zip(diff.seeds, diff.diffs)), mean=diff.mean,
-                ci95=None if diff.low is None else [diff.low, diff.high],
-                beats=beats(got[key], summary[ref][key]))
+            if diff is not None:
+                out.setdefault(method, {})[ref] = diff
     return out
-
-
-def gap_closed(arm: Optional[float], student: Optional[float],
-               teacher: Optional[float]) -> Optional[float]:
-    """The share of the teacher-student gap an arm closes: ``(arm -
-    student) / (teacher - student)`` of mean mIoU; None where a value is
-    missing or the teacher is not above the student."""
-    if None in (arm, student, teacher) or teacher <= student:
-        return None
-    return (arm - student) / (teacher - student)
 
 
 def _pair_table(pairs: Dict[str, Dict[str, Dict]],
@@ -184,10 +166,13 @@ def report(results: Dict, label: Callable[[str], str],
     pairs = compare_arms(summary)
     test_pairs = compare_arms(summary, 'test_mIoU')
     for p, top in (('', teacher), ('test_', teacher_test)):
+        # the share of the teacher-student gap each arm closes
         alone = summary.get(ALONE, {}).get(f'{p}mean')
+        top = top and top['mIoU']
         for got in summary.values():
-            got[f'{p}gap_closed'] = gap_closed(got[f'{p}mean'], alone,
-                                               top and top['mIoU'])
+            mean = got[f'{p}mean']
+            got[f'{p}gap_closed'] = None if None in (mean, alone, top) or \
+                top <= alone else (mean - alone) / (top - alone)
     lines = [f'# {title}', '', *preamble, '',
              *_split_table(summary, teacher, teacher_label, 'val')]
     if any(got['test_mIoU'] for got in summary.values()):
@@ -247,10 +232,10 @@ def report(results: Dict, label: Callable[[str], str],
     return '\n'.join(lines) + '\n', data
 
 
-def plot(data: Dict, path: str, title: str,
-         highlight: Callable[[str], bool] = lambda m: True) -> None:
-    """Bars of each arm's mean val mIoU, each seed a dot and the range over
-    seeds an error bar; the teacher and the student alone as lines."""
+def plot(data: Dict, path: str, title: str) -> None:
+    """Bars of each arm's mean val mIoU (blue: the methods that distil
+    feature layers), each seed a dot and the range over seeds an error bar;
+    the teacher and the student alone as lines."""
     arms: Dict[str, Dict] = data['arms']
     methods: List[str] = list(arms)
     means = [arms[m]['mean'] for m in methods]
@@ -259,8 +244,9 @@ def plot(data: Dict, path: str, title: str,
     high = [max(v) - mean for mean, v in zip(means, seeds)]
     xs = range(len(methods))
     with _figure(path, (1.1 * len(methods) + 3, 4.5)) as ax:
-        ax.bar(xs, means, color=['tab:blue' if highlight(m) else '0.6'
-                                 for m in methods])
+        ax.bar(xs, means, color=[
+            'tab:blue' if m in METHODS and METHODS[m].feature_layers else
+            '0.6' for m in methods])
         ax.errorbar(xs, means, yerr=[low, high], fmt='none',
                     ecolor='black', capsize=4)
         for x, values in zip(xs, seeds):
@@ -283,22 +269,19 @@ def plot(data: Dict, path: str, title: str,
         ax.legend(fontsize=8, loc='lower right')
 
 
-#: a point of the chart: (label, PyTorch CPU latency in ms, val mIoU)
-Point = Tuple[str, Optional[float], float]
-
-
 def _latency(cost: Dict, backend: str) -> Optional[float]:
     got = cost['latency_ms'].get(backend)
     return got['median_ms'] if got else None
 
 
-def cost_rows(data: Dict, cost: Dict) -> List[Dict]:
-    """One row per model of the comparison's report ``data`` (what
-    :func:`report` returns): the teacher, then each
-    arm, with its val mIoU (mean over seeds), the share of the
-    teacher-student gap it closes, its parameters, GFLOPs and CPU latency
-    (milliseconds: PyTorch, onnxruntime) and its speed-up over the teacher
-    (teacher latency / its own, PyTorch)."""
+def cost_section(data: Dict, cost: Dict,
+                 teacher_label: str = 'teacher') -> Tuple[List[str],
+                                                          List[Dict]]:
+    """The Markdown lines of the accuracy-against-cost table of the
+    report ``data`` (what :func:`report` returns), and its rows: the
+    teacher, then each arm, with its val mIoU (mean over seeds), the share
+    of the teacher-student gap it closes, its parameters, GFLOPs, CPU
+    latency (ms: PyTorch, onnxruntime) and speed-up over the teacher."""
     teacher_ms = _latency(cost['teacher'], 'torch')
     rows, models = [], []
     if data.get('teacher'):
@@ -313,15 +296,6 @@ def cost_rows(data: Dict, cost: Dict) -> List[Dict]:
             params=got['params'], gflops=got['gflops'], latency_ms=ms,
             latency_onnxruntime_ms=_latency(got, 'onnxruntime'),
             speedup=teacher_ms / ms if teacher_ms and ms else None))
-    return rows
-
-
-def cost_section(data: Dict, cost: Dict,
-                 teacher_label: str = 'teacher') -> Tuple[List[str],
-                                                          List[Dict]]:
-    """The Markdown lines of the accuracy-against-cost table, and its rows
-    (:func:`cost_rows`)."""
-    rows = cost_rows(data, cost)
     h, w = cost['size']
     measured = [lat for name in ('teacher', 'student')
                 for lat in cost[name]['latency_ms'].values() if lat]
@@ -352,11 +326,11 @@ def cost_section(data: Dict, cost: Dict,
 
 
 def plot_cost(data: Dict, rows: List[Dict], path: str,
-              teacher_label: str = 'teacher') -> List[Point]:
+              teacher_label: str = 'teacher') -> List[Tuple]:
     """Draw val mIoU (mean over seeds) against PyTorch CPU latency at
     ``path``: the teacher, the student alone and each method (at the
     student's latency); return the points drawn."""
-    points: List[Point] = []
+    points = []  # (label, PyTorch CPU latency in ms, val mIoU)
     with _figure(path, (6.5, 4.5)) as ax:
         for i, row in enumerate(rows):
             label = teacher_label if row['arm'] == 'teacher' else \
@@ -405,6 +379,5 @@ def write_results(comparison, results: Dict, preamble: Sequence[str] = (),
         f.write(text)
     with open(f'{base}.json', 'w') as f:
         json.dump(data, f, indent=2)
-    plot(data, f'{base}.png', preamble[0] if preamble else 'Comparison',
-         highlight=lambda m: m in METHODS and METHODS[m].feature_layers)
+    plot(data, f'{base}.png', preamble[0] if preamble else 'Comparison')
     return text

@@ -24,26 +24,22 @@ from attnfd_mm.engine.hooks.step_time_hook import load_step_times
 def median_step(work_dir: str) -> Optional[float]:
     """Median seconds per training step of the run in ``work_dir`` (its
     first step, which starts the data loader, left out), or None."""
-    saved = load_step_times(work_dir)
-    if not saved or not saved['seconds']:
+    seconds = (load_step_times(work_dir) or {}).get('seconds')
+    if not seconds:
         return None
-    steps = sorted(saved['seconds'].items(), key=lambda kv: int(kv[0]))
-    values = [v for k, v in steps if int(k) > 1] or [v for _, v in steps]
-    return statistics.median(values)
+    return statistics.median([v for k, v in seconds.items() if int(k) > 1]
+                             or seconds.values())
 
 
 class StageRunner:
-    """Trains and scores the stages of ``work_dir``: ``configs/<name>.py``,
-    ``train/<stage>/``, ``checkpoints/<stage>.pth`` (plain mmseg weights),
-    ``metrics/<stage>[.<split>].json`` and ``timings.json``.
+    """Trains and scores the stages of ``work_dir`` (its layout:
+    docs/design.md).
 
     Args:
         work_dir: The comparison's work dir.
-        cwd: Where the child processes run (relative data paths of the
-            configs are read from there); default: the current directory.
+        cwd: Where the child processes run (default: the current one).
         prefix: Start of every progress line.
-        keep_train_checkpoints: Keep the training checkpoints of finished
-            stages.
+        keep_train_checkpoints: Keep finished stages' training checkpoints.
     """
     #: The child process, followed by :mod:`attnfd_mm.apis.stages`' args.
     command: List[str] = [sys.executable, '-m', 'attnfd_mm.apis.stages']
@@ -64,8 +60,6 @@ class StageRunner:
         return osp.join(self.dirs['checkpoints'], f'{stage}.pth')
 
     def metrics_file(self, stage: str, split: str = 'val') -> str:
-        """``metrics/<stage>.json`` (val) or ``metrics/<stage>.<split>.json``.
-        """
         name = stage if split == 'val' else f'{stage}.{split}'
         return osp.join(self.dirs['metrics'], f'{name}.json')
 
@@ -88,11 +82,10 @@ class StageRunner:
 
     def launch(self, args: List[str], stage: str, what: str,
                timed: bool = True, logs: Optional[str] = None) -> None:
-        """Run :mod:`attnfd_mm.apis.stages` with ``args`` for ``stage``,
+        """Run :mod:`attnfd_mm.apis.stages` with ``args`` for ``stage``
         with this process's ``attnfd_mm``, adding its wall time to the
-        timings (``timed``) also when interrupted (Ctrl-C, SIGTERM: the
-        child is stopped too). A failure names ``logs`` (default: the
-        stage's train folder) where it exists."""
+        timings (``timed``) also when interrupted (the child is stopped
+        too). A failure names ``logs`` (default: the train folder)."""
         print(f'{self.prefix} {stage}: {what}', flush=True)
         env = dict(os.environ)
         root = osp.dirname(osp.dirname(osp.abspath(attnfd_mm.__file__)))
@@ -153,9 +146,8 @@ class StageRunner:
         return median_step(osp.join(self.dirs['train'], stage))
 
     def time_steps(self, cfg: Config, name: str) -> float:
-        """Median seconds per step of ``cfg`` (a short schedule) trained on
-        its real data in ``estimate/<name>`` of the work dir, removed after
-        (kept when it fails)."""
+        """Median seconds per step of ``cfg`` (a short schedule) trained in
+        ``estimate/<name>``, removed after (kept when it fails)."""
         folder = osp.join(self.work_dir, 'estimate', name)
         shutil.rmtree(folder, ignore_errors=True)
         config = write_config(cfg, osp.join(folder, f'{name}.py'))

@@ -1,6 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """A user's training schedule shortened to a number of iterations."""
-from typing import Dict, Optional
+from typing import Dict
 
 from mmengine.config import Config, ConfigDict
 
@@ -9,32 +9,19 @@ class ScheduleError(ValueError):
     """A schedule that cannot be shortened."""
 
 
-def schedule_length(cfg: Config) -> Dict[bool, Optional[int]]:
-    """The training length of ``cfg`` by scheduler unit: ``{True:
-    epochs, False: iterations}`` (None where the loop does not say)."""
-    loop = cfg.get('train_cfg') or {}
-    if 'max_iters' in loop:
-        return {True: None, False: int(loop['max_iters'])}
-    if 'max_epochs' in loop:
-        return {True: int(loop['max_epochs']), False: None}
-    raise ScheduleError(
-        'The config\'s train_cfg gives neither max_iters nor max_epochs '
-        f'({dict(loop)}): set one so that its schedule can be shortened.')
-
-
 def _scaled(value: float, factor: float) -> int:
     return int(round(value * factor))
 
 
-def shorten_scheduler(scheduler: Dict, length: Dict[bool, Optional[int]],
+def shorten_scheduler(scheduler: Dict, length: Dict[bool, int],
                       iters: int) -> ConfigDict:
     """``scheduler`` (an mmengine param-scheduler dict) stretched from the
-    config's length to ``iters`` iterations: ``begin``, ``end``,
-    ``milestones`` and ``T_max`` scaled by ``iters / length``,
+    config's ``length`` (``{by_epoch: epochs or iterations}``) to ``iters``
+    iterations: ``begin``, ``end``, ``milestones`` and ``T_max`` scaled,
     ``by_epoch=False``."""
     scheduler = ConfigDict(scheduler)
     by_epoch = bool(scheduler.get('by_epoch', True))
-    total = length[by_epoch]
+    total = length.get(by_epoch)
     if total is None:
         unit = 'epochs' if by_epoch else 'iterations'
         raise ScheduleError(
@@ -56,10 +43,9 @@ def shorten_scheduler(scheduler: Dict, length: Dict[bool, Optional[int]],
 
 def shorten_schedule(cfg: Config, iters: int,
                      checkpoint_interval: int = 100) -> None:
-    """Make ``cfg`` train ``iters`` iterations, its LR and momentum
-    schedules compressed to that length, with no validation during training
-    (arms are scored afterwards), logs by iteration and a resumable
-    checkpoint every ``checkpoint_interval`` iterations and at the end.
+    """Make ``cfg`` train ``iters`` iterations, its schedulers compressed to
+    that length, without validation, logging by iteration and checkpointing
+    every ``checkpoint_interval`` iterations and at the end.
 
     Raises:
         ScheduleError: The schedule's length cannot be read, or a scheduler
@@ -67,7 +53,13 @@ def shorten_schedule(cfg: Config, iters: int,
     """
     if iters < 1:
         raise ScheduleError(f'iters must be >= 1, got {iters}.')
-    length = schedule_length(cfg)
+    loop = cfg.get('train_cfg') or {}
+    unit = 'max_iters' if 'max_iters' in loop else 'max_epochs'
+    if unit not in loop:
+        raise ScheduleError(
+            'The config\'s train_cfg gives neither max_iters nor max_epochs '
+            f'({dict(loop)}): set one so that its schedule can be shortened.')
+    length = {unit == 'max_epochs': int(loop[unit])}
     schedulers = cfg.get('param_scheduler') or []
     if isinstance(schedulers, dict):
         schedulers = [schedulers]

@@ -1,9 +1,9 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Statistics of a comparison over seeds: spread, paired differences with a
-95 % confidence interval, verdicts, and the same-time iteration count."""
+95 % confidence interval and verdicts, and the same-time iteration count."""
 import math
 import statistics
-from typing import Dict, List, Mapping, NamedTuple, Optional, Sequence
+from typing import Dict, Iterable, Mapping, Optional, Tuple
 
 #: Two-sided 95 % quantiles of Student's t (0.975) by degrees of freedom,
 #: from the standard table; above 30 the normal quantile is used.
@@ -24,61 +24,33 @@ def t_quantile_975(df: int) -> float:
     return T_975.get(df, Z_975)
 
 
-class Spread(NamedTuple):
+def spread(values: Iterable[float]) -> Tuple[float, float, float]:
     """Mean, sample standard deviation (0 for one value) and max - min."""
-    mean: float
-    std: float
-    spread: float
-
-
-def spread(values: Sequence[float]) -> Spread:
-    """:class:`Spread` of ``values``."""
     values = list(values)
-    return Spread(statistics.fmean(values),
-                  statistics.stdev(values) if len(values) > 1 else 0.0,
-                  max(values) - min(values))
-
-
-class PairedDifference(NamedTuple):
-    """``a - b`` over the seeds both arms ran.
-
-    Attributes:
-        seeds: The seeds, in order.
-        diffs: ``a - b`` per seed.
-        mean: Their mean.
-        low, high: The 95 % confidence interval of the mean difference
-            (paired t over seeds); None with one seed.
-    """
-    seeds: List[str]
-    diffs: List[float]
-    mean: float
-    low: Optional[float]
-    high: Optional[float]
+    return (statistics.fmean(values),
+            statistics.stdev(values) if len(values) > 1 else 0.0,
+            max(values) - min(values))
 
 
 def paired_difference(a: Mapping[str, float],
-                      b: Mapping[str, float]) -> Optional[PairedDifference]:
-    """The paired difference of two arms' results by seed (``{seed:
-    mIoU}``), over their common seeds; None when they share none."""
-    seeds = [s for s in a if s in b]
-    if not seeds:
+                      b: Mapping[str, float]) -> Optional[Dict]:
+    """``a - b`` of two arms' results by seed (``{seed: mIoU}``) over their
+    common seeds: the ``diffs`` by seed, their ``mean`` and its 95 %
+    interval ``ci95`` (paired t over seeds; None with one seed), and
+    whether ``a`` ``beats`` ``b``: above it on the mean and on every seed
+    ``a`` ran (one ``b`` did not run counts against ``a``). None when they
+    share no seed."""
+    diffs = {s: a[s] - b[s] for s in a if s in b}
+    if not diffs:
         return None
-    diffs = [a[s] - b[s] for s in seeds]
-    mean = statistics.fmean(diffs)
-    if len(diffs) < 2:
-        return PairedDifference(seeds, diffs, mean, None, None)
-    half = t_quantile_975(len(diffs) - 1) * statistics.stdev(diffs) / \
-        math.sqrt(len(diffs))
-    return PairedDifference(seeds, diffs, mean, mean - half, mean + half)
-
-
-def beats(a: Mapping[str, float], b: Mapping[str, float]) -> bool:
-    """Whether ``a`` is above ``b`` on the mean and on every seed ``a``
-    ran (a seed ``b`` did not run counts against ``a``)."""
-    if not a or not b:
-        return False
-    return statistics.fmean(a.values()) > statistics.fmean(b.values()) and \
-        all(s in b and v > b[s] for s, v in a.items())
+    mean, ci95 = statistics.fmean(diffs.values()), None
+    if len(diffs) > 1:
+        half = t_quantile_975(len(diffs) - 1) * statistics.stdev(
+            diffs.values()) / math.sqrt(len(diffs))
+        ci95 = [mean - half, mean + half]
+    beats = statistics.fmean(a.values()) > statistics.fmean(b.values()) \
+        and all(s in b and v > b[s] for s, v in a.items())
+    return dict(diffs=diffs, mean=mean, ci95=ci95, beats=beats)
 
 
 def same_time_iters(iters: int, slow_step: float, student_step: float) -> int:

@@ -11,57 +11,60 @@
         [--no-test-split] [--full] [--estimate]
 
 ``tools/compare.py`` with this repository's CamVid configs, scaled to a CPU
-budget, plus the training of the teacher. First the teacher: a
-DeepLabV3-D8 of ``--teacher-depth`` (ResNet-34: the R18 model of
-``configs/baselines/deeplabv3_r18_camvid.py`` with a deeper backbone; 50,
-101: ``configs/teachers/deeplabv3_r101_camvid.py``), trained
-``--teacher-iters`` iterations, or the weights of ``--teacher-checkpoint``
-(e.g. another work dir's ``checkpoints/teacher.pth`` of the same depth,
-checked against the teacher model). Then for each seed the student
-DeepLabV3-R18-D8 of ``configs/baselines/deeplabv3_r18_camvid.py`` with each
-method of ``--methods`` (``tools/compare.py --help`` lists them;
-``student_same_time``: the student alone for the compute of the slowest
-distillation arm, or of ``--same-time-as``), all from scratch (no ImageNet
-weights unless ``--pretrained``) under one schedule: images resized to
-``--size`` (train: random scale 0.5-2 and a crop of that size; test: that
-size), SGD + poly LR, batch ``--batch-size``, ``--iters`` iterations.
+budget, plus the training of the teacher: a DeepLabV3-D8 of
+``--teacher-depth`` (34: the R18 config with a deeper backbone; 50, 101:
+``configs/teachers/deeplabv3_r101_camvid.py``) trained ``--teacher-iters``
+iterations, or the weights of ``--teacher-checkpoint`` (e.g. another work
+dir's ``checkpoints/teacher.pth`` of the same depth). Then for each seed
+the student of ``configs/baselines/deeplabv3_r18_camvid.py`` with each
+method of ``--methods``, all from scratch (unless ``--pretrained``): images
+resized to ``--size``, batch ``--batch-size``, ``--iters`` iterations.
 
-Every model is scored on the val split (predictions resized back to the
-full-resolution labels) and, where the root has ``test/`` and
-``testannot/`` (unless ``--no-test-split``), on the test split beside it:
-choose on val, report test. The teacher is also scored on val every
+Every model is scored on the val split and, where the root has ``test/``
+and ``testannot/`` (unless ``--no-test-split``), on the test split: choose
+on val, report test. The teacher is also scored on val every
 ``--teacher-val-interval`` iterations while it trains (its curve goes into
 ``results.json``); ``--expect-teacher-miou`` stops the benchmark before any
-student trains when a re-trained teacher's val mIoU is more than
-``--teacher-tolerance`` from the recorded one. ``DIR/results.md``,
-``results.json`` and ``results.png`` hold the results (``tools/compare.py``
-describes them; ``results.json`` also the command and the code's commit);
-``DIR/checkpoints/<arm>.pth`` the students' weights in plain mmseg format,
-scored again on the test split with
+student trains when the teacher's val mIoU is more than
+``--teacher-tolerance`` from it. ``DIR`` holds what ``tools/compare.py``
+writes (``results.json`` also the command and the code's commit); score a
+student on the test split with
 
     python tools/test.py DIR/configs/student_test.py \
         DIR/checkpoints/attnfd_seed0.pth --data-root DATA_ROOT
 
-Re-running continues where a killed run stopped: finished stages are
-reused, an interrupted stage resumes from its last checkpoint; methods and
-seeds may be added to a work dir, other settings need another one.
-``--full`` keeps the configs' own protocol (360x480, 9,175 iterations,
-batch 8, an R101 teacher) for a GPU.
-
-The CPU default (72x96, batch 8, an R34 teacher for 1,000 iterations,
-students 360 iterations, seeds 0 and 1, student/KD/CWD/AttnFD) trained in
-about 85 minutes on 2 cores with seven methods; ``--estimate`` times a few
-steps of each model on this machine and prints the projected time first.
+Re-running continues where a killed run stopped; other settings need
+another work dir. ``--full`` keeps the configs' own protocol (360x480,
+9,175 iterations, batch 8, an R101 teacher) for a GPU. docs/benchmarks.md
+describes the protocol and its results.
 """
 import argparse
+import glob
+import json
 import os.path as osp
-import signal
+import subprocess
 import sys
 from typing import Dict, List, Optional
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if ROOT not in sys.path:  # a source checkout run without installing
     sys.path.insert(0, ROOT)
+
+import torch  # noqa: E402
+from mmengine.config import Config  # noqa: E402
+from mmengine.registry import DefaultScope  # noqa: E402
+from mmengine.runner import CheckpointLoader  # noqa: E402
+from mmseg.registry import MODELS  # noqa: E402
+
+from attnfd_mm.apis import (distill_config, weights_checkpoint,  # noqa: E402
+                            write_config)
+from attnfd_mm.apis.runner_config import (config_dicts,  # noqa: E402
+                                          set_data_root)
+from attnfd_mm.atomic_files import atomic_file  # noqa: E402
+from attnfd_mm.comparison import (Arm, Comparison, bind_settings,  # noqa
+                                  comparison_parser, run_comparison)
+from attnfd_mm.models.algorithms import teacher_checkpoint  # noqa: E402
+from attnfd_mm.utils import parse_size  # noqa: E402
 
 #: teacher depth -> config (relative to configs/) whose depth it changes
 TEACHER_CONFIGS: Dict[int, str] = {
@@ -71,8 +74,6 @@ TEACHER_CONFIGS: Dict[int, str] = {
 }
 #: the student's config (relative to configs/)
 STUDENT_CONFIG = 'baselines/deeplabv3_r18_camvid.py'
-#: the methods run unless --methods says otherwise
-DEFAULT_METHODS: List[str] = ['student', 'kd', 'cwd', 'attnfd']
 #: settings a work dir is bound to: changing one needs a new work dir
 BOUND_SETTINGS = ('size', 'batch_size', 'iters', 'teacher_iters',
                   'teacher_depth', 'lr', 'teacher_seed', 'full', 'pretrained',
@@ -83,18 +84,14 @@ FULL_PROTOCOL = dict(size=None, iters=9175, teacher_iters=9175, batch_size=8,
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    from attnfd_mm.comparison import ARMS
-    parser = argparse.ArgumentParser(
-        description=__doc__.split('\n')[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split('\n', 2)[2])
+    parser = comparison_parser(
+        __doc__, methods=['student', 'kd', 'cwd', 'attnfd'], iters=360,
+        seeds=[0, 1])
     parser.add_argument('data_root', help='CamVid root (SegNet layout)')
     parser.add_argument('--work-dir', default='work_dirs/benchmarks/camvid')
-    parser.add_argument('--size', default='72x96',
+    parser.add_argument('--size', default='72x96', type=parse_size,
                         help='image size HxW for training and testing')
     parser.add_argument('--batch-size', type=int, default=8)
-    parser.add_argument('--iters', type=int, default=360,
-                        help='training iterations of each student')
     parser.add_argument('--teacher-iters', type=int, default=1000)
     parser.add_argument('--teacher-depth', type=int, default=34,
                         choices=sorted(TEACHER_CONFIGS),
@@ -102,26 +99,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         '(34: the R18 model\'s head; 50, 101: the R101 '
                         'config\'s)')
     parser.add_argument('--lr', type=float, default=0.01)
-    parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1])
     parser.add_argument('--teacher-seed', type=int, default=0)
     parser.add_argument('--teacher-checkpoint',
                         help='weights of the teacher (e.g. another work '
                         'dir\'s checkpoints/teacher.pth, of the same '
                         '--teacher-depth) to use instead of training one; '
                         'it is scored at this run\'s size')
-    parser.add_argument('--methods', nargs='+', choices=ARMS,
-                        default=DEFAULT_METHODS, metavar='METHOD',
-                        help=f'of {ARMS}; default: '
-                        f'{" ".join(DEFAULT_METHODS)}; finished stages of a '
-                        'work dir are reused when methods are added')
-    parser.add_argument('--same-time-as', metavar='METHOD',
-                        help='the arm whose compute student_same_time '
-                        'matches (default: the slowest of each seed)')
     parser.add_argument('--workers', type=int,
                         help='dataloader workers per loader (default: 0, '
                         'with --full 4)')
-    parser.add_argument('--checkpoint-interval', type=int, default=100,
-                        help='iterations between resumable checkpoints')
     parser.add_argument('--full', action='store_true',
                         help='the configs\' protocol: 360x480, 9,175 '
                         'iterations, batch 8 (a GPU)')
@@ -141,26 +127,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         action='store_false',
                         help='score on val only, although the root has a test '
                         'split')
-    parser.add_argument('--estimate', action='store_true',
-                        help='only time a few training steps of each stage '
-                        'on this machine and print the projected wall time')
-    parser.add_argument('--keep-train-checkpoints', action='store_true',
-                        help='keep the resumable training checkpoints of '
-                        'finished stages (distillation ones hold the '
-                        'student, its connectors and the optimizer state; '
-                        'the frozen teacher is left out)')
     args = parser.parse_args(argv)
     if args.workers is None:
         args.workers = 4 if args.full else 0
     if args.full:
         for key, value in FULL_PROTOCOL.items():
             setattr(args, key, value)
-    else:
-        from attnfd_mm.utils import parse_size
-        try:
-            args.size = parse_size(args.size)
-        except argparse.ArgumentTypeError as e:
-            parser.error(f'--size: {e}')
     if not osp.isdir(args.data_root):
         parser.error(f'CamVid root not found: {args.data_root!r}')
     missing = [d for d in ('train', 'trainannot', 'val', 'valannot')
@@ -185,34 +157,22 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
-def check_settings(args: argparse.Namespace) -> None:
-    """Bind the work dir to the settings of its first run."""
-    from attnfd_mm.comparison.comparison import bound_settings_changes
-    settings = {k: getattr(args, k) for k in BOUND_SETTINGS}
-    settings['size'] = list(settings['size']) if settings['size'] else None
-    changed = bound_settings_changes(
-        osp.join(args.work_dir, 'benchmark.json'), settings)
-    if changed:
-        raise SystemExit(
-            f'{args.work_dir} holds a run with other settings '
-            f'(setting: (there, now)): {changed}. Use another --work-dir '
-            'or the same settings.')
-
-
-def scale_protocol(cfg, args: argparse.Namespace) -> None:
-    """Apply the benchmark's data, resolution, batch, LR and workers to
-    ``cfg`` (the schedule is the comparison's)."""
-    from attnfd_mm.apis.runner_config import config_dicts, set_data_root
+def model_config(kind: str, args: argparse.Namespace) -> Config:
+    """The CamVid config of the ``'student'`` or the ``'teacher'`` (its
+    depth set) with the benchmark's data, resolution, batch, LR and workers
+    (the schedule is the comparison's)."""
+    rel = TEACHER_CONFIGS[args.teacher_depth] if kind == 'teacher' \
+        else STUDENT_CONFIG
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', rel))
     set_data_root(cfg, args.data_root)
     for node in config_dicts(cfg._cfg_dict):
-        kind = node.get('type')
         if args.size is not None:
             h, w = args.size
-            if kind in ('RandomResize', 'Resize'):
+            if node.get('type') in ('RandomResize', 'Resize'):
                 node['scale'] = (w, h)
-            elif kind == 'RandomCrop':
+            elif node.get('type') == 'RandomCrop':
                 node['crop_size'] = (h, w)
-            elif kind == 'SegDataPreProcessor':
+            elif node.get('type') == 'SegDataPreProcessor':
                 node['size'] = (h, w)
         if 'pretrained' in node and not args.pretrained:
             node['pretrained'] = None
@@ -222,41 +182,18 @@ def scale_protocol(cfg, args: argparse.Namespace) -> None:
         loader.persistent_workers = args.workers > 0
     cfg.train_dataloader.batch_size = args.batch_size
     cfg.optim_wrapper.optimizer.lr = args.lr
-
-
-def model_config(kind: str, args: argparse.Namespace):
-    """The scaled CamVid config of the ``'student'`` or the ``'teacher'``
-    (its depth set)."""
-    from mmengine.config import Config
-    rel = TEACHER_CONFIGS[args.teacher_depth] if kind == 'teacher' \
-        else STUDENT_CONFIG
-    cfg = Config.fromfile(osp.join(ROOT, 'configs', rel))
-    scale_protocol(cfg, args)
     if kind == 'teacher':
         cfg.model.backbone.depth = args.teacher_depth
     return cfg
 
 
-def test_config(kind: str, args: argparse.Namespace, path: str) -> str:
-    """Write the config that scores ``kind`` checkpoints on a CamVid root's
-    test split at the benchmark's resolution; return ``path``."""
-    from attnfd_mm.apis import write_config
-    from attnfd_mm.apis.distill_config import add_custom_import
-    cfg = model_config(kind, args)
-    cfg.test_dataloader.dataset.split = 'test'
-    add_custom_import(cfg)
-    return write_config(cfg, path)
-
-
-class CamVidBenchmark:
+class CamVidBenchmark(Comparison):
     """The teacher stage, then the comparison, of one work dir."""
 
     def __init__(self, args: argparse.Namespace) -> None:
-        from attnfd_mm.comparison import Comparison
         self.args = args
-        self.teacher_cfg = model_config('teacher', args)
-        self.comparison = Comparison(
-            model_config('student', args), self.teacher_cfg,
+        super().__init__(
+            model_config('student', args), model_config('teacher', args),
             osp.join(args.work_dir, 'checkpoints', 'teacher.pth'),
             args.work_dir, methods=args.methods, seeds=args.seeds,
             iters=args.iters, same_time_as=args.same_time_as,
@@ -264,16 +201,38 @@ class CamVidBenchmark:
             keep_train_checkpoints=args.keep_train_checkpoints,
             prefix='[camvid]', test_split=args.test_split, cwd=ROOT)
 
-    def teacher_train_config(self, iters: int):
+    def bind(self) -> None:
+        """Bind the work dir to the benchmark's settings too; without the
+        test split, write the configs that score its checkpoints on one."""
+        args = self.args
+        settings = {k: getattr(args, k) for k in BOUND_SETTINGS}
+        settings['size'] = list(args.size) if args.size else None
+        bind_settings(osp.join(args.work_dir, 'benchmark.json'), settings,
+                      'a run with other settings',
+                      'Use another --work-dir or the same settings.')
+        super().bind()
+        if not args.test_split:  # else the comparison writes them
+            for kind, model in (('student', None),
+                                ('teacher', self.teacher_model())):
+                write_config(self.val_config(model, 'test'), osp.join(
+                    self.runner.dirs['configs'], f'{kind}_test.py'))
+
+    def check(self) -> None:
+        """Train (or adopt) and score the teacher first: the arms' checks
+        load it."""
+        self.train_teacher()
+        self.check_teacher()
+        super().check()
+
+    def teacher_train_config(self, iters: int) -> Config:
         """The teacher stage's training config: scored on val every
         ``--teacher-val-interval`` iterations, its step times recorded."""
-        from attnfd_mm.apis import distill_config
-        cfg = distill_config(self.teacher_cfg, None, 'student')
-        self.comparison.shorten(cfg, iters, self.args.teacher_seed)
+        cfg = distill_config(self.teacher, None, 'student')
+        self.shorten(cfg, iters, self.args.teacher_seed)
         interval = self.args.teacher_val_interval
         if interval and interval < iters:
             for key in ('val_dataloader', 'val_evaluator'):
-                cfg[key] = self.teacher_cfg[key]
+                cfg[key] = self.teacher[key]
             cfg.val_cfg = dict(type='ValLoop')
             cfg.train_cfg.val_interval = interval
         return cfg
@@ -282,11 +241,8 @@ class CamVidBenchmark:
         """The teacher's val mIoU while it trained: ``[{iter, mIoU}]``
         from its runs' ``vis_data/scalars.json`` (resumed runs included),
         then its final score."""
-        import glob
-        import json
         points = {}
-        runner = self.comparison.runner
-        train = osp.join(runner.dirs['train'], 'teacher')
+        train = osp.join(self.runner.dirs['train'], 'teacher')
         for path in sorted(glob.glob(osp.join(train, '*', 'vis_data',
                                               'scalars.json'))):
             with open(path) as f:
@@ -294,7 +250,7 @@ class CamVidBenchmark:
                     row = json.loads(line)
                     if 'mIoU' in row:
                         points[int(row['step'])] = float(row['mIoU'])
-        final = runner.metrics_file('teacher')
+        final = self.runner.metrics_file('teacher')
         if osp.isfile(final) and self.args.teacher_checkpoint is None:
             with open(final) as f:
                 points[self.args.teacher_iters] = json.load(f)['mIoU']
@@ -303,46 +259,35 @@ class CamVidBenchmark:
     def check_teacher(self) -> None:
         """Stop before any student trains when the teacher's val mIoU is
         not within ``--teacher-tolerance`` of ``--expect-teacher-miou``."""
-        expected = self.args.expect_teacher_miou
+        expected, tolerance = (self.args.expect_teacher_miou,
+                               self.args.teacher_tolerance)
         if expected is None:
             return
-        got = self.comparison.score_teacher()['mIoU']
-        if abs(got - expected) > self.args.teacher_tolerance:
+        got = self.score_teacher()['mIoU']
+        if abs(got - expected) > tolerance:
             raise SystemExit(
                 f'[camvid] the teacher scores {got:.2f} val mIoU, '
                 f'{got - expected:+.2f} from the expected {expected:.2f} '
-                f'(--teacher-tolerance {self.args.teacher_tolerance}): no '
-                'student is trained from it. Check its command and data, '
-                'or re-train it (delete checkpoints/teacher.pth and '
-                'metrics/teacher*.json).')
-        print(f'[camvid] teacher: val mIoU {got:.2f}, within '
-              f'{self.args.teacher_tolerance} of the expected '
-              f'{expected:.2f}', flush=True)
+                f'(--teacher-tolerance {tolerance}): no student is trained '
+                'from it. Check its command and data, or re-train it '
+                '(delete checkpoints/teacher.pth and metrics/teacher*.json).')
+        print(f'[camvid] teacher: val mIoU {got:.2f}, within {tolerance} of '
+              f'the expected {expected:.2f}', flush=True)
 
     def train_teacher(self) -> None:
         """Train the teacher (resuming it), or adopt
         ``--teacher-checkpoint``, into ``checkpoints/teacher.pth``."""
-        runner = self.comparison.runner
-        if osp.isfile(runner.checkpoint('teacher')):
+        if osp.isfile(self.teacher_ckpt):
             return
         if self.args.teacher_checkpoint:
             self.adopt_teacher(self.args.teacher_checkpoint)
-            return
-        runner.train('teacher',
-                     self.teacher_train_config(self.args.teacher_iters))
+        else:
+            self.runner.train(
+                'teacher', self.teacher_train_config(self.args.teacher_iters))
 
     def adopt_teacher(self, src: str) -> None:
         """Check that ``src`` holds every weight of this run's teacher,
         with its shapes, and save them as ``checkpoints/teacher.pth``."""
-        import torch
-        from mmengine.registry import DefaultScope
-        from mmengine.runner import CheckpointLoader
-        from mmseg.registry import MODELS
-
-        from attnfd_mm.apis import weights_checkpoint
-        from attnfd_mm.atomic_files import atomic_file
-        from attnfd_mm.models.algorithms.teacher_checkpoint import \
-            check_teacher_state
         print(f'[camvid] teacher: using {src}', flush=True)
         try:
             plain = weights_checkpoint(
@@ -350,45 +295,32 @@ class CamVidBenchmark:
         except ValueError as e:
             raise SystemExit(f'--teacher-checkpoint {src}: {e}')
         with DefaultScope.overwrite_default_scope('mmseg'):
-            model = MODELS.build(self.teacher_cfg.model)
+            model = MODELS.build(self.teacher.model)
         try:
-            check_teacher_state(model, plain['state_dict'], src)
+            teacher_checkpoint.check_teacher_state(model, plain['state_dict'],
+                                                   src)
         except ValueError as e:
             raise SystemExit(
                 f'--teacher-checkpoint {src} is not a DeepLabV3-'
                 f'R{self.args.teacher_depth}-D8 of this benchmark. {e} '
                 'Pass the --teacher-depth it was trained with.')
-        path = self.comparison.runner.checkpoint('teacher')
-        with atomic_file(path) as tmp:
+        with atomic_file(self.teacher_ckpt) as tmp:
             torch.save(plain, tmp)
 
-    def run(self) -> Dict:
-        """The teacher, every arm, then the results."""
-        comparison = self.comparison
-        comparison.bind()
-        if not self.args.test_split:  # else the comparison writes them
-            for kind in ('student', 'teacher'):
-                test_config(kind, self.args, osp.join(
-                    comparison.runner.dirs['configs'], f'{kind}_test.py'))
-        self.train_teacher()
-        self.check_teacher()
-        comparison.preflight()
-        return comparison.run()
-
-    def estimate(self) -> str:
+    def estimate(self, reps: int = 4) -> str:
         """The projected training time of the teacher and of the arms."""
-        comparison = self.comparison
-        text = comparison.estimate()
-        if self.args.teacher_checkpoint:
-            return f'teacher from {self.args.teacher_checkpoint}; {text}'
-        step = comparison.runner.time_steps(self.teacher_train_config(4),
-                                            'teacher')
-        teacher = self.args.teacher_iters * step
-        return (f'teacher DeepLabV3-R{self.args.teacher_depth}: '
-                f'{self.args.teacher_iters} x {step:.2f} s = '
-                f'{teacher / 60:.0f} min; students: {text}')
+        text = super().estimate(reps)
+        args = self.args
+        if args.teacher_checkpoint:
+            return f'teacher from {args.teacher_checkpoint}; {text}'
+        step = self.runner.time_steps(self.teacher_train_config(reps),
+                                      'teacher')
+        return (f'teacher DeepLabV3-R{args.teacher_depth}: '
+                f'{args.teacher_iters} x {step:.2f} s = '
+                f'{args.teacher_iters * step / 60:.0f} min; students: {text}')
 
-    def preamble(self) -> List[str]:
+    def report(self, argv: Optional[List[str]]) -> Dict:
+        """The arguments of ``write_results`` for this run."""
         args = self.args
         size = ('360x480 (configs)' if args.size is None else
                 f'{args.size[0]}x{args.size[1]}')
@@ -396,19 +328,23 @@ class CamVidBenchmark:
                         if args.teacher_checkpoint else
                         f'{args.teacher_iters} iterations')
         splits = 'val and test splits' if args.test_split else 'val split'
-        return [
-            f'CamVid {splits}, {size}, batch {args.batch_size}, LR '
-            f'{args.lr}; student DeepLabV3-R18-D8, {args.iters} iterations; '
-            f'teacher DeepLabV3-R{args.teacher_depth}-D8 {teacher_from}; '
-            f'{"ImageNet-initialised" if args.pretrained else "from scratch"}'
-            '.'
-        ]
+        init = 'ImageNet-initialised' if args.pretrained else 'from scratch'
+        return dict(
+            preamble=[
+                f'CamVid {splits}, {size}, batch {args.batch_size}, LR '
+                f'{args.lr}; student DeepLabV3-R18-D8, {args.iters} '
+                f'iterations; teacher DeepLabV3-R{args.teacher_depth}-D8 '
+                f'{teacher_from}; {init}.'
+            ],
+            teacher_label=f'teacher DeepLabV3-R{args.teacher_depth}',
+            title='CamVid benchmark',
+            extra=dict(teacher_curve=self.teacher_curve(),
+                       benchmark=run_record(argv)))
 
 
 def run_record(argv: Optional[List[str]]) -> Dict:
     """The command and the code's commit (``+dirty`` with local changes),
     for results.json."""
-    import subprocess
     try:
         commit = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=ROOT,
                                 capture_output=True, text=True,
@@ -426,26 +362,12 @@ def run_record(argv: Optional[List[str]]) -> Dict:
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
-    # SIGTERM stops the running stage and keeps its time, as Ctrl-C does
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-    from attnfd_mm.comparison import Arm, ComparisonError, write_results
-    try:
-        bench = CamVidBenchmark(args)
-        if args.estimate:
-            print(bench.estimate())
-            return
-        check_settings(args)
-        results = bench.run()
-    except ComparisonError as e:
-        raise SystemExit(f'[camvid] {e}')
-    text = write_results(bench.comparison, results, bench.preamble(),
-                         teacher_label=f'teacher DeepLabV3-'
-                         f'R{args.teacher_depth}', title='CamVid benchmark',
-                         extra=dict(teacher_curve=bench.teacher_curve(),
-                                    benchmark=run_record(argv)))
-    print(text)
+    bench = run_comparison(lambda: CamVidBenchmark(args), '[camvid]',
+                           args.estimate, lambda bench: bench.report(argv))
+    if bench is None:
+        return
     example = Arm(args.methods[-1], args.seeds[0]).stage
-    checkpoints = bench.comparison.runner.dirs['checkpoints']
+    checkpoints = bench.runner.dirs['checkpoints']
     print(f'[camvid] student checkpoints: {checkpoints}; score one on the '
           'test split with: python tools/test.py '
           f'{osp.join(args.work_dir, "configs", "student_test.py")} '

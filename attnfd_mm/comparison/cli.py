@@ -1,0 +1,72 @@
+# Copyright (c) attnfd-mm contributors. All rights reserved.
+"""What ``tools/compare.py`` and ``tools/benchmarks/camvid.py`` share: the
+flags of a comparison and its run from the command line."""
+import argparse
+import signal
+import sys
+from typing import Callable, Dict, List, Optional
+
+from attnfd_mm.apis import METHODS
+from .comparison import Comparison
+from .plan import ARMS, SAME_TIME, ComparisonError
+from .report import write_results
+
+
+def comparison_parser(doc: str, methods: List[str], iters: int,
+                      seeds: List[int]) -> argparse.ArgumentParser:
+    """A tool's parser (``doc``: its module docstring, the first line its
+    description) with the flags of every comparison and their defaults."""
+    parser = argparse.ArgumentParser(
+        description=doc.split('\n')[0], epilog=doc.split('\n', 2)[2],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        '--methods', nargs='+', default=methods, metavar='METHOD',
+        help=f'arms to run, of {ARMS}; default: {" ".join(methods)}. ' +
+        '; '.join(f'{m}: {r.description}' for m, r in METHODS.items()) +
+        f'; {SAME_TIME}: the student alone for the same compute. Finished '
+        'arms of a work dir are reused when methods are added')
+    parser.add_argument('--iters', type=int, default=iters,
+                        help='training iterations of each arm (default '
+                        f'{iters})')
+    parser.add_argument('--seeds', type=int, nargs='+', default=seeds,
+                        help=f'default: {" ".join(map(str, seeds))}')
+    parser.add_argument('--same-time-as', metavar='METHOD',
+                        help=f'the distillation arm whose compute {SAME_TIME}'
+                        ' matches (default: the slowest of each seed)')
+    parser.add_argument('--checkpoint-interval', type=int, default=100,
+                        help='iterations between resumable checkpoints '
+                        '(default 100)')
+    parser.add_argument('--keep-train-checkpoints', action='store_true',
+                        help='keep the resumable training checkpoints of '
+                        'finished arms (distillation ones hold the student, '
+                        'its connectors and the optimizer state; the frozen '
+                        'teacher is left out)')
+    parser.add_argument('--estimate', action='store_true',
+                        help='only time a few training steps of each arm on '
+                        'this machine and print the projected training time')
+    return parser
+
+
+def run_comparison(
+    build: Callable[[], Comparison], prefix: str, estimate: bool = False,
+    report: Callable[[Comparison], Dict] = lambda _: {}
+) -> Optional[Comparison]:
+    """Print the :meth:`~Comparison.estimate` of the comparison ``build``
+    makes, or bind, check and run it, write its results (``report``: the
+    arguments of :func:`write_results`, after the run) and print them;
+    return it. An error before training exits naming it; SIGTERM stops the
+    running stage and keeps its time, as Ctrl-C does."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    try:
+        comparison = build()
+        if estimate:
+            print(comparison.estimate())
+            return None
+        comparison.bind()
+        comparison.check()
+    except (ComparisonError, FileNotFoundError, KeyError, RuntimeError,
+            ValueError) as e:
+        raise SystemExit(f'{prefix} {type(e).__name__}: {e}')
+    results = comparison.run()
+    print(write_results(comparison, results, **report(comparison)))
+    return comparison
