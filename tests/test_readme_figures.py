@@ -5,8 +5,9 @@ benchmark's results file holds.
 README's results tables each follow a link to the ``results.md`` they come
 from (``docs/results/<run>/``); the ``results.json`` beside it is the
 source. A row names its arm as ``(`arm`)``: rows with ``±`` give the arm's
-seeds, mean and standard deviation; rows with ``[`` a paired difference of
-AttnFD + KD and its 95 % interval.
+val mIoU per seed, its val and test mean and standard deviation; rows with
+``[`` a paired difference of AttnFD + KD on val and on test, each with its
+95 % interval.
 """
 import json
 import os.path as osp
@@ -19,6 +20,8 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 RESULTS_LINK = re.compile(r'\((docs/results/[\w.-]+)/results\.md\)')
 ARM = re.compile(r'\(`(\w+)`\)')
 NUMBER = r'[+-]?\d+\.\d\d'
+#: README's results tables: the strong-teacher runs
+README_RUNS = {'docs/results/camvid_strong_teacher'}
 #: metafile metric -> results folder it is taken from
 METRIC_RUNS = {
     'mIoU (ours, CPU protocol, 5 seeds)': 'docs/results/camvid_cpu_5seeds',
@@ -63,8 +66,8 @@ def _cells(row: str) -> List[str]:
 def test_readme_tables_name_their_results_files():
     rows = list(_readme_rows())
     runs = {run for run, _ in rows}
-    assert runs == set(METRIC_RUNS.values()), runs
-    for run in runs:
+    assert runs == README_RUNS, runs
+    for run in runs | set(METRIC_RUNS.values()):
         for name in ('results.md', 'results.json', 'results.png'):
             assert osp.isfile(osp.join(ROOT, run, name)), (run, name)
 
@@ -80,53 +83,61 @@ def test_readme_arm_rows_are_the_results():
         cells = _cells(row)
         assert ' / '.join(seeds) in cells, (row, seeds)
         assert f'{got["mean"]:.2f} ± {got["std"]:.2f}' in cells, (row, got)
+        assert f'{got["test_mean"]:.2f} ± {got["test_std"]:.2f}' in cells, \
+            (row, got)
         iters = sorted(set(got['iters'].values()))
         span = str(iters[0]) if len(iters) == 1 else \
             f'{iters[0]}-{iters[-1]}'
         assert span in cells, (row, iters)
         assert f'{got["step_s_mean"]:.2f}' in cells, (row, got['step_s_mean'])
         checked += 1
-    assert checked == 6 + 3
+    assert checked == 6
 
 
 def test_readme_paired_differences_are_the_results():
     checked = 0
     for run, row in _readme_rows():
-        if '±' in row or not re.search(r'\| \[[+-]\d', row):
+        if '±' in row or not re.search(r'\[[+-]\d', row):
             continue
         ref = ARM.search(row).group(1)
-        pair = _results(run)['comparisons']['attnfd_kd'][ref]
-        low, high = pair['ci95']
         cells = _cells(row)
-        assert ' / '.join(f'{d:+.2f}' for d in pair['diffs'].values()) \
-            in cells, (row, pair)
-        assert f'{pair["mean"]:+.2f}' in cells, (row, pair)
-        assert f'[{low:+.2f}, {high:+.2f}]' in cells, (row, pair)
+        results = _results(run)
+        for split in ('comparisons', 'comparisons_test'):
+            pair = results[split]['attnfd_kd'][ref]
+            low, high = pair['ci95']
+            assert f'{pair["mean"]:+.2f} [{low:+.2f}, {high:+.2f}]' in cells, \
+                (split, row, pair)
+        diffs = results['comparisons']['attnfd_kd'][ref]['diffs']
+        assert ' / '.join(f'{d:+.2f}' for d in diffs.values()) in cells, row
         checked += 1
-    assert checked == 4 + 2
+    assert checked == 4
 
 
 def test_readme_summary_figures_are_the_results():
-    """The status box quotes the 5-seed intervals of AttnFD + KD, each as
-    ``mean [low, high] over <reference>``."""
+    """The status box quotes the intervals of AttnFD + KD at 360
+    iterations, each as ``mean [low, high] over <reference> (test: mean
+    [low, high]`` on val, then on test."""
     with open(osp.join(ROOT, 'README.md')) as f:
         status = f.read().split('> **Status', 1)[1].split('\n\n', 1)[0]
     status = status.replace('\n> ', ' ')
-    pairs = _results(METRIC_RUNS['mIoU (ours, CPU protocol, 5 seeds)'])[
-        'comparisons']['attnfd_kd']
+    results = _results('docs/results/camvid_strong_teacher')
     labels = {'the student alone': 'student', 'KD': 'kd', 'CWD': 'cwd',
               'the same-compute student': 'student_same_time'}
+    interval = rf'({NUMBER}) \[({NUMBER}), ({NUMBER})\]'
     quoted = re.findall(
-        rf'({NUMBER}) \[({NUMBER}), ({NUMBER})\] over '
-        rf'({"|".join(labels)})\b', status)
+        rf'{interval} over ({"|".join(labels)}) \(test: {interval}[);]',
+        status)
     # every interval in the box is one of these
-    assert len(quoted) == len(re.findall(r'\[[^]]*\d, [^]]*\]', status))
+    assert 2 * len(quoted) == len(re.findall(r'\[[^]]*\d, [^]]*\]', status))
     assert {labels[q[3]] for q in quoted} == set(labels.values()), quoted
-    for mean, low, high, label in quoted:
-        pair = pairs[labels[label]]
-        assert (mean, low, high) == (f'{pair["mean"]:+.2f}',
-                                     f'{pair["ci95"][0]:+.2f}',
-                                     f'{pair["ci95"][1]:+.2f}'), label
+    for quote in quoted:
+        ref = labels[quote[3]]
+        for split, figures in (('comparisons', quote[:3]),
+                               ('comparisons_test', quote[4:])):
+            pair = results[split]['attnfd_kd'][ref]
+            assert figures == (f'{pair["mean"]:+.2f}',
+                               f'{pair["ci95"][0]:+.2f}',
+                               f'{pair["ci95"][1]:+.2f}'), (split, ref)
 
 
 def test_metafile_figures_are_the_results():
@@ -150,7 +161,7 @@ def test_results_reports_name_the_same_time_reference():
     """A report's same-time sentence names the arm its results file says
     the same-time arm matched."""
     checked = 0
-    for run in sorted(set(METRIC_RUNS.values())):
+    for run in sorted(set(METRIC_RUNS.values()) | README_RUNS):
         data = _results(run)
         if 'student_same_time' not in data['arms']:
             continue
@@ -161,7 +172,7 @@ def test_results_reports_name_the_same_time_reference():
             text = f.read()
         assert f'as many iterations as {matched} compute buys' in text, run
         checked += 1
-    assert checked == 1
+    assert checked == 2
 
 
 def test_readme_demo_table_is_what_the_demo_wrote():
