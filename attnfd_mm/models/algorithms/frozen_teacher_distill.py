@@ -1,13 +1,9 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Single-teacher distillation with a teacher frozen in eval mode, and the
-checks that stop it with a message naming the fix."""
-import logging
-import re
+"""Single-teacher distillation with a teacher frozen in eval mode."""
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 from mmengine.dist import all_reduce, get_world_size
-from mmengine.logging import MessageHub, MMLogger
 from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 from mmrazor.models.algorithms import SingleTeacherDistill
@@ -15,6 +11,8 @@ from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 
 from attnfd_mm.utils import without_init
+from .checks import check_finite_losses, check_num_classes
+from .frozen_teacher_log import summarize_frozen_teacher_log
 from .lean_checkpoints import make_checkpoints_lean
 from .teacher_checkpoint import load_teacher_checkpoint, teacher_model_cfg
 
@@ -28,8 +26,8 @@ class FrozenTeacherDistill(SingleTeacherDistill):
     """``SingleTeacherDistill`` whose frozen teacher
     (``teacher_trainable=False``) stays wholly in eval mode, dropout
     included, and runs in ``'tensor'`` mode under ``torch.no_grad()``; its
-    checks, its checkpoint loading and its lean checkpoints are described in
-    ``docs/design.md`` (The frozen-teacher algorithm).
+    checks (:mod:`.checks`), checkpoint loading and lean checkpoints are
+    described in ``docs/design.md`` (The frozen-teacher algorithm).
 
     Args:
         teacher (dict | BaseModel): The teacher's model dict, a
@@ -165,65 +163,3 @@ def _as_default_tensor(data):
     if isinstance(data, (tuple, list)):
         return type(data)(_as_default_tensor(d) for d in data)
     return data
-
-
-def check_num_classes(student: torch.nn.Module,
-                      teacher: torch.nn.Module) -> None:
-    """Raise a ``ValueError`` unless both segmentors' decode heads predict
-    the same number of classes (a model without one is not checked)."""
-    s_classes, t_classes = (
-        getattr(getattr(model, 'decode_head', None), 'num_classes', None)
-        for model in (student, teacher))
-    if None not in (s_classes, t_classes) and s_classes != t_classes:
-        raise ValueError(
-            f'The teacher predicts {t_classes} classes but the student '
-            f'{s_classes}: distil a teacher trained on the same dataset, or '
-            'set num_classes of both decode heads to the dataset\'s.')
-
-
-def check_finite_losses(distill_losses: Dict[str, torch.Tensor],
-                        student_losses: Dict[str, torch.Tensor]) -> None:
-    """Raise a ``FloatingPointError`` naming the iteration, the layers and
-    every loss term when a distillation loss is NaN or infinite: before the
-    backward pass, so the last checkpoint is the last good state."""
-    bad = [k for k, v in distill_losses.items()
-           if not torch.isfinite(v).all()]
-    if not bad:
-        return
-    iteration = MessageHub.get_current_instance().get_info('iter')
-    terms = {
-        k: float(v.detach().float().mean())
-        for k, v in {**student_losses, **distill_losses}.items()
-        if isinstance(v, torch.Tensor) and 'loss' in k
-    }
-    raise FloatingPointError(
-        f'Non-finite distillation loss at iteration '
-        f'{"?" if iteration is None else iteration + 1}: {bad}; loss terms: '
-        f'{terms}. Training stopped before the update: the last checkpoint '
-        'in the work dir is the last good state. Lower the learning rate or '
-        'the loss weights, check the teacher checkpoint and the data, then '
-        'resume with --resume.')
-
-
-def summarize_frozen_teacher_log(count: int) -> None:
-    """Filter the current mmengine logger: the first of mmengine's
-    per-parameter "``teacher.<name>`` is skipped since its
-    requires_grad=False" warnings becomes one INFO line for the ``count``
-    parameters of the frozen teacher, the others are dropped."""
-    skipped = re.compile(  # what mmengine logs for each frozen parameter
-        r'^teacher\.\S+ is skipped since its requires_grad=False$')
-    told = []
-
-    def summarize(record: logging.LogRecord) -> bool:
-        if not skipped.match(record.getMessage()):
-            return True
-        if told:
-            return False
-        told.append(True)
-        record.msg = (f'The {count} parameters of the frozen teacher are '
-                      'left out of the optimizer (requires_grad=False).')
-        record.args = ()
-        record.levelno, record.levelname = logging.INFO, 'INFO'
-        return True
-
-    MMLogger.get_current_instance().addFilter(summarize)
