@@ -34,8 +34,7 @@ class ChannelMap:
     demand by :meth:`channels`."""
 
     shape: Tuple[int, int, int, int]
-    #: the dtype of the map's source tensor
-    dtype: torch.dtype
+    dtype: torch.dtype  # the dtype of the map's source tensor
 
     def channels(self, start: int, end: int) -> Tensor:
         raise NotImplementedError
@@ -114,25 +113,18 @@ class AlignedMap(ChannelMap):
                 'AlignedMap: the alignment must be None or Sequential('
                 f'Conv2d 1x1 without bias, BatchNorm2d), got {align!r}; '
                 'pass the aligned tensor to AttnFDLoss instead.')
-        self.refined = refined
-        self.conv = None if align is None else align[0]
-        self.norm = None if align is None else align[1]
+        self.refined, self.dtype = refined, refined.dtype
+        self.conv, self.norm = (None, None) if align is None else align
         channels = refined.shape[1] if align is None else \
             self.conv.out_channels
         self.shape = (refined.shape[0], channels, *refined.shape[2:])
-        self.dtype = refined.dtype
-        self.momentum = self._count_batch()
-
-    def _count_batch(self) -> float:
-        """``BatchNorm2d.forward``'s once-per-batch count and momentum."""
-        norm = self.norm
-        if norm is None or not (norm.training and norm.track_running_stats):
-            return 0.0
-        if norm.num_batches_tracked is not None:
-            norm.num_batches_tracked.add_(1)
-        if norm.momentum is None:
-            return 1.0 / float(norm.num_batches_tracked)
-        return norm.momentum
+        # BatchNorm2d.forward's once-per-batch count and momentum
+        norm, self.momentum = self.norm, 0.0
+        if norm is not None and norm.training and norm.track_running_stats:
+            if norm.num_batches_tracked is not None:
+                norm.num_batches_tracked.add_(1)
+            self.momentum = 1.0 / float(norm.num_batches_tracked) \
+                if norm.momentum is None else norm.momentum
 
     def channels(self, start: int, end: int) -> Tensor:
         if self.conv is None:
