@@ -1,12 +1,10 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Find AttnFD's layers B, E, D and the logits in a built mmseg segmentor:
-one probe forward (eval mode, no grad, a fixed input) logs which module
-produced which tensor, and the layers are named by tensor identity, so no
-width table or per-model list is needed (``docs/design.md``, Layers)."""
+"""Find AttnFD's layers B, E, D and the logits in a built mmseg segmentor
+by tensor identity in one logged probe forward (``docs/design.md``,
+Layers)."""
 import contextlib
 import functools
-from typing import (Any, Dict, Iterator, List, Optional, Sequence,
-                    Tuple)
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -61,8 +59,7 @@ class _CallLog:
         """``(call index, output, first input)`` of each call of ``name``."""
         return [(i, out, inp) for n, i, out, inp in self.events if n == name]
 
-    def producers(self, tensor: Tensor,
-                  prefix: str) -> List[Tuple[str, int]]:
+    def producers(self, tensor: Tensor, prefix: str) -> List[Tuple[str, int]]:
         """``(name, call index)`` of the calls under ``prefix`` that
         returned ``tensor`` itself, in the order they finished."""
         return [(n, i) for n, i, out, _ in self.events
@@ -157,10 +154,9 @@ class ModelProbe:
         return [elements[i] for i in indices]
 
     def find_b(self) -> Dict:
-        """Layer dict of B: the backbone output the decode head reads (the
-        lowest resolution, the last on ties), recorded before the
-        ``nn.ReLU`` that produced it, else at its producer, else as an
-        ``OutputElement`` of the backbone's output."""
+        """Layer dict of B: the lowest-resolution (last on ties) backbone
+        output the head reads, before the ``nn.ReLU`` that produced it, else
+        at its producer, else as an ``OutputElement`` of the backbone."""
         path, tensor = min(
             reversed(self._backbone_candidates()),
             key=lambda c: c[1].shape[-2] * c[1].shape[-1])
@@ -185,8 +181,7 @@ class ModelProbe:
     def _train_path(self, path: Tuple[int, ...],
                     target: Tensor) -> Tuple[int, ...]:
         """Position of B in the backbone's train-mode output, found by
-        value (norm and dropout layers stay in eval mode, so the values
-        agree with the eval-mode forward)."""
+        value (norm and dropout layers in eval mode)."""
         backbone = self.model.backbone
         with _eval_mode(backbone, train=True), torch.no_grad():
             out = backbone(self.inputs)
@@ -277,25 +272,15 @@ def _flatten(out: Any, path: Tuple[int, ...] = ()) -> List:
 
 def find_layers(model: nn.Module,
                 probe_size: Optional[Sequence[int]] = None) -> Dict[str, Dict]:
-    """AttnFD's layer dicts ``B``, ``E`` (and ``D`` where the head has a
-    context module) of a built mmseg segmentor.
-
-    Args:
-        model (nn.Module): The segmentor.
-        probe_size (Sequence[int], optional): ``(H, W)`` of the probe input.
-
-    Returns:
-        dict: Layer dicts ``dict(source, channels, recorder, record_idx)``
-        (``OutputElement`` layers also carry ``path``) by layer name.
-    """
+    """AttnFD's complete layer dicts ``B``, ``E`` (and ``D`` where the head
+    has a context module) of a built mmseg segmentor (see
+    :class:`ModelProbe` for the arguments)."""
     probe = ModelProbe(model, probe_size)
     layers = dict(B=probe.find_b())
     context = probe.find_context()
     classifier_input = probe.find_classifier_input()
-    if context is None:
-        layers['E'] = classifier_input
-    else:
-        layers.update(E=context, D=classifier_input)
+    layers.update(dict(E=classifier_input) if context is None else dict(
+        E=context, D=classifier_input))
     for layer in layers.values():
         layer.setdefault('recorder', 'ModuleOutputs')
         layer.setdefault('record_idx', 0)

@@ -26,8 +26,7 @@ Layers = Union[str, Dict[str, Dict]]
 
 
 def recorder_cfg(layer: Dict) -> Dict:
-    """The MMRazor recorder dict of a resolved layer dict (a
-    ``PreForwardInputs`` recorder copies only the call that is read)."""
+    """The MMRazor recorder dict of a resolved layer dict."""
     cfg = dict(type=layer['recorder'], source=layer['source'])
     if layer['recorder'] == 'PreForwardInputs':
         cfg['copy_calls'] = [layer['record_idx']]
@@ -48,9 +47,8 @@ def record_mapping(recorder: str, layer: Dict, from_student: bool,
 
 
 def align_logits(preds_S: Tensor, preds_T: Tensor) -> Dict[str, Tensor]:
-    """The logits loss inputs: the student's logits resized (bilinear) to
-    the teacher's size, both in the default memory layout (MMRazor's CWD
-    reshapes with ``.view``)."""
+    """The student's logits resized to the teacher's, both contiguous
+    (MMRazor's CWD reshapes with ``.view``)."""
     if preds_S.shape[-2:] != preds_T.shape[-2:]:
         preds_S = F.interpolate(
             preds_S, size=preds_T.shape[-2:], mode='bilinear',
@@ -89,24 +87,17 @@ def check_settings(layers: Sequence[str], logits_loss: Optional[Dict],
 
 @MODELS.register_module(name=['SegDistiller', 'AttnFDDistiller'])
 class SegDistiller(CheckedDistiller):
-    """Feature and logits distillation between two mmseg segmentors; its
-    defaults are `AttnFD <https://arxiv.org/abs/2403.05451>`_ (AAAI 2025,
-    also registered as ``AttnFDDistiller``), and KD or CWD is a
-    ``logits_loss`` without ``layers`` (:func:`LogitsDistiller`).
-
-    For each feature layer ``L``: recorders ``L``, connectors ``L_s``
-    (``out_channels`` where the teacher's differ) and ``L_t``, and the loss
-    ``loss_attnfd_L``; with ``logits_loss``, the term ``logits_loss_name``
-    on the logits (:func:`align_logits`). ``'auto'`` layers are found
-    (:func:`find_layers`, :func:`find_logits`) in the model handed to
-    ``prepare_from_student`` / ``prepare_from_teacher``; ``docs/design.md``
-    (The distiller) has the details.
+    """Feature and logits distillation between two mmseg segmentors, by
+    default `AttnFD <https://arxiv.org/abs/2403.05451>`_ (also registered as
+    ``AttnFDDistiller``). Each feature layer ``L`` gets the recorder ``L``,
+    connectors ``L_s``/``L_t`` and the loss ``loss_attnfd_L``; ``'auto'``
+    layers are found when the model is prepared (``docs/design.md``, The
+    distiller).
 
     Args:
         student_layers (str | dict): ``'auto'``, a preset of
-            :data:`ATTNFD_LAYER_PRESETS` (e.g. ``'deeplabv3_r18'``) or layer
-            dicts ``dict(source=..., channels=..., recorder='ModuleOutputs',
-            record_idx=0)`` by layer name. Defaults to ``'auto'``.
+            :data:`ATTNFD_LAYER_PRESETS` or layer dicts by layer name
+            (:func:`resolve_layers`). Defaults to ``'auto'``.
         teacher_layers (str | dict): The same for the teacher.
         layers (Sequence[str]): Feature layers; empty for logits only.
             Defaults to ``('B', 'E')``.
@@ -118,8 +109,7 @@ class SegDistiller(CheckedDistiller):
             ``AttnFDLoss(loss_weight=2.0)``, ``detach_teacher`` unless the
             teacher connector is learnable.
         logits_loss (dict, optional): A loss on ``preds_S, preds_T``, e.g.
-            ``dict(type='PixelKLDivergence', tau=1.0)`` (KD). Defaults to
-            None.
+            ``dict(type='PixelKLDivergence')`` (KD). Defaults to None.
         logits_loss_name (str): Its name. Defaults to ``'loss_kd'``.
         student_logits (str | dict): ``'auto'`` or the logits layer dict
             ``dict(source='decode_head.conv_seg', channels=11)``.
@@ -167,16 +157,15 @@ class SegDistiller(CheckedDistiller):
         self.logits_loss_cfg = copy.deepcopy(logits_loss)
         self.logits_loss_name = logits_loss_name
         # what is to be set per side: (feature layers, logits layer)
-        with_logits = logits_loss is not None
-        self.given = dict(
-            student=(student_layers if layers else None,
-                     student_logits if with_logits else None),
-            teacher=(teacher_layers if layers else None,
-                     teacher_logits if with_logits else None))
-        self.resolved: Dict[str, Optional[Dict]] = dict(
-            student=None, teacher=None)
-        self.resolved_logits: Dict[str, Optional[Dict]] = dict(
-            student=None, teacher=None)
+        self.given = {
+            side: (features if layers else None,
+                   logits if logits_loss is not None else None)
+            for side, features, logits in (
+                ('student', student_layers, student_logits),
+                ('teacher', teacher_layers, teacher_logits))}
+        self.resolved: Dict[str, Optional[Dict]] = dict.fromkeys(self.given)
+        self.resolved_logits: Dict[str, Optional[Dict]] = dict.fromkeys(
+            self.given)
         for side, given in self.given.items():
             if AUTO not in given:
                 self._set_layers(side)
@@ -252,16 +241,13 @@ class SegDistiller(CheckedDistiller):
         self.loss_forward_mappings = mappings
 
     def compute_distill_losses(self) -> LossResults:
-        """Each loss of ``loss_forward_mappings`` on its records through
-        their connectors (the logits aligned, see :func:`align_logits`)."""
+        """Each loss of ``loss_forward_mappings`` on its connected records."""
         losses = {}
         for name, mapping in self.loss_forward_mappings.items():
             loss = self.distill_losses[name]
             as_map = self.memory_efficient and isinstance(loss, AttnFDLoss)
-            inputs = {
-                key: self._connected(record, as_map)
-                for key, record in mapping.items()
-            }
+            inputs = {k: self._connected(v, as_map)
+                      for k, v in mapping.items()}
             if name == self.logits_loss_name:
                 inputs = align_logits(**inputs)
             losses[name] = loss(**inputs)
@@ -279,8 +265,7 @@ class SegDistiller(CheckedDistiller):
         return connector(feature)
 
 
-#: AttnFD's distiller: :class:`SegDistiller` with its defaults.
-AttnFDDistiller = SegDistiller
+AttnFDDistiller = SegDistiller  # AttnFD: SegDistiller's defaults
 
 
 @MODELS.register_module()
@@ -289,11 +274,9 @@ def LogitsDistiller(loss: Dict,
                     student_logits: Layers = AUTO,
                     teacher_logits: Layers = AUTO,
                     **kwargs) -> SegDistiller:
-    """Logit distillation (e.g. Hinton KD with MMRazor's ``KLDivergence``,
-    CWD with ``ChannelWiseDivergence``) between any two mmseg segmentors:
-    :class:`SegDistiller` with ``loss`` as its only term, named
-    ``loss_name``, on the logits (``'auto'``: the last ``conv_seg``'s
-    output, or a layer dict). Other arguments as :class:`SegDistiller`."""
+    """Logit distillation (e.g. KD, CWD) between two mmseg segmentors:
+    :class:`SegDistiller` with ``loss``, named ``loss_name``, as its only
+    term. Other arguments as :class:`SegDistiller`."""
     return SegDistiller(layers=(), logits_loss=loss,
                         logits_loss_name=loss_name,
                         student_logits=student_logits,
