@@ -12,14 +12,13 @@ from .attention_connector import AttentionConnector
 
 @MODELS.register_module()
 class ATConnector(AttentionConnector):
-    r"""Activation-based attention of `Paying More Attention to Attention
-    (Zagoruyko & Komodakis, ICLR 2017) <https://arxiv.org/abs/1612.03928>`_,
-    the "AT" row: :math:`A(F) = \frac{1}{C} \sum_c |F_c|^p`. One channel on
-    both sides, so maps of any channel counts compare. No parameters.
+    r"""The "AT" row, activation-based attention (`Zagoruyko & Komodakis,
+    ICLR 2017 <https://arxiv.org/abs/1612.03928>`_):
+    :math:`A(F) = \frac{1}{C} \sum_c |F_c|^p`. No parameters.
 
     Args:
         in_channels (int): Channels of the input feature (checked).
-        out_channels (int, optional): Ignored (no channels to align).
+        out_channels (int, optional): Ignored (one channel on both sides).
         p (float): Exponent. Defaults to 2.
         init_cfg (dict, optional): mmengine init config. Defaults to None.
 
@@ -42,17 +41,14 @@ class ATConnector(AttentionConnector):
 
 @MODELS.register_module()
 class SAConnector(AttentionConnector):
-    r"""Pairwise pixel similarity, the "SA" row, as in `Structured Knowledge
-    Distillation for Semantic Segmentation (Liu et al., CVPR 2019)
-    <https://arxiv.org/abs/1903.04197>`_: the feature average-pooled to
-    ``pool_size`` (the matrix grows with the fourth power of the side), then
-    the cosine similarity of every pixel pair,
-    :math:`A_{ij} = f_i^\top f_j / (\|f_i\| \|f_j\|)`, which does not depend
-    on the channel count. No parameters.
+    r"""The "SA" row, pairwise pixel similarity (`Liu et al., CVPR 2019
+    <https://arxiv.org/abs/1903.04197>`_): the cosine similarity
+    :math:`A_{ij} = f_i^\top f_j / (\|f_i\| \|f_j\|)` of every pixel pair of
+    the feature average-pooled to ``pool_size``. No parameters.
 
     Args:
         in_channels (int): Channels of the input feature (checked).
-        out_channels (int, optional): Ignored (no channels to align).
+        out_channels (int, optional): Ignored (no channel dimension).
         pool_size (tuple[int, int]): Size the feature is pooled to.
             Defaults to (16, 16).
         init_cfg (dict, optional): mmengine init config. Defaults to None.
@@ -78,14 +74,11 @@ class SAConnector(AttentionConnector):
 
 @MODELS.register_module()
 class BAMConnector(AttentionConnector):
-    r"""Refinement by the Bottleneck Attention Module (`BAM, Park et al.,
-    BMVC 2018 <https://arxiv.org/abs/1807.06514>`_), the "BAM" row:
-    :math:`F' = F + F \otimes \sigma(M_c(F) + M_s(F))`.
-
-    Learnable (student): :math:`M_c` = Linear(c, c/r) - ReLU - Linear(c/r, c)
-    on the average-pooled feature (no BatchNorm1d, so that it trains with one
-    sample per device); :math:`M_s` = Conv1x1(c, c/r) - BN - ReLU - 2 x
-    [Conv3x3(dilation d) - BN - ReLU] - Conv1x1(c/r, 1). Parameter-free
+    r"""The "BAM" row, the Bottleneck Attention Module (`Park et al., BMVC
+    2018 <https://arxiv.org/abs/1807.06514>`_):
+    :math:`F' = F + F \otimes \sigma(M_c(F) + M_s(F))`, :math:`M_c` an MLP
+    of the average-pooled feature (no BatchNorm1d: one sample per device
+    trains), :math:`M_s` a dilated conv bottleneck; parameter-free
     (teacher): :math:`M_c = \mathrm{avg}(F)`, :math:`M_s = \mathrm{mean}_c(F)`.
 
     Args:
@@ -141,19 +134,11 @@ class BAMConnector(AttentionConnector):
 
 @MODELS.register_module()
 class EMAConnector(AttentionConnector):
-    r"""Refinement by Efficient Multi-scale Attention (`EMA, Ouyang et al.,
-    ICASSP 2023 <https://arxiv.org/abs/2305.13563>`_), the "EMA" row. For
-    each of ``groups`` channel groups :math:`G`:
-
-    1. :math:`X_1 = \mathrm{GN}(G \otimes \sigma(a_h) \otimes
-       \sigma(a_w))`, with the pools along H and W through a shared Conv1x1;
-    2. :math:`X_2 = \mathrm{Conv}_{3\times3}(G)`;
-    3. :math:`W = \mathrm{softmax}(\mathrm{avg}(X_1))^\top X_2 +
-       \mathrm{softmax}(\mathrm{avg}(X_2))^\top X_1`;
-    4. output :math:`G \otimes \sigma(W)`.
-
-    Parameter-free (teacher): the convs are identities, GN has no affine
-    parameters.
+    r"""The "EMA" row, Efficient Multi-scale Attention (`Ouyang et al.,
+    ICASSP 2023 <https://arxiv.org/abs/2305.13563>`_): per channel group,
+    directional gates, a GN branch and a 3x3 branch that weight each other
+    (:meth:`attend`). Parameter-free (teacher): the convs are identities,
+    GN has no affine parameters.
 
     Args:
         in_channels (int): Channels of the input feature; divisible by

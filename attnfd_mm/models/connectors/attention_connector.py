@@ -13,9 +13,8 @@ from torch import Tensor, nn
 def build_channel_align(in_channels: int,
                         out_channels: int,
                         norm_cfg: Dict = dict(type='BN')) -> nn.Sequential:
-    """Conv1x1 (no bias) + norm (BN by default) mapping ``in_channels`` to
-    ``out_channels``, the conv initialised with N(0, sqrt(2 / out_channels))
-    and the norm with weight 1 and bias 0, as in AttnFD's code."""
+    """Conv1x1 (no bias) + norm from ``in_channels`` to ``out_channels``,
+    initialised as in AttnFD's code."""
     conv = nn.Conv2d(in_channels, out_channels, 1, bias=False)
     nn.init.normal_(conv.weight, 0.0, math.sqrt(2.0 / out_channels))
     bn = build_norm_layer(norm_cfg, out_channels)[1]
@@ -25,10 +24,9 @@ def build_channel_align(in_channels: int,
 
 
 class AttentionConnector(BaseConnector):
-    """A connector that checks its input is (B, in_channels, H, W), refines
-    it (:meth:`attend`) and, on the student side, aligns the result's
-    channels (``align``, set by :meth:`init_align` after the subclass's own
-    layers, so that their random initialisation comes first).
+    """A connector that checks its input, refines it (:meth:`attend`) and,
+    on the student side, aligns its channels (:meth:`init_align`, called
+    after the subclass's layers so that their initialisation comes first).
 
     Args:
         in_channels (int): Channels of the input feature.
@@ -52,8 +50,7 @@ class AttentionConnector(BaseConnector):
 
     def init_align(self, out_channels: Optional[int],
                    norm_cfg: Dict = dict(type='BN')) -> None:
-        """Align the output to ``out_channels`` (None: no alignment) with
-        :func:`build_channel_align`; only on the student (learnable) side."""
+        """Align the output to ``out_channels`` (None: no alignment)."""
         if out_channels is None:
             return
         if not self.learnable:
@@ -78,7 +75,6 @@ class AttentionConnector(BaseConnector):
         raise NotImplementedError
 
     def forward_train(self, feature: Tensor) -> Tensor:
-        """Refine ``feature`` (B, C, H, W), then align its channels."""
         self.check_feature(feature)
         refined = self.attend(feature)
         return refined if self.align is None else self.align(refined)
