@@ -23,23 +23,20 @@ AUTOCAST_DTYPES: Dict[Optional[str], Optional[torch.dtype]] = {
 
 @MODELS.register_module()
 class FrozenTeacherDistill(SingleTeacherDistill):
-    """``SingleTeacherDistill`` whose frozen teacher
-    (``teacher_trainable=False``) stays wholly in eval mode, dropout
-    included, and runs in ``'tensor'`` mode under ``torch.no_grad()``; its
-    checks (:mod:`.checks`), checkpoint loading and lean checkpoints are
-    described in ``docs/design.md`` (The frozen-teacher algorithm).
+    """``SingleTeacherDistill`` whose frozen teacher stays wholly in eval
+    mode and runs in ``'tensor'`` mode without grad (``docs/design.md``,
+    The frozen-teacher algorithm).
 
     Args:
         teacher (dict | BaseModel): The teacher's model dict, a
             ``dict(cfg_path=...)`` or a built model.
         teacher_ckpt (str, optional): Path or URL of the teacher's mmseg
             checkpoint. A frozen teacher needs it unless ``random_teacher``.
-        random_teacher (bool): Allow a frozen teacher with random weights
-            (no ImageNet initialisation), for tests and smoke runs.
-            Defaults to False.
-        teacher_autocast (str, optional): ``'bfloat16'`` or ``'float16'``:
-            the frozen teacher's forward runs in that precision (its records
-            are cast back to float32). Defaults to None (float32).
+        random_teacher (bool): Allow a frozen teacher with random weights,
+            for tests and smoke runs. Defaults to False.
+        teacher_autocast (str, optional): The frozen teacher's precision,
+            ``'bfloat16'`` or ``'float16'`` (records in float32). Defaults
+            to None.
         teacher_channels_last (bool): Channels-last frozen teacher.
             Defaults to False.
         **kwargs: The other arguments of ``SingleTeacherDistill``.
@@ -83,8 +80,7 @@ class FrozenTeacherDistill(SingleTeacherDistill):
         self.teacher_autocast = teacher_autocast
         self.teacher_channels_last = teacher_channels_last
         if frozen:
-            summarize_frozen_teacher_log(
-                sum(1 for _ in self.teacher.parameters()))
+            summarize_frozen_teacher_log(len(list(self.teacher.parameters())))
         if frozen and teacher_ckpt:
             make_checkpoints_lean(self, teacher_ckpt)
         if teacher_channels_last:
@@ -93,8 +89,7 @@ class FrozenTeacherDistill(SingleTeacherDistill):
     def teacher_forward(self, batch_inputs: torch.Tensor,
                         data_samples: Optional[List[BaseDataElement]]
                         ) -> None:
-        """The frozen teacher's no-grad forward, recorded by the
-        distiller's teacher recorders (float32, contiguous records)."""
+        """The frozen teacher's recorded no-grad forward."""
         if self.teacher_channels_last:
             batch_inputs = batch_inputs.contiguous(
                 memory_format=torch.channels_last)
@@ -106,10 +101,9 @@ class FrozenTeacherDistill(SingleTeacherDistill):
                 self.teacher(batch_inputs, data_samples, mode='tensor')
             if dtype is not None or self.teacher_channels_last:
                 # what losses written for float32 expect (CWD uses .view())
-                for recorder in \
-                        self.distiller.teacher_recorders.recorders.values():
-                    buffer = recorder.data_buffer
-                    buffer[:] = [_as_default_tensor(d) for d in buffer]
+                for rec in self.distiller.teacher_recorders.recorders.values():
+                    rec.data_buffer[:] = map(_as_default_tensor,
+                                             rec.data_buffer)
 
     def loss(self,
              batch_inputs: torch.Tensor,
@@ -137,8 +131,8 @@ class FrozenTeacherDistill(SingleTeacherDistill):
     def parse_losses(
         self, losses: Dict[str, torch.Tensor]
     ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
-        """mmengine's ``parse_losses``, the logged values averaged over
-        processes (the back-propagated loss stays this process's own)."""
+        """mmengine's ``parse_losses``, the logged values (only) averaged
+        over processes."""
         loss, log_vars = super().parse_losses(losses)
         if get_world_size() > 1:
             for key, value in log_vars.items():
@@ -155,8 +149,7 @@ class FrozenTeacherDistill(SingleTeacherDistill):
 
 
 def _as_default_tensor(data):
-    """``data`` (a tensor or a tuple/list of them) with floating tensors in
-    float32 and contiguous (not channels-last)."""
+    """``data`` (nested tuples/lists of tensors) as float32, contiguous."""
     if isinstance(data, torch.Tensor):
         return (data.float() if data.is_floating_point() else
                 data).contiguous()

@@ -1,7 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Checkpoints that leave a frozen teacher out and keep its fingerprint
-(the SHA-256 of its weights and their ``teacher_ckpt``), with public
-``nn.Module`` state-dict hooks (torch >= 2.5) that mmengine runs."""
+"""Checkpoints that leave a frozen teacher out and keep its fingerprint,
+with ``nn.Module`` state-dict hooks (torch >= 2.5)."""
 import hashlib
 import json
 from typing import Dict
@@ -9,10 +8,8 @@ from typing import Dict
 import torch
 from torch import nn
 
-#: The prefix of the teacher's weights in an algorithm's state dict.
-TEACHER_PREFIX = 'teacher.'
-#: The buffer that holds the teacher's fingerprint.
-FINGERPRINT = 'teacher_fingerprint'
+TEACHER_PREFIX = 'teacher.'  # of the teacher's keys in the state dict
+FINGERPRINT = 'teacher_fingerprint'  # the buffer of its fingerprint
 
 
 class TeacherChangedError(ValueError):
@@ -21,10 +18,9 @@ class TeacherChangedError(ValueError):
 
 
 def encode_fingerprint(module: nn.Module, teacher_ckpt: str) -> torch.Tensor:
-    """The SHA-256 of ``module``'s state dict (every key, dtype and the bytes
-    of its tensor, in key order, independent of the memory layout) and
-    ``teacher_ckpt``, as a uint8 tensor (JSON bytes): a buffer that rides in
-    the state dict like any tensor (DDP broadcasts, weights_to_cpu)."""
+    """The SHA-256 of ``module``'s state dict (keys, dtypes and tensor
+    bytes, whatever the memory layout) and ``teacher_ckpt``, as a uint8
+    tensor of JSON bytes: a buffer that rides in the state dict."""
     digest = hashlib.sha256()
     for key, value in sorted(module.state_dict().items()):
         digest.update(key.encode())
@@ -60,10 +56,9 @@ def check_fingerprint(saved: Dict[str, str], own: Dict[str, str]) -> None:
 
 def make_checkpoints_lean(algorithm: nn.Module, teacher_ckpt: str) -> None:
     """Leave ``algorithm.teacher`` (loaded from ``teacher_ckpt``) out of
-    ``algorithm``'s state dict, with its fingerprint in its place. Loading a
-    state dict without teacher weights (``--resume``, ``load_from``) keeps
-    the teacher and raises :class:`TeacherChangedError` when the fingerprint
-    differs; one with them (a full checkpoint) loads them."""
+    ``algorithm``'s state dict, its fingerprint in its place; a state dict
+    without teacher weights loads with the teacher kept (checked), one with
+    them loads them."""
     algorithm.register_buffer(
         FINGERPRINT, encode_fingerprint(algorithm.teacher, teacher_ckpt))
     algorithm.register_state_dict_post_hook(_leave_out_teacher)
@@ -79,9 +74,8 @@ def _leave_out_teacher(algorithm: nn.Module, state: Dict, prefix: str,
 
 def _keep_own_teacher(algorithm: nn.Module, state: Dict, prefix: str,
                       *args) -> None:
-    """Load pre-hook: check a saved fingerprint (none in checkpoints older
-    than lean ones), keep this run's, and fill a state dict without teacher
-    weights with the teacher's own."""
+    """Load pre-hook: check a saved fingerprint, keep this run's, and fill
+    a state dict without teacher weights with the teacher's own."""
     key, own = prefix + FINGERPRINT, getattr(algorithm, FINGERPRINT)
     if key in state:
         check_fingerprint(decode_fingerprint(state[key]),

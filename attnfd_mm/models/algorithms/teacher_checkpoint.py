@@ -15,10 +15,9 @@ from mmengine.runner import CheckpointLoader
 
 def teacher_model_cfg(
         teacher: Union[BaseModel, Dict]) -> Union[BaseModel, Dict]:
-    """Turn ``dict(cfg_path=<config>)`` (a local file, ``'mmseg::...'`` or
-    ``'attnfd_mm::...'``) into that config's model dict, scoped as the
-    config is; other keys (MMRazor's ``pretrained``) are dropped: the
-    weights come from ``teacher_ckpt``. Anything else is returned as is."""
+    """Turn ``dict(cfg_path=<config>)`` (a file or ``'<package>::...'``)
+    into that config's scoped model dict (other keys dropped: the weights
+    come from ``teacher_ckpt``); anything else is returned as is."""
     cfg_path = teacher.get('cfg_path') if isinstance(teacher, dict) \
         and 'type' not in teacher else None
     if cfg_path is None:
@@ -44,8 +43,8 @@ def load_teacher_checkpoint(teacher: torch.nn.Module, filename: str) -> None:
 
     Raises:
         FileNotFoundError: A local ``filename`` does not exist.
-        RuntimeError: It cannot be read (with the reader's reason), holds
-            pickled objects that are not plain data, or no state dict.
+        RuntimeError: It cannot be read, is not plain data or holds no
+            state dict.
         ValueError: Its keys or shapes do not fit the teacher's.
     """
     url = '://' in filename
@@ -92,10 +91,9 @@ def load_teacher_checkpoint(teacher: torch.nn.Module, filename: str) -> None:
 
 def check_teacher_state(teacher: torch.nn.Module, state: Dict,
                         filename: str) -> None:
-    """Raise a ``ValueError`` unless the weights ``state`` (read from
-    ``filename``) have ``teacher``'s keys (``num_batches_tracked`` may be
-    absent) and shapes: how many keys are missing, unexpected or of another
-    shape, with a few of each."""
+    """Raise a ``ValueError`` naming a few keys of ``state`` (read from
+    ``filename``) missing (bar ``num_batches_tracked``), unexpected or of
+    another shape than ``teacher``'s."""
     own = teacher.state_dict()
     missing = [k for k in own if k not in state
                and not k.endswith('num_batches_tracked')]
