@@ -9,12 +9,9 @@ from torch import Tensor, nn
 
 @TASK_UTILS.register_module()
 class OutputElementRecorder(ModuleOutputsRecorder):
-    """Record one tensor of a module's nested output, where MMRazor's
-    ``ModuleOutputs`` with ``data_idx`` reaches one level into a tuple:
-    mmseg's ViTs with ``output_cls_token`` return ``[[map, cls_token], ...]``,
-    DDRNet and PIDNet a tensor in eval mode and a tuple in train mode.
-    ``dict(type='OutputElement', source='backbone', path=(3, 0),
-    train_path=(1,))`` keeps only the selected element of each call.
+    """Record one tensor of a module's nested output (MMRazor's
+    ``data_idx`` reaches one level only), e.g. of mmseg's ViTs with
+    ``output_cls_token`` or of DDRNet, whose train-mode output is a tuple.
 
     Args:
         source (str): The module whose output is recorded.
@@ -38,7 +35,6 @@ class OutputElementRecorder(ModuleOutputsRecorder):
 
     def forward_hook(self, module: nn.Module, inputs: Tuple,
                      outputs: Any) -> None:
-        """Save the selected element of the module's output."""
         if not self.recording:
             return
         for index in self.train_path if module.training else self.path:

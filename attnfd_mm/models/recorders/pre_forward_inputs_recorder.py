@@ -12,15 +12,10 @@ NOT_COPIED = None
 
 @TASK_UTILS.register_module()
 class PreForwardInputsRecorder(ModuleOutputsRecorder):
-    """Record copies of a module's inputs in a forward *pre*-hook.
-
-    MMRazor's ``ModuleInputs`` reads the inputs after the module ran, when an
-    in-place module (``nn.ReLU(inplace=True)`` in mmseg's ResNet blocks) has
-    overwritten them. This one records e.g. AttnFD's layer B, the pre-ReLU
-    output of a residual block: ``dict(type='PreForwardInputs',
-    source='backbone.layer4.1.relu')`` read with ``record_idx=1,
-    data_idx=0`` (a ``BasicBlock``'s ``relu`` runs twice; its second input
-    is the block's sum). The copies stay in the autograd graph.
+    """Record copies of a module's inputs in a forward *pre*-hook, before
+    an in-place module (``nn.ReLU(inplace=True)``) overwrites them, as it
+    does for MMRazor's ``ModuleInputs``: e.g. AttnFD's pre-ReLU layer B. The
+    copies stay in the autograd graph.
 
     Args:
         source (str): Name of the module whose inputs are recorded.
@@ -52,8 +47,7 @@ class PreForwardInputsRecorder(ModuleOutputsRecorder):
         module.register_forward_pre_hook(self.forward_pre_hook)
 
     def forward_pre_hook(self, module: nn.Module, inputs: Tuple) -> None:
-        """Save copies of the module's tensor inputs (a placeholder for a
-        call that is not in ``copy_calls``)."""
+        """Save copies of the inputs (a placeholder outside copy_calls)."""
         if not self.recording:
             return
         if self.copy_calls is not None and \
