@@ -7,14 +7,10 @@ from torch import Tensor
 
 @MODELS.register_module()
 class PixelKLDivergence(KLDivergence):
-    """KL divergence of each pixel's class distribution, summed over the
-    classes and averaged over the pixels: the KD of `Distilling the
-    Knowledge in a Neural Network <https://arxiv.org/abs/1503.02531>`_ per
-    pixel.
-
-    Equal to MMRazor's ``KLDivergence(reduction='mean')``, which averages
-    over N*C*H*W, times the number of classes C, which a config that names
-    no model need not know.
+    """`KD <https://arxiv.org/abs/1503.02531>`_ per pixel: the KL divergence
+    of each pixel's class distribution, summed over the classes and averaged
+    over the pixels (MMRazor's ``KLDivergence(reduction='mean')`` times C,
+    which a config then need not know).
 
     Args:
         tau (float): Temperature. Defaults to 1.0.
@@ -30,5 +26,5 @@ class PixelKLDivergence(KLDivergence):
         super().__init__(tau, 'mean', loss_weight, teacher_detach)
 
     def forward(self, preds_S: Tensor, preds_T: Tensor) -> Tensor:
-        """The loss of student and teacher logits, both (N, C, H, W)."""
+        """The loss of (N, C, H, W) student and teacher logits."""
         return super().forward(preds_S, preds_T) * preds_S.shape[1]
