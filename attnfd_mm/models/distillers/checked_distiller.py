@@ -14,9 +14,8 @@ from torch import nn
 
 
 def in_mmrazor_scope(method: Callable) -> Callable:
-    """Run ``method`` with ``mmrazor`` as the default registry scope, where
-    the recorders, connectors and losses a distiller builds are found
-    whatever the caller's scope (e.g. an mmseg runner's)."""
+    """Run ``method`` in the ``mmrazor`` registry scope, where a distiller's
+    recorders, connectors and losses are found whatever the caller's."""
 
     @functools.wraps(method)
     def wrapper(*args, **kwargs):
@@ -44,7 +43,7 @@ def closest_names(name: str, candidates: List[str], n: int = 5) -> List[str]:
 def check_recorder_sources(recorders: RecorderManager, model: nn.Module,
                            side: str) -> None:
     """Raise a ``KeyError`` naming every recorder whose ``source`` is not a
-    module (or parameter) of ``model``, with the closest valid names."""
+    module (or parameter) of ``model``."""
     modules = [n for n, _ in model.named_modules() if n]
     params = [n for n, _ in model.named_parameters()]
     problems = []
@@ -69,8 +68,7 @@ def check_recorder_sources(recorders: RecorderManager, model: nn.Module,
 @MODELS.register_module()
 class CheckedDistiller(ConfigurableDistiller):
     """MMRazor's ``ConfigurableDistiller``, built in the ``mmrazor`` scope,
-    that checks every recorder source before hooking it and names the
-    closest valid module or parameter names (MMRazor only asserts)."""
+    that names bad recorder sources (:func:`check_recorder_sources`)."""
 
     __init__ = in_mmrazor_scope(ConfigurableDistiller.__init__)
 

@@ -34,8 +34,8 @@ def _is_pass_through(module: nn.Module) -> bool:
 
 
 class _CallLog:
-    """Every module call of one forward: ``(name, call index, output, first
-    input)``, in the order the calls finished."""
+    """``(name, call index, output, first input)`` of every module call of
+    one forward, in the order they finished."""
 
     def __init__(self, model: nn.Module) -> None:
         self.modules = dict(model.named_modules())
@@ -133,7 +133,6 @@ class ModelProbe:
             "channels=<C>), E=dict(source='decode_head.<module>', "
             'channels=<C>)).')
 
-    # ----------------------------------------------------------------- B
     def _backbone_candidates(self) -> List[Tuple[Tuple[int, ...], Tensor]]:
         """``(path, tensor)`` of the backbone outputs B is chosen from."""
         out = self.backbone_out
@@ -157,9 +156,8 @@ class ModelProbe:
         """Layer dict of B: the lowest-resolution (last on ties) backbone
         output the head reads, before the ``nn.ReLU`` that produced it, else
         at its producer, else as an ``OutputElement`` of the backbone."""
-        path, tensor = min(
-            reversed(self._backbone_candidates()),
-            key=lambda c: c[1].shape[-2] * c[1].shape[-1])
+        path, tensor = min(reversed(self._backbone_candidates()),
+                           key=lambda c: c[1].shape[-2] * c[1].shape[-1])
         channels = tensor.shape[1]
         producers = self.log.producers(tensor, 'backbone.')
         relus = [p for p in producers
@@ -195,7 +193,6 @@ class ModelProbe:
             "dict(source='backbone.<module>', channels="
             f'{target.shape[1]}).')
 
-    # ----------------------------------------------------------- E, D, logits
     def _last_classifier_call(self) -> Tuple[int, Any, Any]:
         calls = self.log.calls(self.classifier)
         if not calls:
@@ -212,10 +209,8 @@ class ModelProbe:
         """Layer dict of the classifier's input, before dropout."""
         cls_idx, _, feature = self._last_classifier_call()
         channels = feature.shape[1]
-        producers = [
-            p for p in self.log.producers(feature, self.head_prefix + '.')
-            if p[0] != self.classifier
-        ]
+        producers = [p for p in self.log.producers(
+            feature, self.head_prefix + '.') if p[0] != self.classifier]
         if producers:
             name, idx = producers[-1]
             return dict(source=name, record_idx=idx, channels=channels)
@@ -289,6 +284,5 @@ def find_layers(model: nn.Module,
 
 def find_logits(model: nn.Module,
                 probe_size: Optional[Sequence[int]] = None) -> Dict:
-    """Layer dict of the logits (the last decode head's ``conv_seg``
-    output) of a built mmseg segmentor."""
+    """Layer dict of a built mmseg segmentor's logits."""
     return ModelProbe(model, probe_size).find_logits()

@@ -1,9 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Where AttnFD's layers B, E and D sit in stock mmseg models (the table of
-``docs/design.md``, Layers): B pre-ReLU for ResNets (the input of the last
-block's ``relu`` at its last call), E ``decode_head.bottleneck``, D
-DeepLabV3+'s ``decode_head.sep_bottleneck``; channels of the stock configs.
-"""
+"""AttnFD's layers B, E and D in stock mmseg models (``docs/design.md``,
+Layers) and the checked layer dicts of a preset or a dict."""
 import copy
 from typing import Dict, Union
 
@@ -52,14 +49,10 @@ LAYER_KEYS = frozenset(
 
 def resolve_layers(layers: Union[str, Dict[str, Dict]],
                    side: str) -> Dict[str, Dict]:
-    """The layer dicts of a preset name or a dict, checked, copied and
-    completed (``recorder='ModuleOutputs'``, ``record_idx=0``).
-
-    Args:
-        layers (str | dict): A key of :data:`ATTNFD_LAYER_PRESETS` or a
-            dict of layer dicts by layer name.
-        side (str): ``'student'`` or ``'teacher'``, for messages.
-    """
+    """The layer dicts of a key of :data:`ATTNFD_LAYER_PRESETS` or a dict
+    of layer dicts by layer name, checked, copied and completed
+    (``recorder='ModuleOutputs'``, ``record_idx=0``); ``side`` (``'student'``
+    or ``'teacher'``) is for messages."""
     if isinstance(layers, str):
         if layers not in ATTNFD_LAYER_PRESETS:
             raise KeyError(

@@ -17,11 +17,9 @@ from .checked_distiller import CheckedDistiller, in_mmrazor_scope
 from .layer_finder import find_layers, find_logits
 from .layer_presets import resolve_layers
 
-#: A ``*_layers``/``*_logits`` value that finds the layers in the built
-#: model (:func:`~attnfd_mm.models.distillers.find_layers`).
+#: A ``*_layers``/``*_logits`` value: the layers found in the built model.
 AUTO = 'auto'
-#: The recorder name of the logits.
-LOGITS = 'logits'
+LOGITS = 'logits'  # the recorder name of the logits
 Layers = Union[str, Dict[str, Dict]]
 
 
@@ -101,21 +99,19 @@ class SegDistiller(CheckedDistiller):
         teacher_layers (str | dict): The same for the teacher.
         layers (Sequence[str]): Feature layers; empty for logits only.
             Defaults to ``('B', 'E')``.
-        connector (dict): Student connector, taking ``in_channels`` and
-            ``out_channels``. Defaults to a learnable ``CBAMConnector``.
-        teacher_connector (dict): Teacher connector, taking ``in_channels``.
-            Defaults to ``CBAMConnector(learnable=False)``.
-        loss (dict): Loss of each feature layer. Defaults to
-            ``AttnFDLoss(loss_weight=2.0)``, ``detach_teacher`` unless the
-            teacher connector is learnable.
+        connector (dict): Student connector (``in_channels``,
+            ``out_channels``). Defaults to a learnable ``CBAMConnector``.
+        teacher_connector (dict): Teacher connector. Defaults to
+            ``CBAMConnector(learnable=False)``.
+        loss (dict): Loss of each feature layer. Defaults to ``AttnFDLoss``,
+            ``detach_teacher`` unless the teacher connector is learnable.
         logits_loss (dict, optional): A loss on ``preds_S, preds_T``, e.g.
             ``dict(type='PixelKLDivergence')`` (KD). Defaults to None.
         logits_loss_name (str): Its name. Defaults to ``'loss_kd'``.
-        student_logits (str | dict): ``'auto'`` or the logits layer dict
-            ``dict(source='decode_head.conv_seg', channels=11)``.
+        student_logits (str | dict): ``'auto'`` or the logits layer dict.
         teacher_logits (str | dict): The same for the teacher.
         probe_size (Sequence[int], optional): ``(H, W)`` of the ``'auto'``
-            probe. Defaults to 64x64, then the model's crop size.
+            probe (:class:`ModelProbe`).
         memory_efficient (bool): Hand ``AttnFDLoss`` a ``CBAMConnector``'s
             output as its channel map (same values). Defaults to True.
         **kwargs: Other arguments of ``ConfigurableDistiller``.
@@ -193,10 +189,7 @@ class SegDistiller(CheckedDistiller):
                 'and a decoder (e.g. DeepLabV3+) have a layer D distinct '
                 'from E.')
         self.resolved[side] = {name: table[name] for name in self.layer_names}
-        recorders = {
-            name: recorder_cfg(layer)
-            for name, layer in self.resolved[side].items()
-        }
+        recorders = {n: recorder_cfg(table[n]) for n in self.layer_names}
         if logits is not None:
             if logits == AUTO:
                 logits = find_logits(model, self.probe_size)
