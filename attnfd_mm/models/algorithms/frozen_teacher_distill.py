@@ -87,8 +87,7 @@ class FrozenTeacherDistill(SingleTeacherDistill):
             self.teacher.to(memory_format=torch.channels_last)
 
     def teacher_forward(self, batch_inputs: torch.Tensor,
-                        data_samples: Optional[List[BaseDataElement]]
-                        ) -> None:
+                        data_samples: Optional[List[BaseDataElement]]) -> None:
         """The frozen teacher's recorded no-grad forward."""
         if self.teacher_channels_last:
             batch_inputs = batch_inputs.contiguous(
@@ -149,7 +148,8 @@ class FrozenTeacherDistill(SingleTeacherDistill):
 
 
 def _as_default_tensor(data):
-    """``data`` (nested tuples/lists of tensors) as float32, contiguous."""
+    """``data`` (nested tuples/lists of tensors) contiguous, floating
+    tensors in float32."""
     if isinstance(data, torch.Tensor):
         return (data.float() if data.is_floating_point() else
                 data).contiguous()

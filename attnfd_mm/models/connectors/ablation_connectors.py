@@ -27,11 +27,8 @@ class ATConnector(AttentionConnector):
         - output: (B, 1, H, W)
     """
 
-    def __init__(self,
-                 in_channels: int,
-                 out_channels: Optional[int] = None,
-                 p: float = 2.0,
-                 init_cfg: Optional[Dict] = None) -> None:
+    def __init__(self, in_channels: int, out_channels: Optional[int] = None,
+                 p: float = 2.0, init_cfg: Optional[Dict] = None) -> None:
         super().__init__(in_channels, init_cfg=init_cfg)
         self.p = p
 
@@ -58,9 +55,7 @@ class SAConnector(AttentionConnector):
         - output: (B, 1, h*w, h*w) with (h, w) = pool_size
     """
 
-    def __init__(self,
-                 in_channels: int,
-                 out_channels: Optional[int] = None,
+    def __init__(self, in_channels: int, out_channels: Optional[int] = None,
                  pool_size: Tuple[int, int] = (16, 16),
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(in_channels, init_cfg=init_cfg)
@@ -83,20 +78,16 @@ class BAMConnector(AttentionConnector):
 
     Args:
         in_channels (int): Channels of the input feature.
-        out_channels (int, optional): Channels after the student-side
-            Conv1x1 + BN alignment. Defaults to None (no alignment).
+        out_channels (int, optional): Channels of the student-side
+            alignment. Defaults to None (no alignment).
         reduction (int): Bottleneck ratio r. Defaults to 16.
         dilation (int): Dilation of the spatial 3x3 convs. Defaults to 4.
-        learnable (bool): Learnable (student) or parameter-free (teacher)
-            attention. Defaults to True.
+        learnable (bool): Student (learnable) or teacher. Defaults to True.
         init_cfg (dict, optional): mmengine init config. Defaults to None.
     """
 
-    def __init__(self,
-                 in_channels: int,
-                 out_channels: Optional[int] = None,
-                 reduction: int = 16,
-                 dilation: int = 4,
+    def __init__(self, in_channels: int, out_channels: Optional[int] = None,
+                 reduction: int = 16, dilation: int = 4,
                  learnable: bool = True,
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(in_channels, learnable, init_cfg)
@@ -143,19 +134,15 @@ class EMAConnector(AttentionConnector):
     Args:
         in_channels (int): Channels of the input feature; divisible by
             ``groups``.
-        out_channels (int, optional): Channels after the student-side
-            Conv1x1 + BN alignment. Defaults to None (no alignment).
+        out_channels (int, optional): Channels of the student-side
+            alignment. Defaults to None (no alignment).
         groups (int): Channel groups g. Defaults to 8.
-        learnable (bool): Learnable (student) or parameter-free (teacher)
-            attention. Defaults to True.
+        learnable (bool): Student (learnable) or teacher. Defaults to True.
         init_cfg (dict, optional): mmengine init config. Defaults to None.
     """
 
-    def __init__(self,
-                 in_channels: int,
-                 out_channels: Optional[int] = None,
-                 groups: int = 8,
-                 learnable: bool = True,
+    def __init__(self, in_channels: int, out_channels: Optional[int] = None,
+                 groups: int = 8, learnable: bool = True,
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(in_channels, learnable, init_cfg)
         if groups < 1 or in_channels % groups != 0:

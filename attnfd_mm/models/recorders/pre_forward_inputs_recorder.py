@@ -57,8 +57,7 @@ class PreForwardInputsRecorder(ModuleOutputsRecorder):
         self.data_buffer.append(
             tuple(x.clone() if isinstance(x, Tensor) else x for x in inputs))
 
-    def get_record_data(self,
-                        record_idx: int = 0,
+    def get_record_data(self, record_idx: int = 0,
                         data_idx: Optional[int] = None) -> Any:
         """The record of call ``record_idx`` (its ``data_idx``-th input);
         a named error for a call left out by ``copy_calls``."""
