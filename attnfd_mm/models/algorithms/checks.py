@@ -24,8 +24,7 @@ def check_num_classes(student: torch.nn.Module,
 def check_finite_losses(distill_losses: Dict[str, torch.Tensor],
                         student_losses: Dict[str, torch.Tensor]) -> None:
     """Raise a ``FloatingPointError`` naming the iteration, the layers and
-    every loss term when a distillation loss is NaN or infinite: before the
-    backward pass, so the last checkpoint is the last good state."""
+    every loss term when a distillation loss is NaN or infinite."""
     bad = [k for k, v in distill_losses.items()
            if not torch.isfinite(v).all()]
     if not bad:

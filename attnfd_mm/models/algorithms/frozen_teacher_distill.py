@@ -42,14 +42,11 @@ class FrozenTeacherDistill(SingleTeacherDistill):
         **kwargs: The other arguments of ``SingleTeacherDistill``.
     """
 
-    def __init__(self,
-                 *args,
-                 teacher: Union[BaseModel, Dict],
+    def __init__(self, *args, teacher: Union[BaseModel, Dict],
                  teacher_ckpt: Optional[str] = None,
                  random_teacher: bool = False,
                  teacher_autocast: Optional[str] = None,
-                 teacher_channels_last: bool = False,
-                 **kwargs) -> None:
+                 teacher_channels_last: bool = False, **kwargs) -> None:
         if teacher_autocast not in AUTOCAST_DTYPES:
             raise ValueError(
                 f'teacher_autocast must be one of {list(AUTOCAST_DTYPES)}, '
@@ -104,8 +101,7 @@ class FrozenTeacherDistill(SingleTeacherDistill):
                     rec.data_buffer[:] = map(_as_default_tensor,
                                              rec.data_buffer)
 
-    def loss(self,
-             batch_inputs: torch.Tensor,
+    def loss(self, batch_inputs: torch.Tensor,
              data_samples: Optional[List[BaseDataElement]] = None) -> Dict:
         """Student and distillation losses of one batch."""
         if self.teacher_trainable:

@@ -7,10 +7,9 @@ from mmengine.logging import MMLogger
 
 
 def summarize_frozen_teacher_log(count: int) -> None:
-    """Filter the current mmengine logger: the first of mmengine's
-    per-parameter "``teacher.<name>`` is skipped since its
-    requires_grad=False" warnings becomes one INFO line for the ``count``
-    parameters of the frozen teacher, the others are dropped."""
+    """Filter the current mmengine logger: its per-parameter "skipped since
+    its requires_grad=False" warnings of the frozen teacher become one INFO
+    line for the ``count`` parameters."""
     skipped = re.compile(  # what mmengine logs for each frozen parameter
         r'^teacher\.\S+ is skipped since its requires_grad=False$')
     told = []

@@ -77,8 +77,7 @@ class ModelProbe:
             64x64, then the data preprocessor's ``size`` if 64x64 fails.
     """
 
-    def __init__(self,
-                 model: nn.Module,
+    def __init__(self, model: nn.Module,
                  probe_size: Optional[Sequence[int]] = None) -> None:
         for attr in ('backbone', 'decode_head'):
             if not isinstance(getattr(model, attr, None), nn.Module):

@@ -175,8 +175,8 @@ class SegDistiller(CheckedDistiller):
 
     def _set_layers(self, side: str,
                     model: Optional[nn.Module] = None) -> None:
-        """Resolve ``side``'s layers (``'auto'`` ones found in ``model``),
-        build its recorders and, once both sides are set, the rest."""
+        """Resolve ``side``'s layers (``'auto'``: in ``model``) and recorders;
+        once both sides are set, the terms."""
         features, logits = self.given[side]
         if features == AUTO:
             features = find_layers(model, self.probe_size)
@@ -262,11 +262,9 @@ AttnFDDistiller = SegDistiller  # AttnFD: SegDistiller's defaults
 
 
 @MODELS.register_module()
-def LogitsDistiller(loss: Dict,
-                    loss_name: str = 'loss_kd',
+def LogitsDistiller(loss: Dict, loss_name: str = 'loss_kd',
                     student_logits: Layers = AUTO,
-                    teacher_logits: Layers = AUTO,
-                    **kwargs) -> SegDistiller:
+                    teacher_logits: Layers = AUTO, **kwargs) -> SegDistiller:
     """Logit distillation (e.g. KD, CWD) between two mmseg segmentors:
     :class:`SegDistiller` with ``loss``, named ``loss_name``, as its only
     term. Other arguments as :class:`SegDistiller`."""

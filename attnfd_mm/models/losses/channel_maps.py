@@ -92,19 +92,10 @@ def chunkable_align(align: Optional[nn.Module]) -> bool:
 
 
 class AlignedMap(ChannelMap):
-    """``align(refined)`` for a Conv1x1 (no bias) + ``BatchNorm2d``
-    alignment (or None), one block of output channels at a time: each block
-    is the conv with those rows of the weight, then ``F.batch_norm`` with
-    those channels of the module's parameters and statistics (BN is per
-    channel, so blocks are exact). Creating the map counts the batch in
-    ``num_batches_tracked`` as ``BatchNorm2d.forward`` does; the running
-    statistics are updated when a block is computed, except under
-    :class:`Recomputing`.
-
-    Raises:
-        ValueError: ``align`` is not of that form (see
-            :func:`chunkable_align`).
-    """
+    """``align(refined)`` for a :func:`chunkable_align` alignment (else a
+    ``ValueError``), one block of output channels at a time (exact: BN is
+    per channel). The batch is counted once, on creation; the running
+    statistics are updated per block, except under :class:`Recomputing`."""
 
     def __init__(self, refined: Tensor,
                  align: Optional[nn.Sequential]) -> None:

@@ -16,16 +16,12 @@ class OutputElementRecorder(ModuleOutputsRecorder):
     Args:
         source (str): The module whose output is recorded.
         path (Sequence[int]): Indices into the output, outermost first,
-            applied until a tensor is reached. Defaults to ``()`` (the whole
-            output).
-        train_path (Sequence[int], optional): The path used while the module
-            is in training mode, where its output has another structure.
+            applied until a tensor is reached. Defaults to ``()``.
+        train_path (Sequence[int], optional): The path in training mode.
             Defaults to ``path``.
     """
 
-    def __init__(self,
-                 source: str,
-                 path: Sequence[int] = (),
+    def __init__(self, source: str, path: Sequence[int] = (),
                  train_path: Optional[Sequence[int]] = None,
                  **kwargs) -> None:
         super().__init__(source, **kwargs)
