@@ -10,8 +10,7 @@ from mmrazor.models.architectures.connectors.base_connector import \
 from torch import Tensor, nn
 
 
-def build_channel_align(in_channels: int,
-                        out_channels: int,
+def build_channel_align(in_channels: int, out_channels: int,
                         norm_cfg: Dict = dict(type='BN')) -> nn.Sequential:
     """Conv1x1 (no bias) + norm from ``in_channels`` to ``out_channels``,
     initialised as in AttnFD's code."""
@@ -30,8 +29,7 @@ class AttentionConnector(BaseConnector):
 
     Args:
         in_channels (int): Channels of the input feature.
-        learnable (bool): Learnable (student) or parameter-free (teacher)
-            attention. Defaults to False.
+        learnable (bool): Student (learnable) or teacher. Defaults to False.
         init_cfg (dict, optional): mmengine init config. Defaults to None.
 
     Shapes (unless a subclass says otherwise):
@@ -39,9 +37,7 @@ class AttentionConnector(BaseConnector):
         - output: (B, out_channels or in_channels, H, W)
     """
 
-    def __init__(self,
-                 in_channels: int,
-                 learnable: bool = False,
+    def __init__(self, in_channels: int, learnable: bool = False,
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(init_cfg)
         self.in_channels = in_channels

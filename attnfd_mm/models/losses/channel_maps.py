@@ -57,9 +57,7 @@ class GatedMap(ChannelMap):
     (B, 1, H, W), None for a factor of 1), kept as its factors: the output
     of a parameter-free CBAM."""
 
-    def __init__(self,
-                 feature: Tensor,
-                 channel_gate: Optional[Tensor] = None,
+    def __init__(self, feature: Tensor, channel_gate: Optional[Tensor] = None,
                  spatial_gate: Optional[Tensor] = None) -> None:
         self.feature = feature
         self.channel_gate = channel_gate
