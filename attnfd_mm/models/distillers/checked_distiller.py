@@ -26,8 +26,8 @@ def in_mmrazor_scope(method: Callable) -> Callable:
 
 
 def closest_names(name: str, candidates: List[str], n: int = 5) -> List[str]:
-    """Up to ``n`` names of ``candidates`` closest to ``name`` (else those
-    sharing its longest dotted prefix)."""
+    """Up to ``n`` of ``candidates`` close to ``name``, else sharing its
+    longest dotted prefix."""
     close = difflib.get_close_matches(name, candidates, n=n, cutoff=0.4)
     if close:
         return close

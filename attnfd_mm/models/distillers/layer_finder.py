@@ -43,8 +43,7 @@ class _CallLog:
         self._counts: Dict[str, int] = {}
         self._handles = [
             module.register_forward_hook(functools.partial(self._log, name))
-            for name, module in self.modules.items() if name
-        ]
+            for name, module in self.modules.items() if name]
 
     def _log(self, name: str, module: nn.Module, inputs: Tuple,
              output: Any) -> None:

@@ -75,9 +75,8 @@ class GatedMap(ChannelMap):
 
 
 def chunkable_align(align: Optional[nn.Module]) -> bool:
-    """Whether :class:`AlignedMap` can evaluate ``align`` channel by
-    channel: None, or ``Sequential(Conv2d 1x1 without bias, BatchNorm2d)``
-    (not SyncBN, whose statistics span processes)."""
+    """Whether ``align`` is None or ``Sequential(Conv2d 1x1 without bias,
+    BatchNorm2d)`` (not SyncBN), which :class:`AlignedMap` can evaluate."""
     if align is None:
         return True
     if not isinstance(align, nn.Sequential) or len(align) != 2:

@@ -20,9 +20,8 @@ class PreForwardInputsRecorder(ModuleOutputsRecorder):
     Args:
         source (str): Name of the module whose inputs are recorded.
         copy_calls (Sequence[int], optional): The calls whose inputs are
-            copied (e.g. ``[1]``); the others are recorded as placeholders
-            that cost no memory, so that ``record_idx`` still counts every
-            call. Defaults to None (every call).
+            copied (e.g. ``[1]``); the others leave a placeholder, so that
+            ``record_idx`` counts every call. Defaults to None (all).
     """
 
     def __init__(self, source: str,
