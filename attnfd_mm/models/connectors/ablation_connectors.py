@@ -46,8 +46,8 @@ class SAConnector(AttentionConnector):
     Args:
         in_channels (int): Channels of the input feature (checked).
         out_channels (int, optional): Ignored (no channel dimension).
-        pool_size (tuple[int, int]): Size the feature is pooled to.
-            Defaults to (16, 16).
+        pool_size (tuple[int, int]): Size the feature is pooled to (the
+            output grows with its fourth power). Defaults to (16, 16).
         init_cfg (dict, optional): mmengine init config. Defaults to None.
 
     Shapes:
