@@ -1,6 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Checks of a distillation model that stop it with a message naming the
-fix."""
+"""Checks that stop a distillation model with a message naming the fix."""
 from typing import Dict
 
 import torch

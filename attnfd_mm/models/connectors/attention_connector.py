@@ -1,6 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Base of the attention connectors: the input check and the optional
-student-to-teacher channel alignment."""
+"""Base of the attention connectors: input check and channel alignment."""
 import math
 from typing import Dict, Optional
 

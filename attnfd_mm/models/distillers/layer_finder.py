@@ -1,7 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Find AttnFD's layers B, E, D and the logits in a built mmseg segmentor
-by tensor identity in one logged probe forward (``docs/design.md``,
-Layers)."""
+by tensor identity in one logged forward (``docs/design.md``, Layers)."""
 import contextlib
 import functools
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
@@ -16,8 +15,7 @@ CONTEXT_MODULES: Dict[str, str] = {
     'UPerHead': 'bottleneck',
 }
 
-#: Probe input size when the model's data preprocessor sets none or the
-#: model refuses the small one.
+#: Probe input size (then the preprocessor's ``size`` if the model refuses)
 DEFAULT_PROBE_SIZE: Tuple[int, int] = (64, 64)
 
 

@@ -1,6 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""One distiller for mmseg segmentors: feature and logits terms on layers
-found in the built models or given."""
+"""One distiller for mmseg segmentors: feature and logits terms."""
 import copy
 from typing import Dict, Optional, Sequence, Union
 

@@ -1,7 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Feature maps that :class:`~attnfd_mm.models.losses.AttnFDLoss` reads a
-few channels at a time, so that a refined or channel-aligned map is never
-held at full width."""
+few channels at a time, never held at full width."""
 import threading
 from typing import Optional, Tuple
 
