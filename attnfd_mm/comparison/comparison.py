@@ -222,8 +222,7 @@ class Comparison:
         if arm.method != SAME_TIME:
             return plan.iters
         if steps is None:
-            refs = [plan.same_time_as] if plan.same_time_as else \
-                plan.distilled
+            refs = [plan.same_time_as] if plan.same_time_as else plan.distilled
             steps = {m: self.runner.step_seconds(Arm(m, arm.seed).stage)
                      for m in [ALONE, *refs]}
             missing = [Arm(m, arm.seed).stage for m, s in steps.items()

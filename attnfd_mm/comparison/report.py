@@ -145,14 +145,12 @@ def _split_table(summary: Dict[str, Dict], teacher: Optional[Dict],
 def report(results: Dict, label: Callable[[str], str],
            preamble: Sequence[str] = (),
            timings: Optional[Dict[str, float]] = None,
-           teacher_label: str = 'teacher',
-           title: str = 'Comparison',
+           teacher_label: str = 'teacher', title: str = 'Comparison',
            same_time_as: Optional[str] = None) -> Tuple[str, Dict]:
     """The Markdown report of what :meth:`Comparison.run` returns and its
     JSON form; ``same_time_as``: the arm whose compute the same-time arm
     matched (None: the slowest distillation arm of each seed)."""
-    teacher = results.get('teacher')
-    teacher_test = results.get('teacher_test')
+    teacher, teacher_test = results.get('teacher'), results.get('teacher_test')
     summary = summarize_arms(results['arms'], label)
     pairs = compare_arms(summary)
     test_pairs = compare_arms(summary, 'test_mIoU')
@@ -211,10 +209,9 @@ def report(results: Dict, label: Callable[[str], str],
             ['class', *(name for name, _ in columns)],
             [[c, *(_fmt(ious[c]) for _, ious in columns)] for c in classes])]
     if timings:
-        total = sum(timings.values())
         lines += ['', 'Wall time per stage (training + scoring, minutes): ' +
                   ', '.join(f'{k} {v / 60:.1f}' for k, v in timings.items())
-                  + f'; total {total / 60:.1f}.']
+                  + f'; total {sum(timings.values()) / 60:.1f}.']
     data = dict(teacher=teacher, arms=summary, comparisons=pairs,
                 timings_s=timings or {})
     if teacher_test is not None or test_pairs:

@@ -90,8 +90,7 @@ class StageRunner:
             env['PYTHONPATH'] = os.pathsep.join(
                 filter(None, [root, env.get('PYTHONPATH')]))
         start = time.time()
-        proc = subprocess.Popen([*self.command, *args], cwd=self.cwd,
-                                env=env)
+        proc = subprocess.Popen([*self.command, *args], cwd=self.cwd, env=env)
         try:
             returncode = proc.wait()
         finally:
