@@ -65,8 +65,7 @@ class StageRunner:
         return osp.isfile(self.metrics_file(stage))
 
     def timings(self) -> Dict[str, float]:
-        """Wall seconds of each stage (training and scoring), interrupted
-        parts included."""
+        """Wall seconds of each stage, interrupted parts included."""
         if not osp.isfile(self.timings_file):
             return {}
         with open(self.timings_file) as f:
