@@ -25,9 +25,8 @@ def comparison_parser(doc: str, methods: List[str], iters: int,
         '; '.join(f'{m}: {r.description}' for m, r in METHODS.items()) +
         f'; {SAME_TIME}: the student alone for the same compute. Finished '
         'arms of a work dir are reused when methods are added')
-    parser.add_argument('--iters', type=int, default=iters,
-                        help='training iterations of each arm (default '
-                        f'{iters})')
+    parser.add_argument('--iters', type=int, default=iters, help='training '
+                        f'iterations of each arm (default {iters})')
     parser.add_argument('--seeds', type=int, nargs='+', default=seeds,
                         help=f'default: {" ".join(map(str, seeds))}')
     parser.add_argument('--same-time-as', metavar='METHOD',
@@ -51,11 +50,10 @@ def run_comparison(
     build: Callable[[], Comparison], prefix: str, estimate: bool = False,
     report: Callable[[Comparison], Dict] = lambda _: {}
 ) -> Optional[Comparison]:
-    """Print the :meth:`~Comparison.estimate` of the comparison ``build``
-    makes, or bind, check and run it, write its results (``report``: the
-    arguments of :func:`write_results`, after the run) and print them;
-    return it. An error before training exits naming it; SIGTERM stops the
-    running stage and keeps its time, as Ctrl-C does."""
+    """Print the estimate of the comparison ``build`` makes, or bind, check
+    and run it, and write (``report``: :func:`write_results`' arguments)
+    and print its results; return it. An error before training exits
+    naming it; SIGTERM stops the running stage, as Ctrl-C does."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     try:
         comparison = build()

@@ -1,8 +1,7 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Distillation methods compared on a user's own pair and data: each arm of
-the :class:`~attnfd_mm.comparison.plan.Plan` trains the student with one
-method (or alone), its schedule shortened, and is scored on the val (and
-test) set, every stage in a child process (docs/design.md)."""
+"""Distillation methods compared on a user's own pair and data: each arm
+trains the student with one method (or alone), its schedule shortened, and
+is scored, every stage in a child process (docs/design.md)."""
 import copy
 import hashlib
 import json
@@ -50,40 +49,32 @@ class Comparison:
     """The arms of one comparison work dir.
 
     Args:
-        student: The student config (a Config, a file, ``mmseg::...``):
-            model, data, schedule and runtime.
+        student: The student config (Config, file, ``mmseg::...``).
         teacher: The teacher config (only its model is used).
         teacher_ckpt: Path or URL of the teacher's weights.
-        work_dir: The :class:`StageRunner`'s work dir.
         methods, seeds, iters, layers, same_time_as: The :class:`Plan`.
         cfg_options: Overrides of the student config.
         data_root: Dataset root of every dataloader of the student config.
         checkpoint_interval: Iterations between resumable checkpoints.
-        keep_train_checkpoints, prefix, cwd: Of the :class:`StageRunner`.
-        test_split: Also score on the student config's test set (not
-            bound: a finished work dir can add test scores).
+        work_dir, keep_train_checkpoints, prefix, cwd: The
+            :class:`StageRunner`'s.
+        test_split: Also score on the test set (not bound).
         measure_cost: Measure what the student and the teacher cost once.
         skip_bad_samples: Log and skip bad training samples (not bound).
     """
 
-    def __init__(self,
-                 student: Union[str, Config],
-                 teacher: Union[str, Config],
-                 teacher_ckpt: str,
-                 work_dir: str,
-                 methods: Sequence[str],
-                 seeds: Sequence[int] = (0, ),
-                 iters: int = 1000,
+    def __init__(self, student: Union[str, Config],
+                 teacher: Union[str, Config], teacher_ckpt: str,
+                 work_dir: str, methods: Sequence[str],
+                 seeds: Sequence[int] = (0, ), iters: int = 1000,
                  layers: Optional[Sequence[str]] = None,
                  cfg_options: Optional[Dict] = None,
                  data_root: Optional[str] = None,
                  same_time_as: Optional[str] = None,
                  checkpoint_interval: int = 100,
                  keep_train_checkpoints: bool = False,
-                 prefix: str = '[compare]',
-                 test_split: bool = False,
-                 cwd: Optional[str] = None,
-                 measure_cost: bool = True,
+                 prefix: str = '[compare]', test_split: bool = False,
+                 cwd: Optional[str] = None, measure_cost: bool = True,
                  skip_bad_samples: bool = False) -> None:
         self.plan = Plan(tuple(methods), tuple(seeds), int(iters),
                          tuple(layers) if layers else None, same_time_as)
@@ -123,7 +114,6 @@ class Comparison:
         for d in self.runner.dirs.values():
             os.makedirs(d, exist_ok=True)
 
-    # ----------------------------------------------------------- configs
     def arm_config(self, method: str, seed: int,
                    iters: Optional[int] = None) -> Config:
         """The training config of ``method`` with ``seed``."""
@@ -138,17 +128,15 @@ class Comparison:
         return cfg
 
     def shorten(self, cfg: Config, iters: int, seed: int) -> None:
-        """Make ``cfg`` a stage: ``iters`` iterations, ``seed``, its step
-        times recorded."""
+        """Make ``cfg`` a stage of ``iters`` iterations and ``seed``."""
         shorten_schedule(cfg, iters, self.checkpoint_interval)
         cfg.randomness = dict(seed=seed, deterministic=False)
         add_custom_hook(cfg, dict(type='StepTimeHook'))
 
     def val_config(self, model: Optional[Dict] = None,
                    split: str = 'val') -> Config:
-        """The student config (or ``model``) scoring on its ``split`` set:
-        its ``<split>_dataloader`` and evaluator as the test ones, mmseg's
-        ``IoUMetric`` with per-class IoU."""
+        """The student config (or ``model``) scoring on its ``split`` set,
+        mmseg's ``IoUMetric`` with per-class IoU."""
         cfg = copy.deepcopy(self.student)
         missing = [k for k in (f'{split}_dataloader', f'{split}_evaluator')
                    if not cfg.get(k)]
@@ -174,10 +162,8 @@ class Comparison:
         return distill_config(self.student, self.teacher, 'kd',
                               teacher_ckpt=self.teacher_ckpt).model.teacher
 
-    # ------------------------------------------------------------ checks
     def check_weights(self) -> None:
-        """The initial weights (``pretrained``, ``init_cfg``) of the student
-        and of the teacher can be read, downloading them now."""
+        """Read (download) the student's and teacher's initial weights."""
         for method in [ALONE, *self.plan.distilled[:1]]:
             try:
                 check_init_weights(self.arm_config(method, 0))
@@ -186,11 +172,8 @@ class Comparison:
 
     def check(self) -> None:
         """Check before anything trains (after :meth:`bind`): the initial
-        weights, the val (and test) set, and building the teacher with its
-        checkpoint and each unfinished distillation arm's model. Named
-        errors (``ComparisonError``, the builders' ``ValueError``,
-        ``KeyError``, ``FileNotFoundError``, ``RuntimeError``) say what to
-        fix."""
+        weights, the val (and test) set, the teacher with its checkpoint
+        and each unfinished distillation arm's model."""
         from mmengine.registry import DefaultScope
         from mmseg.registry import MODELS
 
@@ -218,7 +201,6 @@ class Comparison:
                 model.update(teacher_ckpt=None, random_teacher=True)
                 MODELS.build(model)
 
-    # -------------------------------------------------------------- run
     def score_teacher(self, split: str = 'val') -> Dict[str, float]:
         """The teacher's metrics on the student's ``split`` set."""
         return self.runner.score('teacher',
@@ -227,26 +209,20 @@ class Comparison:
 
     def reference(self, steps: Dict[str, float]) -> str:
         """The method whose compute the same-time arm matches:
-        ``same_time_as``, else the slowest distillation method by ``steps``
-        (seconds per step by method)."""
+        ``same_time_as``, else the slowest by ``steps`` (s / step)."""
         return self.plan.same_time_as or max(self.plan.distilled,
                                              key=steps.get)
 
     def arm_iters(self, arm: Arm,
                   steps: Optional[Dict[str, float]] = None) -> int:
         """Training iterations of ``arm``; for the same-time arm from
-        ``steps`` (seconds per step by method; default: the median steps
-        of the arms of its seed).
-
-        Raises:
-            ComparisonError: Its references have no step times yet.
-        """
+        ``steps`` (s / step by method; default: those of its seed's arms),
+        a :class:`ComparisonError` while they have none."""
         plan = self.plan
         if arm.method != SAME_TIME:
             return plan.iters
         if steps is None:
-            refs = [plan.same_time_as] if plan.same_time_as else \
-                plan.distilled
+            refs = [plan.same_time_as] if plan.same_time_as else plan.distilled
             steps = {m: self.runner.step_seconds(Arm(m, arm.seed).stage)
                      for m in [ALONE, *refs]}
             missing = [Arm(m, arm.seed).stage for m, s in steps.items()
@@ -282,8 +258,7 @@ class Comparison:
 
     def eta(self, pending: Sequence[Arm]) -> Optional[float]:
         """Projected seconds of the ``pending`` arms from the wall time per
-        iteration of the finished arms of their method (the same-time arm:
-        of the student alone; else of all); None before any finished."""
+        iteration of finished ones; None before any finished."""
         timings = self.runner.timings()
         per_iter: Dict[str, List[float]] = {}
         for arm in self.plan.arms():
@@ -312,9 +287,8 @@ class Comparison:
                                         None else 'after the first arm'))
 
     def run(self) -> Dict:
-        """Every arm (after :meth:`check`), then ``dict(teacher=metrics,
-        arms={method: {seed: stage result}})``, ``teacher_test`` with
-        :attr:`test_split`, ``cost`` with :attr:`measure_cost`."""
+        """Run every arm (after :meth:`check`); return ``dict(teacher=,
+        arms={method: {seed: result}})`` (``teacher_test``, ``cost``)."""
         prefix = self.runner.prefix
         results = dict(teacher=self.score_teacher(),
                        arms={m: {} for m in self.plan.methods})
@@ -338,8 +312,7 @@ class Comparison:
         return results
 
     def cost(self) -> Dict:
-        """What the student and the teacher cost at the student config's
-        test size, measured once into ``student_vs_teacher.json``."""
+        """What the student and the teacher cost, measured once."""
         from attnfd_mm.deploy.cost import (COST_FILE, configs_cost,
                                            load_cost, write_cost)
         path = osp.join(self.work_dir, COST_FILE)
@@ -352,10 +325,8 @@ class Comparison:
             write_cost(cost, path)
         return cost
 
-    # --------------------------------------------------------- estimate
     def estimate(self, reps: int = 4) -> str:
-        """Train each method ``reps`` iterations on the real data and
-        project the training time from the median step."""
+        """The training time projected from ``reps`` steps of each."""
         self.check_weights()
         plan, steps = self.plan, {}
         for method in (m for m in plan.methods if m != SAME_TIME):

@@ -7,8 +7,7 @@ from attnfd_mm.apis import METHODS, method_label
 
 #: The student trained alone: the arm every other is compared with.
 ALONE = 'student'
-#: The control arm: the student alone for as many iterations as the compute
-#: of the slowest distillation arm (or of ``same_time_as``) buys.
+#: The student alone for the compute of the slowest (or same_time_as) arm.
 SAME_TIME = 'student_same_time'
 #: Everything a plan's ``methods`` may hold.
 ARMS = [*METHODS, SAME_TIME]
@@ -26,8 +25,7 @@ class Arm:
 
     @property
     def stage(self) -> str:
-        """Its name in the work dir (``train/<stage>``,
-        ``metrics/<stage>.json``, ``checkpoints/<stage>.pth``)."""
+        """Its name in the work dir (``checkpoints/<stage>.pth``, ...)."""
         return f'{self.method}_seed{self.seed}'
 
     @property
@@ -38,14 +36,8 @@ class Arm:
 
 @dataclass(frozen=True)
 class Plan:
-    """Every method with every seed, ``iters`` iterations each (the
-    same-time arm: as many as its reference's compute buys).
-
-    Raises:
-        ComparisonError: An unknown method, a ``same_time_as`` that is not
-            a distillation method compared, or a same-time arm without the
-            student alone and a distillation arm.
-    """
+    """Every method with every seed, ``iters`` iterations each; checked
+    when made (:class:`ComparisonError`)."""
     methods: Tuple[str, ...]
     seeds: Tuple[int, ...] = (0, )
     iters: int = 1000
@@ -60,8 +52,7 @@ class Plan:
             object.__setattr__(self, 'layers', tuple(self.layers))
         unknown = [m for m in methods if m not in ARMS]
         if unknown:
-            raise ComparisonError(
-                f'Unknown methods {unknown}; valid: {ARMS}.')
+            raise ComparisonError(f'Unknown methods {unknown}; valid: {ARMS}.')
         if self.same_time_as is not None and \
                 self.same_time_as not in self.distilled:
             raise ComparisonError(
@@ -95,8 +86,7 @@ class Plan:
 
 
 def references() -> List[str]:
-    """The arms every other arm is compared with, where they ran: the
-    student alone, the same-time arm and the baselines (the methods that
-    distil no feature layer, by name)."""
+    """The arms every other is compared with: the student alone, the
+    same-time arm and the methods that distil no feature layer."""
     return [ALONE, SAME_TIME, *(m for m, row in METHODS.items()
                                 if m != ALONE and not row.feature_layers)]

@@ -1,7 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""The results of a comparison: Markdown, JSON and charts; with the
-networks' cost, each arm's mIoU beside what its network costs (the
-student's, the same in every arm, measured once; the teacher's)."""
+"""The results of a comparison: Markdown, JSON and charts, with each arm's
+mIoU beside what its network costs."""
 import json
 import math
 import os.path as osp
@@ -48,9 +47,8 @@ def summarize_arms(arms: Dict[str, Dict[str, Dict]],
         if not by_seed:
             continue
         runs = list(by_seed.values())
-        steps, walls, peaks = (
-            [r[k] for r in runs if r.get(k)]
-            for k in ('step_s', 'wall_s', 'peak_memory_mib'))
+        steps, walls, peaks = ([r[k] for r in runs if r.get(k)] for k in (
+            'step_s', 'wall_s', 'peak_memory_mib'))
         miou = {s: r['metrics']['mIoU'] for s, r in by_seed.items()}
         test = {s: r['test_metrics']['mIoU'] for s, r in by_seed.items()
                 if r.get('test_metrics')}
@@ -65,32 +63,26 @@ def summarize_arms(arms: Dict[str, Dict[str, Dict]],
             step_s_mean=statistics.fmean(steps) if steps else None,
             wall_s=sum(walls) if walls else None,
             peak_memory_mib=max(peaks, default=None),
-            per_class={
-                c[len('IoU.'):]: statistics.fmean(r['metrics'][c]
-                                                  for r in runs)
-                for c in runs[0]['metrics'] if c.startswith('IoU.')
-            })
+            per_class={c[len('IoU.'):]: statistics.fmean(
+                r['metrics'][c] for r in runs)
+                for c in runs[0]['metrics'] if c.startswith('IoU.')})
     return out
 
 
 def compare_arms(summary: Dict[str, Dict],
                  key: str = 'mIoU') -> Dict[str, Dict[str, Dict]]:
-    """For each arm and each reference arm (:func:`references`) that ran
-    (other than itself and the student alone): the per-seed paired
-    differences of ``key`` (``'mIoU'``: val, ``'test_mIoU'``: test), their
-    mean and 95 % interval, and whether the arm beats the reference on the
-    mean and on every seed."""
+    """Each arm (not the student alone) against each other reference arm
+    (:func:`references`) that ran: :func:`paired_difference` of ``key``
+    (``'mIoU'``: val, ``'test_mIoU'``: test)."""
     out: Dict[str, Dict[str, Dict]] = {}
     for method, got in summary.items():
         if method == ALONE or not got.get(key):
             continue
         for ref in references():
-            if ref == method or ref not in summary or \
-                    not summary[ref].get(key):
-                continue
-            diff = paired_difference(got[key], summary[ref][key])
-            if diff is not None:
-                out.setdefault(method, {})[ref] = diff
+            if ref != method and summary.get(ref, {}).get(key):
+                diff = paired_difference(got[key], summary[ref][key])
+                if diff is not None:
+                    out.setdefault(method, {})[ref] = diff
     return out
 
 
@@ -109,8 +101,8 @@ def _pair_table(pairs: Dict[str, Dict[str, Dict]],
 
 def _split_table(summary: Dict[str, Dict], teacher: Optional[Dict],
                  teacher_label: str, split: str) -> List[str]:
-    """The table of each arm's ``split`` mIoU (``'val'`` with the training
-    figures, ``'test'`` with the gap closed), the teacher first."""
+    """Each arm's ``split`` mIoU (``'val'`` with the training figures,
+    ``'test'`` with the gap closed), the teacher first."""
     test = split == 'test'
     p = 'test_' if test else ''
     alone = summary.get(ALONE, {}).get(f'{p}mean')
@@ -153,15 +145,12 @@ def _split_table(summary: Dict[str, Dict], teacher: Optional[Dict],
 def report(results: Dict, label: Callable[[str], str],
            preamble: Sequence[str] = (),
            timings: Optional[Dict[str, float]] = None,
-           teacher_label: str = 'teacher',
-           title: str = 'Comparison',
+           teacher_label: str = 'teacher', title: str = 'Comparison',
            same_time_as: Optional[str] = None) -> Tuple[str, Dict]:
-    """The Markdown report of ``results`` (what
-    :meth:`~attnfd_mm.comparison.Comparison.run` returns) and its JSON form;
-    ``same_time_as``: the arm whose compute the same-time arm matched
-    (None: the slowest distillation arm of each seed)."""
-    teacher = results.get('teacher')
-    teacher_test = results.get('teacher_test')
+    """The Markdown report of what :meth:`Comparison.run` returns and its
+    JSON form; ``same_time_as``: the arm whose compute the same-time arm
+    matched (None: the slowest distillation arm of each seed)."""
+    teacher, teacher_test = results.get('teacher'), results.get('teacher_test')
     summary = summarize_arms(results['arms'], label)
     pairs = compare_arms(summary)
     test_pairs = compare_arms(summary, 'test_mIoU')
@@ -177,17 +166,17 @@ def report(results: Dict, label: Callable[[str], str],
              *_split_table(summary, teacher, teacher_label, 'val')]
     if any(got['test_mIoU'] for got in summary.values()):
         lines += [
-            '', 'Test split (scored once per finished arm; nothing was '
-            'chosen on it). Gap closed: (arm - student alone) / (teacher - '
-            'student alone), of the means.', '',
+            '', 'Test split (scored once per finished arm; nothing was chosen'
+            ' on it). Gap closed: (arm - student alone) / (teacher - student '
+            'alone), of the means.', '',
             *_split_table(summary, teacher_test, teacher_label, 'test')
         ]
     if pairs:
         lines += [
-            '', 'Paired differences in val mIoU (arm minus reference, seed '
-            'by seed), their mean and 95 % interval (paired t over seeds); '
-            '"beats": above the reference on the mean and on every seed.',
-            '', *_pair_table(pairs, summary)
+            '', 'Paired differences in val mIoU (arm minus reference, seed by '
+            'seed), their mean and 95 % interval (paired t over seeds); '
+            '"beats": above the reference on the mean and on every seed.', '',
+            *_pair_table(pairs, summary)
         ]
     if test_pairs:
         lines += ['', 'The same on the test split:', '',
@@ -197,18 +186,17 @@ def report(results: Dict, label: Callable[[str], str],
                    if same_time_as in summary else
                    'the slowest distillation arm\'s')
         lines += ['', 'The same-time arm trains the student alone for as '
-                  f'many iterations as {matched} compute buys: iterations '
-                  'x its median seconds per step / the student\'s, both '
+                  f'many iterations as {matched} compute buys: iterations x '
+                  'its median seconds per step / the student\'s, both '
                   'measured in this comparison (seed ' + ', '.join(
                       f'{s}: {n}'
                       for s, n in summary[SAME_TIME]['iters'].items()) +
                   ' iterations).']
-    lines += ['', 'Seconds per step: the median over the steps of each '
-              'arm\'s own training run (data loading included, the first '
-              'step left out), mean over seeds. Peak memory: the training '
-              'process\'s peak resident set on CPU, '
-              '`torch.cuda.max_memory_allocated` on GPU.', '',
-              '![mIoU per arm](results.png)']
+    lines += ['', 'Seconds per step: the median over the steps of each arm\'s'
+              ' own training run (data loading included, the first step left'
+              ' out), mean over seeds. Peak memory: the training process\'s '
+              'peak resident set on CPU, `torch.cuda.max_memory_allocated` '
+              'on GPU.', '', '![mIoU per arm](results.png)']
     classes = list(next(iter(summary.values()))['per_class']) \
         if summary else []
     if classes:
@@ -221,10 +209,9 @@ def report(results: Dict, label: Callable[[str], str],
             ['class', *(name for name, _ in columns)],
             [[c, *(_fmt(ious[c]) for _, ious in columns)] for c in classes])]
     if timings:
-        total = sum(timings.values())
         lines += ['', 'Wall time per stage (training + scoring, minutes): ' +
                   ', '.join(f'{k} {v / 60:.1f}' for k, v in timings.items())
-                  + f'; total {total / 60:.1f}.']
+                  + f'; total {sum(timings.values()) / 60:.1f}.']
     data = dict(teacher=teacher, arms=summary, comparisons=pairs,
                 timings_s=timings or {})
     if teacher_test is not None or test_pairs:
@@ -234,21 +221,20 @@ def report(results: Dict, label: Callable[[str], str],
 
 def plot(data: Dict, path: str, title: str) -> None:
     """Bars of each arm's mean val mIoU (blue: the methods that distil
-    feature layers), each seed a dot and the range over seeds an error bar;
+    feature layers), its seeds as dots and their range as an error bar;
     the teacher and the student alone as lines."""
     arms: Dict[str, Dict] = data['arms']
-    methods: List[str] = list(arms)
-    means = [arms[m]['mean'] for m in methods]
-    seeds = [list(arms[m]['mIoU'].values()) for m in methods]
-    low = [mean - min(v) for mean, v in zip(means, seeds)]
-    high = [max(v) - mean for mean, v in zip(means, seeds)]
-    xs = range(len(methods))
-    with _figure(path, (1.1 * len(methods) + 3, 4.5)) as ax:
+    means = [got['mean'] for got in arms.values()]
+    seeds = [list(got['mIoU'].values()) for got in arms.values()]
+    xs = range(len(arms))
+    with _figure(path, (1.1 * len(arms) + 3, 4.5)) as ax:
         ax.bar(xs, means, color=[
             'tab:blue' if m in METHODS and METHODS[m].feature_layers else
-            '0.6' for m in methods])
-        ax.errorbar(xs, means, yerr=[low, high], fmt='none',
-                    ecolor='black', capsize=4)
+            '0.6' for m in arms])
+        ax.errorbar(xs, means, yerr=[
+            [mean - min(v) for mean, v in zip(means, seeds)],
+            [max(v) - mean for mean, v in zip(means, seeds)]
+        ], fmt='none', ecolor='black', capsize=4)
         for x, values in zip(xs, seeds):
             ax.scatter([x] * len(values), values, color='black', s=12,
                        zorder=3)
@@ -261,7 +247,7 @@ def plot(data: Dict, path: str, title: str) -> None:
             ax.axhline(arms[ALONE]['mean'], color='0.3', ls=':',
                        label='student alone (mean)')
         ax.set_xticks(list(xs))
-        ax.set_xticklabels([arms[m]['label'] for m in methods],
+        ax.set_xticklabels([got['label'] for got in arms.values()],
                            rotation=30, ha='right', fontsize=8)
         ax.set_ylim(max(0.0, min(min(v) for v in seeds) - 5), max(tops) + 2)
         ax.set_ylabel('val mIoU (bar: mean; dots: seeds)')
@@ -269,49 +255,45 @@ def plot(data: Dict, path: str, title: str) -> None:
         ax.legend(fontsize=8, loc='lower right')
 
 
-def _latency(cost: Dict, backend: str) -> Optional[float]:
-    got = cost['latency_ms'].get(backend)
-    return got['median_ms'] if got else None
-
-
 def cost_section(data: Dict, cost: Dict,
                  teacher_label: str = 'teacher') -> Tuple[List[str],
                                                           List[Dict]]:
-    """The Markdown lines of the accuracy-against-cost table of the
-    report ``data`` (what :func:`report` returns), and its rows: the
-    teacher, then each arm, with its val mIoU (mean over seeds), the share
-    of the teacher-student gap it closes, its parameters, GFLOPs, CPU
-    latency (ms: PyTorch, onnxruntime) and speed-up over the teacher."""
-    teacher_ms = _latency(cost['teacher'], 'torch')
-    rows, models = [], []
-    if data.get('teacher'):
-        models.append(('teacher', 'teacher', data['teacher']['mIoU'], None))
+    """The Markdown lines of the accuracy-against-cost table of the report
+    ``data`` and its rows: the teacher, then each arm, with its val mIoU,
+    gap closed, parameters, GFLOPs, CPU latency and speed-up."""
+
+    def latency(network: str, backend: str = 'torch') -> Optional[float]:
+        got = cost[network]['latency_ms'].get(backend)
+        return got['median_ms'] if got else None
+
+    teacher_ms = latency('teacher')
+    models = [('teacher', 'teacher', data['teacher']['mIoU'], None)] \
+        if data.get('teacher') else []
     models += [(m, 'student', got['mean'], got.get('gap_closed'))
                for m, got in data['arms'].items()]
+    rows = []
     for arm, network, miou, gap in models:
-        got = cost[network]
-        ms = _latency(got, 'torch')
+        ms = latency(network)
         rows.append(dict(
             arm=arm, network=network, mIoU=miou, gap_closed=gap,
-            params=got['params'], gflops=got['gflops'], latency_ms=ms,
-            latency_onnxruntime_ms=_latency(got, 'onnxruntime'),
+            params=cost[network]['params'], gflops=cost[network]['gflops'],
+            latency_ms=ms, latency_onnxruntime_ms=latency(
+                network, 'onnxruntime'),
             speedup=teacher_ms / ms if teacher_ms and ms else None))
     h, w = cost['size']
-    measured = [lat for name in ('teacher', 'student')
-                for lat in cost[name]['latency_ms'].values() if lat]
-    agreed = ('which agreed within 5 %' if all(
-        lat['agreed'] for lat in measured) else 'which did NOT all agree '
-        'within 5 % (a busy machine)')
-    labels = {m: got['label'] for m, got in data['arms'].items()}
-    labels['teacher'] = teacher_label
+    agreed = all(lat['agreed'] for name in ('teacher', 'student')
+                 for lat in cost[name]['latency_ms'].values() if lat)
+    labels = {**{m: got['label'] for m, got in data['arms'].items()},
+              'teacher': teacher_label}
     lines = [
         '', f'Accuracy against cost: one {h}x{w} image on the CPU, CPU '
         f'threads: {cost["threads"]}. Every arm trains the same student '
         'network, so its cost was measured once; the teacher\'s once. '
-        f'Latency: the median of the last two rounds of runs, {agreed}; '
-        'speed-up: teacher latency / the '
-        'arm\'s (PyTorch); gap closed: (arm - student alone) / (teacher - '
-        'student alone), of the mean val mIoU.', '', *_table(
+        'Latency: the median of the last two rounds of runs, ' +
+        ('which agreed within 5 %' if agreed else 'which did NOT all agree '
+         'within 5 % (a busy machine)') + '; speed-up: teacher latency / '
+        'the arm\'s (PyTorch); gap closed: (arm - student alone) / (teacher '
+        '- student alone), of the mean val mIoU.', '', *_table(
             ['model', 'val mIoU', 'gap closed', 'params (M)', 'GFLOPs',
              'CPU latency, PyTorch (ms)', 'CPU latency, onnxruntime (ms)',
              'speed-up'],
@@ -327,10 +309,9 @@ def cost_section(data: Dict, cost: Dict,
 
 def plot_cost(data: Dict, rows: List[Dict], path: str,
               teacher_label: str = 'teacher') -> List[Tuple]:
-    """Draw val mIoU (mean over seeds) against PyTorch CPU latency at
-    ``path``: the teacher, the student alone and each method (at the
-    student's latency); return the points drawn."""
-    points = []  # (label, PyTorch CPU latency in ms, val mIoU)
+    """Draw val mIoU against PyTorch CPU latency at ``path`` for the rows of
+    :func:`cost_section`; return the points ``(label, ms, mIoU)``."""
+    points = []
     with _figure(path, (6.5, 4.5)) as ax:
         for i, row in enumerate(rows):
             label = teacher_label if row['arm'] == 'teacher' else \
@@ -356,11 +337,9 @@ def plot_cost(data: Dict, rows: List[Dict], path: str,
 def write_results(comparison, results: Dict, preamble: Sequence[str] = (),
                   teacher_label: str = 'teacher', title: str = 'Comparison',
                   extra: Optional[Dict] = None) -> str:
-    """Write ``results.md``, ``results.json`` (with ``extra``'s items) and
-    ``results.png`` of ``comparison`` (a
-    :class:`~attnfd_mm.comparison.Comparison`) into its work dir and, where
-    the results hold the models' cost, its table and ``results_cost.png``;
-    return the Markdown."""
+    """Write ``results.md``, ``results.json`` (with ``extra``'s items),
+    ``results.png`` and, with the networks' cost, ``results_cost.png`` of a
+    :class:`Comparison` into its work dir; return the Markdown."""
     plan = comparison.plan
     text, data = report(results, plan.label, preamble,
                         comparison.runner.timings(), teacher_label, title,

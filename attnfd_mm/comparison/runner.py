@@ -1,7 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """The stages of a comparison work dir, each trained or scored in a child
-process (:mod:`attnfd_mm.apis.stages`), so that a killed comparison loses
-at most the unfinished part of one stage."""
+process (:mod:`attnfd_mm.apis.stages`)."""
 import json
 import os
 import os.path as osp
@@ -32,8 +31,7 @@ def median_step(work_dir: str) -> Optional[float]:
 
 
 class StageRunner:
-    """Trains and scores the stages of ``work_dir`` (its layout:
-    docs/design.md).
+    """Trains and scores the stages of ``work_dir`` (docs/design.md).
 
     Args:
         work_dir: The comparison's work dir.
@@ -67,8 +65,7 @@ class StageRunner:
         return osp.isfile(self.metrics_file(stage))
 
     def timings(self) -> Dict[str, float]:
-        """Wall seconds of each stage (training and scoring), interrupted
-        parts included."""
+        """Wall seconds of each stage, interrupted parts included."""
         if not osp.isfile(self.timings_file):
             return {}
         with open(self.timings_file) as f:
@@ -82,10 +79,9 @@ class StageRunner:
 
     def launch(self, args: List[str], stage: str, what: str,
                timed: bool = True, logs: Optional[str] = None) -> None:
-        """Run :mod:`attnfd_mm.apis.stages` with ``args`` for ``stage``
-        with this process's ``attnfd_mm``, adding its wall time to the
-        timings (``timed``) also when interrupted (the child is stopped
-        too). A failure names ``logs`` (default: the train folder)."""
+        """Run :mod:`attnfd_mm.apis.stages` with ``args`` for ``stage``,
+        its wall time added to the timings (``timed``), also when stopped.
+        A failure names ``logs`` (default: the train folder)."""
         print(f'{self.prefix} {stage}: {what}', flush=True)
         env = dict(os.environ)
         root = osp.dirname(osp.dirname(osp.abspath(attnfd_mm.__file__)))
@@ -93,8 +89,7 @@ class StageRunner:
             env['PYTHONPATH'] = os.pathsep.join(
                 filter(None, [root, env.get('PYTHONPATH')]))
         start = time.time()
-        proc = subprocess.Popen([*self.command, *args], cwd=self.cwd,
-                                env=env)
+        proc = subprocess.Popen([*self.command, *args], cwd=self.cwd, env=env)
         try:
             returncode = proc.wait()
         finally:
@@ -113,8 +108,7 @@ class StageRunner:
                 'continue.')
 
     def train(self, stage: str, cfg: Config) -> None:
-        """Train ``stage`` (resuming it if it was interrupted) and export
-        its student's weights to ``checkpoints/<stage>.pth``."""
+        """Train (or resume) ``stage`` and export its student's weights."""
         if osp.isfile(self.checkpoint(stage)):
             return
         work_dir = osp.join(self.dirs['train'], stage)
@@ -128,7 +122,7 @@ class StageRunner:
 
     def score(self, stage: str, cfg: Config, checkpoint: str,
               name: str, split: str = 'val') -> Dict[str, float]:
-        """The metrics of ``checkpoint`` scored with ``cfg`` (written as
+        """The metrics of ``checkpoint`` scored with ``cfg`` (saved as
         ``configs/<name>.py``), kept in :meth:`metrics_file`."""
         out = self.metrics_file(stage, split)
         if not osp.isfile(out):
@@ -146,8 +140,8 @@ class StageRunner:
         return median_step(osp.join(self.dirs['train'], stage))
 
     def time_steps(self, cfg: Config, name: str) -> float:
-        """Median seconds per step of ``cfg`` (a short schedule) trained in
-        ``estimate/<name>``, removed after (kept when it fails)."""
+        """Median seconds per step of ``cfg`` (a short schedule), trained in
+        ``estimate/<name>`` (removed after)."""
         folder = osp.join(self.work_dir, 'estimate', name)
         shutil.rmtree(folder, ignore_errors=True)
         config = write_config(cfg, osp.join(folder, f'{name}.py'))

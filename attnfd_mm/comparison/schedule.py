@@ -15,10 +15,8 @@ def _scaled(value: float, factor: float) -> int:
 
 def shorten_scheduler(scheduler: Dict, length: Dict[bool, int],
                       iters: int) -> ConfigDict:
-    """``scheduler`` (an mmengine param-scheduler dict) stretched from the
-    config's ``length`` (``{by_epoch: epochs or iterations}``) to ``iters``
-    iterations: ``begin``, ``end``, ``milestones`` and ``T_max`` scaled,
-    ``by_epoch=False``."""
+    """``scheduler`` scaled from the loop's ``length`` (``{by_epoch:
+    epochs or iterations}``) to ``iters`` iterations, ``by_epoch=False``."""
     scheduler = ConfigDict(scheduler)
     by_epoch = bool(scheduler.get('by_epoch', True))
     total = length.get(by_epoch)
@@ -45,12 +43,7 @@ def shorten_schedule(cfg: Config, iters: int,
                      checkpoint_interval: int = 100) -> None:
     """Make ``cfg`` train ``iters`` iterations, its schedulers compressed to
     that length, without validation, logging by iteration and checkpointing
-    every ``checkpoint_interval`` iterations and at the end.
-
-    Raises:
-        ScheduleError: The schedule's length cannot be read, or a scheduler
-            counts a unit the loop does not give.
-    """
+    every ``checkpoint_interval`` iterations and at the end."""
     if iters < 1:
         raise ScheduleError(f'iters must be >= 1, got {iters}.')
     loop = cfg.get('train_cfg') or {}

@@ -5,15 +5,12 @@ import math
 import statistics
 from typing import Dict, Iterable, Mapping, Optional, Tuple
 
-#: Two-sided 95 % quantiles of Student's t (0.975) by degrees of freedom,
-#: from the standard table; above 30 the normal quantile is used.
-T_975: Dict[int, float] = {
-    1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365,
-    8: 2.306, 9: 2.262, 10: 2.228, 11: 2.201, 12: 2.179, 13: 2.160,
-    14: 2.145, 15: 2.131, 16: 2.120, 17: 2.110, 18: 2.101, 19: 2.093,
-    20: 2.086, 21: 2.080, 22: 2.074, 23: 2.069, 24: 2.064, 25: 2.060,
-    26: 2.056, 27: 2.052, 28: 2.048, 29: 2.045, 30: 2.042
-}
+#: Two-sided 95 % quantiles of Student's t by degrees of freedom (1 to 30,
+#: the standard table); above 30 the normal quantile ``Z_975``.
+T_975: Dict[int, float] = dict(enumerate((
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042), 1))
 Z_975 = 1.960
 
 
@@ -34,12 +31,10 @@ def spread(values: Iterable[float]) -> Tuple[float, float, float]:
 
 def paired_difference(a: Mapping[str, float],
                       b: Mapping[str, float]) -> Optional[Dict]:
-    """``a - b`` of two arms' results by seed (``{seed: mIoU}``) over their
-    common seeds: the ``diffs`` by seed, their ``mean`` and its 95 %
-    interval ``ci95`` (paired t over seeds; None with one seed), and
-    whether ``a`` ``beats`` ``b``: above it on the mean and on every seed
-    ``a`` ran (one ``b`` did not run counts against ``a``). None when they
-    share no seed."""
+    """``a - b`` (``{seed: mIoU}``) over their common seeds (None: none):
+    the ``diffs``, their ``mean`` and its 95 % interval ``ci95`` (paired t;
+    None with one seed), and whether ``a`` ``beats`` ``b`` on the mean and
+    on every seed ``a`` ran."""
     diffs = {s: a[s] - b[s] for s in a if s in b}
     if not diffs:
         return None
@@ -54,9 +49,8 @@ def paired_difference(a: Mapping[str, float],
 
 
 def same_time_iters(iters: int, slow_step: float, student_step: float) -> int:
-    """The iterations of the student alone that cost what ``iters``
-    iterations of a distillation arm cost: ``iters x slow_step /
-    student_step`` (median seconds per step of each), rounded."""
+    """The student's iterations that cost what ``iters`` of a distillation
+    arm cost: ``iters x slow_step / student_step``, rounded."""
     if slow_step <= 0 or student_step <= 0:
         raise ValueError('seconds per step must be > 0, got '
                          f'{slow_step} and {student_step}.')
