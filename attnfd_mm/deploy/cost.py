@@ -211,10 +211,10 @@ def cost_table(cost: Dict, teacher: str = 'teacher',
         f'{_num(r["gflops"], ".1f", "x")} | '
         f'{_num(r["latency_torch"], ".2f", "x")} | '
         f'{_num(r["latency_onnxruntime"], ".2f", "x")} |')
-    runs = sorted({lat['runs'] for name in ('teacher', 'student')
-                   for lat in cost[name]['latency_ms'].values() if lat})
-    agreed = all(lat['agreed'] for name in ('teacher', 'student')
-                 for lat in cost[name]['latency_ms'].values() if lat)
+    measured = [lat for name in ('teacher', 'student')
+                for lat in cost[name]['latency_ms'].values() if lat]
+    runs = sorted({lat['runs'] for lat in measured})
+    agreed = all(lat['agreed'] for lat in measured)
     rows += [
         '', f'One {h}x{w} image, CPU threads: {cost["threads"]}; latency: '
         f'median of {"/".join(map(str, runs))} runs (the last two rounds, '
