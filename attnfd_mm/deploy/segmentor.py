@@ -57,10 +57,9 @@ def load_segmentor(config: Union[str, Config],
     loaded, student = load_weights(checkpoint)
     state = (student or loaded).get('state_dict', loaded)
     # the data preprocessor's mean and std are not saved
-    state = {k: v for k, v in state.items()
-             if not k.startswith('data_preprocessor.')}
-    own = {k: v for k, v in segmentor.state_dict().items()
-           if not k.startswith('data_preprocessor.')}
+    state, own = ({k: v for k, v in weights.items()
+                   if not k.startswith('data_preprocessor.')}
+                  for weights in (state, segmentor.state_dict()))
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
     shapes = sorted(k for k in set(own) & set(state)
