@@ -112,4 +112,3 @@ def write_config(cfg: Config, path: str, header: Sequence[str] = ()) -> str:
     with atomic_file(path) as tmp, open(tmp, 'w') as f:
         f.write(text)
     return path
-

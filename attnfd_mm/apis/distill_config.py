@@ -120,15 +120,12 @@ def distill_config(student: Union[str, Config],
     if layers is not None:
         distiller['layers'] = list(layers)
     cfg.model = ConfigDict(
-        _scope_='mmrazor',
-        type='FrozenTeacherDistill',
+        _scope_='mmrazor', type='FrozenTeacherDistill',
         architecture=student_model,
         # the student's (the runner would otherwise pass the top-level one)
         data_preprocessor=dict(student_model.get('data_preprocessor', {}),
                                _scope_=scope),
-        teacher=teacher_model,
-        teacher_ckpt=teacher_ckpt,
-        distiller=distiller)
+        teacher=teacher_model, teacher_ckpt=teacher_ckpt, distiller=distiller)
     cfg.find_unused_parameters = True
     val_cfg = cfg.get('val_cfg', None)
     if val_cfg and val_cfg.get('type') in ('ValLoop', 'mmseg.ValLoop'):

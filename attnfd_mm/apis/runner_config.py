@@ -20,23 +20,18 @@ DEFAULT_SCOPE = 'mmseg'
 
 def add_runner_args(parser: argparse.ArgumentParser) -> None:
     """Add mmseg's shared tool flags and ``--data-root``."""
-    parser.add_argument(
-        '--work-dir', help='the dir to save logs, models and metrics')
+    parser.add_argument('--work-dir',
+                        help='the dir to save logs, models and metrics')
     parser.add_argument(
         '--data-root',
         help='dataset root for every dataloader of the config (e.g. a CamVid '
         'root with train/, val/, test/ and their *annot/ folders)')
     parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
+        '--cfg-options', nargs='+', action=DictAction,
         help='override settings in the config, key=value pairs, e.g. '
         'train_cfg.max_iters=100 model.teacher_ckpt=teacher.pth')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
+    parser.add_argument('--launcher', default='none', help='job launcher',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'])
     # torch.distributed.launch passes --local_rank / --local-rank
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
@@ -65,11 +60,9 @@ def load_runner_config(config: Union[str, Config],
         ConfigNotFoundError: ``config`` does not exist (closest names).
     """
     if isinstance(config, Config):
-        cfg = config
-        name = 'config'
+        cfg, name = config, 'config'
     else:
-        cfg = load_config(config)
-        name = config_name(config)
+        cfg, name = load_config(config), config_name(config)
     cfg.launcher = launcher
     if cfg_options:
         cfg.merge_from_dict(cfg_options)

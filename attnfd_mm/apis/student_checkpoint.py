@@ -1,7 +1,7 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Plain mmseg checkpoints (weights and dataset meta only) from training
 checkpoints."""
-from typing import Dict
+from typing import Dict, Optional, Tuple
 
 #: Prefix of the student's weights in an MMRazor distillation checkpoint.
 STUDENT_PREFIX = 'architecture.'
@@ -46,3 +46,13 @@ def weights_checkpoint(checkpoint: Dict) -> Dict:
         raise ValueError('This is a distillation checkpoint: export its '
                          'student with student_checkpoint().')
     return _plain(checkpoint['state_dict'], checkpoint, 'training checkpoint')
+
+
+def load_weights(checkpoint: str) -> Tuple[Dict, Optional[Dict]]:
+    """``checkpoint`` loaded on the CPU, and its :func:`student_checkpoint`
+    when it is a distillation checkpoint (else None)."""
+    from mmengine.runner import CheckpointLoader
+    loaded = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    state = loaded.get('state_dict', loaded)
+    distilled = any(k.startswith(STUDENT_PREFIX) for k in state)
+    return loaded, student_checkpoint(loaded) if distilled else None

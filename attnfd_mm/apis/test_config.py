@@ -11,7 +11,7 @@ from mmengine.config import Config
 from mmengine.runner import CheckpointLoader
 
 from .runner_config import DEFAULT_SCOPE
-from .student_checkpoint import STUDENT_PREFIX, student_checkpoint
+from .student_checkpoint import load_weights
 
 
 def is_distillation(cfg: Config) -> bool:
@@ -31,17 +31,17 @@ def student_test_config(cfg: Config, checkpoint: str,
     student.setdefault('_scope_',
                        cfg.get('default_scope', None) or DEFAULT_SCOPE)
     cfg.model = student
-    loaded = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
-    state = loaded.get('state_dict', loaded)
-    if not any(k.startswith(STUDENT_PREFIX) for k in state):
+    _, weights = load_weights(checkpoint)
+    if weights is None:
         return cfg, checkpoint
     path = osp.join(tmp_dir, 'student.pth')
-    torch.save(student_checkpoint(loaded), path)
+    torch.save(weights, path)
     return cfg, path
 
 
-class CheckpointMismatchError(RuntimeError):
-    """A checkpoint whose weights do not fit the model it is tested with."""
+class CheckpointMismatchError(RuntimeError, ValueError):
+    """A checkpoint whose weights do not fit the model it is tested or
+    deployed with."""
 
 
 def _examples(keys: Set[str], n: int = 3) -> str:

@@ -11,6 +11,7 @@ CPU with this process's PyTorch threads (onnxruntime gets as many): the
 median of enough runs that two rounds agree, the student's and the
 teacher's rounds interleaved (:func:`~attnfd_mm.deploy.measure_latencies`).
 """
+import importlib.util
 import json
 import os.path as osp
 import tempfile
@@ -33,15 +34,6 @@ FLOPS_COUNTER = ('mmengine.analysis.get_model_complexity_info (fvcore '
                  'counting: one multiply-add = 1 FLOP)')
 
 
-def _pipeline_size(pipeline) -> Optional[Tuple[int, int]]:
-    for step in pipeline or ():
-        if isinstance(step, dict) and step.get('type', '').split('.')[-1] \
-                == 'Resize' and step.get('scale'):
-            w, h = step['scale']  # mmcv's scale is (w, h)
-            return int(h), int(w)
-    return None
-
-
 def config_test_size(cfg: Config) -> Tuple[int, int]:
     """(height, width) a config tests at: the ``Resize`` scale of its test
     pipeline (an upper bound where it keeps the aspect ratio), else its
@@ -53,9 +45,11 @@ def config_test_size(cfg: Config) -> Tuple[int, int]:
     loader = cfg.get('test_dataloader') or {}
     dataset = loader.get('dataset') or {}
     for pipeline in (dataset.get('pipeline'), cfg.get('test_pipeline')):
-        size = _pipeline_size(pipeline)
-        if size:
-            return size
+        for step in pipeline or ():
+            if isinstance(step, dict) and step.get('type', '').split(
+                    '.')[-1] == 'Resize' and step.get('scale'):
+                w, h = step['scale']  # mmcv's scale is (w, h)
+                return int(h), int(w)
     model = cfg.get('model') or {}
     model = model.get('architecture', model)
     size = (model.get('data_preprocessor') or {}).get('size')
@@ -84,18 +78,10 @@ def _flops(wrapper: nn.Module, image: torch.Tensor) -> Dict:
 
 
 def _static_cost(segmentor: nn.Module, size: Tuple[int, int]) -> Dict:
-    """``params`` (count) and ``gflops`` of ``segmentor`` at ``size``."""
     wrapper = DeployableSegmentor(segmentor.eval()).eval()
-    image = torch.rand(1, 3, *size) * 255
     with torch.no_grad():
         return dict(params=sum(p.numel() for p in segmentor.parameters()),
-                    **_flops(wrapper, image))
-
-
-def _has_onnxruntime() -> bool:
-    import importlib.util
-    return all(importlib.util.find_spec(m) is not None
-               for m in ('onnx', 'onnxruntime'))
+                    **_flops(wrapper, torch.rand(1, 3, *size) * 255))
 
 
 def _latency_fns(models: Dict[str, nn.Module], size: Tuple[int, int],
@@ -119,7 +105,8 @@ def _latency_fns(models: Dict[str, nn.Module], size: Tuple[int, int],
     fns = {}
     if 'torch' in backends:
         fns['torch'] = {n: torch_call(w) for n, w in wrappers.items()}
-    if 'onnxruntime' in backends and _has_onnxruntime():
+    if 'onnxruntime' in backends and all(
+            importlib.util.find_spec(m) for m in ('onnx', 'onnxruntime')):
         feed = {'image': image.numpy()}
 
         def ort_call(session):
@@ -168,9 +155,7 @@ def model_cost(segmentor: nn.Module, size: Tuple[int, int],
 
 def _ratio(teacher: Optional[float],
            student: Optional[float]) -> Optional[float]:
-    if teacher is None or not student:
-        return None
-    return teacher / student
+    return None if teacher is None or not student else teacher / student
 
 
 def _median(cost: Dict, backend: str) -> Optional[float]:
@@ -200,12 +185,8 @@ def pair_cost(student: nn.Module,
                for b in ('torch', 'onnxruntime')}))
 
 
-def _num(value: Optional[float], fmt: str) -> str:
-    return '-' if value is None else format(value, fmt)
-
-
-def _times(value: Optional[float], fmt: str) -> str:
-    return '-' if value is None else format(value, fmt) + 'x'
+def _num(value: Optional[float], fmt: str, unit: str = '') -> str:
+    return '-' if value is None else format(value, fmt) + unit
 
 
 def cost_table(cost: Dict, teacher: str = 'teacher',
@@ -226,14 +207,14 @@ def cost_table(cost: Dict, teacher: str = 'teacher',
             f'{_num(_median(got, "onnxruntime"), ".1f")} |')
     r = cost['teacher_over_student']
     rows.append(
-        f'| teacher / student | {_times(r["params"], ".1f")} | '
-        f'{_times(r["gflops"], ".1f")} | '
-        f'{_times(r["latency_torch"], ".2f")} | '
-        f'{_times(r["latency_onnxruntime"], ".2f")} |')
-    runs = sorted({lat['runs'] for name in ('teacher', 'student')
-                   for lat in cost[name]['latency_ms'].values() if lat})
-    agreed = all(lat['agreed'] for name in ('teacher', 'student')
-                 for lat in cost[name]['latency_ms'].values() if lat)
+        f'| teacher / student | {_num(r["params"], ".1f", "x")} | '
+        f'{_num(r["gflops"], ".1f", "x")} | '
+        f'{_num(r["latency_torch"], ".2f", "x")} | '
+        f'{_num(r["latency_onnxruntime"], ".2f", "x")} |')
+    measured = [lat for name in ('teacher', 'student')
+                for lat in cost[name]['latency_ms'].values() if lat]
+    runs = sorted({lat['runs'] for lat in measured})
+    agreed = all(lat['agreed'] for lat in measured)
     rows += [
         '', f'One {h}x{w} image, CPU threads: {cost["threads"]}; latency: '
         f'median of {"/".join(map(str, runs))} runs (the last two rounds, '

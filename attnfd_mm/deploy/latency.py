@@ -97,8 +97,5 @@ def measure_latencies(fns: Dict[str, Callable[[], object]],
 
 
 def measure_latency(fn: Callable[[], object], **kwargs) -> Latency:
-    """:func:`measure_latencies` of one call ``fn``: ``warmup`` untimed
-    calls, then rounds of ``runs`` timed calls until the medians of two
-    consecutive rounds differ by at most ``tolerance`` of the smaller one
-    (or ``max_rounds`` rounds ran)."""
+    """:func:`measure_latencies` of one call ``fn``."""
     return measure_latencies({'fn': fn}, **kwargs)['fn']

@@ -11,6 +11,8 @@ their argmax.
 """
 import copy
 import importlib
+import os
+import os.path as osp
 from typing import Dict, List, Sequence, Tuple
 
 import torch
@@ -21,11 +23,6 @@ from torch.nn.modules.utils import _pair
 #: what the exported graph returns: ``'logits'`` (N x C x H x W float32) or
 #: ``'map'`` (N x H x W int64 class indices)
 OUTPUTS = ('logits', 'map')
-#: the ONNX opset written by default
-DEFAULT_OPSET = 17
-#: what installs the optional export dependencies
-INSTALL_HINT = 'pip install attnfd-mm[export]  (or: pip install onnx ' \
-    'onnxruntime)'
 
 
 class ExportDependencyError(ImportError):
@@ -51,7 +48,8 @@ def require_export_deps(*names: str):
         except ImportError as e:
             raise ExportDependencyError(
                 f'{name} is not installed; ONNX export and its check need '
-                f'onnx and onnxruntime: {INSTALL_HINT}') from e
+                'onnx and onnxruntime: pip install attnfd-mm[export]  (or: '
+                'pip install onnx onnxruntime)') from e
     return module
 
 
@@ -60,12 +58,7 @@ class ExportableAdaptiveAvgPool2d(nn.Module):
     and width (PyTorch's exporter refuses an adaptive pooling to more than
     1x1 without a static input size, e.g. PSPNet's and Fast-SCNN's pyramid
     pooling): the mean of each of PyTorch's bins (rows ``floor(i * H / k)``
-    to ``ceil((i + 1) * H / k)``) from an integral image in float64.
-
-    Args:
-        output_size: The pooled (height, width), as ``nn.AdaptiveAvgPool2d``
-            takes it.
-    """
+    to ``ceil((i + 1) * H / k)``) from an integral image in float64."""
 
     def __init__(self, output_size) -> None:
         super().__init__()
@@ -107,13 +100,9 @@ def exportable(segmentor: nn.Module) -> nn.Module:
 
 
 class DeployableSegmentor(nn.Module):
-    """A segmentor's whole-image inference as one tensor function.
-
-    Args:
-        segmentor: An mmseg segmentor (``EncoderDecoder`` and kin) in eval
-            mode.
-        output: ``'logits'`` or ``'map'`` (:data:`OUTPUTS`).
-    """
+    """A segmentor's whole-image inference (an mmseg segmentor in eval
+    mode) as one tensor function returning an ``output`` of
+    :data:`OUTPUTS`."""
 
     def __init__(self, segmentor: nn.Module, output: str = 'logits') -> None:
         super().__init__()
@@ -147,16 +136,14 @@ class DeployableSegmentor(nn.Module):
         logits = F.interpolate(logits, size=image.shape[-2:],
                                mode='bilinear',
                                align_corners=self.align_corners)
-        if self.output == 'map':
-            return logits.argmax(dim=1)
-        return logits
+        return logits.argmax(dim=1) if self.output == 'map' else logits
 
 
 def export_onnx(segmentor: nn.Module,
                 path: str,
                 output: str = 'logits',
                 size: Tuple[int, int] = (512, 512),
-                opset: int = DEFAULT_OPSET) -> str:
+                opset: int = 17) -> str:
     """Write ``segmentor`` as ONNX to ``path`` (dynamic batch, height and
     width; traced at ``size``); return ``path``.
 
@@ -165,8 +152,6 @@ def export_onnx(segmentor: nn.Module,
     height and width symbolic through the final resize. Adaptive poolings
     are exported as :class:`ExportableAdaptiveAvgPool2d`.
     """
-    import os
-    import os.path as osp
     wrapper = DeployableSegmentor(exportable(segmentor), output).eval()
     image = torch.rand(1, 3, *size) * 255
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
@@ -226,12 +211,9 @@ def check_onnx(path: str,
             raise OnnxParityError(
                 f'{path} at {h}x{w}: onnxruntime gives shape {got.shape}, '
                 f'PyTorch {expected.shape}.')
-        if output == 'logits':
-            diff = float(abs(got - expected).max())
-            key = 'max_abs_diff'
-        else:
-            diff = float((got != expected).mean())
-            key = 'pixels_differing'
+        key, diff = ('max_abs_diff', float(abs(got - expected).max())) \
+            if output == 'logits' else \
+            ('pixels_differing', float((got != expected).mean()))
         out.append({'size': [h, w], key: diff, 'tolerance': atol})
         if diff > atol:
             raise OnnxParityError(

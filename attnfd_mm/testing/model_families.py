@@ -115,15 +115,10 @@ def distill_step(student: Dict,
     term), ``connector_grads``/``student_grads`` (every connector parameter
     / some student parameter got a gradient), ``teacher_grads`` (some
     teacher parameter got one)."""
-    algo = build_segmentor(
-        dict(
-            _scope_='mmrazor',
-            type='FrozenTeacherDistill',
-            random_teacher=True,
-            architecture=student,
-            teacher=teacher,
-            distiller=distiller or dict(
-                type='AttnFDDistiller', layers=['B', 'E']))).train()
+    algo = build_segmentor(dict(
+        _scope_='mmrazor', type='FrozenTeacherDistill', random_teacher=True,
+        architecture=student, teacher=teacher, distiller=distiller
+        or dict(type='AttnFDDistiller', layers=['B', 'E']))).train()
     inputs, samples = random_batch(size)
     losses = algo.loss(inputs, samples)
     loss, _ = algo.parse_losses(losses)
@@ -143,16 +138,12 @@ def distill_step(student: Dict,
 def step_problems(report: Dict) -> List[str]:
     """What a :func:`distill_step` report of AttnFD B+E shows wrong (empty
     when the step is right)."""
-    problems = []
-    if sorted(report['losses']) != ['distill.loss_attnfd_B',
-                                    'distill.loss_attnfd_E']:
-        problems.append(f"losses {sorted(report['losses'])}")
-    if not all(math.isfinite(v) for v in report['losses'].values()):
-        problems.append('non-finite loss')
-    if not report['connector_grads']:
-        problems.append('connector without gradient')
-    if not report['student_grads']:
-        problems.append('no student gradient')
-    if report['teacher_grads']:
-        problems.append('teacher gradient')
-    return problems
+    losses = sorted(report['losses'])
+    return [problem for problem, wrong in (
+        (f'losses {losses}',
+         losses != ['distill.loss_attnfd_B', 'distill.loss_attnfd_E']),
+        ('non-finite loss',
+         not all(math.isfinite(v) for v in report['losses'].values())),
+        ('connector without gradient', not report['connector_grads']),
+        ('no student gradient', not report['student_grads']),
+        ('teacher gradient', report['teacher_grads'])) if wrong]

@@ -29,12 +29,9 @@ class StudentCostHook(Hook):
             ``'student_vs_teacher.json'``.
         size (Sequence[int], optional): (height, width). Defaults to the
             config's test size.
-        runs (int), warmup (int), max_rounds (int): Timed runs per latency
-            round, untimed runs first, rounds at most. Default 10, 3, 6.
-        budget_s (float, optional): Seconds the latency rounds of each
-            backend aim at. Defaults to 300.
-        backends (Sequence[str]): ``'torch'``, ``'onnxruntime'``. Defaults
-            to both.
+        runs, warmup, max_rounds, budget_s: Of the latency rounds
+            (:func:`~attnfd_mm.deploy.measure_latencies`).
+        backends (Sequence[str]): What latency is measured with.
     """
 
     priority = 'LOWEST'
