@@ -232,7 +232,6 @@ def _profile_child(case: Case, size: Tuple[int, int], batch: int,
     """Child process: ``torch.profiler`` over ``iters`` iterations of one
     case after ``warmup``; each op's self time (ms per iteration, on the
     GPU for CUDA) and calls per iteration."""
-    import torch
     from torch.profiler import ProfilerActivity, profile
     one = _warm_iteration(case, size, batch, warmup, device)
     cuda = device.startswith('cuda')

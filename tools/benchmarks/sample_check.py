@@ -100,7 +100,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parser.parse_args(argv)
     samples = make_images(osp.join(args.work_dir, 'data'), args.images,
                           tuple(args.size))
-    pipeline(False)(copy.deepcopy(samples[0]))  # warm-up: imports, first decode
+    pipeline(False)(copy.deepcopy(samples[0]))  # warm-up: imports, a decode
     plain, checked = epoch_rates(samples, args.epochs)
     width, height = args.size
     print(f'{args.images} images {width}x{height}, {args.epochs} epochs, '
