@@ -11,9 +11,11 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 #: metric names of the metafiles: the paper's figure, or this package's
 #: CPU-scaled CamVid benchmark
 METRICS = {'mIoU (paper)', 'mIoU (paper, B+E, DeepLabV3+ code)',
-           'mIoU (ours, CPU protocol, 5 seeds)',
-           'mIoU (ours, CPU protocol, 3x schedule, 2 seeds)',
-           'mIoU (ours, CPU protocol, earlier 2-seed run)'}
+           'mIoU (ours, CPU protocol, strong teacher, 5 seeds)',
+           'mIoU (ours, CPU protocol, strong teacher, 3x schedule, 2 seeds)',
+           'mIoU (ours, CPU protocol, weak teacher, 5 seeds)',
+           'mIoU (ours, CPU protocol, weak teacher, 3x schedule, 2 seeds)',
+           'mIoU (ours, CPU protocol, weak teacher, earlier 2-seed run)'}
 MIM_LINKS = ('configs', 'tools', 'model-index.yml')
 
 
