@@ -12,7 +12,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 #: CPU-scaled CamVid benchmark
 METRICS = {'mIoU (paper)', 'mIoU (paper, B+E, DeepLabV3+ code)',
            'mIoU (ours, CPU protocol, strong teacher, 5 seeds)',
-           'mIoU (ours, CPU protocol, strong teacher, 3x schedule, 2 seeds)',
+           'mIoU (ours, CPU protocol, strong teacher, 3x schedule, 3 seeds)',
            'mIoU (ours, CPU protocol, weak teacher, 5 seeds)',
            'mIoU (ours, CPU protocol, weak teacher, 3x schedule, 2 seeds)',
            'mIoU (ours, CPU protocol, weak teacher, earlier 2-seed run)'}

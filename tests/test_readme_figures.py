@@ -28,7 +28,7 @@ README_RUNS = {'docs/results/camvid_strong_teacher': (6, 4),
 METRIC_RUNS = {
     'mIoU (ours, CPU protocol, strong teacher, 5 seeds)':
     'docs/results/camvid_strong_teacher',
-    'mIoU (ours, CPU protocol, strong teacher, 3x schedule, 2 seeds)':
+    'mIoU (ours, CPU protocol, strong teacher, 3x schedule, 3 seeds)':
     'docs/results/camvid_strong_teacher_3x',
     'mIoU (ours, CPU protocol, weak teacher, 5 seeds)':
     'docs/results/camvid_cpu_5seeds',
