@@ -28,7 +28,8 @@ import argparse
 import os.path as osp
 from typing import List, Optional
 
-from attnfd_mm.apis.runner_config import config_name
+from attnfd_mm.apis import load_config
+from attnfd_mm.apis.runner_config import config_name, set_data_root
 from attnfd_mm.comparison import (Comparison, comparison_parser,
                                   run_comparison)
 from attnfd_mm.compat import apply_entry_point_patches
@@ -67,11 +68,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def build(args: argparse.Namespace) -> Comparison:
+    student = load_config(args.student)
+    if args.cfg_options:
+        student.merge_from_dict(args.cfg_options)
+    if args.data_root is not None:
+        set_data_root(student, osp.abspath(args.data_root))
     return Comparison(
-        args.student, args.teacher, args.teacher_checkpoint, args.work_dir,
+        student, args.teacher, args.teacher_checkpoint, args.work_dir,
         methods=args.methods, seeds=args.seeds, iters=args.iters,
-        layers=args.layers, cfg_options=args.cfg_options,
-        data_root=args.data_root, same_time_as=args.same_time_as,
+        layers=args.layers, same_time_as=args.same_time_as,
         checkpoint_interval=args.checkpoint_interval,
         keep_train_checkpoints=args.keep_train_checkpoints,
         measure_cost=not args.no_cost,

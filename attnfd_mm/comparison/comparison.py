@@ -15,16 +15,11 @@ from mmengine.config import Config
 from attnfd_mm.apis import (METHODS, WeightsUnavailableError,
                             check_init_weights, distill_config, load_config)
 from attnfd_mm.apis.distill_config import add_custom_hook, add_custom_import
-from attnfd_mm.apis.runner_config import set_data_root
 from attnfd_mm.engine.hooks.step_time_hook import load_step_times
 from .plan import ALONE, SAME_TIME, Arm, ComparisonError, Plan
 from .runner import StageRunner
 from .schedule import shorten_schedule
 from .statistics import same_time_iters
-
-
-def _fingerprint(cfg: Config) -> str:
-    return hashlib.sha256(cfg.pretty_text.encode()).hexdigest()[:16]
 
 
 def bind_settings(path: str, settings: Dict, held: str, fix: str) -> None:
@@ -53,8 +48,6 @@ class Comparison:
         teacher: The teacher config (only its model is used).
         teacher_ckpt: Path or URL of the teacher's weights.
         methods, seeds, iters, layers, same_time_as: The :class:`Plan`.
-        cfg_options: Overrides of the student config.
-        data_root: Dataset root of every dataloader of the student config.
         checkpoint_interval: Iterations between resumable checkpoints.
         work_dir, keep_train_checkpoints, prefix, cwd: The
             :class:`StageRunner`'s.
@@ -68,16 +61,13 @@ class Comparison:
                  work_dir: str, methods: Sequence[str],
                  seeds: Sequence[int] = (0, ), iters: int = 1000,
                  layers: Optional[Sequence[str]] = None,
-                 cfg_options: Optional[Dict] = None,
-                 data_root: Optional[str] = None,
                  same_time_as: Optional[str] = None,
                  checkpoint_interval: int = 100,
                  keep_train_checkpoints: bool = False,
                  prefix: str = '[compare]', test_split: bool = False,
                  cwd: Optional[str] = None, measure_cost: bool = True,
                  skip_bad_samples: bool = False) -> None:
-        self.plan = Plan(tuple(methods), tuple(seeds), int(iters),
-                         tuple(layers) if layers else None, same_time_as)
+        self.plan = Plan(methods, seeds, iters, layers, same_time_as)
         self.runner = StageRunner(work_dir, cwd, prefix,
                                   keep_train_checkpoints)
         self.work_dir = self.runner.work_dir
@@ -86,19 +76,16 @@ class Comparison:
         self.test_split = test_split
         self.measure_cost = measure_cost
         self.skip_bad_samples = skip_bad_samples
-        self.student = load_config(student)
-        if cfg_options:
-            self.student.merge_from_dict(cfg_options)
-        if data_root is not None:
-            set_data_root(self.student, osp.abspath(data_root))
-        self.teacher = load_config(teacher)
+        self.student, self.teacher = load_config(student), load_config(teacher)
 
     def settings(self) -> Dict:
         """What this work dir is bound to."""
-        plan = self.plan
-        return dict(student=_fingerprint(self.student),
-                    teacher=_fingerprint(self.teacher),
-                    teacher_checkpoint=self.teacher_ckpt, iters=plan.iters,
+        plan, digests = self.plan, {
+            name: hashlib.sha256(cfg.pretty_text.encode()).hexdigest()[:16]
+            for name, cfg in (('student', self.student),
+                              ('teacher', self.teacher))}
+        return dict(**digests, teacher_checkpoint=self.teacher_ckpt,
+                    iters=plan.iters,
                     layers=list(plan.layers) if plan.layers else None,
                     same_time_as=plan.same_time_as)
 

@@ -48,8 +48,8 @@ class Plan:
         methods = tuple(dict.fromkeys(self.methods))
         object.__setattr__(self, 'methods', methods)
         object.__setattr__(self, 'seeds', tuple(self.seeds))
-        if self.layers:
-            object.__setattr__(self, 'layers', tuple(self.layers))
+        object.__setattr__(self, 'layers',
+                           tuple(self.layers) if self.layers else None)
         unknown = [m for m in methods if m not in ARMS]
         if unknown:
             raise ComparisonError(f'Unknown methods {unknown}; valid: {ARMS}.')
