@@ -67,10 +67,8 @@ def draw_attention_grid(model: torch.nn.Module,
             heat = F.interpolate(layer[column][0][None, None],
                                  size=image.shape[:2], mode='bilinear',
                                  align_corners=False)[0, 0]
-            heat = heat - heat.min()  # scaled to [0, 1]
-            axes[row, col].imshow(
-                (heat / heat.max().clamp(min=1e-12)).cpu().numpy(),
-                cmap='jet')
+            # the colour scale spans the map's own minimum to maximum
+            axes[row, col].imshow(heat.cpu().numpy(), cmap='jet')
             if row == 0:
                 axes[row, col].set_title(column)
     for ax in axes.flat:

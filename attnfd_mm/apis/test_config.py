@@ -27,16 +27,14 @@ def student_test_config(cfg: Config, checkpoint: str,
     ``checkpoint`` itself when it holds plain student weights
     (``student.pth``), else its ``architecture.*`` weights written to
     ``tmp_dir``."""
-    student = Config(dict(model=cfg.model.architecture)).model
-    student.setdefault('_scope_',
-                       cfg.get('default_scope', None) or DEFAULT_SCOPE)
-    cfg.model = student
+    cfg.model = cfg.model.architecture
+    cfg.model.setdefault('_scope_',
+                         cfg.get('default_scope', None) or DEFAULT_SCOPE)
     _, weights = load_weights(checkpoint)
-    if weights is None:
-        return cfg, checkpoint
-    path = osp.join(tmp_dir, 'student.pth')
-    torch.save(weights, path)
-    return cfg, path
+    if weights is not None:
+        checkpoint = osp.join(tmp_dir, 'student.pth')
+        torch.save(weights, checkpoint)
+    return cfg, checkpoint
 
 
 class CheckpointMismatchError(RuntimeError, ValueError):
