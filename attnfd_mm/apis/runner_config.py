@@ -50,11 +50,11 @@ def load_runner_config(config: str,
                        launcher: str = 'none',
                        data_root: Optional[str] = None) -> Config:
     """``config`` (a file, ``mmseg::...``, ``attnfd_mm::...``) ready for
-    ``Runner.from_cfg``, as mmseg's tools load it:
-    ``cfg_options`` merged, ``work_dir`` by default
-    ``./work_dirs/<config name>``, ``default_scope`` ``'mmseg'``, the
-    datasets at ``data_root`` (:func:`set_data_root`); never dumped over a
-    file of the work dir (:func:`keep_config_files`).
+    ``Runner.from_cfg``, as mmseg's tools load it: ``cfg_options`` merged,
+    ``work_dir`` by default ``./work_dirs/<config name>``,
+    ``default_scope`` ``'mmseg'``, the datasets at ``data_root``
+    (:func:`set_data_root`); never dumped over a file of the work dir
+    (:func:`keep_config_files`).
 
     Raises:
         ConfigNotFoundError: ``config`` does not exist (closest names).
