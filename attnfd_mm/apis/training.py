@@ -10,7 +10,8 @@ from typing import List, Optional, Tuple
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
-from mmengine.runner import CheckpointLoader, Runner
+from mmengine.runner import (CheckpointLoader, Runner,
+                             find_latest_checkpoint)
 
 from attnfd_mm.compat import apply_entry_point_patches
 
@@ -38,13 +39,10 @@ def resume_checkpoint(work_dir: str) -> Tuple[Optional[str], List[str]]:
         if found:
             numbered.append((int(found.group(1)), path))
     candidates = [p for _, p in sorted(numbered, reverse=True)]
-    pointer = osp.join(work_dir, 'last_checkpoint')
-    if osp.isfile(pointer):
-        with open(pointer) as f:
-            named = f.read().strip()
-        if named:
-            candidates = [named] + [p for p in candidates
-                                    if osp.abspath(p) != osp.abspath(named)]
+    named = find_latest_checkpoint(work_dir)
+    if named:
+        candidates = [named] + [p for p in candidates
+                                if osp.abspath(p) != osp.abspath(named)]
     bad: List[Tuple[str, str]] = []
     for path in candidates:
         if not osp.isfile(path):
