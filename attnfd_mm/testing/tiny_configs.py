@@ -63,13 +63,11 @@ def tiny_distill_model(student: str = 'r18',
                        method: str = 'attnfd') -> Dict:
     """An MMRazor algorithm dict distilling DeepLabV3 ``teacher`` into
     ``student`` (:func:`deeplabv3_segmentor`) with ``method``'s distiller
-    on the two models' layer presets, its teacher-side connector written
-    out; a random teacher unless ``teacher_ckpt``."""
+    on the two models' layer presets; a random teacher unless
+    ``teacher_ckpt``."""
     distiller = copy.deepcopy(METHODS[method].distiller)
     distiller.update(student_layers=f'deeplabv3_{student}',
                      teacher_layers=f'deeplabv3_{teacher}')
-    distiller.setdefault('teacher_connector',
-                         dict(type='CBAMConnector', learnable=False))
     model = dict(
         _scope_='mmrazor',
         type=algorithm,
