@@ -39,8 +39,7 @@ def add_runner_args(parser: argparse.ArgumentParser) -> None:
 def parse_runner_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
     """Parse the command line; export ``LOCAL_RANK`` as mmseg's tools do."""
     args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
 
