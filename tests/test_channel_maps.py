@@ -297,7 +297,8 @@ def test_distiller_maps_for_other_connectors(monkeypatch):
         cfg = tiny_distill_model('r18', 'r50')
         distiller = cfg['distiller']
         if 'teacher_learnable' in kwargs:
-            distiller['teacher_connector']['learnable'] = True
+            distiller['teacher_connector'] = dict(type='CBAMConnector',
+                                                  learnable=True)
         distiller.update({k: v for k, v in kwargs.items()
                           if k != 'teacher_learnable'})
         algo = _build(cfg).train()

@@ -14,7 +14,7 @@ from conftest import run_tool, wait_for_file
 from mmengine.runner import CheckpointLoader
 
 from attnfd_mm.apis import train
-from attnfd_mm.apis.resume import NoGoodCheckpointError
+from attnfd_mm.apis.training import NoGoodCheckpointError
 from attnfd_mm.testing import tiny_distill_model, tiny_runner_config
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))

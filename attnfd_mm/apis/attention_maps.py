@@ -56,10 +56,9 @@ def draw_attention_grid(model: torch.nn.Module,
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    rows = len(maps)
-    fig, axes = plt.subplots(
-        rows, 1 + len(MAP_COLUMNS), figsize=(3 * (1 + len(MAP_COLUMNS)),
-                                             2.6 * rows), squeeze=False)
+    rows, cols = len(maps), 1 + len(MAP_COLUMNS)
+    fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 2.6 * rows),
+                             squeeze=False)
     for row, (loss_name, layer) in enumerate(maps.items()):
         axes[row, 0].imshow(image)
         axes[row, 0].set_ylabel(loss_name.replace('loss_attnfd_', 'layer '))
@@ -67,14 +66,11 @@ def draw_attention_grid(model: torch.nn.Module,
             heat = F.interpolate(layer[column][0][None, None],
                                  size=image.shape[:2], mode='bilinear',
                                  align_corners=False)[0, 0]
-            heat = heat - heat.min()  # scaled to [0, 1]
-            axes[row, col].imshow(
-                (heat / heat.max().clamp(min=1e-12)).cpu().numpy(),
-                cmap='jet')
+            # the colour scale spans the map's own minimum to maximum
+            axes[row, col].imshow(heat.cpu().numpy(), cmap='jet')
             if row == 0:
                 axes[row, col].set_title(column)
-    for ax in axes.flat:
-        ax.set(xticks=[], yticks=[])
+    plt.setp(axes, xticks=[], yticks=[])
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -4,7 +4,7 @@
 closest names when one does not exist), and written."""
 import copy
 import difflib
-import os
+import glob
 import os.path as osp
 from typing import List, Sequence, Union
 
@@ -13,28 +13,17 @@ from mmengine.config import Config
 from attnfd_mm.atomic_files import atomic_file
 from attnfd_mm.compat import apply_entry_point_patches
 
-#: At most this many files are listed to find the closest names.
-MAX_CANDIDATES = 20000
-
 
 class ConfigNotFoundError(FileNotFoundError):
     """A config file (local or ``pkg::path``) that does not exist."""
 
 
-def _py_files(root: str, depth: int = 99) -> List[str]:
-    """The ``.py`` files under ``root`` (``depth`` folders deep at most),
-    relative to it (at most :data:`MAX_CANDIDATES`)."""
-    found: List[str] = []
-    for folder, dirs, files in os.walk(root):
-        rel = osp.relpath(folder, root)
-        level = 0 if rel == '.' else rel.count(os.sep) + 1
-        dirs[:] = sorted(d for d in dirs if not d.startswith('.')) \
-            if level < depth else []
-        found += [osp.normpath(osp.join(rel, f)) for f in sorted(files)
-                  if f.endswith('.py')]
-        if len(found) >= MAX_CANDIDATES:
-            break
-    return found
+def _py_files(root: str, patterns: Sequence[str]) -> List[str]:
+    """The ``.py`` files under ``root`` that ``patterns`` match, relative
+    to it (hidden folders skipped)."""
+    return sorted(path for pattern in patterns
+                  for path in glob.glob(pattern, root_dir=root,
+                                        recursive=True))
 
 
 def closest_names(name: str, candidates: List[str], n: int = 3) -> List[str]:
@@ -75,7 +64,8 @@ def check_config_file(config: str) -> str:
         if osp.isfile(osp.join(root, rel)):
             return config
         shown = f'{package}::'
-        close = [shown + c for c in closest_names(rel, _py_files(root))]
+        close = [shown + c for c in closest_names(
+            rel, _py_files(root, ['**/*.py']))]
     else:
         if osp.isfile(config):
             return config
@@ -84,8 +74,8 @@ def check_config_file(config: str) -> str:
             folder = osp.dirname(folder)
         rel = osp.relpath(osp.abspath(config), folder)
         shown = folder if osp.isabs(config) else osp.relpath(folder)
-        close = [osp.normpath(osp.join(shown, c))
-                 for c in closest_names(rel, _py_files(folder, depth=2))]
+        close = [osp.normpath(osp.join(shown, c)) for c in closest_names(
+            rel, _py_files(folder, ['*.py', '*/*.py', '*/*/*.py']))]
     hint = ('; did you mean ' + ', '.join(repr(c) for c in close) + '?'
             if close else f'; no config with a similar name in {shown}.')
     raise ConfigNotFoundError(f'Config not found: {config!r}{hint}')

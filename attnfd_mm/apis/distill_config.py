@@ -11,9 +11,6 @@ from .config_files import load_config
 from .methods import DEFAULT_METHOD, METHODS, check_method
 from .runner_config import DEFAULT_SCOPE, dataset_dicts
 
-#: The plugin import every composed config carries.
-PLUGIN = 'attnfd_mm'
-
 
 def _scoped(model: Dict, scope: str) -> ConfigDict:
     model = ConfigDict(copy.deepcopy(dict(model)))
@@ -21,12 +18,12 @@ def _scoped(model: Dict, scope: str) -> ConfigDict:
     return model
 
 
-def add_custom_import(cfg: Config, module: str = PLUGIN) -> None:
-    """Add ``module`` to ``cfg.custom_imports`` (failures not allowed)."""
+def add_custom_import(cfg: Config) -> None:
+    """Add ``attnfd_mm`` to ``cfg.custom_imports`` (failures not allowed)."""
     imports = dict(cfg.get('custom_imports') or {})
     names = list(imports.get('imports') or [])
-    if module not in names:
-        names.append(module)
+    if 'attnfd_mm' not in names:
+        names.append('attnfd_mm')
     imports.update(imports=names, allow_failed_imports=False)
     cfg.custom_imports = imports
 

@@ -4,7 +4,7 @@ import argparse
 import copy
 import os
 import os.path as osp
-from typing import Any, Dict, Iterator, Optional, Union
+from typing import Any, Dict, Iterator, Optional
 
 import torch
 
@@ -39,30 +39,26 @@ def add_runner_args(parser: argparse.ArgumentParser) -> None:
 def parse_runner_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
     """Parse the command line; export ``LOCAL_RANK`` as mmseg's tools do."""
     args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
 
-def load_runner_config(config: Union[str, Config],
+def load_runner_config(config: str,
                        work_dir: Optional[str] = None,
                        cfg_options: Optional[Dict] = None,
                        launcher: str = 'none',
                        data_root: Optional[str] = None) -> Config:
-    """``config`` (a file, ``mmseg::...``, ``attnfd_mm::...``, or a Config
-    used as it is) ready for ``Runner.from_cfg``, as mmseg's tools load it:
-    ``cfg_options`` merged, ``work_dir`` by default
-    ``./work_dirs/<config name>``, ``default_scope`` ``'mmseg'``, the
-    datasets at ``data_root`` (:func:`set_data_root`); never dumped over a
-    file of the work dir (:func:`keep_config_files`).
+    """``config`` (a file, ``mmseg::...``, ``attnfd_mm::...``) ready for
+    ``Runner.from_cfg``, as mmseg's tools load it: ``cfg_options`` merged,
+    ``work_dir`` by default ``./work_dirs/<config name>``,
+    ``default_scope`` ``'mmseg'``, the datasets at ``data_root``
+    (:func:`set_data_root`); never dumped over a file of the work dir
+    (:func:`keep_config_files`).
 
     Raises:
         ConfigNotFoundError: ``config`` does not exist (closest names).
     """
-    if isinstance(config, Config):
-        cfg, name = config, 'config'
-    else:
-        cfg, name = load_config(config), config_name(config)
+    cfg = load_config(config)
     cfg.launcher = launcher
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
@@ -71,7 +67,7 @@ def load_runner_config(config: Union[str, Config],
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', name)
+        cfg.work_dir = osp.join('./work_dirs', config_name(config))
     if cfg.get('default_scope', None) is None:
         cfg.default_scope = DEFAULT_SCOPE
     if launcher != 'none' and not torch.cuda.is_available():

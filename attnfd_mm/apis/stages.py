@@ -19,14 +19,13 @@ import os.path as osp
 from typing import Dict, List, Optional
 
 import torch
-from mmengine.runner import CheckpointLoader
 
 from attnfd_mm.atomic_files import atomic_file
 from .config_files import ConfigNotFoundError
 from .init_weights import WeightsUnavailableError
 from .runner_config import keep_config_files, load_runner_config
-from .student_checkpoint import student_checkpoint, weights_checkpoint
-from .test_config import check_checkpoint_fits, is_distillation
+from .student_checkpoint import load_weights, weights_checkpoint
+from .test_config import check_checkpoint_fits
 from .training import build_runner, train
 
 
@@ -40,11 +39,9 @@ def train_and_export(config: str, work_dir: str, export: str,
     final = osp.join(work_dir, f'iter_{cfg.train_cfg.max_iters}.pth')
     if not osp.isfile(final):
         train(cfg, resume=osp.isfile(osp.join(work_dir, 'last_checkpoint')))
-    checkpoint = CheckpointLoader.load_checkpoint(final, map_location='cpu')
-    plain = student_checkpoint(checkpoint) if is_distillation(cfg) else \
-        weights_checkpoint(checkpoint)
+    checkpoint, student = load_weights(final)
     with atomic_file(export) as tmp:
-        torch.save(plain, tmp)
+        torch.save(student or weights_checkpoint(checkpoint), tmp)
     if not keep_checkpoints:
         for path in glob.glob(osp.join(work_dir, 'iter_*.pth')):
             os.remove(path)

@@ -10,7 +10,6 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmengine.runner import CheckpointLoader
 
-from .runner_config import DEFAULT_SCOPE
 from .student_checkpoint import load_weights
 
 
@@ -22,21 +21,18 @@ def is_distillation(cfg: Config) -> bool:
 
 def student_test_config(cfg: Config, checkpoint: str,
                         tmp_dir: str) -> Tuple[Config, str]:
-    """``cfg`` with the student of its distillation model as the model
-    (no teacher built or loaded), and the student's checkpoint:
-    ``checkpoint`` itself when it holds plain student weights
-    (``student.pth``), else its ``architecture.*`` weights written to
-    ``tmp_dir``."""
-    student = Config(dict(model=cfg.model.architecture)).model
-    student.setdefault('_scope_',
-                       cfg.get('default_scope', None) or DEFAULT_SCOPE)
-    cfg.model = student
+    """``cfg`` (:func:`load_runner_config`'s) with the student of its
+    distillation model as the model (no teacher built or loaded), and the
+    student's checkpoint: ``checkpoint`` itself when it holds plain student
+    weights (``student.pth``), else its ``architecture.*`` weights written
+    to ``tmp_dir``."""
+    cfg.model = cfg.model.architecture
+    cfg.model.setdefault('_scope_', cfg.default_scope)
     _, weights = load_weights(checkpoint)
-    if weights is None:
-        return cfg, checkpoint
-    path = osp.join(tmp_dir, 'student.pth')
-    torch.save(weights, path)
-    return cfg, path
+    if weights is not None:
+        checkpoint = osp.join(tmp_dir, 'student.pth')
+        torch.save(weights, checkpoint)
+    return cfg, checkpoint
 
 
 class CheckpointMismatchError(RuntimeError, ValueError):

@@ -1,19 +1,71 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Run a training config, as ``tools/train.py`` and ``tools/distill.py``
-do."""
+do; ``--resume`` continues from the newest checkpoint that loads."""
+import glob
 import logging
+import os.path as osp
+import re
+from typing import List, Optional, Tuple
 
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+from mmengine.runner import (CheckpointLoader, Runner,
+                             find_latest_checkpoint)
 
 from attnfd_mm.compat import apply_entry_point_patches
 
 from .distill_config import add_custom_hook
 from .init_weights import check_init_weights
-from .resume import resume_checkpoint
 from .test_config import is_distillation
+
+
+class NoGoodCheckpointError(RuntimeError):
+    """Every checkpoint of a work dir fails to load."""
+
+
+def resume_checkpoint(work_dir: str) -> Tuple[Optional[str], List[str]]:
+    """The newest checkpoint of ``work_dir`` that loads (None when there is
+    none: training starts from scratch), and the warnings for the run's log.
+
+    Raises:
+        NoGoodCheckpointError: There are checkpoints but none loads.
+    """
+    # newest first: the one last_checkpoint names, then iter_N.pth /
+    # epoch_N.pth by decreasing N
+    numbered = []
+    for path in glob.glob(osp.join(work_dir, '*.pth')):
+        found = re.fullmatch(r'(?:iter|epoch)_(\d+)\.pth', osp.basename(path))
+        if found:
+            numbered.append((int(found.group(1)), path))
+    candidates = [p for _, p in sorted(numbered, reverse=True)]
+    named = find_latest_checkpoint(work_dir)
+    if named:
+        candidates = [named] + [p for p in candidates
+                                if osp.abspath(p) != osp.abspath(named)]
+    bad: List[Tuple[str, str]] = []
+    for path in candidates:
+        if not osp.isfile(path):
+            bad.append((path, 'missing'))
+            continue
+        try:
+            loaded = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+        except Exception as err:  # noqa: BLE001  (any reader failure)
+            bad.append((path, f'{type(err).__name__}: {str(err)[:120]}'))
+            continue
+        if isinstance(loaded, dict) and 'state_dict' in loaded:
+            return path, [
+                f'--resume: skipping {p}, which does not load ({why}).'
+                for p, why in bad
+            ] + [f'--resume: resuming from {path}.']
+        bad.append((path, 'no state_dict'))
+    if bad:
+        raise NoGoodCheckpointError(
+            f'--resume: no checkpoint of {work_dir} loads: ' +
+            '; '.join(f'{p} ({why})' for p, why in bad) + '. Start over '
+            'without --resume (or in another --work-dir), or restore a '
+            'checkpoint there.')
+    return None, []
 
 
 def enable_amp(cfg: Config) -> None:

@@ -4,7 +4,7 @@ test and table (``tools/analysis/layer_table.py``); not the families that
 need mmdet (MaskFormer, Mask2Former), mmpretrain (ConvNeXt, PoolFormer) or
 external weights (SAN, VPD) to build."""
 import math
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 from mmengine.registry import MODELS, DefaultScope
 from torch import nn
@@ -107,18 +107,17 @@ def build_segmentor(cfg: Dict) -> nn.Module:
 
 def distill_step(student: Dict,
                  teacher: Dict,
-                 size: Tuple[int, int] = (64, 64),
-                 distiller: Optional[Dict] = None) -> Dict:
+                 size: Tuple[int, int] = (64, 64)) -> Dict:
     """Build a ``FrozenTeacherDistill`` of two segmentor dicts (AttnFD with
-    'auto' layers B and E unless ``distiller`` is given), run one training
-    forward/backward and report: ``losses`` (float of every distillation
-    term), ``connector_grads``/``student_grads`` (every connector parameter
-    / some student parameter got a gradient), ``teacher_grads`` (some
-    teacher parameter got one)."""
+    'auto' layers B and E), run one training forward/backward and report:
+    ``losses`` (float of every distillation term),
+    ``connector_grads``/``student_grads`` (every connector parameter / some
+    student parameter got a gradient), ``teacher_grads`` (some teacher
+    parameter got one)."""
     algo = build_segmentor(dict(
         _scope_='mmrazor', type='FrozenTeacherDistill', random_teacher=True,
-        architecture=student, teacher=teacher, distiller=distiller
-        or dict(type='AttnFDDistiller', layers=['B', 'E']))).train()
+        architecture=student, teacher=teacher,
+        distiller=dict(type='AttnFDDistiller', layers=['B', 'E']))).train()
     inputs, samples = random_batch(size)
     losses = algo.loss(inputs, samples)
     loss, _ = algo.parse_losses(losses)

@@ -46,12 +46,11 @@ def _draw_sample(rng: np.random.Generator,
 def make_synthetic_shapes(root: str,
                           num_train: int = 16,
                           num_val: int = 8,
-                          size: int = 64,
-                          seed: int = 0) -> str:
+                          size: int = 64) -> str:
     """Write the dataset under ``root`` (returned) in mmseg's layout,
     ``{img,ann}_dir/{train,val}/*.png``: the same arguments always give the
     same files; samples already there are kept."""
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(0)
     for split, count in (('train', num_train), ('val', num_val)):
         img_dir = osp.join(root, 'img_dir', split)
         ann_dir = osp.join(root, 'ann_dir', split)
@@ -66,20 +65,18 @@ def make_synthetic_shapes(root: str,
     return root
 
 
-def random_batch(size: Tuple[int, int],
-                 num_classes: int = len(SHAPES_CLASSES),
-                 n: int = 2) -> Tuple[Tensor, List]:
-    """``n`` random images, label maps and edge maps (PIDNet's boundary
-    loss reads ``gt_edge_map``) at ``size``, seeded."""
+def random_batch(size: Tuple[int, int]) -> Tuple[Tensor, List]:
+    """Two random images, label maps of the shapes' classes and edge maps
+    (PIDNet's boundary loss reads ``gt_edge_map``) at ``size``, seeded."""
     generator = torch.Generator().manual_seed(0)
     samples = []
-    for _ in range(n):
+    for _ in range(2):
         sample = SegDataSample()
         sample.gt_sem_seg = PixelData(data=torch.randint(
-            0, num_classes, (1, *size), generator=generator))
+            0, len(SHAPES_CLASSES), (1, *size), generator=generator))
         sample.gt_edge_map = PixelData(
             data=torch.randint(0, 2, (1, *size), generator=generator))
         sample.set_metainfo(
             dict(img_shape=size, ori_shape=size, pad_shape=size))
         samples.append(sample)
-    return torch.randn(n, 3, *size, generator=generator), samples
+    return torch.randn(2, 3, *size, generator=generator), samples
