@@ -159,8 +159,7 @@ class SegDistiller(CheckedDistiller):
                 ('student', student_layers, student_logits),
                 ('teacher', teacher_layers, teacher_logits))}
         self.resolved: Dict[str, Optional[Dict]] = dict.fromkeys(self.given)
-        self.resolved_logits: Dict[str, Optional[Dict]] = dict.fromkeys(
-            self.given)
+        self.resolved_logits = dict(self.resolved)
         for side, given in self.given.items():
             if AUTO not in given:
                 self._set_layers(side)
