@@ -6,6 +6,7 @@ from mmrazor.models.task_modules.recorder import ModuleOutputsRecorder
 from mmrazor.registry import TASK_UTILS
 from torch import Tensor, nn
 
+
 @TASK_UTILS.register_module()
 class PreForwardInputsRecorder(ModuleOutputsRecorder):
     """Record copies of a module's inputs in a forward *pre*-hook, before
