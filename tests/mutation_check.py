@@ -123,7 +123,8 @@ MUTANTS = [
            '**inputs).items()}',
            ['test_attnfd_logits.py']),
     Mutant('b-after-relu', M + 'distillers/layer_finder.py',
-           "            return _layer(*relus[-1], channels, 'PreForwardInputs')",
+           "            return _layer(*relus[-1], channels, "
+           "'PreForwardInputs')",
            "            return _layer(*relus[-1], channels, 'ModuleOutputs')",
            ['test_layer_finder.py']),
     Mutant('teacher-side-trains-by-default',
