@@ -123,8 +123,9 @@ MUTANTS = [
            '**inputs).items()}',
            ['test_attnfd_logits.py']),
     Mutant('b-after-relu', M + 'distillers/layer_finder.py',
-           "            return dict(source=name, recorder='PreForwardInputs',",
-           "            return dict(source=name, recorder='ModuleOutputs',",
+           "            return _layer(*relus[-1], channels, "
+           "'PreForwardInputs')",
+           "            return _layer(*relus[-1], channels, 'ModuleOutputs')",
            ['test_layer_finder.py']),
     Mutant('teacher-side-trains-by-default',
            M + 'distillers/seg_distiller.py',

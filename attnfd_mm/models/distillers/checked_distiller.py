@@ -2,6 +2,7 @@
 """``ConfigurableDistiller`` that names bad recorder sources."""
 import difflib
 import functools
+import os.path as osp
 from typing import Callable, List
 
 from mmengine.registry import DefaultScope
@@ -26,18 +27,14 @@ def in_mmrazor_scope(method: Callable) -> Callable:
 
 
 def closest_names(name: str, candidates: List[str], n: int = 5) -> List[str]:
-    """Up to ``n`` of ``candidates`` close to ``name``, else sharing its
-    longest dotted prefix."""
+    """Up to ``n`` of ``candidates`` close to ``name``, else of those with
+    the longest dotted parent path in common with it."""
     close = difflib.get_close_matches(name, candidates, n=n, cutoff=0.4)
-    if close:
-        return close
-    parts = name.split('.')
-    for depth in range(len(parts) - 1, 0, -1):
-        prefix = '.'.join(parts[:depth]) + '.'
-        shared = [c for c in candidates if c.startswith(prefix)]
-        if shared:
-            return shared[:n]
-    return candidates[:n]
+    parents = name.split('.')[:-1]
+    shared = {c: len(osp.commonprefix([c.split('.')[:-1], parents]))
+              for c in candidates}
+    most = max(shared.values(), default=0)
+    return close or [c for c in candidates if shared[c] == most][:n]
 
 
 def check_recorder_sources(recorders: RecorderManager, model: nn.Module,

@@ -31,37 +31,11 @@ def _is_pass_through(module: nn.Module) -> bool:
     return isinstance(module, nn.Identity) or 'Drop' in type(module).__name__
 
 
-class _CallLog:
-    """``(name, call index, output, first input)`` of every module call of
-    one forward, in the order they finished."""
-
-    def __init__(self, model: nn.Module) -> None:
-        self.modules = dict(model.named_modules())
-        self.events: List[Tuple[str, int, Any, Any]] = []
-        self._counts: Dict[str, int] = {}
-        self._handles = [
-            module.register_forward_hook(functools.partial(self._log, name))
-            for name, module in self.modules.items() if name]
-
-    def _log(self, name: str, module: nn.Module, inputs: Tuple,
-             output: Any) -> None:
-        idx = self._counts[name] = self._counts.get(name, -1) + 1
-        self.events.append((name, idx, output, inputs[0] if inputs else None))
-
-    def remove(self) -> None:
-        for handle in self._handles:
-            handle.remove()
-
-    def calls(self, name: str) -> List[Tuple[int, Any, Any]]:
-        """``(call index, output, first input)`` of each call of ``name``."""
-        return [(i, out, inp) for n, i, out, inp in self.events if n == name]
-
-    def producers(self, tensor: Tensor, prefix: str) -> List[Tuple[str, int]]:
-        """``(name, call index)`` of the calls under ``prefix`` that
-        returned ``tensor`` itself, in the order they finished."""
-        return [(n, i) for n, i, out, _ in self.events
-                if out is tensor and n.startswith(prefix)
-                and not _is_pass_through(self.modules[n])]
+def _layer(source: str, record_idx: int, channels: int,
+           recorder: str = 'ModuleOutputs', **extra) -> Dict:
+    """A complete layer dict (:func:`resolve_layers`)."""
+    return dict(source=source, recorder=recorder, record_idx=record_idx,
+                channels=channels, **extra)
 
 
 class ModelProbe:
@@ -85,41 +59,56 @@ class ModelProbe:
                     'layers as dicts, e.g. student_layers=dict(B=dict('
                     "source='backbone.layer4', channels=512)).")
         self.model = model
+        self.modules = dict(model.named_modules())
         heads = model.decode_head
-        if isinstance(heads, nn.ModuleList):
-            self.head_prefix = f'decode_head.{len(heads) - 1}'
-            self.head, self.first_head = heads[-1], heads[0]
-        else:
-            self.head_prefix, self.head = 'decode_head', heads
-            self.first_head = heads
+        cascade = isinstance(heads, nn.ModuleList)
+        self.head_prefix = f'decode_head.{len(heads) - 1}' if cascade \
+            else 'decode_head'
+        self.head = self.modules[self.head_prefix]
+        self.first_head = heads[0] if cascade else heads
         self.classifier = f'{self.head_prefix}.conv_seg'
-        self.inputs, self.log = self._run(probe_size)
-        self.backbone_out = self.log.calls('backbone')[-1][1]
+        #: ``(output, first input)`` of each call of each module, by name
+        self.calls: Dict[str, List[Tuple[Any, Any]]] = {}
+        #: ``(name, call index)`` of every module call, in finishing order
+        self.order: List[Tuple[str, int]] = []
+        self.inputs = self._run(probe_size)
 
-    def _run(self, probe_size) -> Tuple[Tensor, _CallLog]:
-        sizes = [DEFAULT_PROBE_SIZE]
+    def _log(self, name: str, module: nn.Module, inputs: Tuple,
+             output: Any) -> None:
+        calls = self.calls.setdefault(name, [])
+        self.order.append((name, len(calls)))
+        calls.append((output, inputs[0] if inputs else None))
+
+    def _run(self, probe_size: Optional[Sequence[int]]) -> Tensor:
+        """The input of the first probe size the model accepts, with every
+        module call of its forward logged."""
         crop = getattr(getattr(self.model, 'data_preprocessor', None), 'size',
                        None)
-        if probe_size is not None:
-            sizes = [tuple(probe_size)]
-        elif crop is not None and tuple(crop) != DEFAULT_PROBE_SIZE:
+        sizes = [tuple(probe_size or DEFAULT_PROBE_SIZE)]
+        if probe_size is None and crop is not None and tuple(crop) != sizes[0]:
             sizes.append(tuple(crop))
-        param = next(self.model.parameters(), None)
-        device = param.device if param is not None else torch.device('cpu')
+        device = next((p.device for p in self.model.parameters()),
+                      torch.device('cpu'))
+        handles = [
+            module.register_forward_hook(functools.partial(self._log, name))
+            for name, module in self.modules.items() if name]
         errors = []
-        for size in sizes:
-            inputs = torch.randn(
-                1, 3, *size,
-                generator=torch.Generator().manual_seed(0)).to(device)
-            log = _CallLog(self.model)
-            try:
-                with _eval_mode(self.model), torch.no_grad():
-                    self.model(inputs, None, mode='tensor')
-                return inputs, log
-            except Exception as err:  # a model may refuse a size
-                errors.append(f'{size}: {type(err).__name__}: {err}')
-            finally:
-                log.remove()
+        try:
+            for size in sizes:
+                self.calls.clear()
+                self.order.clear()
+                inputs = torch.randn(
+                    1, 3, *size,
+                    generator=torch.Generator().manual_seed(0)).to(device)
+                try:
+                    with _eval_mode(self.model), torch.no_grad():
+                        self.model(inputs, None, mode='tensor')
+                    return inputs
+                except Exception as err:  # a model may refuse a size
+                    errors.append(f'{size}: {type(err).__name__}: {err}')
+        finally:
+            for handle in handles:
+                handle.remove()
         raise LayerNotFoundError(
             f"The probe forward (mode='tensor', as a frozen teacher runs) "
             f'of {type(self.model).__name__} failed at every input size '
@@ -129,19 +118,24 @@ class ModelProbe:
             "channels=<C>), E=dict(source='decode_head.<module>', "
             'channels=<C>)).')
 
+    def _producers(self, tensor: Tensor, prefix: str) -> List[Tuple[str, int]]:
+        """``(name, call index)`` of the calls under ``prefix`` that
+        returned ``tensor`` itself, in the order they finished."""
+        return [(name, idx) for name, idx in self.order
+                if name.startswith(prefix)
+                and self.calls[name][idx][0] is tensor
+                and not _is_pass_through(self.modules[name])]
+
     def _backbone_candidates(self) -> List[Tuple[Tuple[int, ...], Tensor]]:
         """``(path, tensor)`` of the backbone outputs B is chosen from."""
-        out = self.backbone_out
+        out = self.calls['backbone'][-1][0]
         if isinstance(out, Tensor):
             return [((), out)]
-        elements = []
-        for i, element in enumerate(out):
-            path, tensor = (i, ), element
-            while not isinstance(tensor, Tensor):  # e.g. [map, cls_token]
-                j = next(k for k, t in enumerate(tensor)
-                         if isinstance(t, Tensor) and t.dim() == 4)
-                path, tensor = path + (j, ), tensor[j]
-            elements.append((path, tensor))
+        # an element may hold several tensors, e.g. [map, cls_token]
+        elements = [((i, ), element) if isinstance(element, Tensor) else next(
+            ((i, j), t) for j, t in enumerate(element)
+            if isinstance(t, Tensor) and t.dim() == 4)
+            for i, element in enumerate(out)]
         in_index = getattr(self.first_head, 'in_index', None)
         if getattr(self.model, 'with_neck', False) or in_index is None:
             return elements
@@ -155,18 +149,14 @@ class ModelProbe:
         path, tensor = min(reversed(self._backbone_candidates()),
                            key=lambda c: c[1].shape[-2] * c[1].shape[-1])
         channels = tensor.shape[1]
-        producers = self.log.producers(tensor, 'backbone.')
+        producers = self._producers(tensor, 'backbone.')
         relus = [p for p in producers
-                 if isinstance(self.log.modules[p[0]], nn.ReLU)]
-        if relus:
-            name, idx = relus[-1]
-            return dict(source=name, recorder='PreForwardInputs',
-                        record_idx=idx, channels=channels)
+                 if isinstance(self.modules[p[0]], nn.ReLU)]
+        if relus:  # its input: the pre-activation feature
+            return _layer(*relus[-1], channels, 'PreForwardInputs')
         if producers:
-            name, idx = producers[-1]
-            return dict(source=name, record_idx=idx, channels=channels)
-        layer = dict(source='backbone', recorder='OutputElement',
-                     path=path, channels=channels)
+            return _layer(*producers[-1], channels)
+        layer = _layer('backbone', 0, channels, 'OutputElement', path=path)
         train_path = self._train_path(path, tensor)
         if train_path != path:
             layer['train_path'] = train_path
@@ -190,7 +180,8 @@ class ModelProbe:
             f'{target.shape[1]}).')
 
     def _last_classifier_call(self) -> Tuple[int, Any, Any]:
-        calls = self.log.calls(self.classifier)
+        """``(call index, output, input)`` of the classifier's last call."""
+        calls = self.calls.get(self.classifier)
         if not calls:
             raise LayerNotFoundError(
                 f'Layer E not found: {self.head_prefix} '
@@ -199,24 +190,21 @@ class ModelProbe:
                 'found automatically. Pass the layers as dicts, e.g. '
                 f'student_layers=dict(B={self.find_b()}, E=dict(source='
                 f"'{self.head_prefix}.<module>', channels=<C>)).")
-        return calls[-1]
+        return (len(calls) - 1, *calls[-1])
 
     def find_classifier_input(self) -> Dict:
         """Layer dict of the classifier's input, before dropout."""
         cls_idx, _, feature = self._last_classifier_call()
         channels = feature.shape[1]
-        producers = [p for p in self.log.producers(
+        producers = [p for p in self._producers(
             feature, self.head_prefix + '.') if p[0] != self.classifier]
         if producers:
-            name, idx = producers[-1]
-            return dict(source=name, record_idx=idx, channels=channels)
+            return _layer(*producers[-1], channels)
         dropout = f'{self.head_prefix}.dropout'
-        for idx, out, _ in self.log.calls(dropout):
+        for idx, (out, _) in enumerate(self.calls.get(dropout, [])):
             if out is feature:
-                return dict(source=dropout, recorder='PreForwardInputs',
-                            record_idx=idx, channels=channels)
-        return dict(source=self.classifier, recorder='PreForwardInputs',
-                    record_idx=cls_idx, channels=channels)
+                return _layer(dropout, idx, channels, 'PreForwardInputs')
+        return _layer(self.classifier, cls_idx, channels, 'PreForwardInputs')
 
     def find_context(self) -> Optional[Dict]:
         """Layer dict of the head's context module, if it has one."""
@@ -224,14 +212,21 @@ class ModelProbe:
         if attr is None:
             return None
         name = f'{self.head_prefix}.{attr}'
-        idx, out, _ = self.log.calls(name)[-1]
-        return dict(source=name, record_idx=idx, channels=out.shape[1])
+        calls = self.calls[name]
+        return _layer(name, len(calls) - 1, calls[-1][0].shape[1])
+
+    def find_layers(self) -> Dict[str, Dict]:
+        """Layer dicts ``B``, ``E`` and, with a context module, ``D``."""
+        b, context = self.find_b(), self.find_context()
+        classifier_input = self.find_classifier_input()
+        if context is None:
+            return dict(B=b, E=classifier_input)
+        return dict(B=b, E=context, D=classifier_input)
 
     def find_logits(self) -> Dict:
         """Layer dict of the last head's ``conv_seg`` output."""
         idx, out, _ = self._last_classifier_call()
-        return dict(source=self.classifier, record_idx=idx,
-                    channels=out.shape[1], recorder='ModuleOutputs')
+        return _layer(self.classifier, idx, out.shape[1])
 
 
 @contextlib.contextmanager
@@ -266,16 +261,7 @@ def find_layers(model: nn.Module,
     """AttnFD's complete layer dicts ``B``, ``E`` (and ``D`` where the head
     has a context module) of a built mmseg segmentor (see
     :class:`ModelProbe` for the arguments)."""
-    probe = ModelProbe(model, probe_size)
-    layers = dict(B=probe.find_b())
-    context = probe.find_context()
-    classifier_input = probe.find_classifier_input()
-    layers.update(dict(E=classifier_input) if context is None else dict(
-        E=context, D=classifier_input))
-    for layer in layers.values():
-        layer.setdefault('recorder', 'ModuleOutputs')
-        layer.setdefault('record_idx', 0)
-    return layers
+    return ModelProbe(model, probe_size).find_layers()
 
 
 def find_logits(model: nn.Module,

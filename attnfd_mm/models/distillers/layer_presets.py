@@ -61,18 +61,15 @@ def resolve_layers(layers: Union[str, Dict[str, Dict]],
                 'in the built model; or pass a dict such as '
                 "dict(B=dict(source='backbone.layer4', channels=512)).")
         layers = ATTNFD_LAYER_PRESETS[layers]
-    resolved = {}
-    for name, layer in dict(layers).items():
-        layer = copy.deepcopy(dict(layer))
+    for name, layer in layers.items():
         missing = {'source', 'channels'} - set(layer)
         unknown = set(layer) - LAYER_KEYS
         if missing or unknown:
             raise ValueError(
-                f'{side}_layers[{name!r}] = {layer} must have the keys '
+                f'{side}_layers[{name!r}] = {dict(layer)} must have the keys '
                 "'source' and 'channels' (optional: "
                 f'{sorted(LAYER_KEYS - {"source", "channels"})}); missing '
                 f'{sorted(missing)}, unknown {sorted(unknown)}.')
-        layer.setdefault('recorder', 'ModuleOutputs')
-        layer.setdefault('record_idx', 0)
-        resolved[name] = layer
-    return resolved
+    return {name: {'recorder': 'ModuleOutputs', 'record_idx': 0,
+                   **copy.deepcopy(dict(layer))}
+            for name, layer in layers.items()}

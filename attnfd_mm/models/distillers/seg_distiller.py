@@ -13,7 +13,7 @@ from attnfd_mm.models.connectors import CBAMConnector
 from attnfd_mm.models.losses import AttnFDLoss
 
 from .checked_distiller import CheckedDistiller, in_mmrazor_scope
-from .layer_finder import find_layers, find_logits
+from .layer_finder import ModelProbe
 from .layer_presets import resolve_layers
 
 #: A ``*_layers``/``*_logits`` value: the layers found in the built model.
@@ -159,8 +159,7 @@ class SegDistiller(CheckedDistiller):
                 ('student', student_layers, student_logits),
                 ('teacher', teacher_layers, teacher_logits))}
         self.resolved: Dict[str, Optional[Dict]] = dict.fromkeys(self.given)
-        self.resolved_logits: Dict[str, Optional[Dict]] = dict.fromkeys(
-            self.given)
+        self.resolved_logits = dict(self.resolved)
         for side, given in self.given.items():
             if AUTO not in given:
                 self._set_layers(side)
@@ -177,8 +176,10 @@ class SegDistiller(CheckedDistiller):
         """Resolve ``side``'s layers (``'auto'``: in ``model``) and recorders;
         once both sides are set, the terms."""
         features, logits = self.given[side]
-        if features == AUTO:
-            features = find_layers(model, self.probe_size)
+        if AUTO in (features, logits):  # one probe forward for both
+            probe = ModelProbe(model, self.probe_size)
+            features = probe.find_layers() if features == AUTO else features
+            logits = probe.find_logits() if logits == AUTO else logits
         table = {} if features is None else resolve_layers(features, side)
         unknown = [name for name in self.layer_names if name not in table]
         if unknown:
@@ -190,8 +191,6 @@ class SegDistiller(CheckedDistiller):
         self.resolved[side] = {name: table[name] for name in self.layer_names}
         recorders = {n: recorder_cfg(table[n]) for n in self.layer_names}
         if logits is not None:
-            if logits == AUTO:
-                logits = find_logits(model, self.probe_size)
             self.resolved_logits[side] = resolve_layers({LOGITS: logits},
                                                         side)[LOGITS]
             recorders[LOGITS] = recorder_cfg(self.resolved_logits[side])
@@ -245,16 +244,15 @@ class SegDistiller(CheckedDistiller):
             losses[name] = loss(**inputs)
         return losses
 
-    def _connected(self, record: Dict, as_map: bool):
+    def _connected(self, record: Dict, as_map: bool) -> Tensor:
         """The record through its connector, if it has one; with ``as_map``
         a ``CBAMConnector``'s output as its channel map."""
-        record = dict(record)
-        connector = self.connectors[record.pop('connector')] \
-            if 'connector' in record else nn.Identity()
-        feature = self.get_record(**record)
+        connector = self.connectors[record['connector']] \
+            if 'connector' in record else None
         if as_map and isinstance(connector, CBAMConnector):
-            return connector.channel_map(feature)
-        return connector(feature)
+            return connector.channel_map(
+                self.get_record(**dict(record, connector=None)))
+        return self.get_record(**record)
 
 
 AttnFDDistiller = SegDistiller  # AttnFD: SegDistiller's defaults

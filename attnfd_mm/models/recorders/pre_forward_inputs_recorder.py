@@ -6,9 +6,6 @@ from mmrazor.models.task_modules.recorder import ModuleOutputsRecorder
 from mmrazor.registry import TASK_UTILS
 from torch import Tensor, nn
 
-#: What a call left out by ``copy_calls`` is recorded as.
-NOT_COPIED = None
-
 
 @TASK_UTILS.register_module()
 class PreForwardInputsRecorder(ModuleOutputsRecorder):
@@ -51,7 +48,7 @@ class PreForwardInputsRecorder(ModuleOutputsRecorder):
             return
         if self.copy_calls is not None and \
                 len(self.data_buffer) not in self.copy_calls:
-            self.data_buffer.append(NOT_COPIED)
+            self.data_buffer.append(None)  # a placeholder
             return
         self.data_buffer.append(
             tuple(x.clone() if isinstance(x, Tensor) else x for x in inputs))
@@ -61,7 +58,7 @@ class PreForwardInputsRecorder(ModuleOutputsRecorder):
         """The record of call ``record_idx`` (its ``data_idx``-th input);
         a named error for a call left out by ``copy_calls``."""
         if record_idx < len(self.data_buffer) and \
-                self.data_buffer[record_idx] is NOT_COPIED:
+                self.data_buffer[record_idx] is None:
             raise ValueError(
                 f'PreForwardInputsRecorder({self.source!r}): call '
                 f'{record_idx} was not recorded, copy_calls='
