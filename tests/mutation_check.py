@@ -148,7 +148,7 @@ MUTANTS = [
     Mutant('loss-no-checkpoint', L, 'if torch.is_grad_enabled() else',
            'if False else', ['test_channel_maps.py']),
     Mutant('maps-stats-updated-twice', C,
-           'if batch_stats and is_recomputing():', 'if False:',
+           'if batch_stats and (start, end) in self.computed:', 'if False:',
            ['test_channel_maps.py']),
     Mutant('maps-batch-not-counted', C,
            '                norm.num_batches_tracked.add_(1)\n',

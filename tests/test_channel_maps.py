@@ -192,7 +192,7 @@ def test_what_can_be_read_by_channels_and_bad_input():
     assert isinstance(gn_map, TensorMap)
     torch.testing.assert_close(gn_map.tensor, gn(x))
     with pytest.raises(ValueError, match='channel mismatch'):
-        AttnFDLoss()(AlignedMap(x, None), GatedMap(torch.randn(2, 16, 4, 4)))
+        AttnFDLoss()(AlignedMap(x, None), TensorMap(torch.randn(2, 16, 4, 4)))
 
 
 def test_blocks_are_recomputed_in_the_backward(monkeypatch):
