@@ -6,7 +6,7 @@ import re
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
-from mmengine.dist import all_reduce, get_world_size
+from mmengine.dist import all_reduce_dict
 from mmengine.logging import MessageHub, MMLogger
 from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
@@ -132,10 +132,8 @@ class FrozenTeacherDistill(SingleTeacherDistill):
         """mmengine's ``parse_losses``, the logged values (only) averaged
         over processes."""
         loss, log_vars = super().parse_losses(losses)
-        if get_world_size() > 1:
-            for key, value in log_vars.items():
-                log_vars[key] = value.detach().clone()
-                all_reduce(log_vars[key], op='mean')
+        with torch.no_grad():  # new tensors: the loss stays this process's
+            all_reduce_dict(log_vars, op='mean')
         return loss, log_vars
 
     def train(self, mode: bool = True) -> 'FrozenTeacherDistill':
