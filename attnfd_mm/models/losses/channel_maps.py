@@ -50,10 +50,8 @@ class GatedMap(ChannelMap):
 
 
 def chunkable_align(align: Optional[nn.Module]) -> bool:
-    """Whether ``align`` is None or ``Sequential(Conv2d 1x1 without bias,
+    """Whether ``align`` is ``Sequential(Conv2d 1x1 without bias,
     BatchNorm2d)`` (not SyncBN), which :class:`AlignedMap` can evaluate."""
-    if align is None:
-        return True
     if not isinstance(align, nn.Sequential) or len(align) != 2:
         return False
     conv, norm = align
@@ -70,30 +68,26 @@ class AlignedMap(ChannelMap):
     statistics are updated by the first computation of each block, not by
     its recomputations in the backward pass (``torch.utils.checkpoint``)."""
 
-    def __init__(self, refined: Tensor,
-                 align: Optional[nn.Sequential]) -> None:
+    def __init__(self, refined: Tensor, align: nn.Sequential) -> None:
         if not chunkable_align(align):
             raise ValueError(
-                'AlignedMap: the alignment must be None or Sequential('
-                f'Conv2d 1x1 without bias, BatchNorm2d), got {align!r}; '
-                'pass the aligned tensor to AttnFDLoss instead.')
+                'AlignedMap: the alignment must be Sequential(Conv2d 1x1 '
+                f'without bias, BatchNorm2d), got {align!r}; pass the aligned '
+                'tensor to AttnFDLoss instead.')
         self.refined, self.dtype = refined, refined.dtype
-        self.conv, self.norm = (None, None) if align is None else align
-        channels = refined.shape[1] if align is None else \
-            self.conv.out_channels
-        self.shape = (refined.shape[0], channels, *refined.shape[2:])
+        self.conv, self.norm = align
+        self.shape = (refined.shape[0], self.conv.out_channels,
+                      *refined.shape[2:])
         self.computed: Set[Tuple[int, int]] = set()  # blocks
         # BatchNorm2d.forward's once-per-batch count and momentum
         norm, self.momentum = self.norm, 0.0
-        if norm is not None and norm.training and norm.track_running_stats:
+        if norm.training and norm.track_running_stats:
             if norm.num_batches_tracked is not None:
                 norm.num_batches_tracked.add_(1)
             self.momentum = 1.0 / float(norm.num_batches_tracked) \
                 if norm.momentum is None else norm.momentum
 
     def channels(self, start: int, end: int) -> Tensor:
-        if self.conv is None:
-            return self.refined[:, start:end]
         out = F.conv2d(self.refined, self.conv.weight[start:end])
         norm = self.norm
         batch_stats = norm.training or norm.running_mean is None
