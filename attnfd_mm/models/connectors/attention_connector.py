@@ -59,8 +59,7 @@ class AttentionConnector(BaseConnector):
                                          norm_cfg)
 
     def build_channel_mlp(self, reduction: int) -> nn.Sequential:
-        """Linear(c, c/r) - ReLU - Linear(c/r, c), c = ``in_channels``, r =
-        ``reduction`` (a named error if c < r)."""
+        """Linear(c, c/r) - ReLU - Linear(c/r, c), c = ``in_channels``."""
         hidden = self.in_channels // reduction
         if hidden < 1:
             raise ValueError(
