@@ -179,7 +179,7 @@ def test_channel_chunks():
 
 def test_what_can_be_read_by_channels_and_bad_input():
     conn, _ = _pair(8, 16)
-    assert chunkable_align(None) and chunkable_align(conn.align)
+    assert chunkable_align(conn.align) and not chunkable_align(None)
     assert isinstance(conn.channel_map(torch.randn(2, 8, 4, 4)), AlignedMap)
     gn = CBAMConnector(8, out_channels=16, reduction=4,
                        align_norm_cfg=dict(type='GN', num_groups=1))
@@ -192,7 +192,7 @@ def test_what_can_be_read_by_channels_and_bad_input():
     assert isinstance(gn_map, TensorMap)
     torch.testing.assert_close(gn_map.tensor, gn(x))
     with pytest.raises(ValueError, match='channel mismatch'):
-        AttnFDLoss()(AlignedMap(x, None), GatedMap(torch.randn(2, 16, 4, 4)))
+        AttnFDLoss()(TensorMap(x), TensorMap(torch.randn(2, 16, 4, 4)))
 
 
 def test_blocks_are_recomputed_in_the_backward(monkeypatch):
@@ -288,7 +288,7 @@ def test_distiller_maps_for_other_connectors(monkeypatch):
             align_norm_cfg=dict(type='GN', num_groups=1))),
             ('TensorMap', 'GatedMap')),
         'learnable-teacher-side': (dict(teacher_learnable=True),
-                                   ('AlignedMap', 'AlignedMap')),
+                                   ('AlignedMap', 'TensorMap')),
         'at-connector': (dict(connector=dict(type='ATConnector'),
                               teacher_connector=dict(type='ATConnector')),
                          ('Tensor', 'Tensor')),

@@ -63,11 +63,11 @@ def test_each_fix_is_needed_only_on_the_releases_it_names(
 def test_a_fix_not_needed_is_not_applied_and_a_needed_one_once(monkeypatch):
     calls = []
     patches = (
-        compat.Patch('at_import', dict(torch='>=2.6'), 'why',
+        compat.Patch('at_import', dict(torch='>=2.6'),
                      lambda: calls.append('at_import'), at_import=True),
-        compat.Patch('entry', dict(mmengine='<1.0'), 'why',
+        compat.Patch('entry', dict(mmengine='<1.0'),
                      lambda: calls.append('entry')),
-        compat.Patch('old_torch', dict(torch='<2.0'), 'why',
+        compat.Patch('old_torch', dict(torch='<2.0'),
                      lambda: calls.append('old_torch')),
     )
     monkeypatch.setattr(compat, 'PATCHES', patches)

@@ -28,12 +28,11 @@ def installed_version(package: str) -> Optional[str]:
 @dataclass(frozen=True)
 class Patch:
     """A fix for the releases in ``affects`` (distribution name -> PEP 440
-    range), needed where all are installed; ``reason``: what fails there
-    without it; ``at_import``: applied by ``import attnfd_mm``, else by
-    entry points."""
+    range), needed where all are installed (what fails there without it:
+    the docstring of its module); ``at_import``: applied by ``import
+    attnfd_mm``, else by entry points."""
     name: str
     affects: Dict[str, str]
-    reason: str
     apply: Callable[[], None]
     at_import: bool = False
 
@@ -51,23 +50,16 @@ MMENGINE_0_10 = '>=0.10,<1.0'
 #: The fixes, in the order they are applied.
 PATCHES = (
     Patch('mmrazor_quantization', dict(mmrazor='<=1.0.0', torch='!=1.13.*'),
-          'import mmrazor.models builds quantization tables from torch '
-          "1.13's private APIs", mmrazor_quantization.stub_backend_config,
-          at_import=True),
+          mmrazor_quantization.stub_backend_config, at_import=True),
     Patch('mmengine_checkpoints', dict(mmengine=MMENGINE_0_10,
                                        torch='>=2.6'),
-          "torch.load's weights_only default refuses the HistoryBuffer and "
-          'numpy objects in mmengine checkpoints',
           checkpoint_loading.allow_mmengine_checkpoints, at_import=True),
     Patch('config_bases', dict(mmengine=MMENGINE_0_10),
-          'pkg:: config bases resolve only for the packages mmengine lists',
           config_bases.enable_config_bases),
     Patch('cpu_distributed', dict(mmengine=MMENGINE_0_10),
-          'the torchrun launcher calls torch.cuda.set_device, which CPU-only '
-          'torch lacks', cpu_distributed.allow_cpu_distributed),
+          cpu_distributed.allow_cpu_distributed),
     Patch('atomic_checkpoints', dict(mmengine=MMENGINE_0_10),
-          'a checkpoint is written in place: a killed job leaves it '
-          'truncated', atomic_checkpoints.make_checkpoint_saves_atomic),
+          atomic_checkpoints.make_checkpoint_saves_atomic),
 )
 _applied: Set[str] = set()
 

@@ -4,7 +4,7 @@ mmengine 0.10's checkpoints: only their data-only globals (``HistoryBuffer``,
 numpy arrays and scalars) are allowed, and the ``getattr`` a
 ``HistoryBuffer`` pickles resolves only its statistics methods."""
 import pickle
-from typing import Any, List
+from typing import Any
 
 import numpy as np
 import torch
@@ -22,9 +22,9 @@ def history_buffer_getattr(obj: Any, name: str) -> Any:
         'HistoryBuffer statistics methods are allowed.')
 
 
-def mmengine_checkpoint_globals() -> List[Any]:
-    """The data-only globals of mmengine's checkpoints, as
-    ``torch.serialization.add_safe_globals`` takes them."""
+def allow_mmengine_checkpoints() -> None:
+    """Add the data-only globals of mmengine's checkpoints to torch's
+    weights_only allow-list."""
     from mmengine.logging import HistoryBuffer
     try:
         from numpy._core import multiarray  # numpy >= 2 (shim in 1.26)
@@ -45,10 +45,4 @@ def mmengine_checkpoint_globals() -> List[Any]:
             obj for obj in vars(dtypes).values()
             if isinstance(obj, type) and issubclass(obj, np.dtype)
         ]
-    return safe
-
-
-def allow_mmengine_checkpoints() -> None:
-    """Add mmengine's checkpoint globals to torch's weights_only
-    allow-list."""
-    torch.serialization.add_safe_globals(mmengine_checkpoint_globals())
+    torch.serialization.add_safe_globals(safe)

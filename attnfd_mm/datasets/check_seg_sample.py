@@ -13,6 +13,25 @@ class BadSampleError(ValueError):
     """An image or label file that cannot be trained on."""
 
 
+def labels_outside(label: np.ndarray, info: Dict, num_classes: int,
+                   ignore_index: int) -> List[int]:
+    """The values of ``label`` that, as ``LoadAnnotations`` leaves them
+    (after the ``reduce_zero_label`` and ``label_map`` of the sample's
+    ``info``), are neither a class nor ``ignore_index`` (8-bit labels:
+    counted, not sorted)."""
+    values = np.flatnonzero(np.bincount(label.ravel())) \
+        if label.dtype == np.uint8 else np.unique(label).astype(np.int64)
+    if info.get('reduce_zero_label'):
+        values = np.where(values == 0, 255, values - 1)
+        values[values == 254] = 255
+    label_map = info.get('label_map') or {}
+    mapped = np.array([label_map.get(int(v), int(v)) for v in values],
+                      np.int64)
+    valid = ((mapped >= 0) & (mapped < num_classes)) | (
+        mapped == ignore_index)
+    return [int(v) for v in np.unique(mapped[~valid])]
+
+
 @TRANSFORMS.register_module()
 class CheckSegSample(BaseTransform):
     """Check a sample's files before they are loaded (first in the
@@ -45,22 +64,6 @@ class CheckSegSample(BaseTransform):
         #: the samples of this process that passed
         self.passed: Set[Tuple] = set()
 
-    def _outside(self, label: np.ndarray, results: Dict) -> List[int]:
-        """The label values, as ``LoadAnnotations`` leaves them (after
-        ``reduce_zero_label`` and the label map), that are neither a class
-        nor the ignore index (8-bit labels: counted, not sorted)."""
-        values = np.flatnonzero(np.bincount(label.ravel())) \
-            if label.dtype == np.uint8 else np.unique(label).astype(np.int64)
-        if results.get('reduce_zero_label'):
-            values = np.where(values == 0, 255, values - 1)
-            values[values == 254] = 255
-        label_map = results.get('label_map') or {}
-        mapped = np.array([label_map.get(int(v), int(v)) for v in values],
-                          np.int64)
-        valid = ((mapped >= 0) & (mapped < self.num_classes)) | (
-            mapped == self.ignore_index)
-        return [int(v) for v in np.unique(mapped[~valid])]
-
     def problems(self, results: Dict) -> List[str]:
         """What is wrong with the sample's files (empty: nothing)."""
         found, sizes, label = [], {}, None
@@ -85,7 +88,8 @@ class CheckSegSample(BaseTransform):
                 f'{seg_path} is {label.shape[0]}x{label.shape[1]} but '
                 f'its image {results["img_path"]} is '
                 f'{sizes["img_path"][0]}x{sizes["img_path"][1]}')
-        outside = self._outside(label, results)
+        outside = labels_outside(label, results, self.num_classes,
+                                 self.ignore_index)
         if outside:
             found.append(
                 f'{seg_path} holds label values {outside[:10]} outside the '

@@ -3,34 +3,11 @@
 import os.path as osp
 from typing import Dict, List, Sequence
 
-import mmcv
 import numpy as np
 from mmseg.datasets import BaseSegDataset
+from PIL import Image
 
-
-def check_label_files(data_list: List[Dict], num_classes: int,
-                      allowed_extra: Sequence[int]) -> None:
-    """Raise a ``ValueError`` naming the label maps (before any label
-    mapping) that hold values outside ``[0, num_classes)`` and
-    ``allowed_extra``, with the offending values."""
-    allowed = set(range(num_classes)) | set(allowed_extra)
-    bad = []
-    for info in data_list:
-        path = info.get('seg_map_path')
-        if path is None:
-            continue
-        values = np.unique(mmcv.imread(path, flag='unchanged',
-                                       backend='pillow'))
-        outside = sorted(int(v) for v in values if int(v) not in allowed)
-        if outside:
-            bad.append(f'{path}: {outside}')
-    if bad:
-        raise ValueError(
-            f'{len(bad)} label maps hold values outside the {num_classes} '
-            f'classes [0, {num_classes - 1}] and the ignored values '
-            f'{sorted(allowed_extra)}: ' + '; '.join(bad[:5]) +
-            ('; ...' if len(bad) > 5 else '') + '. Relabel these files or '
-            'point data_root at the dataset as distributed.')
+from .check_seg_sample import labels_outside
 
 
 class CheckedSegDataset(BaseSegDataset):
@@ -40,8 +17,9 @@ class CheckedSegDataset(BaseSegDataset):
       ``FileNotFoundError`` naming the folder and the expected layout;
     - ``void_labels`` are mapped to ``ignore_index``;
     - with ``check_labels=True``, every label map is read once at start-up
-      and values outside the classes raise a ``ValueError`` naming the files
-      and values.
+      and values outside the classes (after the sample's label map, as
+      :class:`CheckSegSample` checks them) raise a ``ValueError`` naming the
+      files and values.
 
     Args:
         check_labels (bool): Scan the label maps at start-up.
@@ -82,15 +60,35 @@ class CheckedSegDataset(BaseSegDataset):
                 f'{self.data_prefix.get("img_path")!r} (image suffix '
                 f'{self.img_suffix!r}, ann_file {self.ann_file!r}). Expected '
                 f'under data_root: {self.LAYOUT}.')
-        if self.check_labels:
-            check_label_files(data_list, len(self.metainfo['classes']),
-                              self.void_labels + (self.ignore_index, ))
         if self.void_labels:
             label_map = dict(self.label_map or {})
             label_map.update({v: self.ignore_index for v in self.void_labels})
             for info in data_list:
                 info['label_map'] = label_map
+        if self.check_labels:
+            self.check_label_files(data_list)
         return data_list
+
+    def check_label_files(self, data_list: List[Dict]) -> None:
+        """Raise a ``ValueError`` naming the label maps that hold values
+        outside the classes and the ignore index, with those values."""
+        num_classes, bad = len(self.metainfo['classes']), []
+        for info in data_list:
+            if info.get('seg_map_path') is None:
+                continue
+            with Image.open(info['seg_map_path']) as image:
+                outside = labels_outside(np.asarray(image), info, num_classes,
+                                         self.ignore_index)
+            if outside:
+                bad.append(f"{info['seg_map_path']}: {outside}")
+        if bad:
+            raise ValueError(
+                f'{len(bad)} label maps hold values outside the {num_classes} '
+                f'classes [0, {num_classes - 1}] and the ignored values '
+                f'{sorted(self.void_labels + (self.ignore_index, ))}: ' +
+                '; '.join(bad[:5]) + ('; ...' if len(bad) > 5 else '') +
+                '. Relabel these files or point data_root at the dataset as '
+                'distributed.')
 
     def list_samples(self) -> List[Dict]:
         """The samples of the dataset's folders (``BaseSegDataset``'s)."""

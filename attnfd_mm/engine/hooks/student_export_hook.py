@@ -6,7 +6,6 @@ import os.path as osp
 import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 from mmengine.runner.checkpoint import get_state_dict
 
@@ -36,14 +35,12 @@ class StudentExportHook(Hook):
     def after_train(self, runner) -> None:
         if not is_main_process():
             return
-        model = runner.model.module if is_model_wrapper(runner.model) \
-            else runner.model
         meta = {}
         dataset = getattr(runner.train_dataloader, 'dataset', None)
         if hasattr(dataset, 'metainfo'):
             meta['dataset_meta'] = dataset.metainfo
         plain = student_checkpoint(
-            dict(state_dict=get_state_dict(model), meta=meta))
+            dict(state_dict=get_state_dict(runner.model), meta=meta))
         path = osp.join(runner.work_dir, self.filename)
         with atomic_file(path) as tmp:
             torch.save(plain, tmp)

@@ -1,18 +1,21 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Single-teacher distillation with a teacher frozen in eval mode."""
+"""Single-teacher distillation with a teacher frozen in eval mode, and the
+checks that stop it with a message naming the fix."""
+import logging
+import re
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
-from mmengine.dist import all_reduce, get_world_size
+from mmengine.dist import all_reduce_dict
+from mmengine.logging import MessageHub, MMLogger
 from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
+from mmengine.utils import apply_to
 from mmrazor.models.algorithms import SingleTeacherDistill
 from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 
 from attnfd_mm.utils import without_init
-from .checks import check_finite_losses, check_num_classes
-from .frozen_teacher_log import summarize_frozen_teacher_log
 from .lean_checkpoints import make_checkpoints_lean
 from .teacher_checkpoint import load_teacher_checkpoint, teacher_model_cfg
 
@@ -98,8 +101,8 @@ class FrozenTeacherDistill(SingleTeacherDistill):
             if dtype is not None or self.teacher_channels_last:
                 # what losses written for float32 expect (CWD uses .view())
                 for rec in self.distiller.teacher_recorders.recorders.values():
-                    rec.data_buffer[:] = map(_as_default_tensor,
-                                             rec.data_buffer)
+                    rec.data_buffer[:] = apply_to(
+                        rec.data_buffer, torch.is_tensor, _as_default_tensor)
 
     def loss(self, batch_inputs: torch.Tensor,
              data_samples: Optional[List[BaseDataElement]] = None) -> Dict:
@@ -129,10 +132,8 @@ class FrozenTeacherDistill(SingleTeacherDistill):
         """mmengine's ``parse_losses``, the logged values (only) averaged
         over processes."""
         loss, log_vars = super().parse_losses(losses)
-        if get_world_size() > 1:
-            for key, value in log_vars.items():
-                log_vars[key] = value.detach().clone()
-                all_reduce(log_vars[key], op='mean')
+        with torch.no_grad():  # new tensors: the loss stays this process's
+            all_reduce_dict(log_vars, op='mean')
         return loss, log_vars
 
     def train(self, mode: bool = True) -> 'FrozenTeacherDistill':
@@ -143,12 +144,67 @@ class FrozenTeacherDistill(SingleTeacherDistill):
         return self
 
 
-def _as_default_tensor(data):
-    """``data`` (nested tuples/lists of tensors) contiguous, floating
-    tensors in float32."""
-    if isinstance(data, torch.Tensor):
-        return (data.float() if data.is_floating_point() else
-                data).contiguous()
-    if isinstance(data, (tuple, list)):
-        return type(data)(_as_default_tensor(d) for d in data)
-    return data
+def _as_default_tensor(tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor`` contiguous, in float32 if floating."""
+    return (tensor.float() if tensor.is_floating_point() else
+            tensor).contiguous()
+
+
+def check_num_classes(student: torch.nn.Module,
+                      teacher: torch.nn.Module) -> None:
+    """Raise a ``ValueError`` unless both segmentors' decode heads predict
+    the same number of classes (a model without one is not checked)."""
+    s_classes, t_classes = (
+        getattr(getattr(model, 'decode_head', None), 'num_classes', None)
+        for model in (student, teacher))
+    if None not in (s_classes, t_classes) and s_classes != t_classes:
+        raise ValueError(
+            f'The teacher predicts {t_classes} classes but the student '
+            f'{s_classes}: distil a teacher trained on the same dataset, or '
+            'set num_classes of both decode heads to the dataset\'s.')
+
+
+def check_finite_losses(distill_losses: Dict[str, torch.Tensor],
+                        student_losses: Dict[str, torch.Tensor]) -> None:
+    """Raise a ``FloatingPointError`` naming the iteration, the layers and
+    every loss term when a distillation loss is NaN or infinite."""
+    bad = [k for k, v in distill_losses.items()
+           if not torch.isfinite(v).all()]
+    if not bad:
+        return
+    iteration = MessageHub.get_current_instance().get_info('iter')
+    terms = {
+        k: float(v.detach().float().mean())
+        for k, v in {**student_losses, **distill_losses}.items()
+        if isinstance(v, torch.Tensor) and 'loss' in k
+    }
+    raise FloatingPointError(
+        f'Non-finite distillation loss at iteration '
+        f'{"?" if iteration is None else iteration + 1}: {bad}; loss terms: '
+        f'{terms}. Training stopped before the update: the last checkpoint '
+        'in the work dir is the last good state. Lower the learning rate or '
+        'the loss weights, check the teacher checkpoint and the data, then '
+        'resume with --resume.')
+
+
+def summarize_frozen_teacher_log(count: int) -> None:
+    """Filter the current mmengine logger: its per-parameter "skipped since
+    its requires_grad=False" warnings of the frozen teacher become one INFO
+    line for the ``count`` parameters."""
+    skipped = re.compile(  # what mmengine logs for each frozen parameter
+        r'^teacher\.\S+ is skipped since its requires_grad=False$')
+    told = []
+
+    def summarize(record: logging.LogRecord) -> bool:
+        if not skipped.match(record.getMessage()):
+            return True
+        if told:
+            return False
+        told.append(True)
+        record.msg = (f'The {count} parameters of the frozen teacher are '
+                      'left out of the optimizer (requires_grad=False).')
+        record.args = ()
+        record.levelno, record.levelname = logging.INFO, 'INFO'
+        return True
+
+    MMLogger.get_current_instance().addFilter(summarize)

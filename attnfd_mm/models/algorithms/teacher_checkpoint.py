@@ -4,7 +4,6 @@ checkpoint, loaded strictly, with named errors."""
 import os.path as osp
 import pickle
 import re
-from collections import OrderedDict
 from typing import Dict, Union
 
 import torch
@@ -82,9 +81,7 @@ def load_teacher_checkpoint(teacher: torch.nn.Module, filename: str) -> None:
     if not isinstance(state, dict):
         raise RuntimeError(
             f'The teacher checkpoint {filename!r} holds no state dict.')
-    state = OrderedDict(
-        (k[len('module.'):] if k.startswith('module.') else k, v)
-        for k, v in state.items())
+    state = {k.removeprefix('module.'): v for k, v in state.items()}
     check_teacher_state(teacher, state, filename)
     teacher.load_state_dict(state, strict=False)
 

@@ -91,15 +91,9 @@ class BAMConnector(AttentionConnector):
                  learnable: bool = True,
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(in_channels, learnable, init_cfg)
-        if learnable and in_channels // reduction < 1:
-            raise ValueError(
-                f'BAMConnector: in_channels={in_channels} is too small for '
-                f'reduction={reduction}; need in_channels >= reduction.')
         if learnable:
+            self.channel_mlp = self.build_channel_mlp(reduction)
             hidden = in_channels // reduction
-            self.channel_mlp = nn.Sequential(
-                nn.Linear(in_channels, hidden), nn.ReLU(inplace=True),
-                nn.Linear(hidden, in_channels))
             layers = [nn.Conv2d(in_channels, hidden, 1),
                       nn.BatchNorm2d(hidden), nn.ReLU(inplace=True)]
             for _ in range(2):

@@ -1,5 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Base of the attention connectors: input check and channel alignment."""
+"""Base of the attention connectors: input check, channel MLP and channel
+alignment."""
 import math
 from typing import Dict, Optional
 
@@ -56,6 +57,18 @@ class AttentionConnector(BaseConnector):
                 'teacher.')
         self.align = build_channel_align(self.in_channels, out_channels,
                                          norm_cfg)
+
+    def build_channel_mlp(self, reduction: int) -> nn.Sequential:
+        """Linear(c, c/r) - ReLU - Linear(c/r, c), c = ``in_channels``."""
+        hidden = self.in_channels // reduction
+        if hidden < 1:
+            raise ValueError(
+                f'{type(self).__name__}: in_channels={self.in_channels} is '
+                f'too small for reduction={reduction}; need in_channels >= '
+                'reduction.')
+        return nn.Sequential(
+            nn.Linear(self.in_channels, hidden), nn.ReLU(inplace=True),
+            nn.Linear(hidden, self.in_channels))
 
     def check_feature(self, feature: Tensor) -> None:
         """Raise a named error unless ``feature`` is (B, in_channels, H, W)."""

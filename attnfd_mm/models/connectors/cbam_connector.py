@@ -72,18 +72,11 @@ class CBAMConnector(AttentionConnector):
                  align_norm_cfg: Dict = dict(type='BN'),
                  init_cfg: Optional[Dict] = None) -> None:
         super().__init__(in_channels, learnable, init_cfg)
-        if in_channels < 1 or (learnable and in_channels // reduction < 1):
-            raise ValueError(
-                f'CBAMConnector: in_channels={in_channels} is too small for '
-                f'reduction={reduction}; need in_channels >= reduction.')
         if spatial_kernel % 2 != 1:
             raise ValueError('CBAMConnector: spatial_kernel must be odd, got '
                              f'{spatial_kernel}.')
         if learnable:
-            hidden = in_channels // reduction
-            self.channel_mlp = nn.Sequential(
-                nn.Linear(in_channels, hidden), nn.ReLU(inplace=True),
-                nn.Linear(hidden, in_channels))
+            self.channel_mlp = self.build_channel_mlp(reduction)
             self.spatial_conv = nn.Conv2d(
                 2, 1, spatial_kernel, padding=spatial_kernel // 2, bias=False)
             self.spatial_bn = build_norm_layer(norm_cfg, 1)[1]
@@ -120,7 +113,7 @@ class CBAMConnector(AttentionConnector):
         a time (``docs/design.md``, Memory of the AttnFD terms)."""
         if not self.learnable:
             return GatedMap(feature, *self.factored_gates(feature))
-        if not chunkable_align(self.align):
+        if not chunkable_align(self.align):  # None included
             return TensorMap(self(feature))
         self.check_feature(feature)
         return AlignedMap(self.attend(feature), self.align)

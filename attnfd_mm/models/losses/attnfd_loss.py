@@ -1,6 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """AttnFD loss: distance between L2-normalised, attention-refined features."""
-from contextlib import nullcontext
 from typing import Sequence, Tuple, Union
 
 import torch
@@ -11,7 +10,7 @@ from torch.utils.checkpoint import checkpoint
 
 from attnfd_mm.utils import (DEFAULT_CHUNK_ELEMENTS, channel_chunks,
                              check_loss_weight)
-from .channel_maps import ChannelMap, Recomputing, TensorMap
+from .channel_maps import ChannelMap, TensorMap
 
 _NORMALIZE_MODES: Tuple[str, ...] = ('batch', 'sample')
 
@@ -101,9 +100,7 @@ class AttnFDLoss(nn.Module):
         for start, end in channel_chunks(channels, batch * height * width,
                                          self.chunk_elements):
             args = (s_map, t_map, start, end, per_sample)
-            sums = checkpoint(
-                self._block_sums, *args, use_reentrant=False,
-                context_fn=lambda: (nullcontext(), Recomputing())) \
+            sums = checkpoint(self._block_sums, *args, use_reentrant=False) \
                 if torch.is_grad_enabled() else self._block_sums(*args)
             s_sq, t_sq, s_t = (a + b for a, b in zip((s_sq, t_sq, s_t), sums))
         # the norms clamped at eps, as x / max(|x|, eps) does

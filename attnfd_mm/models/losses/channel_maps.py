@@ -1,31 +1,11 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Feature maps that :class:`~attnfd_mm.models.losses.AttnFDLoss` reads a
 few channels at a time, never held at full width."""
-import threading
-from typing import Optional, Tuple
+from typing import Optional, Set, Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-
-_STATE = threading.local()
-
-
-class Recomputing:
-    """The context of a ``torch.utils.checkpoint`` recomputation (which may
-    run more than once: re-entrant): maps computed in it update copies of
-    the running statistics (the forward pass updated the real ones)."""
-
-    def __enter__(self) -> None:
-        self.outer = is_recomputing()
-        _STATE.recomputing = True
-
-    def __exit__(self, *exc) -> None:
-        _STATE.recomputing = self.outer
-
-
-def is_recomputing() -> bool:
-    return getattr(_STATE, 'recomputing', False)
 
 
 class ChannelMap:
@@ -53,11 +33,11 @@ class TensorMap(ChannelMap):
 
 class GatedMap(ChannelMap):
     """``feature * channel_gate * spatial_gate`` (the gates (B, C, 1, 1) and
-    (B, 1, H, W), None for a factor of 1), kept as its factors: the output
-    of a parameter-free CBAM."""
+    (B, 1, H, W)), kept as its factors: the output of a parameter-free
+    CBAM."""
 
-    def __init__(self, feature: Tensor, channel_gate: Optional[Tensor] = None,
-                 spatial_gate: Optional[Tensor] = None) -> None:
+    def __init__(self, feature: Tensor, channel_gate: Tensor,
+                 spatial_gate: Tensor) -> None:
         self.feature = feature
         self.channel_gate = channel_gate
         self.spatial_gate = spatial_gate
@@ -65,19 +45,13 @@ class GatedMap(ChannelMap):
         self.dtype = feature.dtype
 
     def channels(self, start: int, end: int) -> Tensor:
-        out = self.feature[:, start:end]
-        if self.channel_gate is not None:
-            out = out * self.channel_gate[:, start:end]
-        if self.spatial_gate is not None:
-            out = out * self.spatial_gate
-        return out
+        return (self.feature[:, start:end] * self.channel_gate[:, start:end]
+                * self.spatial_gate)
 
 
 def chunkable_align(align: Optional[nn.Module]) -> bool:
-    """Whether ``align`` is None or ``Sequential(Conv2d 1x1 without bias,
+    """Whether ``align`` is ``Sequential(Conv2d 1x1 without bias,
     BatchNorm2d)`` (not SyncBN), which :class:`AlignedMap` can evaluate."""
-    if align is None:
-        return True
     if not isinstance(align, nn.Sequential) or len(align) != 2:
         return False
     conv, norm = align
@@ -91,31 +65,29 @@ class AlignedMap(ChannelMap):
     """``align(refined)`` for a :func:`chunkable_align` alignment (else a
     ``ValueError``), one block of output channels at a time (exact: BN is
     per channel). The batch is counted once, on creation; the running
-    statistics are updated per block, except under :class:`Recomputing`."""
+    statistics are updated by the first computation of each block, not by
+    its recomputations in the backward pass (``torch.utils.checkpoint``)."""
 
-    def __init__(self, refined: Tensor,
-                 align: Optional[nn.Sequential]) -> None:
+    def __init__(self, refined: Tensor, align: nn.Sequential) -> None:
         if not chunkable_align(align):
             raise ValueError(
-                'AlignedMap: the alignment must be None or Sequential('
-                f'Conv2d 1x1 without bias, BatchNorm2d), got {align!r}; '
-                'pass the aligned tensor to AttnFDLoss instead.')
+                'AlignedMap: the alignment must be Sequential(Conv2d 1x1 '
+                f'without bias, BatchNorm2d), got {align!r}; pass the aligned '
+                'tensor to AttnFDLoss instead.')
         self.refined, self.dtype = refined, refined.dtype
-        self.conv, self.norm = (None, None) if align is None else align
-        channels = refined.shape[1] if align is None else \
-            self.conv.out_channels
-        self.shape = (refined.shape[0], channels, *refined.shape[2:])
+        self.conv, self.norm = align
+        self.shape = (refined.shape[0], self.conv.out_channels,
+                      *refined.shape[2:])
+        self.computed: Set[Tuple[int, int]] = set()  # blocks
         # BatchNorm2d.forward's once-per-batch count and momentum
         norm, self.momentum = self.norm, 0.0
-        if norm is not None and norm.training and norm.track_running_stats:
+        if norm.training and norm.track_running_stats:
             if norm.num_batches_tracked is not None:
                 norm.num_batches_tracked.add_(1)
             self.momentum = 1.0 / float(norm.num_batches_tracked) \
                 if norm.momentum is None else norm.momentum
 
     def channels(self, start: int, end: int) -> Tensor:
-        if self.conv is None:
-            return self.refined[:, start:end]
         out = F.conv2d(self.refined, self.conv.weight[start:end])
         norm = self.norm
         batch_stats = norm.training or norm.running_mean is None
@@ -123,9 +95,10 @@ class AlignedMap(ChannelMap):
         if norm.running_mean is not None:
             mean = norm.running_mean[start:end]
             var = norm.running_var[start:end]
-            if batch_stats and is_recomputing():
-                # updated in the forward pass: update copies now
+            if batch_stats and (start, end) in self.computed:
+                # a recomputation: update copies of the updated statistics
                 mean, var = mean.clone(), var.clone()
+        self.computed.add((start, end))
         return F.batch_norm(
             out, mean, var,
             None if norm.weight is None else norm.weight[start:end],
