@@ -5,6 +5,7 @@ closest names when one does not exist), and written."""
 import copy
 import difflib
 import glob
+import importlib.util
 import os.path as osp
 from typing import List, Sequence, Union
 
@@ -41,28 +42,27 @@ def closest_names(name: str, candidates: List[str], n: int = 3) -> List[str]:
 
 
 def check_config_file(config: str) -> str:
-    """``config`` (a local path or ``pkg::path`` of the package's
-    ``.mim/configs``) when it exists.
+    """The file of ``config`` (a local path, or ``pkg::path`` of the
+    package's ``.mim/configs``) when it exists.
 
     Raises:
         ConfigNotFoundError: It does not, with the closest names of the
             package or of the nearest local folder that exists.
     """
     if '::' in config:
-        from mmengine.utils import get_installed_path, is_installed
-
         from attnfd_mm.compat.config_bases import PACKAGE_SCOPE, mim_dir
         package, rel = config.split('::', 1)
+        spec = importlib.util.find_spec(package)
         if package == PACKAGE_SCOPE:  # where Python imports it from
             root = osp.join(mim_dir(), 'configs')
-        elif is_installed(package):
-            root = osp.join(get_installed_path(package), '.mim', 'configs')
+        elif spec is not None and spec.origin is not None:
+            root = osp.join(osp.dirname(spec.origin), '.mim', 'configs')
         else:
             raise ConfigNotFoundError(
                 f'Config not found: {config!r}; the package {package!r} is '
                 'not installed (pip install it, or give a local file).')
         if osp.isfile(osp.join(root, rel)):
-            return config
+            return osp.join(root, rel)
         shown = f'{package}::'
         close = [shown + c for c in closest_names(
             rel, _py_files(root, ['**/*.py']))]
@@ -87,12 +87,11 @@ def load_config(config: Union[str, Config]) -> Config:
     first."""
     if isinstance(config, Config):
         return copy.deepcopy(config)
-    check_config_file(config)
+    path = check_config_file(config)
     apply_entry_point_patches()  # attnfd_mm:: bases
-    if '::' in config:
-        from mmengine.hub import get_config
-        return get_config(config)
-    return Config.fromfile(config)
+    # a package config from its file, as mmengine.hub.get_config finds it,
+    # without reading every metafile of the package again
+    return Config.fromfile(path)
 
 
 def write_config(cfg: Config, path: str, header: Sequence[str] = ()) -> str:

@@ -98,7 +98,8 @@ def tiny_runner_config(work_dir: str,
     shapes, SGD + poly LR, no workers) training ``model`` on the shapes at
     ``data_root``, without its random flip, logging every iteration at
     WARNING level, with ``RandomStateHook`` and mmengine's default
-    visualizer (no file name: the runner dumps it as ``<timestamp>.py``).
+    visualizer (no file name: the runner dumps it as ``<timestamp>.py``);
+    a distillation run does not price its student (``StudentCostHook``).
     """
     cfg = Config(copy.deepcopy(_quickstart()))
     cfg.merge_from_dict({
@@ -121,6 +122,6 @@ def tiny_runner_config(work_dir: str,
         cfg.pop(key)
     cfg.update(work_dir=work_dir, model=model, launcher='none',
                custom_hooks=[dict(type='RandomStateHook')],
-               log_level='WARNING',
+               log_level='WARNING', measure_student_cost=False,
                randomness=dict(seed=0, deterministic=False))
     return cfg
