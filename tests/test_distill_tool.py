@@ -218,6 +218,7 @@ def test_cli_outside_the_clone_keeps_its_config_and_scores_the_same(
     # relative paths, read from the directory distill.py runs in
     student = tiny_runner_config('unused', osp.relpath(shapes_root, pair),
                                  deeplabv3_segmentor('r18'), max_iters=2)
+    student.pop('measure_student_cost')  # a user's config: priced by default
     student.dump(str(pair / 'student.py'))
     teacher = deeplabv3_segmentor('r18')
     Config(dict(model=teacher)).dump(str(pair / 'teacher.py'))

@@ -22,8 +22,8 @@ def teacher_model_cfg(
     if cfg_path is None:
         return teacher
     if '::' in cfg_path:
-        from mmengine.hub import get_config
-        cfg, scope = get_config(cfg_path), cfg_path.split('::')[0]
+        from attnfd_mm.apis.config_files import load_config
+        cfg, scope = load_config(cfg_path), cfg_path.split('::')[0]
     elif osp.isfile(cfg_path):
         cfg, scope = Config.fromfile(cfg_path), 'mmseg'
     else:
