@@ -2,7 +2,8 @@
 # synthetic shapes, trained from scratch for twice the student's iterations.
 # Schedule: 100 iterations, batch 4, SGD LR 0.01, poly decay.
 #   python tools/train.py configs/quickstart/deeplabv3_r34_shapes.py
-# The tests' DeepLabV3-R34 (attnfd_mm.testing.deeplabv3_segmentor) is this model.
+# The tests' DeepLabV3-R34 (attnfd_mm.testing.deeplabv3_segmentor) is this
+# model.
 _base_ = ['./deeplabv3_r18_shapes.py']
 model = dict(backbone=dict(depth=34))
 max_iters = 100

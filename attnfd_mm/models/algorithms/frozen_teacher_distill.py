@@ -1,13 +1,11 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Single-teacher distillation with a teacher frozen in eval mode, and the
 checks that stop it with a message naming the fix."""
-import logging
-import re
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 from mmengine.dist import all_reduce_dict
-from mmengine.logging import MessageHub, MMLogger
+from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 from mmengine.utils import apply_to
@@ -16,6 +14,7 @@ from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 
 from attnfd_mm.utils import without_init
+from .frozen_teacher_log import summarize_frozen_teacher_log
 from .lean_checkpoints import make_checkpoints_lean
 from .teacher_checkpoint import load_teacher_checkpoint, teacher_model_cfg
 
@@ -185,26 +184,3 @@ def check_finite_losses(distill_losses: Dict[str, torch.Tensor],
         'in the work dir is the last good state. Lower the learning rate or '
         'the loss weights, check the teacher checkpoint and the data, then '
         'resume with --resume.')
-
-
-def summarize_frozen_teacher_log(count: int) -> None:
-    """Filter the current mmengine logger: its per-parameter "skipped since
-    its requires_grad=False" warnings of the frozen teacher become one INFO
-    line for the ``count`` parameters."""
-    skipped = re.compile(  # what mmengine logs for each frozen parameter
-        r'^teacher\.\S+ is skipped since its requires_grad=False$')
-    told = []
-
-    def summarize(record: logging.LogRecord) -> bool:
-        if not skipped.match(record.getMessage()):
-            return True
-        if told:
-            return False
-        told.append(True)
-        record.msg = (f'The {count} parameters of the frozen teacher are '
-                      'left out of the optimizer (requires_grad=False).')
-        record.args = ()
-        record.levelno, record.levelname = logging.INFO, 'INFO'
-        return True
-
-    MMLogger.get_current_instance().addFilter(summarize)
