@@ -64,3 +64,16 @@ def test_every_tool_stops_with_the_short_error(tool, args, monkeypatch):
     message = str(stop.value)
     assert 'ConfigNotFoundError: Config not found' in message, message
     assert f'did you mean {MMSEG!r}' in message, message
+
+
+@pytest.mark.parametrize('name', [
+    MMSEG, 'mmseg::_base_/models/deeplabv3_r50-d8.py',
+    'attnfd_mm::quickstart/deeplabv3_r18_shapes.py'])
+def test_package_configs_are_the_files_mmengine_finds(name):
+    """A package config is read from the file mmengine's hub finds for it
+    (through the metafiles, or the path for a base)."""
+    from mmengine.hub import get_config
+    expected = get_config(name)
+    got = load_config(name)
+    assert got.filename == expected.filename
+    assert got.to_dict() == expected.to_dict()
