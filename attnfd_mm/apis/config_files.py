@@ -52,15 +52,16 @@ def check_config_file(config: str) -> str:
     if '::' in config:
         from attnfd_mm.compat.config_bases import PACKAGE_SCOPE, mim_dir
         package, rel = config.split('::', 1)
-        spec = importlib.util.find_spec(package)
         if package == PACKAGE_SCOPE:  # where Python imports it from
             root = osp.join(mim_dir(), 'configs')
-        elif spec is not None and spec.origin is not None:
-            root = osp.join(osp.dirname(spec.origin), '.mim', 'configs')
         else:
-            raise ConfigNotFoundError(
-                f'Config not found: {config!r}; the package {package!r} is '
-                'not installed (pip install it, or give a local file).')
+            spec = importlib.util.find_spec(package)
+            if spec is None or spec.origin is None:
+                raise ConfigNotFoundError(
+                    f'Config not found: {config!r}; the package {package!r} '
+                    'is not installed (pip install it, or give a local '
+                    'file).')
+            root = osp.join(osp.dirname(spec.origin), '.mim', 'configs')
         if osp.isfile(osp.join(root, rel)):
             return osp.join(root, rel)
         shown = f'{package}::'

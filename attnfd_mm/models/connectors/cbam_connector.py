@@ -113,7 +113,7 @@ class CBAMConnector(AttentionConnector):
         a time (``docs/design.md``, Memory of the AttnFD terms)."""
         if not self.learnable:
             return GatedMap(feature, *self.factored_gates(feature))
-        if not chunkable_align(self.align):  # None included
+        if not chunkable_align(self.align):  # also without an alignment
             return TensorMap(self(feature))
         self.check_feature(feature)
         return AlignedMap(self.attend(feature), self.align)
