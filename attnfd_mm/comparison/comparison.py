@@ -1,21 +1,26 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Distillation methods compared on a user's own pair and data: each arm
-trains the student with one method (or alone), its schedule shortened, and
-is scored, every stage in a child process (docs/design.md)."""
+"""Distillation methods compared on a user's own pair and data, arm by arm
+(docs/design.md)."""
 import copy
 import hashlib
-import json
 import os
 import os.path as osp
 import statistics
 from typing import Dict, List, Optional, Sequence, Union
 
+import mmengine
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
+from mmseg.registry import MODELS
 
 from attnfd_mm.apis import (METHODS, WeightsUnavailableError,
                             check_init_weights, distill_config, load_config)
 from attnfd_mm.apis.distill_config import add_custom_hook, add_custom_import
+from attnfd_mm.deploy.cost import (COST_FILE, configs_cost, load_cost,
+                                   write_cost)
 from attnfd_mm.engine.hooks.step_time_hook import load_step_times
+from attnfd_mm.models.algorithms.teacher_checkpoint import \
+    load_teacher_checkpoint
 from .plan import ALONE, SAME_TIME, Arm, ComparisonError, Plan
 from .runner import StageRunner
 from .schedule import shorten_schedule
@@ -27,12 +32,9 @@ def bind_settings(path: str, settings: Dict, held: str, fix: str) -> None:
     :class:`ComparisonError` naming those that differ from the saved ones
     (``{name: (there, now)}``), ``held`` and ``fix``."""
     if not osp.isfile(path):
-        os.makedirs(osp.dirname(path), exist_ok=True)
-        with open(path, 'w') as f:
-            json.dump(settings, f, indent=2)
+        mmengine.dump(settings, path, indent=2)
         return
-    with open(path) as f:
-        saved = json.load(f)
+    saved = mmengine.load(path)
     changed = {k: (saved.get(k), v) for k, v in settings.items()
                if saved.get(k) != v}
     if changed:
@@ -73,7 +75,7 @@ class Comparison:
         self.work_dir = self.runner.work_dir
         self.teacher_ckpt = teacher_ckpt
         self.checkpoint_interval = checkpoint_interval
-        self.test_split = test_split
+        self.splits = ['val', 'test'] if test_split else ['val']
         self.measure_cost = measure_cost
         self.skip_bad_samples = skip_bad_samples
         self.student, self.teacher = load_config(student), load_config(teacher)
@@ -85,13 +87,11 @@ class Comparison:
             for name, cfg in (('student', self.student),
                               ('teacher', self.teacher))}
         return dict(**digests, teacher_checkpoint=self.teacher_ckpt,
-                    iters=plan.iters,
-                    layers=list(plan.layers) if plan.layers else None,
+                    iters=plan.iters, layers=list(plan.layers or ()) or None,
                     same_time_as=plan.same_time_as)
 
     def bind(self) -> None:
-        """Bind the work dir to :meth:`settings` (methods and seeds may be
-        added) and make its folders."""
+        """Bind the work dir to :meth:`settings` and make its folders."""
         bind_settings(
             osp.join(self.work_dir, 'comparison.json'), self.settings(),
             'a different comparison', 'The student and teacher configs are '
@@ -122,8 +122,7 @@ class Comparison:
 
     def val_config(self, model: Optional[Dict] = None,
                    split: str = 'val') -> Config:
-        """The student config (or ``model``) scoring on its ``split`` set,
-        mmseg's ``IoUMetric`` with per-class IoU."""
+        """The student config (or ``model``) scoring on its ``split`` set."""
         cfg = copy.deepcopy(self.student)
         missing = [k for k in (f'{split}_dataloader', f'{split}_evaluator')
                    if not cfg.get(k)]
@@ -139,8 +138,7 @@ class Comparison:
             evaluator.type = 'PerClassIoUMetric'
         cfg.test_evaluator = evaluator
         cfg.test_cfg = dict(type='TestLoop')
-        if model is not None:
-            cfg.model = model
+        cfg.model = model or cfg.model
         add_custom_import(cfg)
         return cfg
 
@@ -158,18 +156,10 @@ class Comparison:
                 raise ComparisonError(str(e)) from e
 
     def check(self) -> None:
-        """Check before anything trains (after :meth:`bind`): the initial
-        weights, the val (and test) set, the teacher with its checkpoint
-        and each unfinished distillation arm's model."""
-        from mmengine.registry import DefaultScope
-        from mmseg.registry import MODELS
-
-        from attnfd_mm.models.algorithms.teacher_checkpoint import \
-            load_teacher_checkpoint
+        """Check what can be checked before training (after :meth:`bind`)."""
         self.check_weights()
-        self.val_config()
-        if self.test_split:
-            self.val_config(split='test')
+        for split in self.splits:
+            self.val_config(split=split)
         pending = [m for m in self.plan.distilled if not all(
             self.runner.is_done(Arm(m, s).stage) for s in self.plan.seeds)]
         if self.runner.is_done('teacher') and not pending:
@@ -195,16 +185,14 @@ class Comparison:
                                  self.teacher_ckpt, f'teacher_{split}', split)
 
     def reference(self, steps: Dict[str, float]) -> str:
-        """The method whose compute the same-time arm matches:
-        ``same_time_as``, else the slowest by ``steps`` (s / step)."""
+        """The method the same-time arm matches, by ``steps`` (s / step)."""
         return self.plan.same_time_as or max(self.plan.distilled,
                                              key=steps.get)
 
     def arm_iters(self, arm: Arm,
                   steps: Optional[Dict[str, float]] = None) -> int:
         """Training iterations of ``arm``; for the same-time arm from
-        ``steps`` (s / step by method; default: those of its seed's arms),
-        a :class:`ComparisonError` while they have none."""
+        ``steps`` (s / step by method; default: its seed's recorded ones)."""
         plan = self.plan
         if arm.method != SAME_TIME:
             return plan.iters
@@ -230,22 +218,17 @@ class Comparison:
             print(f'{runner.prefix} {stage}: reusing its results', flush=True)
         else:
             runner.train(stage, self.arm_config(arm.method, arm.seed, iters))
-        splits = ['val', 'test'] if self.test_split else ['val']
         metrics = {split: runner.score(
             stage, self.val_config(split=split), runner.checkpoint(stage),
-            f'student_{split}', split) for split in splits}
+            f'student_{split}', split) for split in self.splits}
         saved = load_step_times(osp.join(runner.dirs['train'], stage)) or {}
-        result = dict(metrics=metrics['val'], iters=iters,
-                      step_s=runner.step_seconds(stage),
-                      peak_memory_mib=saved.get('peak_memory_mib'),
-                      wall_s=runner.timings().get(stage))
-        if self.test_split:
-            result['test_metrics'] = metrics['test']
-        return result
+        return dict(metrics=metrics['val'], test_metrics=metrics.get('test'),
+                    iters=iters, step_s=runner.step_seconds(stage),
+                    peak_memory_mib=saved.get('peak_memory_mib'),
+                    wall_s=runner.timings().get(stage))
 
     def eta(self, pending: Sequence[Arm]) -> Optional[float]:
-        """Projected seconds of the ``pending`` arms from the wall time per
-        iteration of finished ones; None before any finished."""
+        """Projected seconds of the ``pending`` arms (None: none finished)."""
         timings = self.runner.timings()
         per_iter: Dict[str, List[float]] = {}
         for arm in self.plan.arms():
@@ -279,7 +262,7 @@ class Comparison:
         prefix = self.runner.prefix
         results = dict(teacher=self.score_teacher(),
                        arms={m: {} for m in self.plan.methods})
-        if self.test_split:
+        if 'test' in self.splits:
             results['teacher_test'] = self.score_teacher('test')
         order = self.plan.arms()
         for i, arm in enumerate(order):
@@ -289,7 +272,7 @@ class Comparison:
                       f'{self._progress(order[i:])})', flush=True)
             result = self.run_arm(arm)
             results['arms'][arm.method][str(arm.seed)] = result
-            test = result.get('test_metrics')
+            test = result['test_metrics']
             print(f'{prefix} {arm.stage} done: val mIoU '
                   f'{result["metrics"]["mIoU"]:.2f}' +
                   (f', test mIoU {test["mIoU"]:.2f}' if test else '') +
@@ -300,8 +283,6 @@ class Comparison:
 
     def cost(self) -> Dict:
         """What the student and the teacher cost, measured once."""
-        from attnfd_mm.deploy.cost import (COST_FILE, configs_cost,
-                                           load_cost, write_cost)
         path = osp.join(self.work_dir, COST_FILE)
         cost = load_cost(path)
         if cost is None:

@@ -36,8 +36,7 @@ class Arm:
 
 @dataclass(frozen=True)
 class Plan:
-    """Every method with every seed, ``iters`` iterations each; checked
-    when made (:class:`ComparisonError`)."""
+    """Every method with every seed, ``iters`` iterations each; checked."""
     methods: Tuple[str, ...]
     seeds: Tuple[int, ...] = (0, )
     iters: int = 1000
@@ -45,21 +44,18 @@ class Plan:
     same_time_as: Optional[str] = None
 
     def __post_init__(self) -> None:
-        methods = tuple(dict.fromkeys(self.methods))
-        object.__setattr__(self, 'methods', methods)
+        object.__setattr__(self, 'methods', tuple(dict.fromkeys(self.methods)))
         object.__setattr__(self, 'seeds', tuple(self.seeds))
-        object.__setattr__(self, 'layers',
-                           tuple(self.layers) if self.layers else None)
-        unknown = [m for m in methods if m not in ARMS]
+        object.__setattr__(self, 'layers', tuple(self.layers or ()) or None)
+        unknown = [m for m in self.methods if m not in ARMS]
         if unknown:
             raise ComparisonError(f'Unknown methods {unknown}; valid: {ARMS}.')
-        if self.same_time_as is not None and \
-                self.same_time_as not in self.distilled:
+        if self.same_time_as not in (None, *self.distilled):
             raise ComparisonError(
                 f'same_time_as={self.same_time_as!r} is not one of the '
                 f'distillation methods compared: {self.distilled}.')
-        if SAME_TIME in methods and (ALONE not in methods or
-                                     not self.distilled):
+        if SAME_TIME in self.methods and (ALONE not in self.methods or
+                                          not self.distilled):
             raise ComparisonError(
                 f'{SAME_TIME} needs the student alone ({ALONE!r}) and at '
                 'least one distillation method in the comparison: their '
@@ -73,10 +69,8 @@ class Plan:
     def arms(self) -> List[Arm]:
         """Every arm in running order: seed by seed, the same-time arms
         last (they need the step times of the others)."""
-        plain = [Arm(m, s) for s in self.seeds for m in self.methods
-                 if m != SAME_TIME]
-        return plain + [Arm(SAME_TIME, s) for s in self.seeds
-                        if SAME_TIME in self.methods]
+        return sorted((Arm(m, s) for s in self.seeds for m in self.methods),
+                      key=lambda arm: arm.method == SAME_TIME)
 
     def label(self, method: str) -> str:
         """``method``'s name in the report."""
@@ -86,7 +80,6 @@ class Plan:
 
 
 def references() -> List[str]:
-    """The arms every other is compared with: the student alone, the
-    same-time arm and the methods that distil no feature layer."""
+    """The arms every other is compared with (docs/design.md)."""
     return [ALONE, SAME_TIME, *(m for m, row in METHODS.items()
                                 if m != ALONE and not row.feature_layers)]

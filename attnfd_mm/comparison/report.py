@@ -1,13 +1,13 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""The results of a comparison: Markdown, JSON and charts, with each arm's
-mIoU beside what its network costs."""
-import json
+"""The results of a comparison: Markdown, JSON and charts."""
 import math
 import os.path as osp
 import statistics
 import textwrap
 from contextlib import contextmanager
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+
+import mmengine
 
 from attnfd_mm.apis import METHODS
 from .plan import ALONE, SAME_TIME, references
@@ -40,8 +40,7 @@ def _figure(path: str, size: Tuple[float, float]) -> Iterator:
 
 def summarize_arms(arms: Dict[str, Dict[str, Dict]],
                    label: Callable[[str], str]) -> Dict[str, Dict]:
-    """Per arm: val (and test) mIoU by seed, mean and std, iterations,
-    seconds per step, wall time, peak memory and per-class IoU."""
+    """Per arm that ran: its seeds' figures, their means and spread."""
     out = {}
     for method, by_seed in arms.items():
         if not by_seed:
@@ -71,9 +70,8 @@ def summarize_arms(arms: Dict[str, Dict[str, Dict]],
 
 def compare_arms(summary: Dict[str, Dict],
                  key: str = 'mIoU') -> Dict[str, Dict[str, Dict]]:
-    """Each arm (not the student alone) against each other reference arm
-    (:func:`references`) that ran: :func:`paired_difference` of ``key``
-    (``'mIoU'``: val, ``'test_mIoU'``: test)."""
+    """The :func:`paired_difference` of ``key`` (``'mIoU'``, ``'test_mIoU'``)
+    of each arm but the student alone with each other reference that ran."""
     out: Dict[str, Dict[str, Dict]] = {}
     for method, got in summary.items():
         if method == ALONE or not got.get(key):
@@ -101,8 +99,7 @@ def _pair_table(pairs: Dict[str, Dict[str, Dict]],
 
 def _split_table(summary: Dict[str, Dict], teacher: Optional[Dict],
                  teacher_label: str, split: str) -> List[str]:
-    """Each arm's ``split`` mIoU (``'val'`` with the training figures,
-    ``'test'`` with the gap closed), the teacher first."""
+    """Each arm's ``split`` (``'val'``, ``'test'``) mIoU, teacher first."""
     test = split == 'test'
     p = 'test_' if test else ''
     alone = summary.get(ALONE, {}).get(f'{p}mean')
@@ -147,9 +144,8 @@ def report(results: Dict, label: Callable[[str], str],
            timings: Optional[Dict[str, float]] = None,
            teacher_label: str = 'teacher', title: str = 'Comparison',
            same_time_as: Optional[str] = None) -> Tuple[str, Dict]:
-    """The Markdown report of what :meth:`Comparison.run` returns and its
-    JSON form; ``same_time_as``: the arm whose compute the same-time arm
-    matched (None: the slowest distillation arm of each seed)."""
+    """The Markdown and JSON report of :meth:`Comparison.run`'s results;
+    ``same_time_as``: the arm the same-time arm matched (None: the slowest)."""
     teacher, teacher_test = results.get('teacher'), results.get('teacher_test')
     summary = summarize_arms(results['arms'], label)
     pairs = compare_arms(summary)
@@ -197,11 +193,9 @@ def report(results: Dict, label: Callable[[str], str],
               ' out), mean over seeds. Peak memory: the training process\'s '
               'peak resident set on CPU, `torch.cuda.max_memory_allocated` '
               'on GPU.', '', '![mIoU per arm](results.png)']
-    classes = list(next(iter(summary.values()))['per_class']) \
-        if summary else []
+    columns = [(got['label'], got['per_class']) for got in summary.values()]
+    classes = list(columns[0][1]) if columns else []
     if classes:
-        columns = [(got['label'], got['per_class'])
-                   for got in summary.values()]
         if teacher is not None:
             columns.insert(0, (teacher_label, {c: teacher.get(f'IoU.{c}')
                                                for c in classes}))
@@ -220,9 +214,8 @@ def report(results: Dict, label: Callable[[str], str],
 
 
 def plot(data: Dict, path: str, title: str) -> None:
-    """Bars of each arm's mean val mIoU (blue: the methods that distil
-    feature layers), its seeds as dots and their range as an error bar;
-    the teacher and the student alone as lines."""
+    """Draw each arm's mean val mIoU (blue: feature distillation), its seeds
+    and their range at ``path``; the teacher and the student alone as lines."""
     arms: Dict[str, Dict] = data['arms']
     means = [got['mean'] for got in arms.values()]
     seeds = [list(got['mIoU'].values()) for got in arms.values()]
@@ -258,9 +251,8 @@ def plot(data: Dict, path: str, title: str) -> None:
 def cost_section(data: Dict, cost: Dict,
                  teacher_label: str = 'teacher') -> Tuple[List[str],
                                                           List[Dict]]:
-    """The Markdown lines of the accuracy-against-cost table of the report
-    ``data`` and its rows: the teacher, then each arm, with its val mIoU,
-    gap closed, parameters, GFLOPs, CPU latency and speed-up."""
+    """The report ``data``'s accuracy-against-cost Markdown lines and rows
+    (the teacher, then each arm)."""
 
     def latency(network: str, backend: str = 'torch') -> Optional[float]:
         got = cost[network]['latency_ms'].get(backend)
@@ -309,8 +301,8 @@ def cost_section(data: Dict, cost: Dict,
 
 def plot_cost(data: Dict, rows: List[Dict], path: str,
               teacher_label: str = 'teacher') -> List[Tuple]:
-    """Draw val mIoU against PyTorch CPU latency at ``path`` for the rows of
-    :func:`cost_section`; return the points ``(label, ms, mIoU)``."""
+    """Draw the rows of :func:`cost_section`, val mIoU against CPU latency,
+    at ``path``; return the points ``(label, ms, mIoU)``."""
     points = []
     with _figure(path, (6.5, 4.5)) as ax:
         for i, row in enumerate(rows):
@@ -337,9 +329,8 @@ def plot_cost(data: Dict, rows: List[Dict], path: str,
 def write_results(comparison, results: Dict, preamble: Sequence[str] = (),
                   teacher_label: str = 'teacher', title: str = 'Comparison',
                   extra: Optional[Dict] = None) -> str:
-    """Write ``results.md``, ``results.json`` (with ``extra``'s items),
-    ``results.png`` and, with the networks' cost, ``results_cost.png`` of a
-    :class:`Comparison` into its work dir; return the Markdown."""
+    """Write a :class:`Comparison`'s ``results.md``, ``results.json`` (with
+    ``extra``'s items) and charts into its work dir; return the Markdown."""
     plan = comparison.plan
     text, data = report(results, plan.label, preamble,
                         comparison.runner.timings(), teacher_label, title,
@@ -354,9 +345,7 @@ def write_results(comparison, results: Dict, preamble: Sequence[str] = (),
                             methods=list(plan.methods),
                             seeds=list(plan.seeds))
     data.update(extra or {})
-    with open(f'{base}.md', 'w') as f:
-        f.write(text)
-    with open(f'{base}.json', 'w') as f:
-        json.dump(data, f, indent=2)
+    mmengine.put_text(text, f'{base}.md')
+    mmengine.dump(data, f'{base}.json', indent=2)
     plot(data, f'{base}.png', preamble[0] if preamble else 'Comparison')
     return text

@@ -1,7 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""The stages of a comparison work dir, each trained or scored in a child
-process (:mod:`attnfd_mm.apis.stages`)."""
-import json
+"""The stages of a comparison work dir, each run in a child process."""
 import os
 import os.path as osp
 import shutil
@@ -12,6 +10,7 @@ import sys
 import time
 from typing import Dict, List, Optional
 
+import mmengine
 from mmengine.config import Config
 
 import attnfd_mm
@@ -21,8 +20,8 @@ from attnfd_mm.engine.hooks.step_time_hook import load_step_times
 
 
 def median_step(work_dir: str) -> Optional[float]:
-    """Median seconds per training step of the run in ``work_dir`` (its
-    first step, which starts the data loader, left out), or None."""
+    """Median seconds per step of the run in ``work_dir`` but its first (the
+    data loader's start), or None."""
     seconds = (load_step_times(work_dir) or {}).get('seconds')
     if not seconds:
         return None
@@ -66,22 +65,14 @@ class StageRunner:
 
     def timings(self) -> Dict[str, float]:
         """Wall seconds of each stage, interrupted parts included."""
-        if not osp.isfile(self.timings_file):
-            return {}
-        with open(self.timings_file) as f:
-            return json.load(f)
-
-    def _add_time(self, stage: str, seconds: float) -> None:
-        timings = self.timings()
-        timings[stage] = timings.get(stage, 0.0) + seconds
-        with atomic_file(self.timings_file) as tmp, open(tmp, 'w') as f:
-            json.dump(timings, f, indent=2)
+        return mmengine.load(self.timings_file) if osp.isfile(
+            self.timings_file) else {}
 
     def launch(self, args: List[str], stage: str, what: str,
                timed: bool = True, logs: Optional[str] = None) -> None:
-        """Run :mod:`attnfd_mm.apis.stages` with ``args`` for ``stage``,
-        its wall time added to the timings (``timed``), also when stopped.
-        A failure names ``logs`` (default: the train folder)."""
+        """Run :mod:`attnfd_mm.apis.stages` with ``args`` for ``stage``, its
+        wall time (``timed``) added to :meth:`timings` also when stopped; a
+        failure names ``logs`` (default: the train folder)."""
         print(f'{self.prefix} {stage}: {what}', flush=True)
         env = dict(os.environ)
         root = osp.dirname(osp.dirname(osp.abspath(attnfd_mm.__file__)))
@@ -97,7 +88,10 @@ class StageRunner:
                 proc.terminate()
                 proc.wait()
             if timed:
-                self._add_time(stage, time.time() - start)
+                timings = self.timings()
+                timings[stage] = time.time() - start + timings.get(stage, 0.0)
+                with atomic_file(self.timings_file) as tmp:
+                    mmengine.dump(timings, tmp, file_format='json', indent=2)
         if returncode != 0:
             logs = logs or osp.join(self.dirs['train'], stage)
             where = (f'its logs are under {logs}' if osp.isdir(logs) else
@@ -122,8 +116,8 @@ class StageRunner:
 
     def score(self, stage: str, cfg: Config, checkpoint: str,
               name: str, split: str = 'val') -> Dict[str, float]:
-        """The metrics of ``checkpoint`` scored with ``cfg`` (saved as
-        ``configs/<name>.py``), kept in :meth:`metrics_file`."""
+        """The metrics of ``checkpoint`` scored with ``configs/<name>.py``
+        (``cfg``), kept in :meth:`metrics_file`."""
         out = self.metrics_file(stage, split)
         if not osp.isfile(out):
             config = write_config(cfg, osp.join(self.dirs['configs'],
@@ -132,16 +126,14 @@ class StageRunner:
             self.launch(['test', config, checkpoint, eval_dir, out], stage,
                         f'scoring on {split}', logs=eval_dir)
             shutil.rmtree(eval_dir, ignore_errors=True)
-        with open(out) as f:
-            return json.load(f)
+        return mmengine.load(out)
 
     def step_seconds(self, stage: str) -> Optional[float]:
         """Median seconds per step of a trained ``stage``."""
         return median_step(osp.join(self.dirs['train'], stage))
 
     def time_steps(self, cfg: Config, name: str) -> float:
-        """Median seconds per step of ``cfg`` (a short schedule), trained in
-        ``estimate/<name>`` (removed after)."""
+        """Median seconds per step of ``cfg`` run in ``estimate/<name>``."""
         folder = osp.join(self.work_dir, 'estimate', name)
         shutil.rmtree(folder, ignore_errors=True)
         config = write_config(cfg, osp.join(folder, f'{name}.py'))

@@ -54,11 +54,8 @@ def shorten_schedule(cfg: Config, iters: int,
             f'({dict(loop)}): set one so that its schedule can be shortened.')
     length = {unit == 'max_epochs': int(loop[unit])}
     schedulers = cfg.get('param_scheduler') or []
-    if isinstance(schedulers, dict):
-        schedulers = [schedulers]
-    cfg.param_scheduler = [
-        shorten_scheduler(s, length, iters) for s in schedulers
-    ]
+    cfg.param_scheduler = [shorten_scheduler(s, length, iters) for s in (
+        [schedulers] if isinstance(schedulers, dict) else schedulers)]
     cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters)
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
     hooks = cfg.setdefault('default_hooks', ConfigDict())
