@@ -1,6 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Distillation methods compared on a user's own teacher, student and data
-(``tools/compare.py``, ``tools/benchmarks/camvid.py``)."""
+"""Distillation methods compared on a user's own teacher, student, data."""
 from .cli import comparison_parser, run_comparison
 from .comparison import Comparison, bind_settings
 from .plan import ALONE, ARMS, SAME_TIME, Arm, ComparisonError, Plan

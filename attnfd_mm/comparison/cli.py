@@ -1,6 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""What ``tools/compare.py`` and ``tools/benchmarks/camvid.py`` share: the
-flags of a comparison and its run from the command line."""
+"""The command line of a comparison, shared by its tools."""
 import argparse
 import signal
 import sys
@@ -8,14 +7,14 @@ from typing import Callable, Dict, List, Optional
 
 from attnfd_mm.apis import METHODS
 from .comparison import Comparison
-from .plan import ARMS, SAME_TIME, ComparisonError
+from .plan import ARMS, SAME_TIME
 from .report import write_results
 
 
 def comparison_parser(doc: str, methods: List[str], iters: int,
                       seeds: List[int]) -> argparse.ArgumentParser:
-    """A tool's parser (``doc``: its module docstring, the first line its
-    description) with the flags of every comparison and their defaults."""
+    """A tool's parser (``doc``: its module docstring) with the flags of
+    every comparison and their defaults."""
     parser = argparse.ArgumentParser(
         description=doc.split('\n')[0], epilog=doc.split('\n', 2)[2],
         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -50,10 +49,10 @@ def run_comparison(
     build: Callable[[], Comparison], prefix: str, estimate: bool = False,
     report: Callable[[Comparison], Dict] = lambda _: {}
 ) -> Optional[Comparison]:
-    """Print the estimate of the comparison ``build`` makes, or bind, check
-    and run it, and write (``report``: :func:`write_results`' arguments)
-    and print its results; return it. An error before training exits
-    naming it; SIGTERM stops the running stage, as Ctrl-C does."""
+    """Print the estimate of the comparison ``build`` makes, or bind, check,
+    run it and write (``report``: :func:`write_results`' arguments) and print
+    its results; return it. Errors before training exit naming them; SIGTERM
+    stops the running stage as Ctrl-C does."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     try:
         comparison = build()
@@ -62,8 +61,7 @@ def run_comparison(
             return None
         comparison.bind()
         comparison.check()
-    except (ComparisonError, FileNotFoundError, KeyError, RuntimeError,
-            ValueError) as e:
+    except (FileNotFoundError, KeyError, RuntimeError, ValueError) as e:
         raise SystemExit(f'{prefix} {type(e).__name__}: {e}')
     results = comparison.run()
     print(write_results(comparison, results, **report(comparison)))

@@ -161,19 +161,15 @@ def report(results: Dict, label: Callable[[str], str],
     lines = [f'# {title}', '', *preamble, '',
              *_split_table(summary, teacher, teacher_label, 'val')]
     if any(got['test_mIoU'] for got in summary.values()):
-        lines += [
-            '', 'Test split (scored once per finished arm; nothing was chosen'
-            ' on it). Gap closed: (arm - student alone) / (teacher - student '
-            'alone), of the means.', '',
-            *_split_table(summary, teacher_test, teacher_label, 'test')
-        ]
+        lines += ['', 'Test split (scored once per finished arm; nothing was '
+                  'chosen on it). Gap closed: (arm - student alone) / (teacher'
+                  ' - student alone), of the means.', '',
+                  *_split_table(summary, teacher_test, teacher_label, 'test')]
     if pairs:
-        lines += [
-            '', 'Paired differences in val mIoU (arm minus reference, seed by '
-            'seed), their mean and 95 % interval (paired t over seeds); '
-            '"beats": above the reference on the mean and on every seed.', '',
-            *_pair_table(pairs, summary)
-        ]
+        lines += ['', 'Paired differences in val mIoU (arm minus reference, '
+                  'seed by seed), their mean and 95 % interval (paired t over '
+                  'seeds); "beats": above the reference on the mean and on '
+                  'every seed.', '', *_pair_table(pairs, summary)]
     if test_pairs:
         lines += ['', 'The same on the test split:', '',
                   *_pair_table(test_pairs, summary)]
