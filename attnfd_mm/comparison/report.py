@@ -244,9 +244,8 @@ def plot(data: Dict, path: str, title: str) -> None:
         ax.legend(fontsize=8, loc='lower right')
 
 
-def cost_section(data: Dict, cost: Dict,
-                 teacher_label: str = 'teacher') -> Tuple[List[str],
-                                                          List[Dict]]:
+def cost_section(data: Dict, cost: Dict, teacher_label: str = 'teacher'
+                 ) -> Tuple[List[str], List[Dict]]:
     """The report ``data``'s accuracy-against-cost Markdown lines and rows
     (the teacher, then each arm)."""
 
