@@ -296,8 +296,8 @@ def cost_section(data: Dict, cost: Dict, teacher_label: str = 'teacher'
 
 def plot_cost(data: Dict, rows: List[Dict], path: str,
               teacher_label: str = 'teacher') -> List[Tuple]:
-    """Draw the rows of :func:`cost_section`, val mIoU against CPU latency,
-    at ``path``; return the points ``(label, ms, mIoU)``."""
+    """Draw val mIoU against PyTorch CPU latency at ``path`` for the rows of
+    :func:`cost_section`; return the points ``(label, ms, mIoU)``."""
     points = []
     with _figure(path, (6.5, 4.5)) as ax:
         for i, row in enumerate(rows):

@@ -20,8 +20,8 @@ from attnfd_mm.engine.hooks.step_time_hook import load_step_times
 
 
 def median_step(work_dir: str) -> Optional[float]:
-    """Median seconds per step of the run in ``work_dir`` but its first (the
-    data loader's start), or None."""
+    """Median seconds per training step of the run in ``work_dir`` (its
+    first step, which starts the data loader, left out), or None."""
     seconds = (load_step_times(work_dir) or {}).get('seconds')
     if not seconds:
         return None
@@ -70,9 +70,9 @@ class StageRunner:
 
     def launch(self, args: List[str], stage: str, what: str,
                timed: bool = True, logs: Optional[str] = None) -> None:
-        """Run :mod:`attnfd_mm.apis.stages` with ``args`` for ``stage``, its
-        wall time (``timed``) added to :meth:`timings` also when stopped; a
-        failure names ``logs`` (default: the train folder)."""
+        """Run :mod:`attnfd_mm.apis.stages` with ``args`` for ``stage``,
+        its wall time added to the timings (``timed``), also when stopped.
+        A failure names ``logs`` (default: the train folder)."""
         print(f'{self.prefix} {stage}: {what}', flush=True)
         env = dict(os.environ)
         root = osp.dirname(osp.dirname(osp.abspath(attnfd_mm.__file__)))
@@ -116,8 +116,8 @@ class StageRunner:
 
     def score(self, stage: str, cfg: Config, checkpoint: str,
               name: str, split: str = 'val') -> Dict[str, float]:
-        """The metrics of ``checkpoint`` scored with ``configs/<name>.py``
-        (``cfg``), kept in :meth:`metrics_file`."""
+        """The metrics of ``checkpoint`` scored with ``cfg`` (saved as
+        ``configs/<name>.py``), kept in :meth:`metrics_file`."""
         out = self.metrics_file(stage, split)
         if not osp.isfile(out):
             config = write_config(cfg, osp.join(self.dirs['configs'],

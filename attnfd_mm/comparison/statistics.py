@@ -4,19 +4,20 @@ import math
 import statistics
 from typing import Dict, Iterable, Mapping, Optional, Tuple
 
-#: Two-sided 95 % quantiles of Student's t for 1 to 30 degrees of freedom
-#: (the standard table); above 30 the normal quantile, 1.960.
-T_975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262,
-         2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093,
-         2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045,
-         2.042)
+#: Two-sided 95 % quantiles of Student's t by degrees of freedom (1 to 30,
+#: the standard table); above 30 the normal quantile ``Z_975``.
+T_975: Dict[int, float] = dict(enumerate((
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+    2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+    2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042), 1))
+Z_975 = 1.960
 
 
 def t_quantile_975(df: int) -> float:
     """The 0.975 quantile of Student's t with ``df`` degrees of freedom."""
     if df < 1:
         raise ValueError(f'degrees of freedom must be >= 1, got {df}.')
-    return T_975[df - 1] if df <= len(T_975) else 1.960
+    return T_975.get(df, Z_975)
 
 
 def spread(values: Iterable[float]) -> Tuple[float, float, float]:
