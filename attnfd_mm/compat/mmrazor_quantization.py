@@ -15,8 +15,7 @@ BACKENDS = ('academic', 'native', 'tensorrt', 'openvino')
 
 
 class MMRazorImportedFirstError(RuntimeError):
-    """mmrazor's quantization structures were imported before the stand-in
-    could replace them."""
+    """mmrazor's quantization structures were imported before the stand-in."""
 
 
 def _unavailable(*args, **kwargs) -> NoReturn:

@@ -2,7 +2,7 @@
 """Latency of a call: the median of enough runs that two rounds agree."""
 import statistics
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
 
@@ -14,8 +14,8 @@ class Latency:
         median_ms: The median over the runs of the last two rounds.
         runs: How many runs that median is taken over.
         round_medians_ms: The median of each round, in order.
-        agreed: Whether the last two rounds' medians agree within the
-            tolerance (False: the round limit was reached first).
+        agreed: Whether the last two rounds' medians agree within
+            ``tolerance`` (False: the round limit was reached first).
         tolerance: The relative tolerance of that agreement.
         warmup: Untimed runs before the first round.
     """
@@ -26,8 +26,11 @@ class Latency:
     tolerance: float = 0.05
     warmup: int = 0
 
-    def to_dict(self) -> Dict:
-        return asdict(self)
+
+def _seconds(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
 def measure_latencies(fns: Dict[str, Callable[[], object]],
@@ -48,20 +51,15 @@ def measure_latencies(fns: Dict[str, Callable[[], object]],
     spent (two rounds always run).
 
     Returns:
-        dict: Per name, the median of its last two rounds' runs, in
-        milliseconds (:class:`Latency`).
+        dict: Per name, its :class:`Latency`.
     """
     if runs < 1 or max_rounds < 2:
         raise ValueError('measure_latency needs runs >= 1 and max_rounds '
                          f'>= 2 (two rounds to agree); got runs={runs}, '
                          f'max_rounds={max_rounds}.')
-    call_s = 0.0  # one call of each, as the last warm-up timed it
-    for fn in fns.values():
-        for _ in range(warmup):
-            start = time.perf_counter()
-            fn()
-            last = time.perf_counter() - start
-        call_s += last if warmup else 0.0
+    # one call of each, as the last warm-up timed it
+    call_s = sum(([_seconds(fn) for _ in range(warmup)] or [0.0])[-1]
+                 for fn in fns.values())
     if budget_s is not None and call_s > 0:
         runs = max(2, min(runs, int(budget_s / (2 * call_s))))
     rounds: Dict[str, List[List[float]]] = {name: [] for name in fns}
@@ -73,27 +71,21 @@ def measure_latencies(fns: Dict[str, Callable[[], object]],
         last, prev = (statistics.median(r) for r in rounds[name][-1:-3:-1])
         return abs(last - prev) <= tolerance * min(last, prev)
 
-    for _ in range(max_rounds):
+    for done in range(1, max_rounds + 1):
         for name, fn in fns.items():
-            times = []
-            for _ in range(runs):
-                start = time.perf_counter()
-                fn()
-                times.append((time.perf_counter() - start) * 1e3)
-            rounds[name].append(times)
-        if all(agree(name) for name in fns):
+            rounds[name].append([_seconds(fn) * 1e3 for _ in range(runs)])
+        if all(agree(name) for name in fns) or (
+                budget_s is not None and done >= 2
+                and time.perf_counter() - begin > budget_s):
             break
-        if budget_s is not None and len(next(iter(rounds.values()))) >= 2 \
-                and time.perf_counter() - begin > budget_s:
-            break
-    out = {}
-    for name, measured in rounds.items():
-        kept = measured[-2] + measured[-1]
-        out[name] = Latency(
-            median_ms=statistics.median(kept), runs=len(kept),
+    return {
+        name: Latency(
+            median_ms=statistics.median(measured[-2] + measured[-1]),
+            runs=2 * runs,
             round_medians_ms=[statistics.median(r) for r in measured],
             agreed=agree(name), tolerance=tolerance, warmup=warmup)
-    return out
+        for name, measured in rounds.items()
+    }
 
 
 def measure_latency(fn: Callable[[], object], **kwargs) -> Latency:

@@ -35,12 +35,8 @@ class OnnxParityError(AssertionError):
 
 def require_export_deps(*names: str):
     """Import ``names`` (default ``onnx`` and ``onnxruntime``); return the
-    last one.
-
-    Raises:
-        ExportDependencyError: One is missing, with the command that
-            installs it.
-    """
+    last one, or raise :class:`ExportDependencyError` naming the install
+    command."""
     module = None
     for name in names or ('onnx', 'onnxruntime'):
         try:
@@ -54,11 +50,11 @@ def require_export_deps(*names: str):
 
 
 class ExportableAdaptiveAvgPool2d(nn.Module):
-    """``nn.AdaptiveAvgPool2d`` that exports with a dynamic input height
-    and width (PyTorch's exporter refuses an adaptive pooling to more than
-    1x1 without a static input size, e.g. PSPNet's and Fast-SCNN's pyramid
-    pooling): the mean of each of PyTorch's bins (rows ``floor(i * H / k)``
-    to ``ceil((i + 1) * H / k)``) from an integral image in float64."""
+    """``nn.AdaptiveAvgPool2d`` that exports with a dynamic input size
+    (PyTorch's exporter refuses a pooling to more than 1x1 without one, e.g.
+    PSPNet's pyramid pooling): the mean of each of PyTorch's bins (rows
+    ``floor(i * H / k)`` to ``ceil((i + 1) * H / k)``) from an integral
+    image in float64."""
 
     def __init__(self, output_size) -> None:
         super().__init__()
@@ -117,10 +113,8 @@ class DeployableSegmentor(nn.Module):
             pre, 'channel_conversion',
             getattr(pre, '_channel_conversion', False)))
         self.normalize = bool(getattr(pre, '_enable_normalize', False))
-        if self.normalize:
-            self.register_buffer('mean', pre.mean.detach().clone().view(
-                1, -1, 1, 1), persistent=False)
-            self.register_buffer('std', pre.std.detach().clone().view(
+        for key in ('mean', 'std') if self.normalize else ():
+            self.register_buffer(key, getattr(pre, key).detach().clone().view(
                 1, -1, 1, 1), persistent=False)
         head = segmentor.decode_head
         head = head[-1] if isinstance(head, nn.ModuleList) else head
@@ -145,13 +139,7 @@ def export_onnx(segmentor: nn.Module,
                 size: Tuple[int, int] = (512, 512),
                 opset: int = 17) -> str:
     """Write ``segmentor`` as ONNX to ``path`` (dynamic batch, height and
-    width; traced at ``size``); return ``path``.
-
-    The TorchScript-based exporter is used (``dynamo=False``): the dynamo
-    exporter needs onnxscript, and the traced graph keeps the input's
-    height and width symbolic through the final resize. Adaptive poolings
-    are exported as :class:`ExportableAdaptiveAvgPool2d`.
-    """
+    width; traced at ``size``); return ``path``."""
     wrapper = DeployableSegmentor(exportable(segmentor), output).eval()
     image = torch.rand(1, 3, *size) * 255
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
@@ -165,7 +153,7 @@ def export_onnx(segmentor: nn.Module,
                 output: axes if output == 'logits' else {
                     0: 'batch', 1: 'height', 2: 'width'}
             },
-            dynamo=False)
+            dynamo=False)  # keeps H and W symbolic; needs no onnxscript
     return path
 
 
