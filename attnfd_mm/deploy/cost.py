@@ -37,8 +37,7 @@ def config_test_size(cfg: Config) -> Tuple[int, int]:
     Raises:
         ValueError: Neither is set; pass the size explicitly.
     """
-    loader = cfg.get('test_dataloader') or {}
-    dataset = loader.get('dataset') or {}
+    dataset = (cfg.get('test_dataloader') or {}).get('dataset') or {}
     for pipeline in (dataset.get('pipeline'), cfg.get('test_pipeline')):
         for step in pipeline or ():
             if isinstance(step, dict) and step.get('type', '').split(
@@ -140,10 +139,8 @@ def pair_cost(student: nn.Module,
               teacher: nn.Module,
               size: Tuple[int, int],
               **kwargs) -> Dict:
-    """:func:`measure_costs` of ``student`` and ``teacher`` at ``size``
-    (``kwargs`` go to it; their latencies measured in interleaved rounds)
-    and their ratios (teacher / student: how many times fewer parameters
-    and FLOPs, the speed-up)."""
+    """:func:`measure_costs` of ``student`` and ``teacher`` (``kwargs`` go to
+    it) and the ratios teacher / student of each cost."""
     costs = measure_costs(dict(student=student, teacher=teacher), size,
                           **kwargs)
     s, t = costs['student'], costs['teacher']

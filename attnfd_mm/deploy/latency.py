@@ -39,19 +39,13 @@ def measure_latencies(fns: Dict[str, Callable[[], object]],
                       tolerance: float = 0.05,
                       max_rounds: int = 6,
                       budget_s: Optional[float] = None) -> Dict[str, Latency]:
-    """Time each of ``fns`` in interleaved rounds: ``warmup`` untimed calls
-    of each, then rounds of ``runs`` timed calls of each in turn (a slow
-    spell of the machine falls on all of them), until, for every one, the
-    medians of its last two rounds differ by at most ``tolerance`` of the
-    smaller (or ``max_rounds`` rounds ran).
-
-    With ``budget_s``, the timed rounds aim at that many seconds: fewer
-    runs per round (at least 2) where the last warm-up calls say that two
-    rounds of ``runs`` would take longer, and no round after the budget is
-    spent (two rounds always run).
-
-    Returns:
-        dict: Per name, its :class:`Latency`.
+    """The :class:`Latency` of each of ``fns``, timed in interleaved rounds
+    (a slow spell of the machine falls on all): ``warmup`` untimed calls of
+    each, then rounds of ``runs`` timed calls of each until, for every one,
+    the medians of its last two rounds differ by at most ``tolerance`` of
+    the smaller, or ``max_rounds`` ran. With ``budget_s``, the rounds aim at
+    that many seconds: fewer runs per round (at least 2) where the warm-up
+    says two rounds would take longer; no round after it (two always run).
     """
     if runs < 1 or max_rounds < 2:
         raise ValueError('measure_latency needs runs >= 1 and max_rounds '

@@ -1,14 +1,9 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """A segmentor as ONNX (dynamic batch, height and width), checked against
-PyTorch with onnxruntime.
-
-The exported graph takes the image as mmcv loads it (float32, N x 3 x H x
-W, 0-255, the channel order of the test pipeline: BGR) and does what mmseg
-does at whole-image inference: the data preprocessor's channel swap and
-normalisation, the segmentor's forward, the logits resized to the input
-size (bilinear, the decode head's ``align_corners``) and, for ``'map'``,
-their argmax.
-"""
+PyTorch with onnxruntime. The graph takes the image as mmcv loads it
+(float32 N x 3 x H x W, 0-255, BGR) and does mmseg's whole-image inference:
+the data preprocessor's channel swap and normalisation, the forward, the
+logits resized to the input (bilinear) and, for ``'map'``, their argmax."""
 import copy
 import importlib
 import os
@@ -144,15 +139,13 @@ def export_onnx(segmentor: nn.Module,
     image = torch.rand(1, 3, *size) * 255
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     axes = {0: 'batch', 2: 'height', 3: 'width'}
+    out_axes = axes if output == 'logits' else {
+        0: 'batch', 1: 'height', 2: 'width'}  # a map has no channels
     with torch.no_grad():
         torch.onnx.export(
             wrapper, (image, ), path, input_names=['image'],
             output_names=[output], opset_version=opset,
-            dynamic_axes={
-                'image': axes,
-                output: axes if output == 'logits' else {
-                    0: 'batch', 1: 'height', 2: 'width'}
-            },
+            dynamic_axes={'image': axes, output: out_axes},
             dynamo=False)  # keeps H and W symbolic; needs no onnxscript
     return path
 
@@ -177,13 +170,8 @@ def check_onnx(path: str,
     """Run the ONNX file at ``path`` with onnxruntime and ``segmentor`` in
     PyTorch on the same random image of each size; return, per size, the
     max absolute difference of the logits (``'logits'``) or the share of
-    pixels whose class differs (``'map'``).
-
-    Raises:
-        ExportDependencyError: onnx or onnxruntime is missing.
-        OnnxParityError: A difference above ``atol`` (logits) or a map that
-            differs on more than ``atol`` of the pixels.
-    """
+    pixels whose class differs (``'map'``); :class:`OnnxParityError` where
+    it is above ``atol``."""
     onnx = require_export_deps('onnx')
     onnx.checker.check_model(onnx.load(path))
     session = onnx_session(path)

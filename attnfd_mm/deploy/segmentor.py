@@ -40,14 +40,8 @@ def build_segmentor_from(config: Union[str, Config]) -> nn.Module:
 def load_segmentor(config: Union[str, Config],
                    checkpoint: Optional[str] = None) -> nn.Module:
     """:func:`build_segmentor_from` ``config`` with the weights of
-    ``checkpoint``: a plain mmseg checkpoint or a distillation checkpoint,
-    whose student (``architecture.*``) is taken.
-
-    Raises:
-        FileNotFoundError: ``checkpoint`` does not exist.
-        CheckpointMismatchError: Its weights do not fit the model (missing
-            or unexpected keys, other shapes).
-    """
+    ``checkpoint`` (plain, or a distillation checkpoint whose student is
+    taken); :class:`CheckpointMismatchError` where they do not fit."""
     segmentor = build_segmentor_from(config)
     if checkpoint is None:
         return segmentor
