@@ -24,11 +24,8 @@ class PackageNameClaimedError(RuntimeError):
 
 
 def mim_dir(package_dir: str = PACKAGE_DIR) -> str:
-    """``attnfd_mm/.mim``: ``model-index.yml``, ``configs/``, ``tools/``.
-
-    Raises:
-        ConfigBasesNotFoundError: It or its ``model-index.yml`` is missing.
-    """
+    """``attnfd_mm/.mim`` (``model-index.yml``, ``configs/``, ``tools/``), or
+    :class:`ConfigBasesNotFoundError`."""
     path = osp.join(package_dir, '.mim')
     if not osp.isfile(osp.join(path, 'model-index.yml')):
         raise ConfigBasesNotFoundError(
@@ -52,11 +49,8 @@ def _own_lookup(lookup: Callable, answer: Callable) -> Callable:
 
 
 def enable_config_bases() -> None:
-    """Make ``attnfd_mm::<path>`` bases resolve, scoped ``mmseg``.
-
-    Raises:
-        PackageNameClaimedError: mmengine maps ``attnfd_mm`` elsewhere.
-    """
+    """Make ``attnfd_mm::<path>`` bases resolve, scoped ``mmseg`` (or raise
+    :class:`PackageNameClaimedError`)."""
     from mmengine.config import config as config_module
     from mmengine.config import utils as config_utils
     from mmengine.hub import hub as hub_module

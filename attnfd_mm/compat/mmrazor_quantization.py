@@ -38,11 +38,8 @@ def backend_config_stub() -> types.ModuleType:
 
 
 def stub_backend_config() -> None:
-    """Register the stand-in in ``sys.modules``.
-
-    Raises:
-        MMRazorImportedFirstError: The real subpackage is imported already.
-    """
+    """Register the stand-in in ``sys.modules`` (or raise
+    :class:`MMRazorImportedFirstError`)."""
     existing = sys.modules.get(BACKEND_CONFIG_MODULE)
     if existing is None:
         sys.modules[BACKEND_CONFIG_MODULE] = backend_config_stub()

@@ -32,11 +32,8 @@ FLOPS_COUNTER = ('mmengine.analysis.get_model_complexity_info (fvcore '
 def config_test_size(cfg: Config) -> Tuple[int, int]:
     """(height, width) a config tests at: the ``Resize`` scale of its test
     pipeline (an upper bound where it keeps the aspect ratio), else its
-    model's data preprocessor ``size`` (the crop size).
-
-    Raises:
-        ValueError: Neither is set; pass the size explicitly.
-    """
+    model's data preprocessor ``size`` (the crop size); a ``ValueError``
+    without either."""
     dataset = (cfg.get('test_dataloader') or {}).get('dataset') or {}
     for pipeline in (dataset.get('pipeline'), cfg.get('test_pipeline')):
         for step in pipeline or ():

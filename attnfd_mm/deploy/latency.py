@@ -8,17 +8,10 @@ from typing import Callable, Dict, List, Optional
 
 @dataclass
 class Latency:
-    """Milliseconds of one call.
-
-    Attributes:
-        median_ms: The median over the runs of the last two rounds.
-        runs: How many runs that median is taken over.
-        round_medians_ms: The median of each round, in order.
-        agreed: Whether the last two rounds' medians agree within
-            ``tolerance`` (False: the round limit was reached first).
-        tolerance: The relative tolerance of that agreement.
-        warmup: Untimed runs before the first round.
-    """
+    """Milliseconds of one call: the median over the ``runs`` of the last
+    two rounds, the median of each round, whether those two agreed within
+    ``tolerance`` (False: the round limit came first) and the untimed
+    ``warmup`` runs before the first round."""
     median_ms: float
     runs: int
     round_medians_ms: List[float] = field(default_factory=list)
