@@ -8,8 +8,8 @@ from typing import Any, List, Tuple
 
 
 def check_loss_weight(loss_weight: float, owner: str) -> float:
-    """``loss_weight`` as a float, or an error naming ``owner``, the module
-    that takes it."""
+    """``loss_weight`` as a float, or a named error naming ``owner``, the
+    module that takes it."""
     if isinstance(loss_weight, bool) or not isinstance(loss_weight, Real):
         raise TypeError(f'{owner}: loss_weight must be a number, got '
                         f'{loss_weight!r} ({type(loss_weight).__name__}).')

@@ -44,9 +44,10 @@ def measure_latencies(fns: Dict[str, Callable[[], object]],
         raise ValueError('measure_latency needs runs >= 1 and max_rounds '
                          f'>= 2 (two rounds to agree); got runs={runs}, '
                          f'max_rounds={max_rounds}.')
-    # one call of each, as the last warm-up timed it
-    call_s = sum(([_seconds(fn) for _ in range(warmup)] or [0.0])[-1]
-                 for fn in fns.values())
+    call_s = 0.0  # one call of each, as the last warm-up timed it
+    for fn in fns.values():
+        warm = [_seconds(fn) for _ in range(warmup)]
+        call_s += warm[-1] if warm else 0.0
     if budget_s is not None and call_s > 0:
         runs = max(2, min(runs, int(budget_s / (2 * call_s))))
     rounds: Dict[str, List[List[float]]] = {name: [] for name in fns}

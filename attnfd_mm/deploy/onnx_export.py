@@ -108,9 +108,10 @@ class DeployableSegmentor(nn.Module):
             pre, 'channel_conversion',
             getattr(pre, '_channel_conversion', False)))
         self.normalize = bool(getattr(pre, '_enable_normalize', False))
-        for key in ('mean', 'std') if self.normalize else ():
-            self.register_buffer(key, getattr(pre, key).detach().clone().view(
-                1, -1, 1, 1), persistent=False)
+        if self.normalize:
+            for key in ('mean', 'std'):
+                self.register_buffer(key, getattr(pre, key).view(
+                    1, -1, 1, 1).clone(), persistent=False)
         head = segmentor.decode_head
         head = head[-1] if isinstance(head, nn.ModuleList) else head
         self.align_corners = bool(getattr(head, 'align_corners', False))
