@@ -13,8 +13,8 @@ import torch
 def history_buffer_getattr(obj: Any, name: str) -> Any:
     """``getattr`` restricted to ``HistoryBuffer``'s statistics methods."""
     from mmengine.logging import HistoryBuffer
-    allowed = {'min', 'max', 'current', 'mean',
-               *HistoryBuffer._statistics_methods}  # and custom registered
+    allowed = {'min', 'max', 'current', 'mean'}
+    allowed.update(HistoryBuffer._statistics_methods)  # custom registered
     if obj is HistoryBuffer and name in allowed:
         return getattr(obj, name)
     raise pickle.UnpicklingError(
