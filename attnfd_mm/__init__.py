@@ -1,14 +1,10 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """attnfd_mm: Attention-guided Feature Distillation for MMSegmentation.
 
-Importing the package applies the version-gated fixes a config's
-``custom_imports`` needs (see :mod:`attnfd_mm.compat`), then registers the
-plugin's losses, connectors, distillers, algorithm and recorders (MMRazor),
-hooks (MMEngine), datasets, transform and metric (MMSegmentation): the
-table "What ``import attnfd_mm`` registers" of ``docs/design.md``.
-
-In a config: ``custom_imports = dict(imports=['attnfd_mm'],
-allow_failed_imports=False)``.
+Importing it (in a config: ``custom_imports = dict(imports=['attnfd_mm'],
+allow_failed_imports=False)``) applies the fixes a config needs
+(:mod:`attnfd_mm.compat`) and registers the modules listed in
+``docs/design.md``, "What ``import attnfd_mm`` registers".
 """
 from .compat import apply_import_patches
 from .version import __version__

@@ -8,17 +8,9 @@ from typing import Iterator
 
 @contextmanager
 def atomic_file(path: str) -> Iterator[str]:
-    """A temporary path beside ``path`` to write to; when the block ends
-    without error it replaces ``path`` in one step (``os.replace``, atomic
-    on POSIX), so a reader or a killed writer never sees half a file.
-    On error the temporary file is removed and ``path`` is left as it was.
-
-    Example::
-
-        with atomic_file('metrics.json') as tmp:
-            with open(tmp, 'w') as f:
-                json.dump(metrics, f)
-    """
+    """A temporary path beside ``path`` to write to, which replaces
+    ``path`` in one step (``os.replace``) when the block ends without error
+    (else it is removed): no reader or killed writer sees half a file."""
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
     tmp = osp.join(folder, f'.{osp.basename(path)}.{os.getpid()}.tmp')

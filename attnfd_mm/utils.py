@@ -39,12 +39,8 @@ def channel_chunks(num_channels: int, per_channel: int,
 
 
 def parse_size(text: str) -> Tuple[int, int]:
-    """``'512x1024'`` -> ``(512, 1024)`` (height, width), for the tools'
-    ``--size`` flags.
-
-    Raises:
-        argparse.ArgumentTypeError: ``text`` is not ``HxW``.
-    """
+    """``'512x1024'`` -> ``(512, 1024)`` (height, width): the argparse type
+    of the tools' ``--size`` flags."""
     try:
         h, w = (int(v) for v in text.lower().split('x'))
     except ValueError:
@@ -55,8 +51,7 @@ def parse_size(text: str) -> Tuple[int, int]:
 
 def without_init(model_cfg: Any) -> Any:
     """A copy of the model dict ``model_cfg`` that loads no pretrained
-    (ImageNet) weights when initialised: its weights come from a checkpoint
-    instead, or stay random. A built model is returned as is."""
+    weights when initialised (a built model is returned as is)."""
     if not isinstance(model_cfg, dict):
         return model_cfg
     model_cfg = copy.deepcopy(model_cfg)

@@ -1,11 +1,7 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Fixes for the OpenMMLab stack on current PyTorch, each applied only where
-the upstream releases it works around are installed; none edits them.
-
-``import attnfd_mm`` applies those a config's ``custom_imports`` needs; the
-package's entry points (its tools, training API and config loading) apply
-the rest with :func:`apply_entry_point_patches`.
-"""
+the upstream releases it works around are installed; none edits them
+(``docs/design.md``, "Compatibility with current PyTorch")."""
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Callable, Dict, List, Optional, Set
@@ -27,10 +23,9 @@ def installed_version(package: str) -> Optional[str]:
 
 @dataclass(frozen=True)
 class Patch:
-    """A fix for the releases in ``affects`` (distribution name -> PEP 440
-    range), needed where all are installed (what fails there without it:
-    the docstring of its module); ``at_import``: applied by ``import
-    attnfd_mm``, else by entry points."""
+    """A fix, needed where every package of ``affects`` (distribution name
+    -> PEP 440 range) is installed in its range; ``at_import``: applied by
+    ``import attnfd_mm``, else by the entry points."""
     name: str
     affects: Dict[str, str]
     apply: Callable[[], None]

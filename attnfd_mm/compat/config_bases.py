@@ -1,21 +1,17 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Let mmengine resolve ``attnfd_mm::`` config bases (in ``attnfd_mm/.mim``):
+"""Let mmengine resolve ``attnfd_mm::`` config bases (``attnfd_mm/.mim``):
 mmengine 0.10 resolves ``pkg::path`` bases only for the packages it lists,
 located with ``pkg_resources`` (which misplaces an editable install and
 misses a checkout on ``PYTHONPATH``), scoped ``'<pkg>'``. For attnfd_mm: the
 name is listed, the package is where Python imports it from, and bases are
-scoped :data:`CONFIG_SCOPE`, where its modules are registered.
+scoped ``mmseg``, where its modules are registered.
 """
 import os.path as osp
 from typing import Callable, Optional, Tuple
 
-#: The prefix of the bases resolved here: ``attnfd_mm::<path>``.
-PACKAGE_SCOPE = 'attnfd_mm'
-#: The distribution (pip) name of the package.
+PACKAGE_SCOPE = 'attnfd_mm'  # the prefix of the bases: attnfd_mm::<path>
 DISTRIBUTION = 'attnfd-mm'
-#: The registry scope the package's configs are written for.
-CONFIG_SCOPE = 'mmseg'
-#: The directory Python imports attnfd_mm from.
+CONFIG_SCOPE = 'mmseg'  # the registry scope of the package's configs
 PACKAGE_DIR = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
@@ -28,11 +24,8 @@ class PackageNameClaimedError(RuntimeError):
 
 
 def mim_dir(package_dir: str = PACKAGE_DIR) -> str:
-    """``attnfd_mm/.mim``: ``model-index.yml``, ``configs/``, ``tools/``.
-
-    Raises:
-        ConfigBasesNotFoundError: It or its ``model-index.yml`` is missing.
-    """
+    """``attnfd_mm/.mim`` (``model-index.yml``, ``configs/``, ``tools/``), or
+    :class:`ConfigBasesNotFoundError`."""
     path = osp.join(package_dir, '.mim')
     if not osp.isfile(osp.join(path, 'model-index.yml')):
         raise ConfigBasesNotFoundError(
@@ -51,17 +44,13 @@ OWN_ANSWERS = dict(
 
 
 def _own_lookup(lookup: Callable, answer: Callable) -> Callable:
-    """``lookup(package)``, answered by ``answer()`` for attnfd-mm."""
     return lambda package: answer() if package == DISTRIBUTION else lookup(
         package)
 
 
 def enable_config_bases() -> None:
-    """Make ``attnfd_mm::<path>`` bases resolve, scoped ``mmseg``.
-
-    Raises:
-        PackageNameClaimedError: mmengine maps ``attnfd_mm`` elsewhere.
-    """
+    """Make ``attnfd_mm::<path>`` bases resolve, scoped ``mmseg`` (or raise
+    :class:`PackageNameClaimedError`)."""
     from mmengine.config import config as config_module
     from mmengine.config import utils as config_utils
     from mmengine.hub import hub as hub_module

@@ -15,8 +15,7 @@ BACKENDS = ('academic', 'native', 'tensorrt', 'openvino')
 
 
 class MMRazorImportedFirstError(RuntimeError):
-    """mmrazor's quantization structures were imported before the stand-in
-    could replace them."""
+    """mmrazor's quantization structures were imported before the stand-in."""
 
 
 def _unavailable(*args, **kwargs) -> NoReturn:
@@ -39,11 +38,8 @@ def backend_config_stub() -> types.ModuleType:
 
 
 def stub_backend_config() -> None:
-    """Register the stand-in in ``sys.modules``.
-
-    Raises:
-        MMRazorImportedFirstError: The real subpackage is imported already.
-    """
+    """Register the stand-in in ``sys.modules`` (or raise
+    :class:`MMRazorImportedFirstError`)."""
     existing = sys.modules.get(BACKEND_CONFIG_MODULE)
     if existing is None:
         sys.modules[BACKEND_CONFIG_MODULE] = backend_config_stub()

@@ -16,9 +16,8 @@ class CamVidDataset(CheckedSegDataset):
     SegNet layout: 11 classes, 360x480 images, label 11 = void (ignored).
 
     ``data_root`` holds ``{split}/*.png`` images, ``{split}annot/*.png``
-    labels and, optionally, ``{split}.txt`` whose lines name an image and
-    its label by SegNet's absolute paths (only the file names are used).
-    Without ``{split}.txt`` every PNG of ``{split}/`` is used.
+    labels and, optionally, ``{split}.txt`` (SegNet's paths of each image
+    and label: only the file names are used), else every PNG of ``{split}/``.
 
     Args:
         split (str): ``'train'``, ``'val'`` or ``'test'``.

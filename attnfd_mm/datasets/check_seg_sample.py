@@ -1,5 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """A named error for a bad image or label file, before the training step."""
+import os.path as osp
 from typing import Dict, List, Optional, Set, Tuple
 
 import numpy as np
@@ -35,16 +36,13 @@ def labels_outside(label: np.ndarray, info: Dict, num_classes: int,
 @TRANSFORMS.register_module()
 class CheckSegSample(BaseTransform):
     """Check a sample's files before they are loaded (first in the
-    pipeline): the image is whole (a PNG's or JPEG's end marker is there:
-    OpenCV fills a truncated JPEG silently), the label map decodes, has the
-    image's size and, after the dataset's ``label_map`` and
-    ``reduce_zero_label``, holds only classes and ``ignore_index``. A bad
-    sample raises :class:`BadSampleError` naming the files and the fault, in
-    the data loader, before the step; with ``skip_bad=True`` it is logged and
-    mmengine loads another (the pipeline returns None). The image's pixels
-    are not decoded; each sample is checked once per process (data loader
-    worker). ``tools/distill.py`` and ``tools/compare.py`` add it to every
-    pipeline of the configs they compose.
+    pipeline): the image is whole (OpenCV fills a truncated JPEG silently),
+    the label map decodes, has the image's size and, after the sample's
+    ``label_map`` and ``reduce_zero_label``, holds only classes and
+    ``ignore_index``. A bad sample raises :class:`BadSampleError` naming the
+    files and the fault, or, with ``skip_bad=True``, is logged and replaced
+    by another (the pipeline returns None). Each sample is checked once per
+    process.
 
     Args:
         num_classes (int): The classes of the labels (after any label map).
@@ -61,8 +59,7 @@ class CheckSegSample(BaseTransform):
         self.num_classes = num_classes
         self.ignore_index = ignore_index
         self.skip_bad = skip_bad
-        #: the samples of this process that passed
-        self.passed: Set[Tuple] = set()
+        self.passed: Set[Tuple] = set()  # the samples that passed here
 
     def problems(self, results: Dict) -> List[str]:
         """What is wrong with the sample's files (empty: nothing)."""
@@ -122,25 +119,20 @@ class CheckSegSample(BaseTransform):
                 f'skip_bad={self.skip_bad})')
 
 
-#: bytes at the end of an image file searched for its end marker
-_TAIL = 1024
-#: the end marker of each format checked by its tail: a PNG's IEND chunk
-#: (with its CRC), a JPEG's end-of-image marker (0xFFD9 cannot occur in its
-#: compressed data)
+#: a PNG's IEND chunk (with its CRC), a JPEG's end-of-image marker (0xFFD9
+#: cannot occur in its compressed data)
 _END_MARKERS = {'PNG': b'IEND\xaeB`\x82', 'JPEG': b'\xff\xd9'}
 
 
 def _check_whole(image: Image.Image, path: str) -> None:
-    """Raise ``OSError`` unless the opened ``image`` is whole: a PNG or JPEG
-    file ends with its format's end marker (a truncated file does not;
-    nothing is decoded), any other format decodes."""
+    """Raise ``OSError`` unless a PNG or JPEG ``image`` ends with its end
+    marker (nothing is decoded) or an image of another format decodes."""
     marker = _END_MARKERS.get(image.format)
     if marker is None:
         image.load()
         return
     with open(path, 'rb') as f:
-        f.seek(0, 2)
-        f.seek(max(0, f.tell() - _TAIL))
+        f.seek(max(0, osp.getsize(path) - 1024))  # the file's last 1 KiB
         if marker not in f.read():
             raise OSError(f'the {image.format} file is truncated: no end '
                           'marker')

@@ -11,24 +11,19 @@ from .check_seg_sample import labels_outside
 
 
 class CheckedSegDataset(BaseSegDataset):
-    """``BaseSegDataset`` that names what is wrong with its files.
-
-    - a missing image or label folder, or an empty dataset, raises a
-      ``FileNotFoundError`` naming the folder and the expected layout;
-    - ``void_labels`` are mapped to ``ignore_index``;
-    - with ``check_labels=True``, every label map is read once at start-up
-      and values outside the classes (after the sample's label map, as
-      :class:`CheckSegSample` checks them) raise a ``ValueError`` naming the
-      files and values.
+    """``BaseSegDataset`` that names what is wrong with its files: a missing
+    folder or no samples (``FileNotFoundError`` naming the folder and the
+    expected :attr:`LAYOUT`) and, with ``check_labels``, label values outside
+    the classes (``ValueError`` naming the files and values).
 
     Args:
-        check_labels (bool): Scan the label maps at start-up.
-            Defaults to False.
-        void_labels (Sequence[int]): Raw label values to ignore.
+        check_labels (bool): Scan the label maps at start-up (as
+            :class:`CheckSegSample` checks them). Defaults to False.
+        void_labels (Sequence[int]): Raw label values mapped to
+            ``ignore_index``.
         **kwargs: The arguments of ``BaseSegDataset``.
     """
 
-    #: Shown in errors: how the dataset's folder is laid out.
     LAYOUT = 'img_dir/ and ann_dir/'
 
     def __init__(self,
@@ -61,8 +56,8 @@ class CheckedSegDataset(BaseSegDataset):
                 f'{self.img_suffix!r}, ann_file {self.ann_file!r}). Expected '
                 f'under data_root: {self.LAYOUT}.')
         if self.void_labels:
-            label_map = dict(self.label_map or {})
-            label_map.update({v: self.ignore_index for v in self.void_labels})
+            label_map = {**(self.label_map or {}), **dict.fromkeys(
+                self.void_labels, self.ignore_index)}
             for info in data_list:
                 info['label_map'] = label_map
         if self.check_labels:
@@ -70,8 +65,8 @@ class CheckedSegDataset(BaseSegDataset):
         return data_list
 
     def check_label_files(self, data_list: List[Dict]) -> None:
-        """Raise a ``ValueError`` naming the label maps that hold values
-        outside the classes and the ignore index, with those values."""
+        """Raise a ``ValueError`` naming label maps with values outside the
+        classes and the ignored values."""
         num_classes, bad = len(self.metainfo['classes']), []
         for info in data_list:
             if info.get('seg_map_path') is None:

@@ -13,9 +13,8 @@ class COCOVOC21Dataset(CheckedSegDataset):
     21-class label maps (0 = background) by
     ``tools/dataset_converters/coco_voc21.py``.
 
-    Layout under ``data_root`` (the COCO root): ``train2017/*.jpg``,
-    ``val2017/*.jpg``, ``voc21/annotations/{split}/*.png`` and
-    ``voc21/{split}.txt`` (the image names the converter kept).
+    ``data_root`` is the COCO root, laid out as :attr:`LAYOUT` says
+    (``voc21/{split}.txt``: the image names the converter kept).
 
     Args:
         check_labels (bool): Scan every label map at start-up for values

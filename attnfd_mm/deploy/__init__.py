@@ -1,8 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""The distilled student, deployed: its model from a config and a
-checkpoint, ONNX export checked with onnxruntime, and what it costs against
-its teacher (``tools/export.py``, ``tools/analysis/cost.py``,
-``StudentCostHook``)."""
+"""The distilled student, deployed: loaded, exported to ONNX and checked,
+and what it costs against its teacher."""
 from .cost import (COST_FILE, config_test_size, configs_cost, cost_line,
                    cost_table, load_cost, measure_costs, model_cost,
                    pair_cost, write_cost)

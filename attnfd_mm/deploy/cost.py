@@ -1,20 +1,15 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""What a student costs against its teacher: parameters, FLOPs and CPU
-latency (PyTorch, and onnxruntime when installed) at one input size.
-
-FLOPs are mmengine's complexity analysis
-(:func:`mmengine.analysis.get_model_complexity_info`, fvcore's counting:
-one multiply-add is one FLOP) of the deployed graph
-(:class:`~attnfd_mm.deploy.DeployableSegmentor`: normalisation, forward,
-resize of the logits to the input). Latency is one image (batch 1) on the
-CPU with this process's PyTorch threads (onnxruntime gets as many): the
-median of enough runs that two rounds agree, the student's and the
-teacher's rounds interleaved (:func:`~attnfd_mm.deploy.measure_latencies`).
-"""
+"""What a student costs against its teacher at one input size: parameters,
+FLOPs (mmengine's complexity analysis of the deployed graph,
+:class:`~attnfd_mm.deploy.DeployableSegmentor`; one multiply-add = 1 FLOP)
+and the CPU latency of one image with this process's threads (PyTorch, and
+onnxruntime when installed; onnxruntime gets as many threads)."""
 import importlib.util
 import json
 import os.path as osp
 import tempfile
+from dataclasses import asdict
+from functools import partial
 from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
@@ -37,13 +32,9 @@ FLOPS_COUNTER = ('mmengine.analysis.get_model_complexity_info (fvcore '
 def config_test_size(cfg: Config) -> Tuple[int, int]:
     """(height, width) a config tests at: the ``Resize`` scale of its test
     pipeline (an upper bound where it keeps the aspect ratio), else its
-    model's data preprocessor ``size`` (the crop size).
-
-    Raises:
-        ValueError: Neither is set; pass the size explicitly.
-    """
-    loader = cfg.get('test_dataloader') or {}
-    dataset = loader.get('dataset') or {}
+    model's data preprocessor ``size`` (the crop size); a ``ValueError``
+    without either."""
+    dataset = (cfg.get('test_dataloader') or {}).get('dataset') or {}
     for pipeline in (dataset.get('pipeline'), cfg.get('test_pipeline')):
         for step in pipeline or ():
             if isinstance(step, dict) and step.get('type', '').split(
@@ -68,57 +59,15 @@ def _flops(wrapper: nn.Module, image: torch.Tensor) -> Dict:
     level = logger.level
     logger.setLevel('ERROR')  # one warning per op it does not count
     try:
-        info = get_model_complexity_info(wrapper, inputs=(image, ),
-                                         show_table=False, show_arch=False)
+        with torch.no_grad():
+            info = get_model_complexity_info(wrapper, inputs=(image, ),
+                                             show_table=False,
+                                             show_arch=False)
         return dict(gflops=info['flops'] / 1e9)
     except Exception as e:  # a model the jit tracer cannot run
         return dict(gflops=None, flops_error=f'{type(e).__name__}: {e}')
     finally:
         logger.setLevel(level)
-
-
-def _static_cost(segmentor: nn.Module, size: Tuple[int, int]) -> Dict:
-    wrapper = DeployableSegmentor(segmentor.eval()).eval()
-    with torch.no_grad():
-        return dict(params=sum(p.numel() for p in segmentor.parameters()),
-                    **_flops(wrapper, torch.rand(1, 3, *size) * 255))
-
-
-def _latency_fns(models: Dict[str, nn.Module], size: Tuple[int, int],
-                 backends: Sequence[str], tmp: str) -> Dict[str, Dict]:
-    """backend -> {model name -> one inference call} (onnxruntime: from
-    each model exported into ``tmp``)."""
-    image = torch.rand(1, 3, *size) * 255
-    wrappers = {name: DeployableSegmentor(m.eval()).eval()
-                for name, m in models.items()}
-
-    def torch_call(wrapper):
-        def call():
-            with torch.inference_mode():
-                wrapper(image)
-        return call
-
-    unknown = set(backends) - set(BACKENDS)
-    if unknown:
-        raise ValueError(f'Unknown latency backends {sorted(unknown)}; '
-                         f'valid: {list(BACKENDS)}.')
-    fns = {}
-    if 'torch' in backends:
-        fns['torch'] = {n: torch_call(w) for n, w in wrappers.items()}
-    if 'onnxruntime' in backends and all(
-            importlib.util.find_spec(m) for m in ('onnx', 'onnxruntime')):
-        feed = {'image': image.numpy()}
-
-        def ort_call(session):
-            return lambda: session.run(None, feed)
-
-        fns['onnxruntime'] = {
-            name: ort_call(onnx_session(
-                export_onnx(m, osp.join(tmp, f'{name}.onnx'), size=size),
-                threads=torch.get_num_threads()))
-            for name, m in models.items()
-        }
-    return fns
 
 
 def measure_costs(models: Dict[str, nn.Module],
@@ -127,8 +76,8 @@ def measure_costs(models: Dict[str, nn.Module],
                   **latency) -> Dict[str, Dict]:
     """Parameters, GFLOPs and CPU latency of each of ``models`` on one
     ``size`` image; the latencies of all models are measured in interleaved
-    rounds (:func:`~attnfd_mm.deploy.measure_latencies`, ``latency``: its
-    ``runs``, ``warmup``, ``tolerance``, ``max_rounds``).
+    rounds (``latency``: the arguments of
+    :func:`~attnfd_mm.deploy.measure_latencies`).
 
     Returns:
         dict: Per model, ``params`` (count), ``gflops`` (1e9 FLOPs; None
@@ -136,14 +85,34 @@ def measure_costs(models: Dict[str, nn.Module],
         ``torch`` and ``onnxruntime`` (None where it is not in
         ``backends`` or not installed), each a :class:`Latency` dict.
     """
-    out = {name: _static_cost(m, size) for name, m in models.items()}
-    for got in out.values():
-        got['latency_ms'] = dict(torch=None, onnxruntime=None)
+    unknown = set(backends) - set(BACKENDS)
+    if unknown:
+        raise ValueError(f'Unknown latency backends {sorted(unknown)}; '
+                         f'valid: {list(BACKENDS)}.')
+    image = torch.rand(1, 3, *size) * 255
+    wrappers = {name: DeployableSegmentor(m).eval()
+                for name, m in models.items()}
+    out = {name: dict(params=sum(p.numel() for p in m.parameters()),
+                      **_flops(wrappers[name], image),
+                      latency_ms=dict(torch=None, onnxruntime=None))
+           for name, m in models.items()}
+    calls = {}
+    if 'torch' in backends:
+        calls['torch'] = {n: partial(w, image) for n, w in wrappers.items()}
     with tempfile.TemporaryDirectory() as tmp:
-        for backend, fns in _latency_fns(models, size, backends,
-                                         tmp).items():
-            for name, lat in measure_latencies(fns, **latency).items():
-                out[name]['latency_ms'][backend] = lat.to_dict()
+        if 'onnxruntime' in backends and all(
+                importlib.util.find_spec(m) for m in ('onnx', 'onnxruntime')):
+            calls['onnxruntime'] = {}
+            for name, model in models.items():
+                path = export_onnx(model, osp.join(tmp, f'{name}.onnx'),
+                                   size=size)
+                session = onnx_session(path, threads=torch.get_num_threads())
+                calls['onnxruntime'][name] = partial(
+                    session.run, None, {'image': image.numpy()})
+        with torch.inference_mode():
+            for backend, fns in calls.items():
+                for name, got in measure_latencies(fns, **latency).items():
+                    out[name]['latency_ms'][backend] = asdict(got)
     return out
 
 
@@ -167,10 +136,8 @@ def pair_cost(student: nn.Module,
               teacher: nn.Module,
               size: Tuple[int, int],
               **kwargs) -> Dict:
-    """:func:`measure_costs` of ``student`` and ``teacher`` at ``size``
-    (``kwargs`` go to it; their latencies measured in interleaved rounds)
-    and their ratios (teacher / student: how many times fewer parameters
-    and FLOPs, the speed-up)."""
+    """:func:`measure_costs` of ``student`` and ``teacher`` (``kwargs`` go to
+    it) and the ratios teacher / student of each cost."""
     costs = measure_costs(dict(student=student, teacher=teacher), size,
                           **kwargs)
     s, t = costs['student'], costs['teacher']
@@ -234,8 +201,8 @@ def cost_line(cost: Dict) -> str:
             f'{s["params"] / 1e6:.2f}M vs {t["params"] / 1e6:.2f}M '
             f'({_num(r["params"], ".1f")}x fewer), GFLOPs '
             f'{_num(s["gflops"], ".1f")} vs {_num(t["gflops"], ".1f")}')
-    for backend, name in (('torch', 'PyTorch'),
-                          ('onnxruntime', 'onnxruntime')):
+    for backend, name in dict(torch='PyTorch',
+                              onnxruntime='onnxruntime').items():
         if r[f'latency_{backend}'] is not None:
             text += (f', {name} latency {_median(s, backend):.1f} vs '
                      f'{_median(t, backend):.1f} ms '

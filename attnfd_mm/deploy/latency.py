@@ -2,23 +2,16 @@
 """Latency of a call: the median of enough runs that two rounds agree."""
 import statistics
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
 
 @dataclass
 class Latency:
-    """Milliseconds of one call.
-
-    Attributes:
-        median_ms: The median over the runs of the last two rounds.
-        runs: How many runs that median is taken over.
-        round_medians_ms: The median of each round, in order.
-        agreed: Whether the last two rounds' medians agree within the
-            tolerance (False: the round limit was reached first).
-        tolerance: The relative tolerance of that agreement.
-        warmup: Untimed runs before the first round.
-    """
+    """Milliseconds of one call: the median over the ``runs`` of the last
+    two rounds, the median of each round, whether those two agreed within
+    ``tolerance`` (False: the round limit came first) and the untimed
+    ``warmup`` runs before the first round."""
     median_ms: float
     runs: int
     round_medians_ms: List[float] = field(default_factory=list)
@@ -26,8 +19,11 @@ class Latency:
     tolerance: float = 0.05
     warmup: int = 0
 
-    def to_dict(self) -> Dict:
-        return asdict(self)
+
+def _seconds(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
 def measure_latencies(fns: Dict[str, Callable[[], object]],
@@ -36,20 +32,13 @@ def measure_latencies(fns: Dict[str, Callable[[], object]],
                       tolerance: float = 0.05,
                       max_rounds: int = 6,
                       budget_s: Optional[float] = None) -> Dict[str, Latency]:
-    """Time each of ``fns`` in interleaved rounds: ``warmup`` untimed calls
-    of each, then rounds of ``runs`` timed calls of each in turn (a slow
-    spell of the machine falls on all of them), until, for every one, the
-    medians of its last two rounds differ by at most ``tolerance`` of the
-    smaller (or ``max_rounds`` rounds ran).
-
-    With ``budget_s``, the timed rounds aim at that many seconds: fewer
-    runs per round (at least 2) where the last warm-up calls say that two
-    rounds of ``runs`` would take longer, and no round after the budget is
-    spent (two rounds always run).
-
-    Returns:
-        dict: Per name, the median of its last two rounds' runs, in
-        milliseconds (:class:`Latency`).
+    """The :class:`Latency` of each of ``fns``, timed in interleaved rounds
+    (a slow spell of the machine falls on all): ``warmup`` untimed calls of
+    each, then rounds of ``runs`` timed calls of each until, for every one,
+    the medians of its last two rounds differ by at most ``tolerance`` of
+    the smaller, or ``max_rounds`` ran. With ``budget_s``, the rounds aim at
+    that many seconds: fewer runs per round (at least 2) where the warm-up
+    says two rounds would take longer; no round after it (two always run).
     """
     if runs < 1 or max_rounds < 2:
         raise ValueError('measure_latency needs runs >= 1 and max_rounds '
@@ -57,11 +46,8 @@ def measure_latencies(fns: Dict[str, Callable[[], object]],
                          f'max_rounds={max_rounds}.')
     call_s = 0.0  # one call of each, as the last warm-up timed it
     for fn in fns.values():
-        for _ in range(warmup):
-            start = time.perf_counter()
-            fn()
-            last = time.perf_counter() - start
-        call_s += last if warmup else 0.0
+        warm = [_seconds(fn) for _ in range(warmup)]
+        call_s += warm[-1] if warm else 0.0
     if budget_s is not None and call_s > 0:
         runs = max(2, min(runs, int(budget_s / (2 * call_s))))
     rounds: Dict[str, List[List[float]]] = {name: [] for name in fns}
@@ -73,27 +59,21 @@ def measure_latencies(fns: Dict[str, Callable[[], object]],
         last, prev = (statistics.median(r) for r in rounds[name][-1:-3:-1])
         return abs(last - prev) <= tolerance * min(last, prev)
 
-    for _ in range(max_rounds):
+    for done in range(1, max_rounds + 1):
         for name, fn in fns.items():
-            times = []
-            for _ in range(runs):
-                start = time.perf_counter()
-                fn()
-                times.append((time.perf_counter() - start) * 1e3)
-            rounds[name].append(times)
-        if all(agree(name) for name in fns):
+            rounds[name].append([_seconds(fn) * 1e3 for _ in range(runs)])
+        if all(agree(name) for name in fns) or (
+                budget_s is not None and done >= 2
+                and time.perf_counter() - begin > budget_s):
             break
-        if budget_s is not None and len(next(iter(rounds.values()))) >= 2 \
-                and time.perf_counter() - begin > budget_s:
-            break
-    out = {}
-    for name, measured in rounds.items():
-        kept = measured[-2] + measured[-1]
-        out[name] = Latency(
-            median_ms=statistics.median(kept), runs=len(kept),
+    return {
+        name: Latency(
+            median_ms=statistics.median(measured[-2] + measured[-1]),
+            runs=2 * runs,
             round_medians_ms=[statistics.median(r) for r in measured],
             agreed=agree(name), tolerance=tolerance, warmup=warmup)
-    return out
+        for name, measured in rounds.items()
+    }
 
 
 def measure_latency(fn: Callable[[], object], **kwargs) -> Latency:

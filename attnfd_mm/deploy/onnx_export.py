@@ -1,14 +1,9 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """A segmentor as ONNX (dynamic batch, height and width), checked against
-PyTorch with onnxruntime.
-
-The exported graph takes the image as mmcv loads it (float32, N x 3 x H x
-W, 0-255, the channel order of the test pipeline: BGR) and does what mmseg
-does at whole-image inference: the data preprocessor's channel swap and
-normalisation, the segmentor's forward, the logits resized to the input
-size (bilinear, the decode head's ``align_corners``) and, for ``'map'``,
-their argmax.
-"""
+PyTorch with onnxruntime. The graph takes the image as mmcv loads it
+(float32 N x 3 x H x W, 0-255, BGR) and does mmseg's whole-image inference:
+the data preprocessor's channel swap and normalisation, the forward, the
+logits resized to the input (bilinear) and, for ``'map'``, their argmax."""
 import copy
 import importlib
 import os
@@ -35,12 +30,8 @@ class OnnxParityError(AssertionError):
 
 def require_export_deps(*names: str):
     """Import ``names`` (default ``onnx`` and ``onnxruntime``); return the
-    last one.
-
-    Raises:
-        ExportDependencyError: One is missing, with the command that
-            installs it.
-    """
+    last one, or raise :class:`ExportDependencyError` naming the install
+    command."""
     module = None
     for name in names or ('onnx', 'onnxruntime'):
         try:
@@ -54,11 +45,11 @@ def require_export_deps(*names: str):
 
 
 class ExportableAdaptiveAvgPool2d(nn.Module):
-    """``nn.AdaptiveAvgPool2d`` that exports with a dynamic input height
-    and width (PyTorch's exporter refuses an adaptive pooling to more than
-    1x1 without a static input size, e.g. PSPNet's and Fast-SCNN's pyramid
-    pooling): the mean of each of PyTorch's bins (rows ``floor(i * H / k)``
-    to ``ceil((i + 1) * H / k)``) from an integral image in float64."""
+    """``nn.AdaptiveAvgPool2d`` that exports with a dynamic input size
+    (PyTorch's exporter refuses a pooling to more than 1x1 without one, e.g.
+    PSPNet's pyramid pooling): the mean of each of PyTorch's bins (rows
+    ``floor(i * H / k)`` to ``ceil((i + 1) * H / k)``) from an integral
+    image in float64."""
 
     def __init__(self, output_size) -> None:
         super().__init__()
@@ -118,10 +109,9 @@ class DeployableSegmentor(nn.Module):
             getattr(pre, '_channel_conversion', False)))
         self.normalize = bool(getattr(pre, '_enable_normalize', False))
         if self.normalize:
-            self.register_buffer('mean', pre.mean.detach().clone().view(
-                1, -1, 1, 1), persistent=False)
-            self.register_buffer('std', pre.std.detach().clone().view(
-                1, -1, 1, 1), persistent=False)
+            for key in ('mean', 'std'):
+                self.register_buffer(key, getattr(pre, key).view(
+                    1, -1, 1, 1).clone(), persistent=False)
         head = segmentor.decode_head
         head = head[-1] if isinstance(head, nn.ModuleList) else head
         self.align_corners = bool(getattr(head, 'align_corners', False))
@@ -145,27 +135,19 @@ def export_onnx(segmentor: nn.Module,
                 size: Tuple[int, int] = (512, 512),
                 opset: int = 17) -> str:
     """Write ``segmentor`` as ONNX to ``path`` (dynamic batch, height and
-    width; traced at ``size``); return ``path``.
-
-    The TorchScript-based exporter is used (``dynamo=False``): the dynamo
-    exporter needs onnxscript, and the traced graph keeps the input's
-    height and width symbolic through the final resize. Adaptive poolings
-    are exported as :class:`ExportableAdaptiveAvgPool2d`.
-    """
+    width; traced at ``size``); return ``path``."""
     wrapper = DeployableSegmentor(exportable(segmentor), output).eval()
     image = torch.rand(1, 3, *size) * 255
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
     axes = {0: 'batch', 2: 'height', 3: 'width'}
+    out_axes = axes if output == 'logits' else {
+        0: 'batch', 1: 'height', 2: 'width'}  # a map has no channels
     with torch.no_grad():
         torch.onnx.export(
             wrapper, (image, ), path, input_names=['image'],
             output_names=[output], opset_version=opset,
-            dynamic_axes={
-                'image': axes,
-                output: axes if output == 'logits' else {
-                    0: 'batch', 1: 'height', 2: 'width'}
-            },
-            dynamo=False)
+            dynamic_axes={'image': axes, output: out_axes},
+            dynamo=False)  # keeps H and W symbolic; needs no onnxscript
     return path
 
 
@@ -189,13 +171,8 @@ def check_onnx(path: str,
     """Run the ONNX file at ``path`` with onnxruntime and ``segmentor`` in
     PyTorch on the same random image of each size; return, per size, the
     max absolute difference of the logits (``'logits'``) or the share of
-    pixels whose class differs (``'map'``).
-
-    Raises:
-        ExportDependencyError: onnx or onnxruntime is missing.
-        OnnxParityError: A difference above ``atol`` (logits) or a map that
-            differs on more than ``atol`` of the pixels.
-    """
+    pixels whose class differs (``'map'``); :class:`OnnxParityError` where
+    it is above ``atol``."""
     onnx = require_export_deps('onnx')
     onnx.checker.check_model(onnx.load(path))
     session = onnx_session(path)

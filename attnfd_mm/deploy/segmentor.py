@@ -4,7 +4,6 @@ mmseg checkpoint (``student.pth``) or any distillation checkpoint."""
 import os.path as osp
 from typing import Optional, Union
 
-import torch
 from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import DefaultScope
@@ -41,14 +40,8 @@ def build_segmentor_from(config: Union[str, Config]) -> nn.Module:
 def load_segmentor(config: Union[str, Config],
                    checkpoint: Optional[str] = None) -> nn.Module:
     """:func:`build_segmentor_from` ``config`` with the weights of
-    ``checkpoint``: a plain mmseg checkpoint or a distillation checkpoint,
-    whose student (``architecture.*``) is taken.
-
-    Raises:
-        FileNotFoundError: ``checkpoint`` does not exist.
-        CheckpointMismatchError: Its weights do not fit the model (missing
-            or unexpected keys, other shapes).
-    """
+    ``checkpoint`` (plain, or a distillation checkpoint whose student is
+    taken); :class:`CheckpointMismatchError` where they do not fit."""
     segmentor = build_segmentor_from(config)
     if checkpoint is None:
         return segmentor
@@ -56,20 +49,16 @@ def load_segmentor(config: Union[str, Config],
         raise FileNotFoundError(f'Checkpoint not found: {checkpoint!r}.')
     loaded, student = load_weights(checkpoint)
     state = (student or loaded).get('state_dict', loaded)
-    # the data preprocessor's mean and std are not saved
-    state, own = ({k: v for k, v in weights.items()
-                   if not k.startswith('data_preprocessor.')}
-                  for weights in (state, segmentor.state_dict()))
+    own = segmentor.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
     shapes = sorted(k for k in set(own) & set(state)
-                    if tuple(own[k].shape) != tuple(state[k].shape))
+                    if own[k].shape != state[k].shape)
     if missing or unexpected or shapes:
         raise CheckpointMismatchError(
             f'{checkpoint} does not fit the model of this config: missing '
             f'{missing[:5]} ({len(missing)}), unexpected {unexpected[:5]} '
             f'({len(unexpected)}), other shapes {shapes[:5]}. Pass the '
             'student config the checkpoint was trained with.')
-    with torch.no_grad():
-        segmentor.load_state_dict(state, strict=False)
-    return segmentor.eval()
+    segmentor.load_state_dict(state)
+    return segmentor

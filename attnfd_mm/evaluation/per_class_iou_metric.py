@@ -9,11 +9,9 @@ from mmseg.registry import METRICS
 
 @METRICS.register_module()
 class PerClassIoUMetric(IoUMetric):
-    """``IoUMetric`` whose results also hold ``IoU.<class name>`` (in %) for
-    every class, so that per-class IoU lands in the run's JSON logs and in
-    ``tools/test.py --metrics-out`` (read by
-    ``tools/analysis/per_class_iou.py``). A class absent from both the
-    predictions and the labels gets NaN, as in mmseg's table.
+    """``IoUMetric`` whose results also hold ``IoU.<class name>`` (in %, NaN
+    for a class in neither predictions nor labels, as in mmseg's table) for
+    every class: in the JSON logs and ``tools/test.py --metrics-out``.
 
     Args:
         **kwargs: The arguments of mmseg's ``IoUMetric``.

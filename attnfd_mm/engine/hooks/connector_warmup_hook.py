@@ -15,11 +15,10 @@ class ConnectorWarmupHook(Hook):
 
         custom_hooks = [dict(type='ConnectorWarmupHook', warmup_iters=1000)]
 
-    The student's trainable parameters get ``requires_grad=False``, so the
-    optimizer skips them (no update, weight decay or momentum); parameters
-    a config froze (``frozen_stages``) stay frozen afterwards. The state
-    follows ``runner.iter``, so a resumed run is frozen exactly when the
-    original would be. Under DDP, keep ``find_unused_parameters=True``.
+    The student's trainable parameters get ``requires_grad=False`` (the
+    optimizer skips them), by ``runner.iter``, so a resumed run is frozen
+    when the original was; parameters a config froze stay frozen. Under
+    DDP, keep ``find_unused_parameters=True``.
 
     Args:
         warmup_iters (int): Iterations during which only connectors train.

@@ -13,13 +13,8 @@ from mmengine.registry import HOOKS
 class RandomStateHook(Hook):
     """Save each process's Python, numpy, torch (and CUDA) random states with
     every checkpoint and restore them right before the first resumed
-    iteration.
-
-    mmengine re-seeds a resumed run from its start (and replays the data
-    batches already seen), so without this hook the dropout masks of the
-    resumed iterations would differ: with it, a run killed and resumed ends
-    with the weights of one never interrupted.
-    """
+    iteration: mmengine re-seeds a resumed run, whose dropout masks would
+    otherwise differ from those of a run never interrupted."""
 
     priority = 'VERY_LOW'
 

@@ -34,12 +34,10 @@ class StepTimeHook(Hook):
         {"seconds": {"1": 0.41, "2": 0.38, ...}, "peak_memory_mib": 812.0,
          "device": "cpu"}
 
-    ``seconds`` is the wall time of each iteration since the previous one
-    ended (data, forward, backward, update, hooks), keyed by its number, so
-    a resumed run adds to what the interrupted one wrote; the peak memory
-    (``torch.cuda.max_memory_allocated`` on CUDA, the peak resident set on
-    CPU) is the larger of the two. Unlike a stage's wall time, median
-    seconds per step leave out start-up, scoring and stalls of the machine.
+    ``seconds``: the wall time of each iteration (data, forward, backward,
+    update, hooks) by its number, added to what a resumed run's first part
+    wrote; the peak memory: ``torch.cuda.max_memory_allocated`` on CUDA, the
+    peak resident set on CPU.
     """
 
     # before the checkpoint hook: a checkpoint's file holds its own iteration
@@ -63,13 +61,8 @@ class StepTimeHook(Hook):
         self.seconds[str(runner.iter + 1)] = now - self._last
         self._last = now
 
-    def before_save_checkpoint(self, runner, checkpoint: Dict) -> None:
-        self._write(runner)
-
-    def after_train(self, runner) -> None:
-        self._write(runner)
-
-    def _write(self, runner) -> None:
+    def after_train(self, runner, checkpoint: Optional[Dict] = None) -> None:
+        """Write the file (also before each checkpoint is saved)."""
         device = 'cuda' if torch.cuda.is_available() else 'cpu'
         self.peak = max(
             self.peak, torch.cuda.max_memory_allocated() / 2**20
@@ -81,3 +74,5 @@ class StepTimeHook(Hook):
         with atomic_file(path) as tmp, open(tmp, 'w') as f:
             json.dump(dict(seconds=self.seconds, peak_memory_mib=self.peak,
                            device=device), f)
+
+    before_save_checkpoint = after_train

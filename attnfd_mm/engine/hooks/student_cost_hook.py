@@ -18,11 +18,9 @@ from attnfd_mm.deploy.segmentor import build_segmentor_from
 class StudentCostHook(Hook):
     """Write ``<work_dir>/<filename>`` when a distillation run ends: the
     student's and the teacher's parameters, GFLOPs and CPU latency
-    (:func:`~attnfd_mm.deploy.pair_cost`, which the other arguments go to) on
-    one image, both models built afresh on the CPU from the config's
-    ``architecture`` and ``teacher``, and a line of it in the log.
-    ``tools/train.py`` and ``tools/distill.py`` add it to every distillation
-    run unless the config sets ``measure_student_cost = False``.
+    (:func:`~attnfd_mm.deploy.pair_cost`), both built afresh on the CPU from
+    the config, and a line of it in the log. ``tools/train.py`` and
+    ``tools/distill.py`` add it unless ``measure_student_cost = False``.
 
     Args:
         filename (str): Name of the file in the work dir. Defaults to
@@ -50,11 +48,9 @@ class StudentCostHook(Hook):
                            budget_s=budget_s, backends=tuple(backends))
 
     def after_train(self, runner) -> None:
-        if not is_main_process():
-            return
-        cfg = runner.cfg
-        model = cfg.model
-        if 'architecture' not in model or 'teacher' not in model:
+        cfg, model = runner.cfg, runner.cfg.model
+        if not is_main_process() or 'architecture' not in model or \
+                'teacher' not in model:
             return
         scope = cfg.get('default_scope') or 'mmseg'
         try:

@@ -15,12 +15,11 @@ from attnfd_mm.atomic_files import atomic_file
 
 @HOOKS.register_module()
 class StudentExportHook(Hook):
-    """Write ``<work_dir>/<filename>`` when training ends: the student of a
-    distillation algorithm as a plain mmseg checkpoint (its weights without
-    the ``architecture.`` prefix, and the dataset meta), which
-    ``mmseg.apis.init_model`` and ``tools/test.py`` load with the student
-    config. ``tools/train.py`` and ``tools/distill.py`` add it to every
-    distillation run unless the config sets ``export_student = False``.
+    """Write ``<work_dir>/<filename>`` when training ends: the student as a
+    plain mmseg checkpoint (weights without the ``architecture.`` prefix,
+    the dataset meta) for ``mmseg.apis.init_model`` and ``tools/test.py``.
+    ``tools/train.py`` and ``tools/distill.py`` add it unless
+    ``export_student = False``.
 
     Args:
         filename (str): Name of the file in the work dir. Defaults to
