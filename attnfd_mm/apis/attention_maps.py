@@ -15,10 +15,10 @@ MAP_COLUMNS = ('teacher raw', 'teacher refined', 'student raw',
 @torch.no_grad()
 def collect_attention_maps(model: torch.nn.Module,
                            inputs: Tensor) -> Dict[str, Dict[str, Tensor]]:
-    """For each distillation loss of ``model`` (a built distillation
-    algorithm in eval mode), :data:`MAP_COLUMNS` -> heat maps (N, h, w):
-    the channel mean of the recorded feature before and after its connector,
-    for ``inputs``, preprocessed images (N, 3, H, W)."""
+    """Loss name -> :data:`MAP_COLUMNS` -> heat map (N, h, w): the channel
+    mean of each recorded feature of ``model`` (a distillation algorithm in
+    eval mode) before and after its connector, for ``inputs`` (N, 3, H, W),
+    preprocessed."""
     distiller = model.distiller
     with distiller.teacher_recorders, distiller.deliveries:
         model.teacher(inputs, None, mode='tensor')
@@ -43,9 +43,8 @@ def draw_attention_grid(model: torch.nn.Module,
                         image: np.ndarray,
                         out_file: str,
                         title: Optional[str] = None) -> int:
-    """Save to ``out_file`` a PNG grid of the heat maps
-    (:func:`collect_attention_maps`) of ``image`` (RGB, (H, W, 3) uint8):
-    per distilled layer, the image and the :data:`MAP_COLUMNS`; return the
+    """Save to ``out_file`` a PNG grid: per distilled layer, ``image`` (RGB,
+    (H, W, 3) uint8) and its :func:`collect_attention_maps`; return the
     number of layers."""
     device = next(model.parameters()).device
     tensor = torch.from_numpy(image).permute(2, 0, 1).contiguous()

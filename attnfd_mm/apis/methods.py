@@ -1,7 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""The distillation methods: one config file each,
-``configs/_base_/methods/<name>.py`` (``method`` and ``distiller``), read
-through :data:`METHODS` (docs/design.md, "Adding a method")."""
+"""The distillation methods, one file each in ``configs/_base_/methods/``
+(docs/design.md, "Adding a method")."""
 import functools
 import os
 import os.path as osp
@@ -18,8 +17,7 @@ METHODS_DIR = osp.join(
 #: The AttnFD layers distilled unless ``layers`` says otherwise.
 DEFAULT_LAYERS = ('B', 'E')
 #: The method ``tools/distill.py`` uses unless told otherwise: the highest
-#: mean of the CamVid benchmark (docs/benchmarks.md), not established over
-#: KD and CWD.
+#: mean of the CamVid benchmark (docs/benchmarks.md).
 DEFAULT_METHOD = 'attnfd_kd'
 
 

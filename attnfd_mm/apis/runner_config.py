@@ -49,11 +49,8 @@ def load_runner_config(config: str,
                        launcher: str = 'none',
                        data_root: Optional[str] = None) -> Config:
     """``config`` (a file, ``mmseg::...``, ``attnfd_mm::...``) ready for
-    ``Runner.from_cfg``, as mmseg's tools load it: ``cfg_options`` merged,
-    ``work_dir`` by default ``./work_dirs/<config name>``,
-    ``default_scope`` ``'mmseg'``, the datasets at ``data_root``
-    (:func:`set_data_root`); never dumped over a file of the work dir
-    (:func:`keep_config_files`).
+    ``Runner.from_cfg``, as mmseg's tools load it, the datasets at
+    ``data_root`` (:func:`set_data_root`) and :func:`keep_config_files`.
 
     Raises:
         ConfigNotFoundError: ``config`` does not exist (closest names).
@@ -94,8 +91,7 @@ def keep_config_files(cfg: Config, always: bool = False) -> Config:
 
 
 def config_dicts(node: Any) -> Iterator[Dict]:
-    """Every dict of the config tree ``node`` (lists and tuples entered),
-    parents before their children."""
+    """Every dict of the config tree ``node``, parents first."""
     if isinstance(node, (list, tuple)):
         for value in node:
             yield from config_dicts(value)
@@ -105,7 +101,7 @@ def config_dicts(node: Any) -> Iterator[Dict]:
 
 
 def dataset_dicts(cfg: Config) -> Iterator[Dict]:
-    """The dataset dicts of every dataloader of ``cfg``, the datasets that
+    """The dataset dicts of every dataloader of ``cfg``, those that
     wrappers (``ConcatDataset``, ``RepeatDataset``) hold included."""
 
     def visit(dataset: Any) -> Iterator[Dict]:
@@ -121,13 +117,8 @@ def dataset_dicts(cfg: Config) -> Iterator[Dict]:
 
 
 def set_data_root(cfg: Config, data_root: str) -> None:
-    """Point every dataset of :func:`dataset_dicts` at ``data_root`` (the
-    config's ``data_root`` variable is substituted when the file is parsed:
-    ``--cfg-options data_root=...`` cannot).
-
-    Raises:
-        FileNotFoundError: ``data_root`` is not a directory.
-    """
+    """Point every dataset of :func:`dataset_dicts` at the directory
+    ``data_root`` (``--cfg-options data_root=...`` comes too late)."""
     if not osp.isdir(data_root):
         raise FileNotFoundError(f'Dataset root not found: {data_root!r}.')
     cfg.data_root = data_root
@@ -141,9 +132,8 @@ def _is_local(path: Any) -> bool:
 
 
 def absolute_paths(cfg: Config) -> None:
-    """Make the local paths of ``cfg`` absolute, so that it runs from any
-    directory: ``data_root``, ``work_dir``, ``load_from``, and the model's
-    ``teacher_ckpt`` and ``pretrained``/``init_cfg`` files."""
+    """Make the local paths of ``cfg`` (data, work dir, checkpoints, initial
+    weights) absolute, so that it runs from any directory."""
     for dataset in dataset_dicts(cfg):
         if _is_local(dataset.get('data_root')):
             dataset['data_root'] = osp.abspath(dataset['data_root'])
@@ -168,9 +158,8 @@ def sync_bn_to_bn(node: Any) -> Any:
 
 
 def configure_cpu_distributed(cfg: Config) -> None:
-    """Adapt ``cfg`` to multi-process training without CUDA: the gloo
-    backend, DDP without ``device_ids`` and BN for SyncBN (which needs CUDA;
-    mmengine reverts it only when not distributed)."""
+    """Adapt ``cfg`` to multi-process training without CUDA: gloo, DDP
+    without ``device_ids`` and BN for SyncBN (which needs CUDA)."""
     env = cfg.setdefault('env_cfg', {})
     env.setdefault('dist_cfg', {})['backend'] = 'gloo'
     wrapper = cfg.get('model_wrapper_cfg', None) or dict(

@@ -1,6 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Plain mmseg checkpoints (weights and dataset meta only) from training
-checkpoints."""
+"""Plain mmseg checkpoints (weights and meta) from training checkpoints."""
 from typing import Dict, Optional, Tuple
 
 #: Prefix of the student's weights in an MMRazor distillation checkpoint.

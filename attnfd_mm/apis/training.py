@@ -1,6 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Run a training config, as ``tools/train.py`` and ``tools/distill.py``
-do; ``--resume`` continues from the newest checkpoint that loads."""
+do."""
 import glob
 import logging
 import os.path as osp
@@ -25,24 +25,22 @@ class NoGoodCheckpointError(RuntimeError):
 
 
 def resume_checkpoint(work_dir: str) -> Tuple[Optional[str], List[str]]:
-    """The newest checkpoint of ``work_dir`` that loads (None when there is
-    none: training starts from scratch), and the warnings for the run's log.
+    """The newest checkpoint of ``work_dir`` that loads (the one
+    ``last_checkpoint`` names, then ``iter_N``/``epoch_N.pth`` by decreasing
+    N; None when there is none), and the warnings for the run's log.
 
     Raises:
         NoGoodCheckpointError: There are checkpoints but none loads.
     """
-    # newest first: the one last_checkpoint names, then iter_N.pth /
-    # epoch_N.pth by decreasing N
     numbered = []
     for path in glob.glob(osp.join(work_dir, '*.pth')):
         found = re.fullmatch(r'(?:iter|epoch)_(\d+)\.pth', osp.basename(path))
         if found:
             numbered.append((int(found.group(1)), path))
-    candidates = [p for _, p in sorted(numbered, reverse=True)]
     named = find_latest_checkpoint(work_dir)
-    if named:
-        candidates = [named] + [p for p in candidates
-                                if osp.abspath(p) != osp.abspath(named)]
+    candidates = ([named] if named else []) + [
+        p for _, p in sorted(numbered, reverse=True)
+        if not named or osp.abspath(p) != osp.abspath(named)]
     bad: List[Tuple[str, str]] = []
     for path in candidates:
         if not osp.isfile(path):
@@ -94,9 +92,9 @@ def enable_amp(cfg: Config) -> None:
 
 
 def add_student_hooks(cfg: Config) -> None:
-    """Add to a distillation config ``StudentExportHook`` unless it sets
-    ``export_student = False``, and ``StudentCostHook`` when it has a
-    ``teacher`` unless it sets ``measure_student_cost = False``."""
+    """Add to a distillation config ``StudentExportHook`` and (with a
+    ``teacher``) ``StudentCostHook``, unless ``export_student`` /
+    ``measure_student_cost`` is False."""
     if not is_distillation(cfg):
         return
     if cfg.get('export_student', True):
@@ -106,22 +104,20 @@ def add_student_hooks(cfg: Config) -> None:
 
 
 def build_runner(cfg: Config) -> Runner:
-    """The runner of ``cfg`` (a custom ``runner_type`` when it names
-    one), with every version-gated fix applied."""
+    """The runner of ``cfg`` (its ``runner_type`` if any), with every
+    version-gated fix applied."""
     apply_entry_point_patches()
     return (Runner.from_cfg(cfg)
             if 'runner_type' not in cfg else RUNNERS.build(cfg))
 
 
 def train(cfg: Config, resume: bool = False, amp: bool = False) -> Runner:
-    """Train ``cfg`` (loaded by :func:`load_runner_config`); return the
-    runner. ``resume``: from ``cfg.load_from`` when set, else the newest
-    checkpoint of the work dir that loads (:func:`resume_checkpoint`);
+    """Train ``cfg`` (:func:`load_runner_config`'s); return the runner.
+    ``resume``: from ``cfg.load_from``, else :func:`resume_checkpoint`;
     ``amp``: :func:`enable_amp`.
 
     Raises:
-        WeightsUnavailableError: Initial weights of the model cannot be
-            read or downloaded (checked before anything is built).
+        WeightsUnavailableError: Initial weights cannot be read.
     """
     check_init_weights(cfg)
     if amp:
@@ -129,7 +125,6 @@ def train(cfg: Config, resume: bool = False, amp: bool = False) -> Runner:
     add_student_hooks(cfg)
     warnings = []
     if resume and not cfg.get('load_from'):
-        # the newest checkpoint that loads, not only the one last named
         cfg.load_from, warnings = resume_checkpoint(cfg.work_dir)
     cfg.resume = resume
     runner = build_runner(cfg)

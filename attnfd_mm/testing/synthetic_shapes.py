@@ -47,9 +47,9 @@ def make_synthetic_shapes(root: str,
                           num_train: int = 16,
                           num_val: int = 8,
                           size: int = 64) -> str:
-    """Write the dataset under ``root`` (returned) in mmseg's layout,
-    ``{img,ann}_dir/{train,val}/*.png``: the same arguments always give the
-    same files; samples already there are kept."""
+    """Write the dataset under ``root`` (returned) as
+    ``{img,ann}_dir/{train,val}/*.png``, deterministically; existing
+    samples are kept."""
     rng = np.random.default_rng(0)
     for split, count in (('train', num_train), ('val', num_val)):
         img_dir = osp.join(root, 'img_dir', split)
@@ -66,8 +66,8 @@ def make_synthetic_shapes(root: str,
 
 
 def random_batch(size: Tuple[int, int]) -> Tuple[Tensor, List]:
-    """Two random images, label maps of the shapes' classes and edge maps
-    (PIDNet's boundary loss reads ``gt_edge_map``) at ``size``, seeded."""
+    """Two seeded random images with label and edge maps (PIDNet's
+    ``gt_edge_map``) at ``size``."""
     generator = torch.Generator().manual_seed(0)
     samples = []
     for _ in range(2):
