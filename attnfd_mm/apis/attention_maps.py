@@ -39,10 +39,8 @@ def collect_attention_maps(model: torch.nn.Module,
     return maps
 
 
-def draw_attention_grid(model: torch.nn.Module,
-                        image: np.ndarray,
-                        out_file: str,
-                        title: Optional[str] = None) -> int:
+def draw_attention_grid(model: torch.nn.Module, image: np.ndarray,
+                        out_file: str, title: Optional[str] = None) -> int:
     """Save to ``out_file`` a PNG grid: per distilled layer, ``image`` (RGB,
     (H, W, 3) uint8) and its :func:`collect_attention_maps`; return the
     number of layers."""

@@ -58,8 +58,7 @@ def add_sample_checks(cfg: Config, skip_bad: bool = False) -> None:
                 skip_bad=skip_bad))
 
 
-def distill_config(student: Union[str, Config],
-                   teacher: Union[str, Config],
+def distill_config(student: Union[str, Config], teacher: Union[str, Config],
                    method: str = DEFAULT_METHOD,
                    teacher_ckpt: Optional[str] = None,
                    layers: Optional[Sequence[str]] = None,

@@ -43,8 +43,7 @@ def parse_runner_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
     return args
 
 
-def load_runner_config(config: str,
-                       work_dir: Optional[str] = None,
+def load_runner_config(config: str, work_dir: Optional[str] = None,
                        cfg_options: Optional[Dict] = None,
                        launcher: str = 'none',
                        data_root: Optional[str] = None) -> Config:
@@ -82,12 +81,10 @@ def keep_config_files(cfg: Config, always: bool = False) -> Config:
     """``cfg``, without its file name when the runner would dump it over an
     existing file of the work dir, or ``always`` (it then dumps
     ``<timestamp>.py``)."""
-    if cfg.filename is None:
-        return cfg
-    target = osp.join(cfg.work_dir, osp.basename(cfg.filename))
-    if not always and not osp.exists(target):
-        return cfg
-    return Config(cfg.to_dict())
+    if cfg.filename is not None and (always or osp.exists(
+            osp.join(cfg.work_dir, osp.basename(cfg.filename)))):
+        return Config(cfg.to_dict())
+    return cfg
 
 
 def config_dicts(node: Any) -> Iterator[Dict]:

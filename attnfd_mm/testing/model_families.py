@@ -99,8 +99,7 @@ def build_segmentor(cfg: Dict) -> nn.Module:
         return MODELS.build(cfg)
 
 
-def distill_step(student: Dict,
-                 teacher: Dict,
+def distill_step(student: Dict, teacher: Dict,
                  size: Tuple[int, int] = (64, 64)) -> Dict:
     """One training step of AttnFD B+E ('auto' layers) between two
     segmentor dicts: ``losses`` (the distillation terms), whether every

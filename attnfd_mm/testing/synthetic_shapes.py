@@ -43,9 +43,7 @@ def _draw_sample(rng: np.random.Generator,
     return np.clip(image, 0, 255).astype(np.uint8), label
 
 
-def make_synthetic_shapes(root: str,
-                          num_train: int = 16,
-                          num_val: int = 8,
+def make_synthetic_shapes(root: str, num_train: int = 16, num_val: int = 8,
                           size: int = 64) -> str:
     """Write the dataset under ``root`` (returned) as
     ``{img,ann}_dir/{train,val}/*.png``, deterministically; existing

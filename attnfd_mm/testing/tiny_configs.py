@@ -22,8 +22,7 @@ DEEPLABV3_CONFIGS: Dict[str, str] = {
 }
 
 
-def stock_segmentor(cfg_path: str,
-                    num_classes: int = len(SHAPES_CLASSES),
+def stock_segmentor(cfg_path: str, num_classes: int = len(SHAPES_CLASSES),
                     crop_size: Tuple[int, int] = (64, 64)) -> Dict:
     """The model dict of a config (``'mmseg::...'``) for tiny CPU runs: no
     initial weights, BN for SyncBN, ``num_classes``, ``crop_size``."""
@@ -49,8 +48,7 @@ def deeplabv3_segmentor(backbone: str, **kwargs) -> Dict:
     return stock_segmentor(DEEPLABV3_CONFIGS[backbone], **kwargs)
 
 
-def tiny_distill_model(student: str = 'r18',
-                       teacher: str = 'r50',
+def tiny_distill_model(student: str = 'r18', teacher: str = 'r50',
                        algorithm: str = 'FrozenTeacherDistill',
                        teacher_ckpt: Optional[str] = None,
                        method: str = 'attnfd') -> Dict:
@@ -79,11 +77,8 @@ def _quickstart() -> Dict:
         'attnfd_mm::quickstart/deeplabv3_r18_shapes.py').to_dict()
 
 
-def tiny_runner_config(work_dir: str,
-                       data_root: str,
-                       model: Dict,
-                       max_iters: int = 4,
-                       batch_size: int = 2,
+def tiny_runner_config(work_dir: str, data_root: str, model: Dict,
+                       max_iters: int = 4, batch_size: int = 2,
                        val_interval: Optional[int] = None,
                        checkpoint_interval: Optional[int] = None,
                        lr: float = 0.01) -> Config:
