@@ -32,10 +32,8 @@ def collect_attention_maps(model: torch.nn.Module,
             raw = dict(record, connector=None)
             layer[f'{side} raw'] = distiller.get_record(**raw)
             layer[f'{side} refined'] = distiller.get_record(**record)
-        maps[loss_name] = {
-            k: v.float().mean(dim=1) if v.dim() == 4 else v.float()
-            for k, v in layer.items()
-        }
+        maps[loss_name] = {k: v.float().mean(dim=1) if v.dim() == 4
+                           else v.float() for k, v in layer.items()}
     return maps
 
 
@@ -50,12 +48,10 @@ def draw_attention_grid(model: torch.nn.Module, image: np.ndarray,
         dict(inputs=[tensor.to(device)]), False)['inputs']
     maps = collect_attention_maps(model, inputs)
 
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no global backend
     rows, cols = len(maps), 1 + len(MAP_COLUMNS)
-    fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 2.6 * rows),
-                             squeeze=False)
+    fig = Figure(figsize=(3 * cols, 2.6 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
     for row, (loss_name, layer) in enumerate(maps.items()):
         axes[row, 0].imshow(image)
         axes[row, 0].set_ylabel(loss_name.replace('loss_attnfd_', 'layer '))
@@ -67,10 +63,10 @@ def draw_attention_grid(model: torch.nn.Module, image: np.ndarray,
             axes[row, col].imshow(heat.cpu().numpy(), cmap='jet')
             if row == 0:
                 axes[row, col].set_title(column)
-    plt.setp(axes, xticks=[], yticks=[])
+    for ax in axes.flat:
+        ax.set(xticks=[], yticks=[])
     if title:
         fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(out_file, dpi=80)
-    plt.close(fig)
     return len(maps)

@@ -22,10 +22,9 @@ def add_runner_args(parser: argparse.ArgumentParser) -> None:
     """Add mmseg's shared tool flags and ``--data-root``."""
     parser.add_argument('--work-dir',
                         help='the dir to save logs, models and metrics')
-    parser.add_argument(
-        '--data-root',
-        help='dataset root for every dataloader of the config (e.g. a CamVid '
-        'root with train/, val/, test/ and their *annot/ folders)')
+    parser.add_argument('--data-root', help='dataset root for every '
+                        'dataloader of the config (e.g. a CamVid root with '
+                        'train/, val/, test/ and their *annot/ folders)')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings in the config, key=value pairs, e.g. '

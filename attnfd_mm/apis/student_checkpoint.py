@@ -21,10 +21,8 @@ def student_checkpoint(checkpoint: Dict) -> Dict:
     """The student-only checkpoint of a distillation ``checkpoint``: its
     ``architecture.*`` weights without the prefix, and the dataset meta."""
     state = checkpoint.get('state_dict', checkpoint)
-    student = {
-        k[len(STUDENT_PREFIX):]: v
-        for k, v in state.items() if k.startswith(STUDENT_PREFIX)
-    }
+    student = {k[len(STUDENT_PREFIX):]: v for k, v in state.items()
+               if k.startswith(STUDENT_PREFIX)}
     if not student:
         raise ValueError(
             'No student weights (keys starting with '

@@ -86,9 +86,8 @@ def family_segmentor(family: str) -> Dict:
     if family not in MODEL_FAMILIES:
         raise KeyError(f'Unknown model family {family!r}; valid ones: '
                        f'{sorted(MODEL_FAMILIES)}.')
-    model = stock_segmentor(
-        'mmseg::' + MODEL_FAMILIES[family],
-        crop_size=INPUT_SIZES.get(family, (64, 64)))
+    model = stock_segmentor('mmseg::' + MODEL_FAMILIES[family],
+                            crop_size=INPUT_SIZES.get(family, (64, 64)))
     model['backbone'].update(BACKBONE_OVERRIDES.get(family, {}))
     return model
 
@@ -117,9 +116,8 @@ def distill_step(student: Dict, teacher: Dict,
     return dict(
         losses={k: float(v.detach()) for k, v in losses.items()
                 if k.startswith('distill.')},
-        connector_grads=all(
-            p.grad is not None
-            for p in algo.distiller.connectors.parameters()),
+        connector_grads=all(p.grad is not None
+                            for p in algo.distiller.connectors.parameters()),
         student_grads=any(p.grad is not None and bool(p.grad.abs().sum())
                           for p in algo.student.parameters()),
         teacher_grads=any(p.grad is not None

@@ -67,14 +67,10 @@ def random_batch(size: Tuple[int, int]) -> Tuple[Tensor, List]:
     """Two seeded random images with label and edge maps (PIDNet's
     ``gt_edge_map``) at ``size``."""
     generator = torch.Generator().manual_seed(0)
-    samples = []
-    for _ in range(2):
-        sample = SegDataSample()
-        sample.gt_sem_seg = PixelData(data=torch.randint(
-            0, len(SHAPES_CLASSES), (1, *size), generator=generator))
-        sample.gt_edge_map = PixelData(
-            data=torch.randint(0, 2, (1, *size), generator=generator))
-        sample.set_metainfo(
-            dict(img_shape=size, ori_shape=size, pad_shape=size))
-        samples.append(sample)
+    samples = [SegDataSample(
+        metainfo=dict(img_shape=size, ori_shape=size, pad_shape=size),
+        gt_sem_seg=PixelData(data=torch.randint(
+            0, len(SHAPES_CLASSES), (1, *size), generator=generator)),
+        gt_edge_map=PixelData(data=torch.randint(
+            0, 2, (1, *size), generator=generator))) for _ in range(2)]
     return torch.randn(2, 3, *size, generator=generator), samples

@@ -58,12 +58,9 @@ def tiny_distill_model(student: str = 'r18', teacher: str = 'r50',
     distiller = copy.deepcopy(METHODS[method].distiller)
     distiller.update(student_layers=f'deeplabv3_{student}',
                      teacher_layers=f'deeplabv3_{teacher}')
-    model = dict(
-        _scope_='mmrazor',
-        type=algorithm,
-        architecture=deeplabv3_segmentor(student),
-        teacher=deeplabv3_segmentor(teacher),
-        distiller=distiller)
+    model = dict(_scope_='mmrazor', type=algorithm,
+                 architecture=deeplabv3_segmentor(student),
+                 teacher=deeplabv3_segmentor(teacher), distiller=distiller)
     if teacher_ckpt is not None:
         model['teacher_ckpt'] = teacher_ckpt
     elif algorithm == 'FrozenTeacherDistill':
