@@ -63,18 +63,16 @@ def distill_config(student: Union[str, Config], teacher: Union[str, Config],
                    teacher_ckpt: Optional[str] = None,
                    layers: Optional[Sequence[str]] = None,
                    skip_bad_samples: bool = False) -> Config:
-    """The config that distils ``teacher`` into ``student`` with ``method``
-    (docs/design.md): the student config, its model the ``architecture`` of
-    a ``FrozenTeacherDistill`` with the teacher config's model; every config
-    gets the ``attnfd_mm`` import, ``RandomStateHook`` and
-    :func:`add_sample_checks` (``method='student'``: nothing more).
+    """The student config with the ``attnfd_mm`` import, ``RandomStateHook``
+    and :func:`add_sample_checks`, its model distilled from the teacher
+    config's by ``method`` in a ``FrozenTeacherDistill`` (docs/design.md).
 
     Args:
         student: The student's config (Config, file, ``'mmseg::...'``).
         teacher: The teacher's config, the same kinds (only its ``model``).
-        method: A key of :data:`METHODS`.
-        teacher_ckpt: The teacher's weights (path or URL), its own
-            initialisation then dropped; None keeps it.
+        method: A key of :data:`METHODS` (``'student'``: no distillation).
+        teacher_ckpt: The teacher's weights (path or URL; None: its own
+            initialisation).
         layers: An AttnFD method's feature layers (default: the method's).
         skip_bad_samples: Log and skip bad samples instead of stopping.
 

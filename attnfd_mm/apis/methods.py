@@ -10,10 +10,10 @@ from typing import Dict, Iterator, Optional, Sequence
 
 from mmengine.config import Config
 
+from attnfd_mm.compat.config_bases import PACKAGE_DIR
+
 #: The method files' folder (the package's configs).
-METHODS_DIR = osp.join(
-    osp.dirname(osp.dirname(osp.abspath(__file__))), '.mim', 'configs',
-    '_base_', 'methods')
+METHODS_DIR = osp.join(PACKAGE_DIR, '.mim', 'configs', '_base_', 'methods')
 #: The AttnFD layers distilled unless ``layers`` says otherwise.
 DEFAULT_LAYERS = ('B', 'E')
 #: The method ``tools/distill.py`` uses unless told otherwise: the highest

@@ -87,8 +87,7 @@ def enable_amp(cfg: Config) -> None:
         raise ValueError('--amp needs optim_wrapper.type OptimWrapper '
                          f'or AmpOptimWrapper, got {optim_wrapper}.')
     else:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.loss_scale = 'dynamic'
+        cfg.optim_wrapper.update(type='AmpOptimWrapper', loss_scale='dynamic')
 
 
 def add_student_hooks(cfg: Config) -> None:
