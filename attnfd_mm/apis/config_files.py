@@ -1,6 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Config files: read by name (with the closest names when missing), and
-written."""
+"""Config files: read by name (closest names when missing), written."""
 import copy
 import difflib
 import glob
@@ -19,8 +18,7 @@ class ConfigNotFoundError(FileNotFoundError):
 
 
 def closest_names(name: str, candidates: List[str], n: int = 3) -> List[str]:
-    """The ``n`` candidates closest to ``name``: by whole relative path,
-    then by file name."""
+    """The ``n`` candidates closest to ``name`` (path, then file name)."""
     close = difflib.get_close_matches(name, candidates, n=n, cutoff=0.6)
     by_base = {}
     for path in candidates:
@@ -75,8 +73,7 @@ def check_config_file(config: str) -> str:
 
 
 def load_config(config: Union[str, Config]) -> Config:
-    """A copy of ``config``: a Config, a local file, ``'mmseg::...'`` or
-    ``'attnfd_mm::...'`` (:func:`check_config_file` first)."""
+    """A copy of a Config, or the config file (:func:`check_config_file`)."""
     if isinstance(config, Config):
         return copy.deepcopy(config)
     path = check_config_file(config)
@@ -85,8 +82,7 @@ def load_config(config: Union[str, Config]) -> Config:
 
 
 def write_config(cfg: Config, path: str, header: Sequence[str] = ()) -> str:
-    """Write ``cfg`` to ``path`` atomically, ``header`` lines as comments on
-    top; return ``path``."""
+    """Write ``cfg`` atomically to ``path`` (returned), ``header`` on top."""
     text = ''.join(f'# {line}\n' for line in header) + cfg.pretty_text
     with atomic_file(path) as tmp, open(tmp, 'w') as f:
         f.write(text)

@@ -1,6 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""A distillation config from a student config, a teacher config and a
-method."""
+"""A distillation config from student and teacher configs and a method."""
 import copy
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -37,10 +36,9 @@ def add_custom_hook(cfg: Config, hook: Dict) -> None:
 
 
 def add_sample_checks(cfg: Config, skip_bad: bool = False) -> None:
-    """Insert ``CheckSegSample`` (classes and ``ignore_index`` of the last
-    decode head, when it has an int ``num_classes``) first in every pipeline
-    that loads annotations and has none; ``skip_bad``: log and skip bad
-    samples."""
+    """Insert ``CheckSegSample`` (the last decode head's int ``num_classes``
+    and ``ignore_index``) first in every pipeline that loads annotations;
+    ``skip_bad``: log and skip bad samples."""
     head = cfg.model.get('decode_head')
     if isinstance(head, (list, tuple)):  # cascade heads: the last
         head = head[-1] if head else None

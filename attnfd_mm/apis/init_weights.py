@@ -15,9 +15,8 @@ class WeightsUnavailableError(RuntimeError):
 
 def init_weight_files(node: Any, key: str = 'model') -> \
         Iterator[Tuple[str, str]]:
-    """``(config key, path or URL)`` of every ``pretrained`` and
-    ``Pretrained`` ``init_cfg`` file that initialising the model dict
-    ``node`` reads (none of a frozen teacher's)."""
+    """``(config key, path or URL)`` of every ``pretrained``/``Pretrained``
+    file of the model dict ``node``, none of a frozen teacher."""
     if isinstance(node, (list, tuple)):
         for value in node:
             yield from init_weight_files(value, key)

@@ -1,6 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""The distillation methods, one file each in ``configs/_base_/methods/``
-(docs/design.md, "Adding a method")."""
+"""The distillation methods (docs/design.md, "Adding a method")."""
 import functools
 import os
 import os.path as osp

@@ -71,15 +71,13 @@ def load_runner_config(config: str, work_dir: Optional[str] = None,
 
 
 def config_name(config: str) -> str:
-    """The file name of ``config`` (a path or ``pkg::path``) without
-    ``.py``."""
+    """``config``'s file name (path or ``pkg::path``) without ``.py``."""
     return osp.splitext(osp.basename(config.split('::')[-1]))[0]
 
 
 def keep_config_files(cfg: Config, always: bool = False) -> Config:
-    """``cfg``, without its file name when the runner would dump it over an
-    existing file of the work dir, or ``always`` (it then dumps
-    ``<timestamp>.py``)."""
+    """``cfg``, without its file name (dumped as ``<timestamp>.py``) if
+    ``always`` or the work dir has a file of that name."""
     if cfg.filename is not None and (always or osp.exists(
             osp.join(cfg.work_dir, osp.basename(cfg.filename)))):
         return Config(cfg.to_dict())
@@ -97,8 +95,7 @@ def config_dicts(node: Any) -> Iterator[Dict]:
 
 
 def dataset_dicts(cfg: Config) -> Iterator[Dict]:
-    """The dataset dicts of every dataloader of ``cfg``, those that
-    wrappers (``ConcatDataset``, ``RepeatDataset``) hold included."""
+    """The datasets of every dataloader of ``cfg``, wrapped ones included."""
 
     def visit(dataset: Any) -> Iterator[Dict]:
         for d in dataset if isinstance(dataset, (list, tuple)) else [dataset]:
@@ -128,8 +125,7 @@ def _is_local(path: Any) -> bool:
 
 
 def absolute_paths(cfg: Config) -> None:
-    """Make the local paths of ``cfg`` (data, work dir, checkpoints, initial
-    weights) absolute, so that it runs from any directory."""
+    """Make the local paths of ``cfg`` absolute: it runs from anywhere."""
     for dataset in dataset_dicts(cfg):
         if _is_local(dataset.get('data_root')):
             dataset['data_root'] = osp.abspath(dataset['data_root'])

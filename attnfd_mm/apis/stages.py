@@ -39,8 +39,7 @@ def train_and_export(config: str, work_dir: str, export: str,
 
 
 def evaluate(config: str, checkpoint: str, work_dir: str) -> Dict[str, float]:
-    """The test-set metrics of ``checkpoint``
-    (:func:`check_checkpoint_fits`)."""
+    """The metrics of ``checkpoint`` (:func:`check_checkpoint_fits`)."""
     cfg = keep_config_files(load_runner_config(config, work_dir), True)
     cfg.update(resume=False, load_from=checkpoint)
     runner = build_runner(cfg)

@@ -34,8 +34,7 @@ def student_checkpoint(checkpoint: Dict) -> Dict:
 
 
 def weights_checkpoint(checkpoint: Dict) -> Dict:
-    """A segmentor's training ``checkpoint``: its weights and the dataset
-    meta."""
+    """A segmentor's training ``checkpoint``: weights and dataset meta."""
     if 'state_dict' not in checkpoint:
         raise ValueError('Not a training checkpoint: no state_dict; its '
                          f'keys are {sorted(checkpoint)[:5]}.')

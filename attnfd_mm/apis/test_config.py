@@ -1,6 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""What ``tools/test.py`` scores: a segmentor, or the student of a
-distillation config, without its teacher."""
+"""What ``tools/test.py`` scores: a segmentor or a distilled student."""
 import os.path as osp
 import re
 from typing import Set, Tuple
@@ -33,8 +32,7 @@ def student_test_config(cfg: Config, checkpoint: str,
 
 
 class CheckpointMismatchError(RuntimeError, ValueError):
-    """A checkpoint whose weights do not fit the model it is tested or
-    deployed with."""
+    """Checkpoint weights that do not fit the model tested or deployed."""
 
 
 def _examples(keys: Set[str], n: int = 3) -> str:

@@ -1,6 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Run a training config, as ``tools/train.py`` and ``tools/distill.py``
-do."""
+"""Run a training config (``tools/train.py``, ``tools/distill.py``)."""
 import glob
 import logging
 import os.path as osp
@@ -103,8 +102,7 @@ def add_student_hooks(cfg: Config) -> None:
 
 
 def build_runner(cfg: Config) -> Runner:
-    """The runner of ``cfg`` (its ``runner_type`` if any), with every
-    version-gated fix applied."""
+    """The runner of ``cfg`` (its ``runner_type``), all fixes applied."""
     apply_entry_point_patches()
     return (Runner.from_cfg(cfg)
             if 'runner_type' not in cfg else RUNNERS.build(cfg))

@@ -1,7 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""One stock mmseg 1.2.2 config per model family (not those that need
-mmdet, mmpretrain or external weights), for ``tools/analysis/layer_table.py``
-and its test."""
+"""A stock mmseg 1.2.2 config per model family (none needing mmdet,
+mmpretrain or external weights), for ``tools/analysis/layer_table.py``."""
 import math
 from typing import Dict, List, Tuple
 
@@ -100,11 +99,9 @@ def build_segmentor(cfg: Dict) -> nn.Module:
 
 def distill_step(student: Dict, teacher: Dict,
                  size: Tuple[int, int] = (64, 64)) -> Dict:
-    """One training step of AttnFD B+E ('auto' layers) between two
-    segmentor dicts: ``losses`` (the distillation terms), whether every
-    connector parameter (``connector_grads``), some student parameter
-    (``student_grads``) and some teacher parameter (``teacher_grads``) got
-    a gradient."""
+    """One training step of AttnFD B+E between two segmentor dicts: the
+    distillation ``losses``, and whether all connector / some student /
+    some teacher parameters got gradients (``*_grads``)."""
     algo = build_segmentor(dict(
         _scope_='mmrazor', type='FrozenTeacherDistill', random_teacher=True,
         architecture=student, teacher=teacher,

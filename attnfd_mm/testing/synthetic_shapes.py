@@ -1,6 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""A deterministic synthetic segmentation dataset of coloured shapes, and
-random training batches."""
+"""A deterministic synthetic dataset of coloured shapes; random batches."""
 import os
 import os.path as osp
 from typing import List, Tuple
@@ -64,8 +63,7 @@ def make_synthetic_shapes(root: str, num_train: int = 16, num_val: int = 8,
 
 
 def random_batch(size: Tuple[int, int]) -> Tuple[Tensor, List]:
-    """Two seeded random images with label and edge maps (PIDNet's
-    ``gt_edge_map``) at ``size``."""
+    """Two seeded random images, label and edge maps (PIDNet) at ``size``."""
     generator = torch.Generator().manual_seed(0)
     samples = [SegDataSample(
         metainfo=dict(img_shape=size, ori_shape=size, pad_shape=size),

@@ -52,9 +52,8 @@ def tiny_distill_model(student: str = 'r18', teacher: str = 'r50',
                        algorithm: str = 'FrozenTeacherDistill',
                        teacher_ckpt: Optional[str] = None,
                        method: str = 'attnfd') -> Dict:
-    """An algorithm dict distilling DeepLabV3 ``teacher`` into ``student``
-    with ``method`` on their layer presets (a random teacher unless
-    ``teacher_ckpt``)."""
+    """An algorithm dict distilling DeepLabV3 ``teacher`` (random unless
+    ``teacher_ckpt``) into ``student`` with ``method``, on layer presets."""
     distiller = copy.deepcopy(METHODS[method].distiller)
     distiller.update(student_layers=f'deeplabv3_{student}',
                      teacher_layers=f'deeplabv3_{teacher}')
