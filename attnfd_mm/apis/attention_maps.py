@@ -16,9 +16,8 @@ MAP_COLUMNS = ('teacher raw', 'teacher refined', 'student raw',
 def collect_attention_maps(model: torch.nn.Module,
                            inputs: Tensor) -> Dict[str, Dict[str, Tensor]]:
     """Loss name -> :data:`MAP_COLUMNS` -> heat map (N, h, w): the channel
-    mean of each recorded feature of ``model`` (a distillation algorithm in
-    eval mode) before and after its connector, for ``inputs`` (N, 3, H, W),
-    preprocessed."""
+    mean of each feature ``model`` (a distillation algorithm, eval mode)
+    records for ``inputs`` (N, 3, H, W), before and after its connector."""
     distiller = model.distiller
     with distiller.teacher_recorders, distiller.deliveries:
         model.teacher(inputs, None, mode='tensor')
@@ -39,9 +38,8 @@ def collect_attention_maps(model: torch.nn.Module,
 
 def draw_attention_grid(model: torch.nn.Module, image: np.ndarray,
                         out_file: str, title: Optional[str] = None) -> int:
-    """Save to ``out_file`` a PNG grid: per distilled layer, ``image`` (RGB,
-    (H, W, 3) uint8) and its :func:`collect_attention_maps`; return the
-    number of layers."""
+    """Save to ``out_file`` a PNG row per distilled layer (returned: their
+    number): ``image`` (RGB (H, W, 3) uint8), its :data:`MAP_COLUMNS`."""
     device = next(model.parameters()).device
     tensor = torch.from_numpy(image).permute(2, 0, 1).contiguous()
     inputs = model.data_preprocessor(

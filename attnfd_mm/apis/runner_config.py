@@ -59,12 +59,9 @@ def load_runner_config(config: str, work_dir: Optional[str] = None,
         cfg.merge_from_dict(cfg_options)
     if data_root is not None:
         set_data_root(cfg, data_root)
-    if work_dir is not None:
-        cfg.work_dir = work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', config_name(config))
-    if cfg.get('default_scope', None) is None:
-        cfg.default_scope = DEFAULT_SCOPE
+    cfg.work_dir = work_dir or cfg.get('work_dir', None) or osp.join(
+        './work_dirs', config_name(config))
+    cfg.default_scope = cfg.get('default_scope', None) or DEFAULT_SCOPE
     if launcher != 'none' and not torch.cuda.is_available():
         configure_cpu_distributed(cfg)
     return keep_config_files(cfg)

@@ -23,9 +23,8 @@ from .training import build_runner, train
 
 def train_and_export(config: str, work_dir: str, export: str,
                      keep_checkpoints: bool = False) -> None:
-    """Train ``config`` in ``work_dir`` (resuming it) unless it is done, save
-    the student's plain weights as ``export``, then remove the checkpoints
-    unless ``keep_checkpoints``."""
+    """Train ``config`` in ``work_dir`` (resumed) unless done, export its
+    student's weights, remove the checkpoints unless ``keep_checkpoints``."""
     cfg = load_runner_config(config, work_dir)
     final = osp.join(work_dir, f'iter_{cfg.train_cfg.max_iters}.pth')
     if not osp.isfile(final):

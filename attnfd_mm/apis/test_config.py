@@ -19,9 +19,8 @@ def is_distillation(cfg: Config) -> bool:
 
 def student_test_config(cfg: Config, checkpoint: str,
                         tmp_dir: str) -> Tuple[Config, str]:
-    """``cfg`` with its student as the model (no teacher), and the student's
-    checkpoint: ``checkpoint`` when it is one (``student.pth``), else its
-    student weights written to ``tmp_dir``."""
+    """``cfg`` with its student as the model, and the student's checkpoint:
+    ``checkpoint``, or its student weights written to ``tmp_dir``."""
     cfg.model = cfg.model.architecture
     cfg.model.setdefault('_scope_', cfg.default_scope)
     _, weights = load_weights(checkpoint)

@@ -24,9 +24,8 @@ class NoGoodCheckpointError(RuntimeError):
 
 
 def resume_checkpoint(work_dir: str) -> Tuple[Optional[str], List[str]]:
-    """The newest checkpoint of ``work_dir`` that loads (the one
-    ``last_checkpoint`` names, then ``iter_N``/``epoch_N.pth`` by decreasing
-    N; None when there is none), and the warnings for the run's log.
+    """The newest checkpoint of ``work_dir`` that loads (``last_checkpoint``'s,
+    then ``iter|epoch_N.pth`` by decreasing N; None: none), and warnings.
 
     Raises:
         NoGoodCheckpointError: There are checkpoints but none loads.
@@ -90,9 +89,9 @@ def enable_amp(cfg: Config) -> None:
 
 
 def add_student_hooks(cfg: Config) -> None:
-    """Add to a distillation config ``StudentExportHook`` and (with a
-    ``teacher``) ``StudentCostHook``, unless ``export_student`` /
-    ``measure_student_cost`` is False."""
+    """Add ``StudentExportHook`` and ``StudentCostHook`` (with a teacher) to
+    a distillation config unless it sets ``export_student`` /
+    ``measure_student_cost`` False."""
     if not is_distillation(cfg):
         return
     if cfg.get('export_student', True):

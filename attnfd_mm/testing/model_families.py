@@ -80,8 +80,7 @@ BACKBONE_OVERRIDES: Dict[str, Dict] = {
 
 
 def family_segmentor(family: str) -> Dict:
-    """:func:`~attnfd_mm.testing.stock_segmentor` of a family, at its input
-    size, with :data:`BACKBONE_OVERRIDES`."""
+    """:func:`stock_segmentor` of ``family`` at its size and overrides."""
     if family not in MODEL_FAMILIES:
         raise KeyError(f'Unknown model family {family!r}; valid ones: '
                        f'{sorted(MODEL_FAMILIES)}.')

@@ -78,10 +78,9 @@ def tiny_runner_config(work_dir: str, data_root: str, model: Dict,
                        val_interval: Optional[int] = None,
                        checkpoint_interval: Optional[int] = None,
                        lr: float = 0.01) -> Config:
-    """The quick-start runner config training ``model`` on the shapes at
-    ``data_root``: no random flip, every iteration logged at WARNING,
-    ``RandomStateHook``, no ``StudentCostHook``, mmengine's visualizer, no
-    file name (dumped as ``<timestamp>.py``)."""
+    """The quick-start config training ``model`` on the shapes at
+    ``data_root``: no flip, logs at WARNING, ``RandomStateHook``, no
+    ``StudentCostHook``, mmengine's visualizer, no file name."""
     cfg = Config(copy.deepcopy(_quickstart()))
     cfg.merge_from_dict({
         'train_dataloader.batch_size': batch_size,
