@@ -108,7 +108,8 @@ def dataset_dicts(cfg: Config) -> Iterator[Dict]:
 
 def set_data_root(cfg: Config, data_root: str) -> None:
     """Point every dataset of :func:`dataset_dicts` at the directory
-    ``data_root`` (``--cfg-options data_root=...`` comes too late)."""
+    ``data_root`` (``--cfg-options data_root=...`` cannot: the file's
+    variable is substituted when it is parsed)."""
     if not osp.isdir(data_root):
         raise FileNotFoundError(f'Dataset root not found: {data_root!r}.')
     cfg.data_root = data_root

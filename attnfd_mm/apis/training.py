@@ -101,7 +101,7 @@ def add_student_hooks(cfg: Config) -> None:
 
 
 def build_runner(cfg: Config) -> Runner:
-    """The runner of ``cfg`` (its ``runner_type``), all fixes applied."""
+    """The runner of ``cfg`` (its ``runner_type``), version fixes applied."""
     apply_entry_point_patches()
     return (Runner.from_cfg(cfg)
             if 'runner_type' not in cfg else RUNNERS.build(cfg))
