@@ -44,9 +44,8 @@ def _draw_sample(rng: np.random.Generator,
 
 def make_synthetic_shapes(root: str, num_train: int = 16, num_val: int = 8,
                           size: int = 64) -> str:
-    """Write the dataset under ``root`` (returned) as
-    ``{img,ann}_dir/{train,val}/*.png``, deterministically; existing
-    samples are kept."""
+    """Write the dataset (deterministic; existing samples kept) under
+    ``root`` (returned) as ``{img,ann}_dir/{train,val}/*.png``."""
     rng = np.random.default_rng(0)
     for split, count in (('train', num_train), ('val', num_val)):
         img_dir = osp.join(root, 'img_dir', split)
