@@ -13,8 +13,7 @@ from mmengine.logging import print_log
 
 from .config_files import load_config
 
-#: Scope of the runner's registries: datasets, metrics, hooks and visual
-#: tools come from mmseg; distillation models carry ``_scope_='mmrazor'``.
+#: Scope of the runner's registries (distillation models: ``'mmrazor'``).
 DEFAULT_SCOPE = 'mmseg'
 
 
