@@ -215,8 +215,8 @@ MUTANTS = [
            ['test_comparison.py']),
     # the tools' runs: their files kept, their errors named
     Mutant('config-dumped-over', 'attnfd_mm/apis/runner_config.py',
-           '    if not always and not osp.exists(target):',
-           '    if not always:', ['test_tools.py']),
+           '(always or osp.exists(', '(always or False and osp.exists(',
+           ['test_tools.py']),
     Mutant('test-keys-unchecked', 'attnfd_mm/apis/test_config.py',
            '    if not missing and not unexpected:', '    if True:',
            ['test_tools.py']),

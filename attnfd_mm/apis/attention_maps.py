@@ -15,10 +15,9 @@ MAP_COLUMNS = ('teacher raw', 'teacher refined', 'student raw',
 @torch.no_grad()
 def collect_attention_maps(model: torch.nn.Module,
                            inputs: Tensor) -> Dict[str, Dict[str, Tensor]]:
-    """For each distillation loss of ``model`` (a built distillation
-    algorithm in eval mode), :data:`MAP_COLUMNS` -> heat maps (N, h, w):
-    the channel mean of the recorded feature before and after its connector,
-    for ``inputs``, preprocessed images (N, 3, H, W)."""
+    """Loss name -> :data:`MAP_COLUMNS` -> heat map (N, h, w): the channel
+    mean of each feature ``model`` (a distillation algorithm, eval mode)
+    records for ``inputs`` (N, 3, H, W), before and after its connector."""
     distiller = model.distiller
     with distiller.teacher_recorders, distiller.deliveries:
         model.teacher(inputs, None, mode='tensor')
@@ -32,33 +31,25 @@ def collect_attention_maps(model: torch.nn.Module,
             raw = dict(record, connector=None)
             layer[f'{side} raw'] = distiller.get_record(**raw)
             layer[f'{side} refined'] = distiller.get_record(**record)
-        maps[loss_name] = {
-            k: v.float().mean(dim=1) if v.dim() == 4 else v.float()
-            for k, v in layer.items()
-        }
+        maps[loss_name] = {k: v.float().mean(dim=1) if v.dim() == 4
+                           else v.float() for k, v in layer.items()}
     return maps
 
 
-def draw_attention_grid(model: torch.nn.Module,
-                        image: np.ndarray,
-                        out_file: str,
-                        title: Optional[str] = None) -> int:
-    """Save to ``out_file`` a PNG grid of the heat maps
-    (:func:`collect_attention_maps`) of ``image`` (RGB, (H, W, 3) uint8):
-    per distilled layer, the image and the :data:`MAP_COLUMNS`; return the
-    number of layers."""
+def draw_attention_grid(model: torch.nn.Module, image: np.ndarray,
+                        out_file: str, title: Optional[str] = None) -> int:
+    """Save to ``out_file`` a PNG row per distilled layer (returned: their
+    number): ``image`` (RGB (H, W, 3) uint8), its :data:`MAP_COLUMNS`."""
     device = next(model.parameters()).device
     tensor = torch.from_numpy(image).permute(2, 0, 1).contiguous()
     inputs = model.data_preprocessor(
         dict(inputs=[tensor.to(device)]), False)['inputs']
     maps = collect_attention_maps(model, inputs)
 
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no global backend
     rows, cols = len(maps), 1 + len(MAP_COLUMNS)
-    fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 2.6 * rows),
-                             squeeze=False)
+    fig = Figure(figsize=(3 * cols, 2.6 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
     for row, (loss_name, layer) in enumerate(maps.items()):
         axes[row, 0].imshow(image)
         axes[row, 0].set_ylabel(loss_name.replace('loss_attnfd_', 'layer '))
@@ -70,10 +61,10 @@ def draw_attention_grid(model: torch.nn.Module,
             axes[row, col].imshow(heat.cpu().numpy(), cmap='jet')
             if row == 0:
                 axes[row, col].set_title(column)
-    plt.setp(axes, xticks=[], yticks=[])
+    for ax in axes.flat:
+        ax.set(xticks=[], yticks=[])
     if title:
         fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(out_file, dpi=80)
-    plt.close(fig)
     return len(maps)

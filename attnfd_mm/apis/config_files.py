@@ -1,7 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Config files: read by name (local paths and package configs,
-``mmseg::...``, ``attnfd_mm::...``, with a short named error and the
-closest names when one does not exist), and written."""
+"""Config files: read by name (closest names when missing), written."""
 import copy
 import difflib
 import glob
@@ -19,17 +17,8 @@ class ConfigNotFoundError(FileNotFoundError):
     """A config file (local or ``pkg::path``) that does not exist."""
 
 
-def _py_files(root: str, patterns: Sequence[str]) -> List[str]:
-    """The ``.py`` files under ``root`` that ``patterns`` match, relative
-    to it (hidden folders skipped)."""
-    return sorted(path for pattern in patterns
-                  for path in glob.glob(pattern, root_dir=root,
-                                        recursive=True))
-
-
 def closest_names(name: str, candidates: List[str], n: int = 3) -> List[str]:
-    """The ``n`` candidates closest to ``name``: by whole relative path,
-    then by file name."""
+    """The ``n`` candidates closest to ``name`` (path, then file name)."""
     close = difflib.get_close_matches(name, candidates, n=n, cutoff=0.6)
     by_base = {}
     for path in candidates:
@@ -43,11 +32,10 @@ def closest_names(name: str, candidates: List[str], n: int = 3) -> List[str]:
 
 def check_config_file(config: str) -> str:
     """The file of ``config`` (a local path, or ``pkg::path`` of the
-    package's ``.mim/configs``) when it exists.
+    package's ``.mim/configs``).
 
     Raises:
-        ConfigNotFoundError: It does not, with the closest names of the
-            package or of the nearest local folder that exists.
+        ConfigNotFoundError: It does not exist (with the closest names).
     """
     if '::' in config:
         from attnfd_mm.compat.config_bases import PACKAGE_SCOPE, mim_dir
@@ -65,8 +53,8 @@ def check_config_file(config: str) -> str:
         if osp.isfile(osp.join(root, rel)):
             return osp.join(root, rel)
         shown = f'{package}::'
-        close = [shown + c for c in closest_names(
-            rel, _py_files(root, ['**/*.py']))]
+        names = glob.glob('**/*.py', root_dir=root, recursive=True)
+        close = [shown + c for c in closest_names(rel, sorted(names))]
     else:
         if osp.isfile(config):
             return config
@@ -75,29 +63,26 @@ def check_config_file(config: str) -> str:
             folder = osp.dirname(folder)
         rel = osp.relpath(osp.abspath(config), folder)
         shown = folder if osp.isabs(config) else osp.relpath(folder)
-        close = [osp.normpath(osp.join(shown, c)) for c in closest_names(
-            rel, _py_files(folder, ['*.py', '*/*.py', '*/*/*.py']))]
+        names = [name for pattern in ('*.py', '*/*.py', '*/*/*.py')
+                 for name in glob.glob(pattern, root_dir=folder)]
+        close = [osp.normpath(osp.join(shown, c))
+                 for c in closest_names(rel, sorted(names))]
     hint = ('; did you mean ' + ', '.join(repr(c) for c in close) + '?'
             if close else f'; no config with a similar name in {shown}.')
     raise ConfigNotFoundError(f'Config not found: {config!r}{hint}')
 
 
 def load_config(config: Union[str, Config]) -> Config:
-    """A copy of ``config``: a Config, a local file, or a package config
-    (``'mmseg::...'``, ``'attnfd_mm::...'``); :func:`check_config_file`
-    first."""
+    """A copy of a Config, or the config file (:func:`check_config_file`)."""
     if isinstance(config, Config):
         return copy.deepcopy(config)
     path = check_config_file(config)
     apply_entry_point_patches()  # attnfd_mm:: bases
-    # a package config from its file, as mmengine.hub.get_config finds it,
-    # without reading every metafile of the package again
-    return Config.fromfile(path)
+    return Config.fromfile(path)  # not mmengine.hub: it reads every metafile
 
 
 def write_config(cfg: Config, path: str, header: Sequence[str] = ()) -> str:
-    """Write ``cfg`` as a Python config file at ``path``, atomically, with
-    ``header`` lines as comments on top; return ``path``."""
+    """Write ``cfg`` atomically to ``path`` (returned), ``header`` on top."""
     text = ''.join(f'# {line}\n' for line in header) + cfg.pretty_text
     with atomic_file(path) as tmp, open(tmp, 'w') as f:
         f.write(text)

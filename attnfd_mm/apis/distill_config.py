@@ -1,6 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""A distillation config from a student config (model, data, schedule,
-runtime), a teacher config (its model) and a method (its distiller)."""
+"""A distillation config from student and teacher configs and a method."""
 import copy
 from typing import Dict, List, Optional, Sequence, Union
 
@@ -29,8 +28,7 @@ def add_custom_import(cfg: Config) -> None:
 
 
 def add_custom_hook(cfg: Config, hook: Dict) -> None:
-    """Append ``hook`` to ``cfg.custom_hooks`` unless one of its type is
-    there."""
+    """Append ``hook`` unless ``cfg.custom_hooks`` has one of its type."""
     hooks: List = list(cfg.get('custom_hooks') or [])
     if not any(h.get('type') == hook['type'] for h in hooks):
         hooks.append(hook)
@@ -38,11 +36,9 @@ def add_custom_hook(cfg: Config, hook: Dict) -> None:
 
 
 def add_sample_checks(cfg: Config, skip_bad: bool = False) -> None:
-    """Insert ``CheckSegSample`` (the classes and ``ignore_index`` of the
-    model's last decode head) first in every pipeline of ``cfg``'s
-    dataloaders that loads annotations and has no check yet; nothing when
-    the head's ``num_classes`` cannot be read. ``skip_bad``: bad samples
-    are logged and skipped."""
+    """Insert ``CheckSegSample`` (the last decode head's int ``num_classes``
+    and ``ignore_index``) first in every pipeline that loads annotations;
+    ``skip_bad``: log and skip bad samples."""
     head = cfg.model.get('decode_head')
     if isinstance(head, (list, tuple)):  # cascade heads: the last
         head = head[-1] if head else None
@@ -60,33 +56,23 @@ def add_sample_checks(cfg: Config, skip_bad: bool = False) -> None:
                 skip_bad=skip_bad))
 
 
-def distill_config(student: Union[str, Config],
-                   teacher: Union[str, Config],
+def distill_config(student: Union[str, Config], teacher: Union[str, Config],
                    method: str = DEFAULT_METHOD,
                    teacher_ckpt: Optional[str] = None,
                    layers: Optional[Sequence[str]] = None,
                    skip_bad_samples: bool = False) -> Config:
-    """The config that distils ``teacher`` into ``student`` with ``method``
-    (docs/design.md): the student config whole, its model the
-    ``architecture`` of a ``FrozenTeacherDistill`` whose frozen teacher is
-    the teacher config's model, loaded from ``teacher_ckpt`` (its own
-    initialisation dropped); ``CheckSegSample`` first in every pipeline,
-    ``RandomStateHook``, the ``attnfd_mm`` import, and MMRazor's
-    teacher-and-student val loop for ``ValLoop``. ``method='student'``
-    gives the student config with the import, hook and checks.
+    """The student config with the ``attnfd_mm`` import, ``RandomStateHook``
+    and :func:`add_sample_checks`, its model distilled from the teacher
+    config's by ``method`` in a ``FrozenTeacherDistill`` (docs/design.md).
 
     Args:
-        student: The student's config: a Config, a file or
-            ``'mmseg::...'``/``'attnfd_mm::...'``.
-        teacher: The teacher's config, the same kinds (only its ``model``
-            is used).
-        method: A key of :data:`METHODS`.
-        teacher_ckpt: Path or URL of the teacher's weights; None keeps the
-            teacher config's own initialisation.
-        layers: The feature layers of an AttnFD method (e.g. ``['B', 'E',
-            'D']``); default: the method file's.
-        skip_bad_samples: ``CheckSegSample(skip_bad=True)``: log and skip
-            bad samples instead of stopping.
+        student: The student's config (Config, file, ``'mmseg::...'``).
+        teacher: The teacher's config, the same kinds (only its ``model``).
+        method: A key of :data:`METHODS` (``'student'``: no distillation).
+        teacher_ckpt: The teacher's weights (path or URL; None: its own
+            initialisation).
+        layers: An AttnFD method's feature layers (default: the method's).
+        skip_bad_samples: Log and skip bad samples instead of stopping.
 
     Raises:
         UnknownMethodError: ``method`` is not in :data:`METHODS`.
@@ -118,8 +104,7 @@ def distill_config(student: Union[str, Config],
         distiller['layers'] = list(layers)
     cfg.model = ConfigDict(
         _scope_='mmrazor', type='FrozenTeacherDistill',
-        architecture=student_model,
-        # the student's (the runner would otherwise pass the top-level one)
+        architecture=student_model,  # its preprocessor, not the top-level one
         data_preprocessor=dict(student_model.get('data_preprocessor', {}),
                                _scope_=scope),
         teacher=teacher_model, teacher_ckpt=teacher_ckpt, distiller=distiller)

@@ -1,6 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""The initial weights a config downloads or reads (``pretrained``,
-``init_cfg`` checkpoints), checked before anything is built or trained."""
+"""A config's initial weights, checked before anything is built."""
 import os.path as osp
 from typing import Any, Iterator, Tuple
 
@@ -16,10 +15,8 @@ class WeightsUnavailableError(RuntimeError):
 
 def init_weight_files(node: Any, key: str = 'model') -> \
         Iterator[Tuple[str, str]]:
-    """``(config key, path or URL)`` of every ``pretrained`` string and
-    ``Pretrained`` ``init_cfg`` checkpoint that initialising the model dict
-    ``node`` reads (a frozen teacher loaded from ``teacher_ckpt``, or
-    random, reads none)."""
+    """``(config key, path or URL)`` of every ``pretrained``/``Pretrained``
+    file of the model dict ``node``, none of a frozen teacher."""
     if isinstance(node, (list, tuple)):
         for value in node:
             yield from init_weight_files(value, key)
@@ -41,10 +38,10 @@ def init_weight_files(node: Any, key: str = 'model') -> \
 
 def check_init_weights(cfg: Config) -> None:
     """Check that every initial weight file of ``cfg.model`` exists or
-    (a URL) loads, downloading it into the cache that training reads.
+    downloads (into the cache that training reads).
 
     Raises:
-        WeightsUnavailableError: One cannot, with its key, cause and fix.
+        WeightsUnavailableError: One cannot.
     """
     from mmengine.runner import CheckpointLoader
     for key, path in init_weight_files(cfg.get('model', None) or {}):

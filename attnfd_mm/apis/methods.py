@@ -1,7 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""The distillation methods: one config file each,
-``configs/_base_/methods/<name>.py`` (``method`` and ``distiller``), read
-through :data:`METHODS` (docs/design.md, "Adding a method")."""
+"""The distillation methods (docs/design.md, "Adding a method")."""
 import functools
 import os
 import os.path as osp
@@ -11,15 +9,14 @@ from typing import Dict, Iterator, Optional, Sequence
 
 from mmengine.config import Config
 
+from attnfd_mm.compat.config_bases import PACKAGE_DIR
+
 #: The method files' folder (the package's configs).
-METHODS_DIR = osp.join(
-    osp.dirname(osp.dirname(osp.abspath(__file__))), '.mim', 'configs',
-    '_base_', 'methods')
+METHODS_DIR = osp.join(PACKAGE_DIR, '.mim', 'configs', '_base_', 'methods')
 #: The AttnFD layers distilled unless ``layers`` says otherwise.
 DEFAULT_LAYERS = ('B', 'E')
 #: The method ``tools/distill.py`` uses unless told otherwise: the highest
-#: mean of the CamVid benchmark (docs/benchmarks.md), not established over
-#: KD and CWD.
+#: mean of the CamVid benchmark (docs/benchmarks.md).
 DEFAULT_METHOD = 'attnfd_kd'
 
 

@@ -13,8 +13,7 @@ from mmengine.logging import print_log
 
 from .config_files import load_config
 
-#: Scope of the runner's registries: datasets, metrics, hooks and visual
-#: tools come from mmseg; distillation models carry ``_scope_='mmrazor'``.
+#: Scope of the runner's registries (distillation models: ``'mmrazor'``).
 DEFAULT_SCOPE = 'mmseg'
 
 
@@ -22,10 +21,9 @@ def add_runner_args(parser: argparse.ArgumentParser) -> None:
     """Add mmseg's shared tool flags and ``--data-root``."""
     parser.add_argument('--work-dir',
                         help='the dir to save logs, models and metrics')
-    parser.add_argument(
-        '--data-root',
-        help='dataset root for every dataloader of the config (e.g. a CamVid '
-        'root with train/, val/, test/ and their *annot/ folders)')
+    parser.add_argument('--data-root', help='dataset root for every '
+                        'dataloader of the config (e.g. a CamVid root with '
+                        'train/, val/, test/ and their *annot/ folders)')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override settings in the config, key=value pairs, e.g. '
@@ -43,17 +41,13 @@ def parse_runner_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
     return args
 
 
-def load_runner_config(config: str,
-                       work_dir: Optional[str] = None,
+def load_runner_config(config: str, work_dir: Optional[str] = None,
                        cfg_options: Optional[Dict] = None,
                        launcher: str = 'none',
                        data_root: Optional[str] = None) -> Config:
     """``config`` (a file, ``mmseg::...``, ``attnfd_mm::...``) ready for
-    ``Runner.from_cfg``, as mmseg's tools load it: ``cfg_options`` merged,
-    ``work_dir`` by default ``./work_dirs/<config name>``,
-    ``default_scope`` ``'mmseg'``, the datasets at ``data_root``
-    (:func:`set_data_root`); never dumped over a file of the work dir
-    (:func:`keep_config_files`).
+    ``Runner.from_cfg``, as mmseg's tools load it, the datasets at
+    ``data_root`` (:func:`set_data_root`) and :func:`keep_config_files`.
 
     Raises:
         ConfigNotFoundError: ``config`` does not exist (closest names).
@@ -64,38 +58,30 @@ def load_runner_config(config: str,
         cfg.merge_from_dict(cfg_options)
     if data_root is not None:
         set_data_root(cfg, data_root)
-    if work_dir is not None:
-        cfg.work_dir = work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', config_name(config))
-    if cfg.get('default_scope', None) is None:
-        cfg.default_scope = DEFAULT_SCOPE
+    cfg.work_dir = work_dir or cfg.get('work_dir', None) or osp.join(
+        './work_dirs', config_name(config))
+    cfg.default_scope = cfg.get('default_scope', None) or DEFAULT_SCOPE
     if launcher != 'none' and not torch.cuda.is_available():
         configure_cpu_distributed(cfg)
     return keep_config_files(cfg)
 
 
 def config_name(config: str) -> str:
-    """The file name of ``config`` (a path or ``pkg::path``) without
-    ``.py``."""
+    """``config``'s file name (path or ``pkg::path``) without ``.py``."""
     return osp.splitext(osp.basename(config.split('::')[-1]))[0]
 
 
 def keep_config_files(cfg: Config, always: bool = False) -> Config:
-    """``cfg``, without its file name when the runner would dump it over an
-    existing file of the work dir, or ``always`` (it then dumps
-    ``<timestamp>.py``)."""
-    if cfg.filename is None:
-        return cfg
-    target = osp.join(cfg.work_dir, osp.basename(cfg.filename))
-    if not always and not osp.exists(target):
-        return cfg
-    return Config(cfg.to_dict())
+    """``cfg``, without its file name (dumped as ``<timestamp>.py``) if
+    ``always`` or the work dir has a file of that name."""
+    if cfg.filename is not None and (always or osp.exists(
+            osp.join(cfg.work_dir, osp.basename(cfg.filename)))):
+        return Config(cfg.to_dict())
+    return cfg
 
 
 def config_dicts(node: Any) -> Iterator[Dict]:
-    """Every dict of the config tree ``node`` (lists and tuples entered),
-    parents before their children."""
+    """Every dict of the config tree ``node``, parents first."""
     if isinstance(node, (list, tuple)):
         for value in node:
             yield from config_dicts(value)
@@ -105,8 +91,7 @@ def config_dicts(node: Any) -> Iterator[Dict]:
 
 
 def dataset_dicts(cfg: Config) -> Iterator[Dict]:
-    """The dataset dicts of every dataloader of ``cfg``, the datasets that
-    wrappers (``ConcatDataset``, ``RepeatDataset``) hold included."""
+    """The datasets of every dataloader of ``cfg``, wrapped ones included."""
 
     def visit(dataset: Any) -> Iterator[Dict]:
         for d in dataset if isinstance(dataset, (list, tuple)) else [dataset]:
@@ -121,13 +106,9 @@ def dataset_dicts(cfg: Config) -> Iterator[Dict]:
 
 
 def set_data_root(cfg: Config, data_root: str) -> None:
-    """Point every dataset of :func:`dataset_dicts` at ``data_root`` (the
-    config's ``data_root`` variable is substituted when the file is parsed:
-    ``--cfg-options data_root=...`` cannot).
-
-    Raises:
-        FileNotFoundError: ``data_root`` is not a directory.
-    """
+    """Point every dataset of :func:`dataset_dicts` at the directory
+    ``data_root`` (``--cfg-options data_root=...`` cannot: the file's
+    variable is substituted when it is parsed)."""
     if not osp.isdir(data_root):
         raise FileNotFoundError(f'Dataset root not found: {data_root!r}.')
     cfg.data_root = data_root
@@ -141,9 +122,7 @@ def _is_local(path: Any) -> bool:
 
 
 def absolute_paths(cfg: Config) -> None:
-    """Make the local paths of ``cfg`` absolute, so that it runs from any
-    directory: ``data_root``, ``work_dir``, ``load_from``, and the model's
-    ``teacher_ckpt`` and ``pretrained``/``init_cfg`` files."""
+    """Make the local paths of ``cfg`` absolute: it runs from anywhere."""
     for dataset in dataset_dicts(cfg):
         if _is_local(dataset.get('data_root')):
             dataset['data_root'] = osp.abspath(dataset['data_root'])
@@ -168,9 +147,8 @@ def sync_bn_to_bn(node: Any) -> Any:
 
 
 def configure_cpu_distributed(cfg: Config) -> None:
-    """Adapt ``cfg`` to multi-process training without CUDA: the gloo
-    backend, DDP without ``device_ids`` and BN for SyncBN (which needs CUDA;
-    mmengine reverts it only when not distributed)."""
+    """Adapt ``cfg`` to multi-process training without CUDA: gloo, DDP
+    without ``device_ids`` and BN for SyncBN (which needs CUDA)."""
     env = cfg.setdefault('env_cfg', {})
     env.setdefault('dist_cfg', {})['backend'] = 'gloo'
     wrapper = cfg.get('model_wrapper_cfg', None) or dict(

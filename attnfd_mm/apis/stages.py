@@ -1,16 +1,8 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Train or score one config in a process of its own (the stages of
-:mod:`attnfd_mm.comparison`)::
-
-    python -m attnfd_mm.apis.stages train CONFIG WORK_DIR EXPORT_PTH \
-        [--keep-checkpoints]
-    python -m attnfd_mm.apis.stages test CONFIG CHECKPOINT WORK_DIR \
-        METRICS_JSON
-
-``train`` resumes an interrupted run of ``WORK_DIR``, then exports the
-student's plain mmseg weights to ``EXPORT_PTH``; ``test`` writes the
-metrics of ``CHECKPOINT`` as JSON.
-"""
+:mod:`attnfd_mm.comparison`): ``train CONFIG WORK_DIR EXPORT_PTH
+[--keep-checkpoints]`` (:func:`train_and_export`) or ``test CONFIG
+CHECKPOINT WORK_DIR METRICS_JSON`` (:func:`evaluate`, written as JSON)."""
 import argparse
 import glob
 import json
@@ -31,10 +23,8 @@ from .training import build_runner, train
 
 def train_and_export(config: str, work_dir: str, export: str,
                      keep_checkpoints: bool = False) -> None:
-    """Train ``config`` in ``work_dir`` (resuming it) unless its final
-    checkpoint is there, save the student's plain mmseg weights as
-    ``export``, then remove the training checkpoints unless
-    ``keep_checkpoints``."""
+    """Train ``config`` in ``work_dir`` (resumed) unless done, export its
+    student's weights, remove the checkpoints unless ``keep_checkpoints``."""
     cfg = load_runner_config(config, work_dir)
     final = osp.join(work_dir, f'iter_{cfg.train_cfg.max_iters}.pth')
     if not osp.isfile(final):
@@ -48,8 +38,7 @@ def train_and_export(config: str, work_dir: str, export: str,
 
 
 def evaluate(config: str, checkpoint: str, work_dir: str) -> Dict[str, float]:
-    """The test-set metrics of ``checkpoint``, exactly the weights of
-    ``config``'s model (:func:`check_checkpoint_fits`), never resumed."""
+    """The metrics of ``checkpoint`` (:func:`check_checkpoint_fits`)."""
     cfg = keep_config_files(load_runner_config(config, work_dir), True)
     cfg.update(resume=False, load_from=checkpoint)
     runner = build_runner(cfg)

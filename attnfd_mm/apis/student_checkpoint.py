@@ -1,6 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Plain mmseg checkpoints (weights and dataset meta only) from training
-checkpoints."""
+"""Plain mmseg checkpoints (weights and meta) from training checkpoints."""
 from typing import Dict, Optional, Tuple
 
 #: Prefix of the student's weights in an MMRazor distillation checkpoint.
@@ -22,10 +21,8 @@ def student_checkpoint(checkpoint: Dict) -> Dict:
     """The student-only checkpoint of a distillation ``checkpoint``: its
     ``architecture.*`` weights without the prefix, and the dataset meta."""
     state = checkpoint.get('state_dict', checkpoint)
-    student = {
-        k[len(STUDENT_PREFIX):]: v
-        for k, v in state.items() if k.startswith(STUDENT_PREFIX)
-    }
+    student = {k[len(STUDENT_PREFIX):]: v for k, v in state.items()
+               if k.startswith(STUDENT_PREFIX)}
     if not student:
         raise ValueError(
             'No student weights (keys starting with '
@@ -37,8 +34,7 @@ def student_checkpoint(checkpoint: Dict) -> Dict:
 
 
 def weights_checkpoint(checkpoint: Dict) -> Dict:
-    """A segmentor's training ``checkpoint``: its weights and the dataset
-    meta."""
+    """A segmentor's training ``checkpoint``: weights and dataset meta."""
     if 'state_dict' not in checkpoint:
         raise ValueError('Not a training checkpoint: no state_dict; its '
                          f'keys are {sorted(checkpoint)[:5]}.')

@@ -1,6 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""What ``tools/test.py`` scores: a segmentor, or the student of a
-distillation config, without its teacher."""
+"""What ``tools/test.py`` scores: a segmentor or a distilled student."""
 import os.path as osp
 import re
 from typing import Set, Tuple
@@ -14,18 +13,14 @@ from .student_checkpoint import load_weights
 
 
 def is_distillation(cfg: Config) -> bool:
-    """Whether ``cfg`` trains a distillation algorithm (a model with an
-    ``architecture``, the student)."""
+    """Whether ``cfg``'s model is a distillation algorithm."""
     return 'architecture' in (cfg.get('model') or {})
 
 
 def student_test_config(cfg: Config, checkpoint: str,
                         tmp_dir: str) -> Tuple[Config, str]:
-    """``cfg`` (:func:`load_runner_config`'s) with the student of its
-    distillation model as the model (no teacher built or loaded), and the
-    student's checkpoint: ``checkpoint`` itself when it holds plain student
-    weights (``student.pth``), else its ``architecture.*`` weights written
-    to ``tmp_dir``."""
+    """``cfg`` with its student as the model, and the student's checkpoint:
+    ``checkpoint``, or its student weights written to ``tmp_dir``."""
     cfg.model = cfg.model.architecture
     cfg.model.setdefault('_scope_', cfg.default_scope)
     _, weights = load_weights(checkpoint)
@@ -36,8 +31,7 @@ def student_test_config(cfg: Config, checkpoint: str,
 
 
 class CheckpointMismatchError(RuntimeError, ValueError):
-    """A checkpoint whose weights do not fit the model it is tested or
-    deployed with."""
+    """Checkpoint weights that do not fit the model tested or deployed."""
 
 
 def _examples(keys: Set[str], n: int = 3) -> str:
@@ -47,12 +41,10 @@ def _examples(keys: Set[str], n: int = 3) -> str:
 
 def check_checkpoint_fits(model: nn.Module, checkpoint: str) -> None:
     """Raise unless the weights of ``checkpoint`` are exactly those of
-    ``model`` (a wrapper's or TTA model's ``module``; a ``module.`` key
-    prefix ignored, as mmengine does), which mmengine only warns about.
+    ``model`` (unwrapped; a ``module.`` prefix ignored): mmengine only warns.
 
     Raises:
-        CheckpointMismatchError: Keys missing or unexpected, with examples
-            and the fix.
+        CheckpointMismatchError: Keys missing or unexpected.
     """
     while hasattr(model, 'module') and isinstance(model.module, nn.Module):
         model = model.module

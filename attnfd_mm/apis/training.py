@@ -1,6 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Run a training config, as ``tools/train.py`` and ``tools/distill.py``
-do; ``--resume`` continues from the newest checkpoint that loads."""
+"""Run a training config (``tools/train.py``, ``tools/distill.py``)."""
 import glob
 import logging
 import os.path as osp
@@ -25,24 +24,21 @@ class NoGoodCheckpointError(RuntimeError):
 
 
 def resume_checkpoint(work_dir: str) -> Tuple[Optional[str], List[str]]:
-    """The newest checkpoint of ``work_dir`` that loads (None when there is
-    none: training starts from scratch), and the warnings for the run's log.
+    """The newest checkpoint of ``work_dir`` that loads (``last_checkpoint``'s,
+    then ``iter|epoch_N.pth`` by decreasing N; None: none), and warnings.
 
     Raises:
         NoGoodCheckpointError: There are checkpoints but none loads.
     """
-    # newest first: the one last_checkpoint names, then iter_N.pth /
-    # epoch_N.pth by decreasing N
     numbered = []
     for path in glob.glob(osp.join(work_dir, '*.pth')):
         found = re.fullmatch(r'(?:iter|epoch)_(\d+)\.pth', osp.basename(path))
         if found:
             numbered.append((int(found.group(1)), path))
-    candidates = [p for _, p in sorted(numbered, reverse=True)]
     named = find_latest_checkpoint(work_dir)
-    if named:
-        candidates = [named] + [p for p in candidates
-                                if osp.abspath(p) != osp.abspath(named)]
+    candidates = ([named] if named else []) + [
+        p for _, p in sorted(numbered, reverse=True)
+        if not named or osp.abspath(p) != osp.abspath(named)]
     bad: List[Tuple[str, str]] = []
     for path in candidates:
         if not osp.isfile(path):
@@ -89,14 +85,13 @@ def enable_amp(cfg: Config) -> None:
         raise ValueError('--amp needs optim_wrapper.type OptimWrapper '
                          f'or AmpOptimWrapper, got {optim_wrapper}.')
     else:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.loss_scale = 'dynamic'
+        cfg.optim_wrapper.update(type='AmpOptimWrapper', loss_scale='dynamic')
 
 
 def add_student_hooks(cfg: Config) -> None:
-    """Add to a distillation config ``StudentExportHook`` unless it sets
-    ``export_student = False``, and ``StudentCostHook`` when it has a
-    ``teacher`` unless it sets ``measure_student_cost = False``."""
+    """Add ``StudentExportHook`` and ``StudentCostHook`` (with a teacher) to
+    a distillation config unless it sets ``export_student`` /
+    ``measure_student_cost`` False."""
     if not is_distillation(cfg):
         return
     if cfg.get('export_student', True):
@@ -106,22 +101,19 @@ def add_student_hooks(cfg: Config) -> None:
 
 
 def build_runner(cfg: Config) -> Runner:
-    """The runner of ``cfg`` (a custom ``runner_type`` when it names
-    one), with every version-gated fix applied."""
+    """The runner of ``cfg`` (its ``runner_type``), version fixes applied."""
     apply_entry_point_patches()
     return (Runner.from_cfg(cfg)
             if 'runner_type' not in cfg else RUNNERS.build(cfg))
 
 
 def train(cfg: Config, resume: bool = False, amp: bool = False) -> Runner:
-    """Train ``cfg`` (loaded by :func:`load_runner_config`); return the
-    runner. ``resume``: from ``cfg.load_from`` when set, else the newest
-    checkpoint of the work dir that loads (:func:`resume_checkpoint`);
+    """Train ``cfg`` (:func:`load_runner_config`'s); return the runner.
+    ``resume``: from ``cfg.load_from``, else :func:`resume_checkpoint`;
     ``amp``: :func:`enable_amp`.
 
     Raises:
-        WeightsUnavailableError: Initial weights of the model cannot be
-            read or downloaded (checked before anything is built).
+        WeightsUnavailableError: Initial weights cannot be read.
     """
     check_init_weights(cfg)
     if amp:
@@ -129,7 +121,6 @@ def train(cfg: Config, resume: bool = False, amp: bool = False) -> Runner:
     add_student_hooks(cfg)
     warnings = []
     if resume and not cfg.get('load_from'):
-        # the newest checkpoint that loads, not only the one last named
         cfg.load_from, warnings = resume_checkpoint(cfg.work_dir)
     cfg.resume = resume
     runner = build_runner(cfg)

@@ -1,8 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""One stock mmseg 1.2.2 config per model family, for the compatibility
-test and table (``tools/analysis/layer_table.py``); not the families that
-need mmdet (MaskFormer, Mask2Former), mmpretrain (ConvNeXt, PoolFormer) or
-external weights (SAN, VPD) to build."""
+"""A stock mmseg 1.2.2 config per model family (none needing mmdet,
+mmpretrain or external weights), for ``tools/analysis/layer_table.py``."""
 import math
 from typing import Dict, List, Tuple
 
@@ -12,8 +10,7 @@ from torch import nn
 from .synthetic_shapes import random_batch
 from .tiny_configs import stock_segmentor
 
-#: family -> the family's smallest stock config (``mmseg::`` path; the
-#: family is the config's folder).
+#: family (the config's folder) -> its smallest stock config.
 MODEL_FAMILIES: Dict[str, str] = {
     path.split('/')[0]: path
     for path in (
@@ -71,14 +68,11 @@ MODEL_FAMILIES: Dict[str, str] = {
 
 #: Families whose stock model refuses a 64x64 input: the size to use.
 INPUT_SIZES: Dict[str, Tuple[int, int]] = {
-    # LR-ASPP pools 49x49 windows of its deepest input, the 1/8 map of
-    # this D8 model
-    'mobilenet_v3': (392, 392),
+    'mobilenet_v3': (392, 392),  # LR-ASPP pools 49x49 windows of its 1/8 map
 }
 
-#: Backbone settings changed for a 64x64 input: BEiT and MAE build their
-#: relative position tables for ``img_size`` (640 and 512 in the stock
-#: configs) and accept no other input size.
+#: Backbone settings for a 64x64 input (BEiT and MAE accept only
+#: ``img_size``).
 BACKBONE_OVERRIDES: Dict[str, Dict] = {
     'beit': dict(img_size=(64, 64)),
     'mae': dict(img_size=(64, 64)),
@@ -86,15 +80,12 @@ BACKBONE_OVERRIDES: Dict[str, Dict] = {
 
 
 def family_segmentor(family: str) -> Dict:
-    """The tiny-run model dict of a family's stock config
-    (:func:`~attnfd_mm.testing.stock_segmentor` at the family's input
-    size, with :data:`BACKBONE_OVERRIDES`)."""
+    """:func:`stock_segmentor` of ``family`` at its size and overrides."""
     if family not in MODEL_FAMILIES:
         raise KeyError(f'Unknown model family {family!r}; valid ones: '
                        f'{sorted(MODEL_FAMILIES)}.')
-    model = stock_segmentor(
-        'mmseg::' + MODEL_FAMILIES[family],
-        crop_size=INPUT_SIZES.get(family, (64, 64)))
+    model = stock_segmentor('mmseg::' + MODEL_FAMILIES[family],
+                            crop_size=INPUT_SIZES.get(family, (64, 64)))
     model['backbone'].update(BACKBONE_OVERRIDES.get(family, {}))
     return model
 
@@ -105,15 +96,11 @@ def build_segmentor(cfg: Dict) -> nn.Module:
         return MODELS.build(cfg)
 
 
-def distill_step(student: Dict,
-                 teacher: Dict,
+def distill_step(student: Dict, teacher: Dict,
                  size: Tuple[int, int] = (64, 64)) -> Dict:
-    """Build a ``FrozenTeacherDistill`` of two segmentor dicts (AttnFD with
-    'auto' layers B and E), run one training forward/backward and report:
-    ``losses`` (float of every distillation term),
-    ``connector_grads``/``student_grads`` (every connector parameter / some
-    student parameter got a gradient), ``teacher_grads`` (some teacher
-    parameter got one)."""
+    """One training step of AttnFD B+E between two segmentor dicts: the
+    distillation ``losses``, and whether all connector / some student /
+    some teacher parameters got gradients (``*_grads``)."""
     algo = build_segmentor(dict(
         _scope_='mmrazor', type='FrozenTeacherDistill', random_teacher=True,
         architecture=student, teacher=teacher,
@@ -125,9 +112,8 @@ def distill_step(student: Dict,
     return dict(
         losses={k: float(v.detach()) for k, v in losses.items()
                 if k.startswith('distill.')},
-        connector_grads=all(
-            p.grad is not None
-            for p in algo.distiller.connectors.parameters()),
+        connector_grads=all(p.grad is not None
+                            for p in algo.distiller.connectors.parameters()),
         student_grads=any(p.grad is not None and bool(p.grad.abs().sum())
                           for p in algo.student.parameters()),
         teacher_grads=any(p.grad is not None
@@ -135,8 +121,7 @@ def distill_step(student: Dict,
 
 
 def step_problems(report: Dict) -> List[str]:
-    """What a :func:`distill_step` report of AttnFD B+E shows wrong (empty
-    when the step is right)."""
+    """What a :func:`distill_step` report shows wrong (empty: nothing)."""
     losses = sorted(report['losses'])
     return [problem for problem, wrong in (
         (f'losses {losses}',

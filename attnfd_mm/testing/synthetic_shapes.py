@@ -1,6 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""A deterministic synthetic segmentation dataset of coloured shapes, and
-random training batches."""
+"""A deterministic synthetic dataset of coloured shapes; random batches."""
 import os
 import os.path as osp
 from typing import List, Tuple
@@ -43,13 +42,10 @@ def _draw_sample(rng: np.random.Generator,
     return np.clip(image, 0, 255).astype(np.uint8), label
 
 
-def make_synthetic_shapes(root: str,
-                          num_train: int = 16,
-                          num_val: int = 8,
+def make_synthetic_shapes(root: str, num_train: int = 16, num_val: int = 8,
                           size: int = 64) -> str:
-    """Write the dataset under ``root`` (returned) in mmseg's layout,
-    ``{img,ann}_dir/{train,val}/*.png``: the same arguments always give the
-    same files; samples already there are kept."""
+    """Write the dataset (deterministic; existing samples kept) under
+    ``root`` (returned) as ``{img,ann}_dir/{train,val}/*.png``."""
     rng = np.random.default_rng(0)
     for split, count in (('train', num_train), ('val', num_val)):
         img_dir = osp.join(root, 'img_dir', split)
@@ -66,17 +62,12 @@ def make_synthetic_shapes(root: str,
 
 
 def random_batch(size: Tuple[int, int]) -> Tuple[Tensor, List]:
-    """Two random images, label maps of the shapes' classes and edge maps
-    (PIDNet's boundary loss reads ``gt_edge_map``) at ``size``, seeded."""
+    """Two seeded random images, label and edge maps (PIDNet) at ``size``."""
     generator = torch.Generator().manual_seed(0)
-    samples = []
-    for _ in range(2):
-        sample = SegDataSample()
-        sample.gt_sem_seg = PixelData(data=torch.randint(
-            0, len(SHAPES_CLASSES), (1, *size), generator=generator))
-        sample.gt_edge_map = PixelData(
-            data=torch.randint(0, 2, (1, *size), generator=generator))
-        sample.set_metainfo(
-            dict(img_shape=size, ori_shape=size, pad_shape=size))
-        samples.append(sample)
+    samples = [SegDataSample(
+        metainfo=dict(img_shape=size, ori_shape=size, pad_shape=size),
+        gt_sem_seg=PixelData(data=torch.randint(
+            0, len(SHAPES_CLASSES), (1, *size), generator=generator)),
+        gt_edge_map=PixelData(data=torch.randint(
+            0, 2, (1, *size), generator=generator))) for _ in range(2)]
     return torch.randn(2, 3, *size, generator=generator), samples

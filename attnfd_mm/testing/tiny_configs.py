@@ -12,9 +12,7 @@ from attnfd_mm.apis.runner_config import (config_dicts, dataset_dicts,
                                           sync_bn_to_bn)
 from .synthetic_shapes import SHAPES_CLASSES
 
-#: DeepLabV3-D8 configs by backbone: stock mmseg ones, and the quick
-#: start's R34 (the R18 model, whose head ResNet-34 keeps, 512 -> 128
-#: channels).
+#: DeepLabV3-D8 configs by backbone (R34: the quick start's).
 DEEPLABV3_CONFIGS: Dict[str, str] = {
     'r18': 'mmseg::deeplabv3/deeplabv3_r18-d8_4xb2-80k_cityscapes-512x1024.py',
     'r34': 'attnfd_mm::quickstart/deeplabv3_r34_shapes.py',
@@ -22,23 +20,18 @@ DEEPLABV3_CONFIGS: Dict[str, str] = {
     'r101':
     'mmseg::deeplabv3/deeplabv3_r101-d8_4xb2-40k_cityscapes-512x1024.py',
 }
-#: The runner config the tiny runs shrink.
-QUICKSTART = 'attnfd_mm::quickstart/deeplabv3_r18_shapes.py'
 
 
-def stock_segmentor(cfg_path: str,
-                    num_classes: int = len(SHAPES_CLASSES),
+def stock_segmentor(cfg_path: str, num_classes: int = len(SHAPES_CLASSES),
                     crop_size: Tuple[int, int] = (64, 64)) -> Dict:
     """The model dict of a config (``'mmseg::...'``) for tiny CPU runs: no
-    pretrained weights, BN for SyncBN, ``num_classes`` classes and
-    ``crop_size`` padding."""
+    initial weights, BN for SyncBN, ``num_classes``, ``crop_size``."""
     model = sync_bn_to_bn(load_config(cfg_path).model.to_dict())
     model['_scope_'] = 'mmseg'
     model['pretrained'] = None
     model['backbone'].pop('init_cfg', None)
     model['data_preprocessor']['size'] = tuple(crop_size)
-    # every num_classes of the heads (K-Net's kernel heads too), without
-    # the stock dataset's per-class loss weights
+    # every num_classes (K-Net's kernel heads too), no class weights
     for head in config_dicts([model.get('decode_head'),
                               model.get('auxiliary_head')]):
         if 'num_classes' in head:
@@ -48,32 +41,25 @@ def stock_segmentor(cfg_path: str,
 
 
 def deeplabv3_segmentor(backbone: str, **kwargs) -> Dict:
-    """:func:`stock_segmentor` (``kwargs``) of a DeepLabV3-D8 by backbone,
-    a key of :data:`DEEPLABV3_CONFIGS`."""
+    """:func:`stock_segmentor` of :data:`DEEPLABV3_CONFIGS` ``[backbone]``."""
     if backbone not in DEEPLABV3_CONFIGS:
         raise KeyError(f'Unknown DeepLabV3 backbone {backbone!r}; valid '
                        f'ones: {sorted(DEEPLABV3_CONFIGS)}.')
     return stock_segmentor(DEEPLABV3_CONFIGS[backbone], **kwargs)
 
 
-def tiny_distill_model(student: str = 'r18',
-                       teacher: str = 'r50',
+def tiny_distill_model(student: str = 'r18', teacher: str = 'r50',
                        algorithm: str = 'FrozenTeacherDistill',
                        teacher_ckpt: Optional[str] = None,
                        method: str = 'attnfd') -> Dict:
-    """An MMRazor algorithm dict distilling DeepLabV3 ``teacher`` into
-    ``student`` (:func:`deeplabv3_segmentor`) with ``method``'s distiller
-    on the two models' layer presets; a random teacher unless
-    ``teacher_ckpt``."""
+    """An algorithm dict distilling DeepLabV3 ``teacher`` (random unless
+    ``teacher_ckpt``) into ``student`` with ``method``, on layer presets."""
     distiller = copy.deepcopy(METHODS[method].distiller)
     distiller.update(student_layers=f'deeplabv3_{student}',
                      teacher_layers=f'deeplabv3_{teacher}')
-    model = dict(
-        _scope_='mmrazor',
-        type=algorithm,
-        architecture=deeplabv3_segmentor(student),
-        teacher=deeplabv3_segmentor(teacher),
-        distiller=distiller)
+    model = dict(_scope_='mmrazor', type=algorithm,
+                 architecture=deeplabv3_segmentor(student),
+                 teacher=deeplabv3_segmentor(teacher), distiller=distiller)
     if teacher_ckpt is not None:
         model['teacher_ckpt'] = teacher_ckpt
     elif algorithm == 'FrozenTeacherDistill':
@@ -83,24 +69,18 @@ def tiny_distill_model(student: str = 'r18',
 
 @functools.lru_cache(maxsize=None)
 def _quickstart() -> Dict:
-    return load_config(QUICKSTART).to_dict()
+    return load_config(
+        'attnfd_mm::quickstart/deeplabv3_r18_shapes.py').to_dict()
 
 
-def tiny_runner_config(work_dir: str,
-                       data_root: str,
-                       model: Dict,
-                       max_iters: int = 4,
-                       batch_size: int = 2,
+def tiny_runner_config(work_dir: str, data_root: str, model: Dict,
+                       max_iters: int = 4, batch_size: int = 2,
                        val_interval: Optional[int] = None,
                        checkpoint_interval: Optional[int] = None,
                        lr: float = 0.01) -> Config:
-    """The quick-start runner config (:data:`QUICKSTART`: the synthetic
-    shapes, SGD + poly LR, no workers) training ``model`` on the shapes at
-    ``data_root``, without its random flip, logging every iteration at
-    WARNING level, with ``RandomStateHook`` and mmengine's default
-    visualizer (no file name: the runner dumps it as ``<timestamp>.py``);
-    a distillation run does not price its student (``StudentCostHook``).
-    """
+    """The quick-start config training ``model`` on the shapes at
+    ``data_root``: no flip, logs at WARNING, ``RandomStateHook``, no
+    ``StudentCostHook``, mmengine's visualizer, no file name."""
     cfg = Config(copy.deepcopy(_quickstart()))
     cfg.merge_from_dict({
         'train_dataloader.batch_size': batch_size,
