@@ -482,24 +482,29 @@ def test_a_stage_trains_exports_and_scores(tiny_files, shapes_root):
     assert all(torch.equal(plain[k], v) for k, v in student.items())
     os.remove(export)
     os.remove(osp.join(work_dir, 'last_checkpoint'))  # no resume, no train
-    stages.main(['train', config, work_dir, export])
-    assert osp.isfile(export) and not list(
-        (tiny_files / 'kd').glob('iter_*.pth'))
     val = str(tiny_files / 'val.py')
     comparison.val_config().dump(val)
     metrics = str(tiny_files / 'metrics.json')
-    stages.main(['test', val, export, str(tiny_files / 'eval'), metrics])
+    stages.main(['train', config, work_dir, export, '--score', val,
+                 str(tiny_files / 'eval'), metrics])
+    assert osp.isfile(export) and not list(
+        (tiny_files / 'kd').glob('iter_*.pth'))
     with open(metrics) as f:
         scores = json.load(f)
     assert 0 <= scores['mIoU'] <= 100
     assert {f'IoU.{c}' for c in SHAPES_CLASSES} <= set(scores), scores
+    # the exported weights scored in a process of their own: the same
+    stages.main(['test', export, '--score', val, str(tiny_files / 'eval1'),
+                 metrics + '1'])
+    with open(metrics + '1') as f:
+        assert json.load(f) == scores
     # weights with other keys (here, a distillation checkpoint's)
     other = str(tiny_files / 'distillation.pth')
     torch.save(dict(state_dict={f'architecture.{k}': v
                                 for k, v in plain.items()}), other)
     with pytest.raises(CheckpointMismatchError, match='does not fit'):
-        stages.main(['test', val, other, str(tiny_files / 'eval2'),
-                     metrics + '2'])
+        stages.main(['test', other, '--score', val,
+                     str(tiny_files / 'eval2'), metrics + '2'])
 
 
 def test_a_finished_work_dir_is_reused_without_a_child(tiny_files,
@@ -543,14 +548,16 @@ def test_a_finished_work_dir_is_reused_without_a_child(tiny_files,
 
 FAKE_STAGES = """
 import json, os, sys
-if sys.argv[1] == 'train':  # config work_dir export [--keep-checkpoints]
-    os.makedirs(sys.argv[3], exist_ok=True)
-    with open(os.path.join(sys.argv[3], 'step_times.json'), 'w') as f:
+args = sys.argv[1:]
+if args[0] == 'train':  # config work_dir export [--keep-checkpoints]
+    os.makedirs(args[2], exist_ok=True)
+    with open(os.path.join(args[2], 'step_times.json'), 'w') as f:
         json.dump(dict(seconds={'1': 9.0, '2': 1.0}), f)
-    open(sys.argv[4], 'wb').close()
-else:  # test config checkpoint eval_dir metrics
-    with open(sys.argv[5], 'w') as f:
-        json.dump({'mIoU': 30.0 + 5 * ('kd' in sys.argv[3])}, f)
+    open(args[3], 'wb').close()
+for i, arg in enumerate(args):  # --score config eval_dir metrics
+    if arg == '--score':
+        with open(args[i + 3], 'w') as f:
+            json.dump({'mIoU': 30.0 + 5 * ('kd' in args[i + 3])}, f)
 """
 
 

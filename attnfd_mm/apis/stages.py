@@ -1,8 +1,9 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Train or score one config in a process of its own (the stages of
+"""Train and score one stage in a process of its own (the stages of
 :mod:`attnfd_mm.comparison`): ``train CONFIG WORK_DIR EXPORT_PTH
-[--keep-checkpoints]`` (:func:`train_and_export`) or ``test CONFIG
-CHECKPOINT WORK_DIR METRICS_JSON`` (:func:`evaluate`, written as JSON)."""
+[--keep-checkpoints] [--score CONFIG WORK_DIR METRICS_JSON]...``
+(:func:`train_and_export`, then :func:`score` of the export) or ``test
+CHECKPOINT --score CONFIG WORK_DIR METRICS_JSON [--score ...]``."""
 import argparse
 import glob
 import json
@@ -46,6 +47,15 @@ def evaluate(config: str, checkpoint: str, work_dir: str) -> Dict[str, float]:
     return {k: float(v) for k, v in runner.test().items()}
 
 
+def score(checkpoint: str, scores: List[List[str]]) -> None:
+    """Write the metrics of ``checkpoint`` for each ``[config, work_dir,
+    metrics_json]`` of ``scores``."""
+    for config, work_dir, out in scores:
+        metrics = evaluate(config, checkpoint, work_dir)
+        with atomic_file(out) as tmp, open(tmp, 'w') as f:
+            json.dump(metrics, f, indent=2)
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     commands = parser.add_subparsers(dest='command', required=True)
@@ -54,19 +64,19 @@ def main(argv: Optional[List[str]] = None) -> None:
         trains.add_argument(name)
     trains.add_argument('--keep-checkpoints', action='store_true')
     tests = commands.add_parser('test')
-    for name in ('config', 'checkpoint', 'work_dir', 'metrics'):
-        tests.add_argument(name)
+    tests.add_argument('checkpoint')
+    for sub in (trains, tests):
+        sub.add_argument('--score', nargs=3, action='append', default=[],
+                         required=sub is tests,
+                         metavar=('CONFIG', 'WORK_DIR', 'METRICS_JSON'))
     args = parser.parse_args(argv)  # load_config applies the patches
     try:
         if args.command == 'train':
             train_and_export(args.config, args.work_dir, args.export,
                              args.keep_checkpoints)
-            return
-        metrics = evaluate(args.config, args.checkpoint, args.work_dir)
+        score(getattr(args, 'checkpoint', None) or args.export, args.score)
     except (ConfigNotFoundError, WeightsUnavailableError) as e:
         raise SystemExit(f'[{args.command}] {type(e).__name__}: {e}')
-    with atomic_file(args.metrics) as tmp, open(tmp, 'w') as f:
-        json.dump(metrics, f, indent=2)
 
 
 if __name__ == '__main__':

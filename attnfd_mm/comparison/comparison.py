@@ -22,7 +22,7 @@ from attnfd_mm.engine.hooks.step_time_hook import load_step_times
 from attnfd_mm.models.algorithms.teacher_checkpoint import \
     load_teacher_checkpoint
 from .plan import ALONE, SAME_TIME, Arm, ComparisonError, Plan
-from .runner import StageRunner
+from .runner import Splits, StageRunner
 from .schedule import shorten_schedule
 from .statistics import same_time_iters
 
@@ -178,11 +178,16 @@ class Comparison:
                 model.update(teacher_ckpt=None, random_teacher=True)
                 MODELS.build(model)
 
-    def score_teacher(self, split: str = 'val') -> Dict[str, float]:
-        """The teacher's metrics on the student's ``split`` set."""
-        return self.runner.score('teacher',
-                                 self.val_config(self.teacher_model(), split),
-                                 self.teacher_ckpt, f'teacher_{split}', split)
+    def teacher_splits(self) -> Splits:
+        """What the teacher is scored on: the student's val (and test)
+        sets."""
+        return {split: (self.val_config(self.teacher_model(), split),
+                        f'teacher_{split}') for split in self.splits}
+
+    def score_teacher(self) -> Dict[str, Dict[str, float]]:
+        """The teacher's metrics on each of the student's splits."""
+        return self.runner.score('teacher', self.teacher_ckpt,
+                                 self.teacher_splits())
 
     def reference(self, steps: Dict[str, float]) -> str:
         """The method the same-time arm matches, by ``steps`` (s / step)."""
@@ -214,13 +219,14 @@ class Comparison:
         """Train, export and score one arm; reuse it when finished."""
         runner, stage = self.runner, arm.stage
         iters = self.arm_iters(arm)
+        splits = {split: (self.val_config(split=split), f'student_{split}')
+                  for split in self.splits}
         if runner.is_done(stage):
             print(f'{runner.prefix} {stage}: reusing its results', flush=True)
         else:
-            runner.train(stage, self.arm_config(arm.method, arm.seed, iters))
-        metrics = {split: runner.score(
-            stage, self.val_config(split=split), runner.checkpoint(stage),
-            f'student_{split}', split) for split in self.splits}
+            runner.train(stage, self.arm_config(arm.method, arm.seed, iters),
+                         splits)
+        metrics = runner.score(stage, runner.checkpoint(stage), splits)
         saved = load_step_times(osp.join(runner.dirs['train'], stage)) or {}
         return dict(metrics=metrics['val'], test_metrics=metrics.get('test'),
                     iters=iters, step_s=runner.step_seconds(stage),
@@ -260,10 +266,11 @@ class Comparison:
         """Run every arm (after :meth:`check`); return ``dict(teacher=,
         arms={method: {seed: result}})`` (``teacher_test``, ``cost``)."""
         prefix = self.runner.prefix
-        results = dict(teacher=self.score_teacher(),
+        teacher = self.score_teacher()
+        results = dict(teacher=teacher['val'],
                        arms={m: {} for m in self.plan.methods})
         if 'test' in self.splits:
-            results['teacher_test'] = self.score_teacher('test')
+            results['teacher_test'] = teacher['test']
         order = self.plan.arms()
         for i, arm in enumerate(order):
             if not self.runner.is_done(arm.stage):

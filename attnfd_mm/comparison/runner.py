@@ -8,7 +8,7 @@ import statistics
 import subprocess
 import sys
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import mmengine
 from mmengine.config import Config
@@ -17,6 +17,10 @@ import attnfd_mm
 from attnfd_mm.apis import write_config
 from attnfd_mm.atomic_files import atomic_file
 from attnfd_mm.engine.hooks.step_time_hook import load_step_times
+
+#: ``{split: (config, name)}``: what a stage is scored on, each config saved
+#: as ``configs/<name>.py``.
+Splits = Dict[str, Tuple[Config, str]]
 
 
 def median_step(work_dir: str) -> Optional[float]:
@@ -101,8 +105,23 @@ class StageRunner:
                 f'{where}. Fix the cause and re-run the same command to '
                 'continue.')
 
-    def train(self, stage: str, cfg: Config) -> None:
-        """Train (or resume) ``stage`` and export its student's weights."""
+    def _score_args(self, stage: str, splits: Splits) -> List[str]:
+        """``--score`` args of :mod:`attnfd_mm.apis.stages` for each of
+        ``splits`` not scored yet, its config saved as
+        ``configs/<name>.py``."""
+        args = []
+        for split, (cfg, name) in splits.items():
+            out = self.metrics_file(stage, split)
+            if not osp.isfile(out):
+                config = osp.join(self.dirs['configs'], f'{name}.py')
+                args += ['--score', write_config(cfg, config),
+                         osp.join(self.dirs['eval'], f'{stage}.{split}'), out]
+        return args
+
+    def train(self, stage: str, cfg: Config,
+              splits: Optional[Splits] = None) -> None:
+        """Train (or resume) ``stage``, export its student's weights and
+        score them on ``splits`` (as :meth:`score`), in one child."""
         if osp.isfile(self.checkpoint(stage)):
             return
         work_dir = osp.join(self.dirs['train'], stage)
@@ -110,23 +129,25 @@ class StageRunner:
         config = write_config(cfg, osp.join(self.dirs['configs'],
                                             f'{stage}.py'))
         self.launch(['train', config, work_dir, self.checkpoint(stage)] +
-                    ['--keep-checkpoints'] * self.keep_train_checkpoints,
-                    stage, f'{"resuming" if resume else "training"} '
+                    ['--keep-checkpoints'] * self.keep_train_checkpoints +
+                    self._score_args(stage, splits or {}), stage,
+                    f'{"resuming" if resume else "training"} '
                     f'{cfg.train_cfg.max_iters} iterations')
+        shutil.rmtree(self.dirs['eval'], ignore_errors=True)
 
-    def score(self, stage: str, cfg: Config, checkpoint: str,
-              name: str, split: str = 'val') -> Dict[str, float]:
-        """The metrics of ``checkpoint`` scored with ``cfg`` (saved as
-        ``configs/<name>.py``), kept in :meth:`metrics_file`."""
-        out = self.metrics_file(stage, split)
-        if not osp.isfile(out):
-            config = write_config(cfg, osp.join(self.dirs['configs'],
-                                                f'{name}.py'))
-            eval_dir = osp.join(self.dirs['eval'], f'{stage}.{split}')
-            self.launch(['test', config, checkpoint, eval_dir, out], stage,
-                        f'scoring on {split}', logs=eval_dir)
-            shutil.rmtree(eval_dir, ignore_errors=True)
-        return mmengine.load(out)
+    def score(self, stage: str, checkpoint: str,
+              splits: Splits) -> Dict[str, Dict[str, float]]:
+        """The metrics of ``checkpoint`` on each of ``splits``
+        (``{split: (cfg, name)}``), kept in :meth:`metrics_file`; those not
+        scored yet are scored in one child."""
+        args = self._score_args(stage, splits)
+        if args:
+            self.launch(['test', checkpoint, *args], stage,
+                        f'scoring on {" and ".join(splits)}',
+                        logs=self.dirs['eval'])
+            shutil.rmtree(self.dirs['eval'], ignore_errors=True)
+        return {split: mmengine.load(self.metrics_file(stage, split))
+                for split in splits}
 
     def step_seconds(self, stage: str) -> Optional[float]:
         """Median seconds per step of a trained ``stage``."""

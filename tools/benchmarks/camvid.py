@@ -263,7 +263,7 @@ class CamVidBenchmark(Comparison):
                                self.args.teacher_tolerance)
         if expected is None:
             return
-        got = self.score_teacher()['mIoU']
+        got = self.score_teacher()['val']['mIoU']
         if abs(got - expected) > tolerance:
             raise SystemExit(
                 f'[camvid] the teacher scores {got:.2f} val mIoU, '
@@ -275,7 +275,7 @@ class CamVidBenchmark(Comparison):
               f'the expected {expected:.2f}', flush=True)
 
     def train_teacher(self) -> None:
-        """Train the teacher (resuming it), or adopt
+        """Train (resuming it) and score the teacher, or adopt
         ``--teacher-checkpoint``, into ``checkpoints/teacher.pth``."""
         if osp.isfile(self.teacher_ckpt):
             return
@@ -283,7 +283,8 @@ class CamVidBenchmark(Comparison):
             self.adopt_teacher(self.args.teacher_checkpoint)
         else:
             self.runner.train(
-                'teacher', self.teacher_train_config(self.args.teacher_iters))
+                'teacher', self.teacher_train_config(self.args.teacher_iters),
+                self.teacher_splits())
 
     def adopt_teacher(self, src: str) -> None:
         """Check that ``src`` holds every weight of this run's teacher,
