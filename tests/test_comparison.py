@@ -582,6 +582,11 @@ def test_compare_tool_runs_checks_and_reports(tiny_files, monkeypatch,
     out = capsys.readouterr().out
     assert 'checking the teacher checkpoint and the arms' in out
     assert '| KD | 0 | 35.00 |' in out and '[compare] results: ' in out
+    # one child process a stage: an arm is scored where it trained
+    assert re.findall(r'^\[compare\] (\S+): (training|scoring)', out,
+                      re.M) == [('teacher', 'scoring'),
+                                ('student_seed0', 'training'),
+                                ('kd_seed0', 'training')], out
     results = json.loads((tiny_files / 'cmp' / 'results.json').read_text())
     assert results['comparisons']['kd']['student']['diffs'] == {'0': 5.0}
     with pytest.raises(SystemExit, match=r"\[compare\] ComparisonError: "
