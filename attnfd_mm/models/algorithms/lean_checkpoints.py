@@ -18,9 +18,8 @@ class TeacherChangedError(ValueError):
 
 
 def encode_fingerprint(module: nn.Module, teacher_ckpt: str) -> torch.Tensor:
-    """The SHA-256 of ``module``'s state dict (keys, dtypes and tensor
-    bytes, whatever the memory layout) and ``teacher_ckpt``, as a uint8
-    tensor of JSON bytes: a buffer that rides in the state dict."""
+    """The SHA-256 of ``module``'s state dict (keys, dtypes, tensor bytes)
+    and ``teacher_ckpt``, as a uint8 tensor of JSON bytes."""
     digest = hashlib.sha256()
     for key, value in sorted(module.state_dict().items()):
         digest.update(key.encode())
@@ -38,27 +37,9 @@ def decode_fingerprint(tensor: torch.Tensor) -> Dict[str, str]:
     return json.loads(bytes(tensor.cpu().tolist()).decode())
 
 
-def check_fingerprint(saved: Dict[str, str], own: Dict[str, str]) -> None:
-    """Raise :class:`TeacherChangedError` unless the teacher fingerprint of
-    a checkpoint (``saved``) is this run's (``own``)."""
-    if not saved or saved.get('sha256') == own['sha256']:
-        return
-    same_file = saved.get('teacher_ckpt') == own['teacher_ckpt']
-    raise TeacherChangedError(
-        'The teacher is not the one this checkpoint was trained with: its '
-        f"weights came from {saved.get('teacher_ckpt')!r} (SHA-256 "
-        f"{saved.get('sha256', '?')[:12]}), the teacher rebuilt now from "
-        f"{own['teacher_ckpt']!r} has SHA-256 {own['sha256'][:12]}"
-        + (' (the file changed since).' if same_file else '.') +
-        ' Checkpoints of a frozen teacher leave its weights out and rebuild '
-        'it from teacher_ckpt: restore that file, or start a new run.')
-
-
 def make_checkpoints_lean(algorithm: nn.Module, teacher_ckpt: str) -> None:
     """Leave ``algorithm.teacher`` (loaded from ``teacher_ckpt``) out of
-    ``algorithm``'s state dict, its fingerprint in its place; a state dict
-    without teacher weights loads with the teacher kept (checked), one with
-    them loads them."""
+    ``algorithm``'s state dict, its fingerprint in its place."""
     algorithm.register_buffer(
         FINGERPRINT, encode_fingerprint(algorithm.teacher, teacher_ckpt))
     algorithm.register_state_dict_post_hook(_leave_out_teacher)
@@ -76,11 +57,21 @@ def _keep_own_teacher(algorithm: nn.Module, state: Dict, prefix: str,
                       *args) -> None:
     """Load pre-hook: check a saved fingerprint, keep this run's, and fill
     a state dict without teacher weights with the teacher's own."""
-    key, own = prefix + FINGERPRINT, getattr(algorithm, FINGERPRINT)
-    if key in state:
-        check_fingerprint(decode_fingerprint(state[key]),
-                          decode_fingerprint(own))
-    state[key] = own
+    key, buffer = prefix + FINGERPRINT, getattr(algorithm, FINGERPRINT)
+    saved = decode_fingerprint(state[key]) if key in state else {}
+    own = decode_fingerprint(buffer)
+    if saved and saved.get('sha256') != own['sha256']:
+        same_file = saved.get('teacher_ckpt') == own['teacher_ckpt']
+        raise TeacherChangedError(
+            'The teacher is not the one this checkpoint was trained with: '
+            f"its weights came from {saved.get('teacher_ckpt')!r} (SHA-256 "
+            f"{saved.get('sha256', '?')[:12]}), the teacher rebuilt now from "
+            f"{own['teacher_ckpt']!r} has SHA-256 {own['sha256'][:12]}"
+            + (' (the file changed since).' if same_file else '.') +
+            ' Checkpoints of a frozen teacher leave its weights out and '
+            'rebuild it from teacher_ckpt: restore that file, or start a new '
+            'run.')
+    state[key] = buffer
     head = prefix + TEACHER_PREFIX
     if not any(k.startswith(head) for k in state):
         state.update((head + k, v)

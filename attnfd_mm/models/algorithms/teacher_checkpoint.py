@@ -14,9 +14,8 @@ from mmengine.runner import CheckpointLoader
 
 def teacher_model_cfg(
         teacher: Union[BaseModel, Dict]) -> Union[BaseModel, Dict]:
-    """Turn ``dict(cfg_path=<config>)`` (a file or ``'<package>::...'``)
-    into that config's scoped model dict (other keys dropped: the weights
-    come from ``teacher_ckpt``); anything else is returned as is."""
+    """Turn ``dict(cfg_path=<file or '<package>::...'>)`` into that config's
+    scoped model dict; anything else is returned as is."""
     cfg_path = teacher.get('cfg_path') if isinstance(teacher, dict) \
         and 'type' not in teacher else None
     if cfg_path is None:
@@ -38,14 +37,8 @@ def teacher_model_cfg(
 
 
 def load_teacher_checkpoint(teacher: torch.nn.Module, filename: str) -> None:
-    """Load ``filename`` (a path or URL) into ``teacher``, strictly.
-
-    Raises:
-        FileNotFoundError: A local ``filename`` does not exist.
-        RuntimeError: It cannot be read, is not plain data or holds no
-            state dict.
-        ValueError: Its keys or shapes do not fit the teacher's.
-    """
+    """Load ``filename`` (a path or URL) into ``teacher``, strictly, with
+    named errors."""
     url = '://' in filename
     if not url and not osp.isfile(filename):
         raise FileNotFoundError(
@@ -88,9 +81,8 @@ def load_teacher_checkpoint(teacher: torch.nn.Module, filename: str) -> None:
 
 def check_teacher_state(teacher: torch.nn.Module, state: Dict,
                         filename: str) -> None:
-    """Raise a ``ValueError`` naming a few keys of ``state`` (read from
-    ``filename``) missing (bar ``num_batches_tracked``), unexpected or of
-    another shape than ``teacher``'s."""
+    """Raise a ``ValueError`` naming keys of ``state`` (from ``filename``)
+    missing, unexpected or of another shape than ``teacher``'s."""
     own = teacher.state_dict()
     missing = [k for k in own if k not in state
                and not k.endswith('num_batches_tracked')]

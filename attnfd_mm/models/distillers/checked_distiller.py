@@ -1,9 +1,8 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """``ConfigurableDistiller`` that names bad recorder sources."""
 import difflib
-import functools
 import os.path as osp
-from typing import Callable, List
+from typing import List
 
 from mmengine.registry import DefaultScope
 from mmrazor.models.distillers import ConfigurableDistiller
@@ -14,21 +13,14 @@ from mmrazor.registry import MODELS
 from torch import nn
 
 
-def in_mmrazor_scope(method: Callable) -> Callable:
-    """Run ``method`` in the ``mmrazor`` registry scope, where a distiller's
-    recorders, connectors and losses are found whatever the caller's."""
-
-    @functools.wraps(method)
-    def wrapper(*args, **kwargs):
-        with DefaultScope.overwrite_default_scope('mmrazor'):
-            return method(*args, **kwargs)
-
-    return wrapper
+#: Decorator: run a method in the ``mmrazor`` registry scope, where a
+#: distiller's recorders, connectors and losses are found.
+in_mmrazor_scope = DefaultScope.overwrite_default_scope('mmrazor')
 
 
 def closest_names(name: str, candidates: List[str], n: int = 5) -> List[str]:
-    """Up to ``n`` of ``candidates`` close to ``name``, else of those with
-    the longest dotted parent path in common with it."""
+    """Up to ``n`` of ``candidates`` close to ``name``, else sharing its
+    longest dotted parent path."""
     close = difflib.get_close_matches(name, candidates, n=n, cutoff=0.4)
     parents = name.split('.')[:-1]
     shared = {c: len(osp.commonprefix([c.split('.')[:-1], parents]))
@@ -39,8 +31,8 @@ def closest_names(name: str, candidates: List[str], n: int = 5) -> List[str]:
 
 def check_recorder_sources(recorders: RecorderManager, model: nn.Module,
                            side: str) -> None:
-    """Raise a ``KeyError`` naming every recorder whose ``source`` is not a
-    module (or parameter) of ``model``."""
+    """Raise a ``KeyError`` naming each recorder whose ``source`` is not in
+    ``model``."""
     modules = [n for n, _ in model.named_modules() if n]
     params = [n for n, _ in model.named_parameters()]
     problems = []

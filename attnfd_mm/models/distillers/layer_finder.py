@@ -15,10 +15,6 @@ CONTEXT_MODULES: Dict[str, str] = {
     'UPerHead': 'bottleneck',
 }
 
-#: Probe input size (then the preprocessor's ``size`` if the model refuses)
-DEFAULT_PROBE_SIZE: Tuple[int, int] = (64, 64)
-
-
 class LayerNotFoundError(KeyError):
     """A layer could not be found automatically in a model."""
 
@@ -42,10 +38,10 @@ class ModelProbe:
     """One eval-mode forward of a segmentor with every module call logged.
 
     Args:
-        model (nn.Module): A built mmseg segmentor (``EncoderDecoder`` or
-            ``CascadeEncoderDecoder``).
+        model (nn.Module): A built ``EncoderDecoder`` or
+            ``CascadeEncoderDecoder``.
         probe_size (Sequence[int], optional): Input ``(H, W)``. Defaults to
-            64x64, then the data preprocessor's ``size`` if 64x64 fails.
+            64x64, then the data preprocessor's ``size``.
     """
 
     def __init__(self, model: nn.Module,
@@ -80,11 +76,10 @@ class ModelProbe:
         calls.append((output, inputs[0] if inputs else None))
 
     def _run(self, probe_size: Optional[Sequence[int]]) -> Tensor:
-        """The input of the first probe size the model accepts, with every
-        module call of its forward logged."""
+        """The input of the first probe size the model accepts, logged."""
         crop = getattr(getattr(self.model, 'data_preprocessor', None), 'size',
                        None)
-        sizes = [tuple(probe_size or DEFAULT_PROBE_SIZE)]
+        sizes = [tuple(probe_size or (64, 64))]
         if probe_size is None and crop is not None and tuple(crop) != sizes[0]:
             sizes.append(tuple(crop))
         device = next((p.device for p in self.model.parameters()),
@@ -120,7 +115,7 @@ class ModelProbe:
 
     def _producers(self, tensor: Tensor, prefix: str) -> List[Tuple[str, int]]:
         """``(name, call index)`` of the calls under ``prefix`` that
-        returned ``tensor`` itself, in the order they finished."""
+        returned ``tensor`` itself, in finishing order."""
         return [(name, idx) for name, idx in self.order
                 if name.startswith(prefix)
                 and self.calls[name][idx][0] is tensor
@@ -143,9 +138,8 @@ class ModelProbe:
         return [elements[i] for i in indices]
 
     def find_b(self) -> Dict:
-        """Layer dict of B: the lowest-resolution (last on ties) backbone
-        output the head reads, before the ``nn.ReLU`` that produced it, else
-        at its producer, else as an ``OutputElement`` of the backbone."""
+        """Layer dict of B: the lowest-resolution backbone output the head
+        reads (``docs/design.md``, Layers)."""
         path, tensor = min(reversed(self._backbone_candidates()),
                            key=lambda c: c[1].shape[-2] * c[1].shape[-1])
         channels = tensor.shape[1]
@@ -164,8 +158,7 @@ class ModelProbe:
 
     def _train_path(self, path: Tuple[int, ...],
                     target: Tensor) -> Tuple[int, ...]:
-        """Position of B in the backbone's train-mode output, found by
-        value (norm and dropout layers in eval mode)."""
+        """Position of B in the backbone's train-mode output, by value."""
         backbone = self.model.backbone
         with _eval_mode(backbone, train=True), torch.no_grad():
             out = backbone(self.inputs)
@@ -231,8 +224,8 @@ class ModelProbe:
 
 @contextlib.contextmanager
 def _eval_mode(module: nn.Module, train: bool = False) -> Iterator[None]:
-    """Put ``module`` in eval mode (or train mode with norm and dropout
-    layers in eval mode) and restore every submodule's mode on exit."""
+    """Eval mode (``train``: train mode but norm and dropout layers), the
+    submodules' modes restored on exit."""
     modes = {m: m.training for m in module.modules()}
     module.train(train)
     for m in module.modules() if train else ():
@@ -258,9 +251,8 @@ def _flatten(out: Any, path: Tuple[int, ...] = ()) -> List:
 
 def find_layers(model: nn.Module,
                 probe_size: Optional[Sequence[int]] = None) -> Dict[str, Dict]:
-    """AttnFD's complete layer dicts ``B``, ``E`` (and ``D`` where the head
-    has a context module) of a built mmseg segmentor (see
-    :class:`ModelProbe` for the arguments)."""
+    """AttnFD's layer dicts of a built mmseg segmentor (:class:`ModelProbe`
+    arguments)."""
     return ModelProbe(model, probe_size).find_layers()
 
 

@@ -8,9 +8,7 @@ _RESNET_BASIC_B = dict(
     source='backbone.layer4.1.relu', recorder='PreForwardInputs',
     record_idx=1, channels=512)
 # ResNet-34 (BasicBlock, 3 blocks in its last stage)
-_RESNET34_B = dict(
-    source='backbone.layer4.2.relu', recorder='PreForwardInputs',
-    record_idx=1, channels=512)
+_RESNET34_B = dict(_RESNET_BASIC_B, source='backbone.layer4.2.relu')
 _RESNET_BOTTLENECK_B = dict(
     source='backbone.layer4.2.relu', recorder='PreForwardInputs',
     record_idx=2, channels=2048)
@@ -49,10 +47,9 @@ LAYER_KEYS = frozenset(
 
 def resolve_layers(layers: Union[str, Dict[str, Dict]],
                    side: str) -> Dict[str, Dict]:
-    """The layer dicts of a key of :data:`ATTNFD_LAYER_PRESETS` or a dict
-    of layer dicts by layer name, checked, copied and completed
-    (``recorder='ModuleOutputs'``, ``record_idx=0``); ``side`` (``'student'``
-    or ``'teacher'``) is for messages."""
+    """The layer dicts of a preset or of a dict of layer dicts, checked,
+    copied and completed (``recorder='ModuleOutputs'``, ``record_idx=0``);
+    ``side`` names the side in messages."""
     if isinstance(layers, str):
         if layers not in ATTNFD_LAYER_PRESETS:
             raise KeyError(

@@ -44,8 +44,8 @@ def record_mapping(recorder: str, layer: Dict, from_student: bool,
 
 
 def align_logits(preds_S: Tensor, preds_T: Tensor) -> Dict[str, Tensor]:
-    """The student's logits resized to the teacher's, both contiguous
-    (MMRazor's CWD reshapes with ``.view``)."""
+    """The student's logits resized to the teacher's, both contiguous (for
+    CWD's ``.view``)."""
     if preds_S.shape[-2:] != preds_T.shape[-2:]:
         preds_S = F.interpolate(
             preds_S, size=preds_T.shape[-2:], mode='bilinear',
@@ -86,15 +86,11 @@ def check_settings(layers: Sequence[str], logits_loss: Optional[Dict],
 class SegDistiller(CheckedDistiller):
     """Feature and logits distillation between two mmseg segmentors, by
     default `AttnFD <https://arxiv.org/abs/2403.05451>`_ (also registered as
-    ``AttnFDDistiller``). Each feature layer ``L`` gets the recorder ``L``,
-    connectors ``L_s``/``L_t`` and the loss ``loss_attnfd_L``; ``'auto'``
-    layers are found when the model is prepared (``docs/design.md``, The
-    distiller).
+    ``AttnFDDistiller``; ``docs/design.md``, The distiller).
 
     Args:
-        student_layers (str | dict): ``'auto'``, a preset of
-            :data:`ATTNFD_LAYER_PRESETS` or layer dicts by layer name
-            (:func:`resolve_layers`). Defaults to ``'auto'``.
+        student_layers (str | dict): ``'auto'`` (default), a preset name or
+            layer dicts by layer name (:func:`resolve_layers`).
         teacher_layers (str | dict): The same for the teacher.
         layers (Sequence[str]): Feature layers; empty for logits only.
             Defaults to ``('B', 'E')``.
@@ -173,8 +169,8 @@ class SegDistiller(CheckedDistiller):
 
     def _set_layers(self, side: str,
                     model: Optional[nn.Module] = None) -> None:
-        """Resolve ``side``'s layers (``'auto'``: in ``model``) and recorders;
-        once both sides are set, the terms."""
+        """Resolve ``side``'s layers and recorders; with both sides, the
+        terms."""
         features, logits = self.given[side]
         if AUTO in (features, logits):  # one probe forward for both
             probe = ModelProbe(model, self.probe_size)
@@ -245,8 +241,7 @@ class SegDistiller(CheckedDistiller):
         return losses
 
     def _connected(self, record: Dict, as_map: bool) -> Tensor:
-        """The record through its connector, if it has one; with ``as_map``
-        a ``CBAMConnector``'s output as its channel map."""
+        """The record through its connector (``as_map``: as a channel map)."""
         connector = self.connectors[record['connector']] \
             if 'connector' in record else None
         if as_map and isinstance(connector, CBAMConnector):
@@ -262,9 +257,8 @@ AttnFDDistiller = SegDistiller  # AttnFD: SegDistiller's defaults
 def LogitsDistiller(loss: Dict, loss_name: str = 'loss_kd',
                     student_logits: Layers = AUTO,
                     teacher_logits: Layers = AUTO, **kwargs) -> SegDistiller:
-    """Logit distillation (e.g. KD, CWD) between two mmseg segmentors:
-    :class:`SegDistiller` with ``loss``, named ``loss_name``, as its only
-    term. Other arguments as :class:`SegDistiller`."""
+    """:class:`SegDistiller` with the logits loss ``loss``, named
+    ``loss_name``, as its only term (e.g. KD, CWD)."""
     return SegDistiller(layers=(), logits_loss=loss,
                         logits_loss_name=loss_name,
                         student_logits=student_logits,

@@ -32,9 +32,8 @@ class TensorMap(ChannelMap):
 
 
 class GatedMap(ChannelMap):
-    """``feature * channel_gate * spatial_gate`` (the gates (B, C, 1, 1) and
-    (B, 1, H, W)), kept as its factors: the output of a parameter-free
-    CBAM."""
+    """A parameter-free CBAM's output ``feature * channel_gate *
+    spatial_gate`` (gates (B, C, 1, 1) and (B, 1, H, W)), kept as factors."""
 
     def __init__(self, feature: Tensor, channel_gate: Tensor,
                  spatial_gate: Tensor) -> None:
@@ -51,7 +50,7 @@ class GatedMap(ChannelMap):
 
 def chunkable_align(align: Optional[nn.Module]) -> bool:
     """Whether ``align`` is ``Sequential(Conv2d 1x1 without bias,
-    BatchNorm2d)`` (not SyncBN), which :class:`AlignedMap` can evaluate."""
+    BatchNorm2d)``, which :class:`AlignedMap` can evaluate."""
     if not isinstance(align, nn.Sequential) or len(align) != 2:
         return False
     conv, norm = align
@@ -62,11 +61,10 @@ def chunkable_align(align: Optional[nn.Module]) -> bool:
 
 
 class AlignedMap(ChannelMap):
-    """``align(refined)`` for a :func:`chunkable_align` alignment (else a
-    ``ValueError``), one block of output channels at a time (exact: BN is
-    per channel). The batch is counted once, on creation; the running
-    statistics are updated by the first computation of each block, not by
-    its recomputations in the backward pass (``torch.utils.checkpoint``)."""
+    """``align(refined)`` for a :func:`chunkable_align` alignment, one block
+    of output channels at a time; BN counts the batch once and updates its
+    statistics once per block (``docs/design.md``, Memory of the AttnFD
+    terms)."""
 
     def __init__(self, refined: Tensor, align: nn.Sequential) -> None:
         if not chunkable_align(align):

@@ -9,8 +9,7 @@ from torch import Tensor
 class PixelKLDivergence(KLDivergence):
     """`KD <https://arxiv.org/abs/1503.02531>`_ per pixel: the KL divergence
     of each pixel's class distribution, summed over the classes and averaged
-    over the pixels (MMRazor's ``KLDivergence(reduction='mean')`` times the
-    number of classes, which a config thus need not know).
+    over the pixels (``KLDivergence(reduction='mean')`` times the classes).
 
     Args:
         tau (float): Temperature. Defaults to 1.0.

@@ -10,8 +10,7 @@ from torch import Tensor, nn
 @TASK_UTILS.register_module()
 class OutputElementRecorder(ModuleOutputsRecorder):
     """Record one tensor of a module's nested output (MMRazor's
-    ``data_idx`` reaches one level only), e.g. of mmseg's ViTs with
-    ``output_cls_token`` or of DDRNet, whose train-mode output is a tuple.
+    ``data_idx`` reaches one level only), e.g. of a ViT or DDRNet.
 
     Args:
         source (str): The module whose output is recorded.
