@@ -167,7 +167,7 @@ MUTANTS = [
            'AlignedMap(self.attend(feature), self.align)',
            'AlignedMap(feature, self.align)', ['test_channel_maps.py']),
     Mutant('recorder-source-unchecked',
-           M + 'distillers/checked_distiller.py',
+           M + 'distillers/seg_distiller.py',
            '        if recorder.source not in valid:', '        if False:',
            ['test_distillers.py']),
     Mutant('distiller-recorders-copy-every-call',

@@ -1,9 +1,12 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Find AttnFD's layers B, E, D and the logits in a built mmseg segmentor
-by tensor identity in one logged forward (``docs/design.md``, Layers)."""
+"""AttnFD's layers B, E, D and the logits of mmseg segmentors: presets,
+checked layer dicts, and the layers found in a built segmentor by tensor
+identity in one logged forward (``docs/design.md``, Layers)."""
 import contextlib
+import copy
 import functools
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import (Any, Dict, Iterator, List, Optional, Sequence, Tuple,
+                    Union)
 
 import torch
 from torch import Tensor, nn
@@ -15,6 +18,42 @@ CONTEXT_MODULES: Dict[str, str] = {
     'UPerHead': 'bottleneck',
 }
 
+
+def _layer(source: str, record_idx: int, channels: int,
+           recorder: str = 'ModuleOutputs', **extra) -> Dict:
+    """A complete layer dict (:func:`resolve_layers`)."""
+    return dict(source=source, recorder=recorder, record_idx=record_idx,
+                channels=channels, **extra)
+
+
+_RESNET_BASIC_B = _layer('backbone.layer4.1.relu', 1, 512, 'PreForwardInputs')
+# ResNet-34 (BasicBlock, 3 blocks in its last stage)
+_RESNET34_B = _layer('backbone.layer4.2.relu', 1, 512, 'PreForwardInputs')
+_RESNET_BOTTLENECK_B = _layer('backbone.layer4.2.relu', 2, 2048,
+                              'PreForwardInputs')
+_MBV2_B = _layer('backbone.layer7', 0, 320)
+# E and D of the DeepLabV3(+) and PSPNet heads, by channels
+_e = functools.partial(_layer, 'decode_head.bottleneck', 0)
+_d = functools.partial(_layer, 'decode_head.sep_bottleneck', 0)
+
+
+#: Layer dicts of stock mmseg models, by ``<architecture>_<backbone>``.
+ATTNFD_LAYER_PRESETS: Dict[str, Dict[str, Dict]] = {
+    'deeplabv3_r18': dict(B=_RESNET_BASIC_B, E=_e(128)),
+    # R34 with the R18 head (``deeplabv3_segmentor('r34')``)
+    'deeplabv3_r34': dict(B=_RESNET34_B, E=_e(128)),
+    'deeplabv3_r50': dict(B=_RESNET_BOTTLENECK_B, E=_e(512)),
+    'deeplabv3_r101': dict(B=_RESNET_BOTTLENECK_B, E=_e(512)),
+    'deeplabv3_mbv2': dict(B=_MBV2_B, E=_e(512)),
+    'pspnet_r18': dict(B=_RESNET_BASIC_B, E=_e(128)),
+    'pspnet_r101': dict(B=_RESNET_BOTTLENECK_B, E=_e(512)),
+    'deeplabv3plus_r18': dict(B=_RESNET_BASIC_B, E=_e(128), D=_d(128)),
+    'deeplabv3plus_r101': dict(
+        B=_RESNET_BOTTLENECK_B, E=_e(512), D=_d(512)),
+    'deeplabv3plus_mbv2': dict(B=_MBV2_B, E=_e(512), D=_d(512)),
+}
+
+
 class LayerNotFoundError(KeyError):
     """A layer could not be found automatically in a model."""
 
@@ -22,16 +61,41 @@ class LayerNotFoundError(KeyError):
         return str(self.args[0]) if self.args else ''
 
 
+#: The keys of a layer dict (``path``/``train_path``: ``OutputElement``).
+LAYER_KEYS = frozenset(
+    {'source', 'channels', 'recorder', 'record_idx', 'path', 'train_path'})
+
+
+def resolve_layers(layers: Union[str, Dict[str, Dict]],
+                   side: str) -> Dict[str, Dict]:
+    """The layer dicts of a preset or of a dict of layer dicts, checked,
+    copied and completed (``recorder='ModuleOutputs'``, ``record_idx=0``);
+    ``side`` names the side in messages."""
+    if isinstance(layers, str):
+        if layers not in ATTNFD_LAYER_PRESETS:
+            raise KeyError(
+                f'Unknown {side}_layers preset {layers!r}. Presets: '
+                f"{sorted(ATTNFD_LAYER_PRESETS)}; 'auto' to find the layers "
+                'in the built model; or pass a dict such as '
+                "dict(B=dict(source='backbone.layer4', channels=512)).")
+        layers = ATTNFD_LAYER_PRESETS[layers]
+    for name, layer in layers.items():
+        missing = {'source', 'channels'} - set(layer)
+        unknown = set(layer) - LAYER_KEYS
+        if missing or unknown:
+            raise ValueError(
+                f'{side}_layers[{name!r}] = {dict(layer)} must have the keys '
+                "'source' and 'channels' (optional: "
+                f'{sorted(LAYER_KEYS - {"source", "channels"})}); missing '
+                f'{sorted(missing)}, unknown {sorted(unknown)}.')
+    return {name: {'recorder': 'ModuleOutputs', 'record_idx': 0,
+                   **copy.deepcopy(dict(layer))}
+            for name, layer in layers.items()}
+
+
 def _is_pass_through(module: nn.Module) -> bool:
     """Modules that may return their input unchanged in eval mode."""
     return isinstance(module, nn.Identity) or 'Drop' in type(module).__name__
-
-
-def _layer(source: str, record_idx: int, channels: int,
-           recorder: str = 'ModuleOutputs', **extra) -> Dict:
-    """A complete layer dict (:func:`resolve_layers`)."""
-    return dict(source=source, recorder=recorder, record_idx=record_idx,
-                channels=channels, **extra)
 
 
 class ModelProbe:
