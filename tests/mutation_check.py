@@ -41,7 +41,7 @@ class Mutant(NamedTuple):
 #: the planted faults: what a careless edit could do to the method
 MUTANTS = [
     Mutant('logits-nearest', M + 'distillers/seg_distiller.py',
-           "mode='bilinear',\n            align_corners=False)",
+           "mode='bilinear', align_corners=False)",
            "mode='nearest')",
            ['test_attnfd_logits.py', 'test_layer_finder.py']),
     Mutant('autocast-off', M + 'algorithms/frozen_teacher_distill.py',

@@ -1,6 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Single-teacher distillation with a teacher frozen in eval mode, and the
-checks that stop it with a message naming the fix."""
+"""Single-teacher distillation with a frozen teacher, and its checks."""
 import logging
 import re
 from typing import Dict, List, Optional, Tuple, Union
@@ -124,9 +123,8 @@ class FrozenTeacherDistill(SingleTeacherDistill):
             losses.update(add_prefix(distill_losses, 'distill'))
         return losses
 
-    def parse_losses(
-        self, losses: Dict[str, torch.Tensor]
-    ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+    def parse_losses(self, losses: Dict[str, torch.Tensor]
+                     ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
         """``parse_losses`` with the logged values averaged over processes."""
         loss, log_vars = super().parse_losses(losses)
         with torch.no_grad():  # new tensors: the loss stays this process's
@@ -168,11 +166,9 @@ def check_finite_losses(distill_losses: Dict[str, torch.Tensor],
     if not bad:
         return
     iteration = MessageHub.get_current_instance().get_info('iter')
-    terms = {
-        k: float(v.detach().float().mean())
-        for k, v in {**student_losses, **distill_losses}.items()
-        if isinstance(v, torch.Tensor) and 'loss' in k
-    }
+    terms = {k: float(v.detach().float().mean())
+             for k, v in {**student_losses, **distill_losses}.items()
+             if isinstance(v, torch.Tensor) and 'loss' in k}
     raise FloatingPointError(
         f'Non-finite distillation loss at iteration '
         f'{"?" if iteration is None else iteration + 1}: {bad}; loss terms: '

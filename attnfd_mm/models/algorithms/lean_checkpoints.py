@@ -1,6 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Checkpoints that leave a frozen teacher out and keep its fingerprint,
-with ``nn.Module`` state-dict hooks (torch >= 2.5)."""
+"""Checkpoints that leave a frozen teacher out and keep its fingerprint."""
 import hashlib
 import json
 from typing import Dict
@@ -13,8 +12,7 @@ FINGERPRINT = 'teacher_fingerprint'  # the buffer of its fingerprint
 
 
 class TeacherChangedError(ValueError):
-    """The teacher rebuilt from ``teacher_ckpt`` is not the one a checkpoint
-    was trained with."""
+    """The teacher rebuilt from ``teacher_ckpt`` is not a checkpoint's."""
 
 
 def encode_fingerprint(module: nn.Module, teacher_ckpt: str) -> torch.Tensor:

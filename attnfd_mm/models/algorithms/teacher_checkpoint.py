@@ -1,6 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""The frozen teacher from what a config names: its model config and its
-checkpoint, loaded strictly, with named errors."""
+"""The frozen teacher's model config and checkpoint, loaded strictly."""
 import os.path as osp
 import pickle
 import re

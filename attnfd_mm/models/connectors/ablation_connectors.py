@@ -162,11 +162,9 @@ class EMAConnector(AttentionConnector):
         gate_h, gate_w = directions.split([h, w], dim=2)
         gated = group * gate_h.sigmoid() * gate_w.transpose(2, 3).sigmoid()
         if self.learnable:
-            branch1 = self.norm(gated)
-            branch2 = self.local_conv(group)
+            branch1, branch2 = self.norm(gated), self.local_conv(group)
         else:
-            branch1 = F.group_norm(gated, gated.shape[1])
-            branch2 = group
+            branch1, branch2 = F.group_norm(gated, gated.shape[1]), group
 
         def descriptor(x: Tensor) -> Tensor:
             return x.mean(dim=(2, 3)).softmax(dim=1).unsqueeze(1)

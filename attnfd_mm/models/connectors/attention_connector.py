@@ -1,6 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Base of the attention connectors: input check, channel MLP and channel
-alignment."""
+"""Base of the attention connectors: input check, channel MLP, alignment."""
 import math
 from typing import Dict, Optional
 

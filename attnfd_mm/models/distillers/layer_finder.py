@@ -263,22 +263,16 @@ class ModelProbe:
                 return _layer(dropout, idx, channels, 'PreForwardInputs')
         return _layer(self.classifier, cls_idx, channels, 'PreForwardInputs')
 
-    def find_context(self) -> Optional[Dict]:
-        """Layer dict of the head's context module, if it has one."""
-        attr = CONTEXT_MODULES.get(type(self.head).__name__)
-        if attr is None:
-            return None
-        name = f'{self.head_prefix}.{attr}'
-        calls = self.calls[name]
-        return _layer(name, len(calls) - 1, calls[-1][0].shape[1])
-
     def find_layers(self) -> Dict[str, Dict]:
         """Layer dicts ``B``, ``E`` and, with a context module, ``D``."""
-        b, context = self.find_b(), self.find_context()
-        classifier_input = self.find_classifier_input()
-        if context is None:
-            return dict(B=b, E=classifier_input)
-        return dict(B=b, E=context, D=classifier_input)
+        layers = dict(B=self.find_b(), E=self.find_classifier_input())
+        attr = CONTEXT_MODULES.get(type(self.head).__name__)
+        if attr is not None:  # E: its output; D: the classifier input
+            name = f'{self.head_prefix}.{attr}'
+            calls = self.calls[name]
+            layers.update(E=_layer(name, len(calls) - 1,
+                                   calls[-1][0].shape[1]), D=layers['E'])
+        return layers
 
     def find_logits(self) -> Dict:
         """Layer dict of the last head's ``conv_seg`` output."""

@@ -111,9 +111,8 @@ def align_logits(preds_S: Tensor, preds_T: Tensor) -> Dict[str, Tensor]:
     """The student's logits resized to the teacher's, both contiguous (for
     CWD's ``.view``)."""
     if preds_S.shape[-2:] != preds_T.shape[-2:]:
-        preds_S = F.interpolate(
-            preds_S, size=preds_T.shape[-2:], mode='bilinear',
-            align_corners=False)
+        preds_S = F.interpolate(preds_S, size=preds_T.shape[-2:],
+                                mode='bilinear', align_corners=False)
     return dict(preds_S=preds_S.contiguous(), preds_T=preds_T.contiguous())
 
 
@@ -181,8 +180,7 @@ class SegDistiller(CheckedDistiller):
     """
 
     @in_mmrazor_scope
-    def __init__(self,
-                 student_layers: Layers = AUTO,
+    def __init__(self, student_layers: Layers = AUTO,
                  teacher_layers: Layers = AUTO,
                  layers: Sequence[str] = ('B', 'E'),
                  connector: Optional[Dict] = None,
@@ -193,8 +191,7 @@ class SegDistiller(CheckedDistiller):
                  student_logits: Optional[Layers] = AUTO,
                  teacher_logits: Optional[Layers] = AUTO,
                  probe_size: Optional[Sequence[int]] = None,
-                 memory_efficient: bool = True,
-                 **kwargs) -> None:
+                 memory_efficient: bool = True, **kwargs) -> None:
         check_settings(layers, logits_loss, logits_loss_name,
                        dict(student=student_logits, teacher=teacher_logits))
         super().__init__(**kwargs)

@@ -1,6 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Feature maps that :class:`~attnfd_mm.models.losses.AttnFDLoss` reads a
-few channels at a time, never held at full width."""
+"""Feature maps that ``AttnFDLoss`` reads a few channels at a time."""
 from typing import Optional, Set, Tuple
 
 import torch
@@ -9,8 +8,7 @@ from torch import Tensor, nn
 
 
 class ChannelMap:
-    """A (B, C, H, W) map whose channels ``start:end`` are computed on
-    demand by :meth:`channels`."""
+    """A (B, C, H, W) map whose channels are computed by :meth:`channels`."""
 
     shape: Tuple[int, int, int, int]
     dtype: torch.dtype  # the dtype of the map's source tensor

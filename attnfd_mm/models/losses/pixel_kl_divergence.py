@@ -18,9 +18,7 @@ class PixelKLDivergence(KLDivergence):
             True.
     """
 
-    def __init__(self,
-                 tau: float = 1.0,
-                 loss_weight: float = 1.0,
+    def __init__(self, tau: float = 1.0, loss_weight: float = 1.0,
                  teacher_detach: bool = True) -> None:
         super().__init__(tau, 'mean', loss_weight, teacher_detach)
 
