@@ -15,8 +15,8 @@ from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 
 from attnfd_mm.utils import without_init
-from .lean_checkpoints import make_checkpoints_lean
-from .teacher_checkpoint import load_teacher_checkpoint, teacher_model_cfg
+from .teacher_checkpoint import (load_teacher_checkpoint,
+                                 make_checkpoints_lean, teacher_model_cfg)
 
 #: ``teacher_autocast`` values and their dtypes.
 AUTOCAST_DTYPES: Dict[Optional[str], Optional[torch.dtype]] = {

@@ -45,12 +45,11 @@ class PreForwardInputsRecorder(ModuleOutputsRecorder):
         """Save copies of the inputs (a placeholder outside copy_calls)."""
         if not self.recording:
             return
-        if self.copy_calls is not None and \
-                len(self.data_buffer) not in self.copy_calls:
+        if self.copy_calls is None or len(self.data_buffer) in self.copy_calls:
+            self.data_buffer.append(tuple(
+                x.clone() if isinstance(x, Tensor) else x for x in inputs))
+        else:
             self.data_buffer.append(None)  # a placeholder
-            return
-        self.data_buffer.append(
-            tuple(x.clone() if isinstance(x, Tensor) else x for x in inputs))
 
     def get_record_data(self, record_idx: int = 0,
                         data_idx: Optional[int] = None) -> Any:
