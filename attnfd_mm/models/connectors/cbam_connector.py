@@ -36,13 +36,11 @@ class CBAMConnector(AttentionConnector):
     :math:`M_C(F) = \sigma(\mathrm{avg}(F) + \mathrm{max}(F))` and
     :math:`M_S(F') = \sigma(\max_c F' + \mathrm{mean}_c F')`.
 
-    With ``out_channels``, the refined map is then aligned to the teacher's
-    channel count (:func:`build_channel_align`).
-
     Args:
         in_channels (int): Channels of the input feature.
-        out_channels (int, optional): Channels after alignment; ``None``
-            for no alignment. Only with ``learnable=True``. Defaults to None.
+        out_channels (int, optional): Channels after alignment
+            (:func:`build_channel_align`), only with ``learnable=True``.
+            Defaults to None (no alignment).
         reduction (int): MLP reduction ratio r. Defaults to 16.
         spatial_kernel (int): Odd kernel size of the spatial conv.
             Defaults to 7.

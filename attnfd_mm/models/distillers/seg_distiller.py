@@ -316,11 +316,9 @@ AttnFDDistiller = SegDistiller  # AttnFD: SegDistiller's defaults
 
 @MODELS.register_module()
 def LogitsDistiller(loss: Dict, loss_name: str = 'loss_kd',
-                    student_logits: Layers = AUTO,
-                    teacher_logits: Layers = AUTO, **kwargs) -> SegDistiller:
+                    **kwargs) -> SegDistiller:
     """:class:`SegDistiller` with the logits loss ``loss``, named
-    ``loss_name``, as its only term (e.g. KD, CWD)."""
+    ``loss_name``, as its only term (e.g. KD, CWD); other arguments (e.g.
+    ``student_logits``) as :class:`SegDistiller`."""
     return SegDistiller(layers=(), logits_loss=loss,
-                        logits_loss_name=loss_name,
-                        student_logits=student_logits,
-                        teacher_logits=teacher_logits, **kwargs)
+                        logits_loss_name=loss_name, **kwargs)

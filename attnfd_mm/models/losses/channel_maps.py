@@ -29,20 +29,17 @@ class TensorMap(ChannelMap):
         return self.tensor[:, start:end]
 
 
-class GatedMap(ChannelMap):
+class GatedMap(TensorMap):
     """A parameter-free CBAM's output ``feature * channel_gate *
     spatial_gate`` (gates (B, C, 1, 1) and (B, 1, H, W)), kept as factors."""
 
     def __init__(self, feature: Tensor, channel_gate: Tensor,
                  spatial_gate: Tensor) -> None:
-        self.feature = feature
-        self.channel_gate = channel_gate
-        self.spatial_gate = spatial_gate
-        self.shape = tuple(feature.shape)
-        self.dtype = feature.dtype
+        super().__init__(feature)
+        self.channel_gate, self.spatial_gate = channel_gate, spatial_gate
 
     def channels(self, start: int, end: int) -> Tensor:
-        return (self.feature[:, start:end] * self.channel_gate[:, start:end]
+        return (super().channels(start, end) * self.channel_gate[:, start:end]
                 * self.spatial_gate)
 
 

@@ -21,8 +21,7 @@ class OutputElementRecorder(ModuleOutputsRecorder):
     """
 
     def __init__(self, source: str, path: Sequence[int] = (),
-                 train_path: Optional[Sequence[int]] = None,
-                 **kwargs) -> None:
+                 train_path: Optional[Sequence[int]] = None, **kwargs) -> None:
         super().__init__(source, **kwargs)
         self.path: Tuple[int, ...] = tuple(path)
         self.train_path: Tuple[int, ...] = self.path if train_path is None \
