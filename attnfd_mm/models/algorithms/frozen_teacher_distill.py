@@ -179,8 +179,7 @@ def check_finite_losses(distill_losses: Dict[str, torch.Tensor],
 
 
 def _summarize_teacher_log(count: int) -> None:
-    """Turn mmengine's per-parameter "skipped since its requires_grad=False"
-    warnings of the frozen teacher into one INFO line."""
+    """One INFO line for mmengine's "skipped" warnings of the teacher."""
     skipped = re.compile(
         r'^teacher\.\S+ is skipped since its requires_grad=False$')
     told = []

@@ -1,7 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """The frozen teacher's model config and checkpoint, loaded strictly, and
-checkpoints of the algorithm that leave the teacher out, its fingerprint
-kept."""
+checkpoints that leave the teacher out, its fingerprint kept."""
 import hashlib
 import json
 import os.path as osp
@@ -21,8 +20,7 @@ FINGERPRINT = 'teacher_fingerprint'  # the buffer of its fingerprint
 
 def teacher_model_cfg(
         teacher: Union[BaseModel, Dict]) -> Union[BaseModel, Dict]:
-    """Turn ``dict(cfg_path=<file or '<package>::...'>)`` into that config's
-    scoped model dict; anything else is returned as is."""
+    """``dict(cfg_path=<file or 'pkg::...'>)`` as its scoped model dict."""
     cfg_path = teacher.get('cfg_path') if isinstance(teacher, dict) \
         and 'type' not in teacher else None
     if cfg_path is None:
@@ -44,8 +42,7 @@ def teacher_model_cfg(
 
 
 def load_teacher_checkpoint(teacher: torch.nn.Module, filename: str) -> None:
-    """Load ``filename`` (a path or URL) into ``teacher``, strictly, with
-    named errors."""
+    """Load ``filename`` (a path or URL) into ``teacher``, strictly."""
     url = '://' in filename
     if not url and not osp.isfile(filename):
         raise FileNotFoundError(
@@ -88,8 +85,7 @@ def load_teacher_checkpoint(teacher: torch.nn.Module, filename: str) -> None:
 
 def check_teacher_state(teacher: torch.nn.Module, state: Dict,
                         filename: str) -> None:
-    """Raise a ``ValueError`` naming keys of ``state`` (from ``filename``)
-    missing, unexpected or of another shape than ``teacher``'s."""
+    """Raise a ``ValueError`` naming keys of ``state`` that do not fit."""
     own = teacher.state_dict()
     missing = [k for k in own if k not in state
                and not k.endswith('num_batches_tracked')]
@@ -120,8 +116,7 @@ class TeacherChangedError(ValueError):
 
 
 def encode_fingerprint(module: nn.Module, teacher_ckpt: str) -> torch.Tensor:
-    """The SHA-256 of ``module``'s state dict (keys, dtypes, tensor bytes)
-    and ``teacher_ckpt``, as a uint8 tensor of JSON bytes."""
+    """SHA-256 of ``module``'s state dict and ``teacher_ckpt``, uint8 JSON."""
     digest = hashlib.sha256()
     for key, value in sorted(module.state_dict().items()):
         digest.update(key.encode())
@@ -140,8 +135,7 @@ def decode_fingerprint(tensor: torch.Tensor) -> Dict[str, str]:
 
 
 def make_checkpoints_lean(algorithm: nn.Module, teacher_ckpt: str) -> None:
-    """Leave ``algorithm.teacher`` (loaded from ``teacher_ckpt``) out of
-    ``algorithm``'s state dict, its fingerprint in its place."""
+    """Save ``algorithm``'s teacher as a fingerprint, not as its weights."""
     algorithm.register_buffer(
         FINGERPRINT, encode_fingerprint(algorithm.teacher, teacher_ckpt))
     algorithm.register_state_dict_post_hook(_leave_out_teacher)
@@ -157,8 +151,7 @@ def _leave_out_teacher(algorithm: nn.Module, state: Dict, prefix: str,
 
 def _keep_own_teacher(algorithm: nn.Module, state: Dict, prefix: str,
                       *args) -> None:
-    """Load pre-hook: check a saved fingerprint, keep this run's, and fill
-    a state dict without teacher weights with the teacher's own."""
+    """Load pre-hook: check the fingerprint; fill in absent teacher weights."""
     key, buffer = prefix + FINGERPRINT, getattr(algorithm, FINGERPRINT)
     saved = decode_fingerprint(state[key]) if key in state else {}
     own = decode_fingerprint(buffer)

@@ -102,8 +102,7 @@ class CBAMConnector(AttentionConnector):
         return refined * self.spatial_gate(refined)
 
     def channel_map(self, feature: Tensor) -> ChannelMap:
-        """The output for ``feature`` as a channel map for ``AttnFDLoss``
-        (``docs/design.md``, Memory of the AttnFD terms)."""
+        """The output for ``feature`` as a channel map for ``AttnFDLoss``."""
         if not self.learnable:
             return GatedMap(feature, *self.factored_gates(feature))
         if not chunkable_align(self.align):  # also without an alignment

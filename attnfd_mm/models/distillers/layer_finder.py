@@ -68,9 +68,8 @@ LAYER_KEYS = frozenset(
 
 def resolve_layers(layers: Union[str, Dict[str, Dict]],
                    side: str) -> Dict[str, Dict]:
-    """The layer dicts of a preset or of a dict of layer dicts, checked,
-    copied and completed (``recorder='ModuleOutputs'``, ``record_idx=0``);
-    ``side`` names the side in messages."""
+    """A preset's or a dict's layer dicts, checked, copied and completed
+    (``recorder='ModuleOutputs'``, ``record_idx=0``); ``side`` for messages."""
     if isinstance(layers, str):
         if layers not in ATTNFD_LAYER_PRESETS:
             raise KeyError(
@@ -178,8 +177,7 @@ class ModelProbe:
             'channels=<C>)).')
 
     def _producers(self, tensor: Tensor, prefix: str) -> List[Tuple[str, int]]:
-        """``(name, call index)`` of the calls under ``prefix`` that
-        returned ``tensor`` itself, in finishing order."""
+        """Calls ``(name, index)`` under ``prefix`` returning ``tensor``."""
         return [(name, idx) for name, idx in self.order
                 if name.startswith(prefix)
                 and self.calls[name][idx][0] is tensor
@@ -202,8 +200,7 @@ class ModelProbe:
         return [elements[i] for i in indices]
 
     def find_b(self) -> Dict:
-        """Layer dict of B: the lowest-resolution backbone output the head
-        reads (``docs/design.md``, Layers)."""
+        """Layer dict of B (``docs/design.md``, Layers)."""
         path, tensor = min(reversed(self._backbone_candidates()),
                            key=lambda c: c[1].shape[-2] * c[1].shape[-1])
         channels = tensor.shape[1]
@@ -282,8 +279,7 @@ class ModelProbe:
 
 @contextlib.contextmanager
 def _eval_mode(module: nn.Module, train: bool = False) -> Iterator[None]:
-    """Eval mode (``train``: train mode but norm and dropout layers), the
-    submodules' modes restored on exit."""
+    """Eval mode (``train``: train but norm and dropout), restored on exit."""
     modes = {m: m.training for m in module.modules()}
     module.train(train)
     for m in module.modules() if train else ():
@@ -309,8 +305,7 @@ def _flatten(out: Any, path: Tuple[int, ...] = ()) -> List:
 
 def find_layers(model: nn.Module,
                 probe_size: Optional[Sequence[int]] = None) -> Dict[str, Dict]:
-    """AttnFD's layer dicts of a built mmseg segmentor (:class:`ModelProbe`
-    arguments)."""
+    """AttnFD's layer dicts of a built mmseg segmentor (see ModelProbe)."""
     return ModelProbe(model, probe_size).find_layers()
 
 

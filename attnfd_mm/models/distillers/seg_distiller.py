@@ -31,8 +31,7 @@ in_mmrazor_scope = DefaultScope.overwrite_default_scope('mmrazor')
 
 
 def closest_names(name: str, candidates: List[str], n: int = 5) -> List[str]:
-    """Up to ``n`` of ``candidates`` close to ``name``, else sharing its
-    longest dotted parent path."""
+    """Up to ``n`` candidates close to ``name``, else sharing most parents."""
     close = difflib.get_close_matches(name, candidates, n=n, cutoff=0.4)
     parents = name.split('.')[:-1]
     shared = {c: len(osp.commonprefix([c.split('.')[:-1], parents]))
@@ -43,8 +42,7 @@ def closest_names(name: str, candidates: List[str], n: int = 5) -> List[str]:
 
 def check_recorder_sources(recorders: RecorderManager, model: nn.Module,
                            side: str) -> None:
-    """Raise a ``KeyError`` naming each recorder whose ``source`` is not in
-    ``model``."""
+    """Raise a ``KeyError`` naming recorders whose source is not in model."""
     modules = [n for n, _ in model.named_modules() if n]
     params = [n for n, _ in model.named_parameters()]
     problems = []
@@ -108,8 +106,7 @@ def record_mapping(recorder: str, layer: Dict, from_student: bool,
 
 
 def align_logits(preds_S: Tensor, preds_T: Tensor) -> Dict[str, Tensor]:
-    """The student's logits resized to the teacher's, both contiguous (for
-    CWD's ``.view``)."""
+    """The student's logits resized to the teacher's; both contiguous (CWD)."""
     if preds_S.shape[-2:] != preds_T.shape[-2:]:
         preds_S = F.interpolate(preds_S, size=preds_T.shape[-2:],
                                 mode='bilinear', align_corners=False)
@@ -230,8 +227,7 @@ class SegDistiller(CheckedDistiller):
 
     def _set_layers(self, side: str,
                     model: Optional[nn.Module] = None) -> None:
-        """Resolve ``side``'s layers and recorders; with both sides, the
-        terms."""
+        """Resolve ``side``'s layers and recorders; with both, the terms."""
         features, logits = self.given[side]
         if AUTO in (features, logits):  # one probe forward for both
             probe = ModelProbe(model, self.probe_size)
@@ -317,8 +313,7 @@ AttnFDDistiller = SegDistiller  # AttnFD: SegDistiller's defaults
 @MODELS.register_module()
 def LogitsDistiller(loss: Dict, loss_name: str = 'loss_kd',
                     **kwargs) -> SegDistiller:
-    """:class:`SegDistiller` with the logits loss ``loss``, named
-    ``loss_name``, as its only term (e.g. KD, CWD); other arguments (e.g.
-    ``student_logits``) as :class:`SegDistiller`."""
+    """:class:`SegDistiller` with one term, the logits loss ``loss`` named
+    ``loss_name`` (e.g. KD, CWD); other arguments as :class:`SegDistiller`."""
     return SegDistiller(layers=(), logits_loss=loss,
                         logits_loss_name=loss_name, **kwargs)

@@ -44,8 +44,7 @@ class GatedMap(TensorMap):
 
 
 def chunkable_align(align: Optional[nn.Module]) -> bool:
-    """Whether ``align`` is ``Sequential(Conv2d 1x1 without bias,
-    BatchNorm2d)``, which :class:`AlignedMap` can evaluate."""
+    """Whether ``align`` is Conv2d 1x1 without bias + BatchNorm2d."""
     if not isinstance(align, nn.Sequential) or len(align) != 2:
         return False
     conv, norm = align
@@ -58,8 +57,7 @@ def chunkable_align(align: Optional[nn.Module]) -> bool:
 class AlignedMap(ChannelMap):
     """``align(refined)`` for a :func:`chunkable_align` alignment, one block
     of output channels at a time; BN counts the batch once and updates its
-    statistics once per block (``docs/design.md``, Memory of the AttnFD
-    terms)."""
+    statistics once per block (``docs/design.md``)."""
 
     def __init__(self, refined: Tensor, align: nn.Sequential) -> None:
         if not chunkable_align(align):
