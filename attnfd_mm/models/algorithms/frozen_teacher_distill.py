@@ -1,11 +1,12 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Single-teacher distillation with a teacher frozen in eval mode, and the
-checks that stop it with a message naming the fix."""
+"""Single-teacher distillation with a frozen teacher, and its checks."""
+import logging
+import re
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 from mmengine.dist import all_reduce_dict
-from mmengine.logging import MessageHub
+from mmengine.logging import MessageHub, MMLogger
 from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 from mmengine.utils import apply_to
@@ -14,9 +15,8 @@ from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 
 from attnfd_mm.utils import without_init
-from .frozen_teacher_log import summarize_frozen_teacher_log
-from .lean_checkpoints import make_checkpoints_lean
-from .teacher_checkpoint import load_teacher_checkpoint, teacher_model_cfg
+from .teacher_checkpoint import (load_teacher_checkpoint,
+                                 make_checkpoints_lean, teacher_model_cfg)
 
 #: ``teacher_autocast`` values and their dtypes.
 AUTOCAST_DTYPES: Dict[Optional[str], Optional[torch.dtype]] = {
@@ -25,9 +25,8 @@ AUTOCAST_DTYPES: Dict[Optional[str], Optional[torch.dtype]] = {
 
 @MODELS.register_module()
 class FrozenTeacherDistill(SingleTeacherDistill):
-    """``SingleTeacherDistill`` whose frozen teacher stays wholly in eval
-    mode and runs in ``'tensor'`` mode without grad (``docs/design.md``,
-    The frozen-teacher algorithm).
+    """``SingleTeacherDistill`` whose frozen teacher stays in eval mode and
+    runs in ``'tensor'`` mode without grad (``docs/design.md``).
 
     Args:
         teacher (dict | BaseModel): The teacher's model dict, a
@@ -37,8 +36,7 @@ class FrozenTeacherDistill(SingleTeacherDistill):
         random_teacher (bool): Allow a frozen teacher with random weights,
             for tests and smoke runs. Defaults to False.
         teacher_autocast (str, optional): The frozen teacher's precision,
-            ``'bfloat16'`` or ``'float16'`` (records in float32). Defaults
-            to None.
+            ``'bfloat16'`` or ``'float16'``. Defaults to None.
         teacher_channels_last (bool): Channels-last frozen teacher.
             Defaults to False.
         **kwargs: The other arguments of ``SingleTeacherDistill``.
@@ -79,7 +77,7 @@ class FrozenTeacherDistill(SingleTeacherDistill):
         self.teacher_autocast = teacher_autocast
         self.teacher_channels_last = teacher_channels_last
         if frozen:
-            summarize_frozen_teacher_log(len(list(self.teacher.parameters())))
+            _summarize_teacher_log(len(list(self.teacher.parameters())))
         if frozen and teacher_ckpt:
             make_checkpoints_lean(self, teacher_ckpt)
         if teacher_channels_last:
@@ -125,11 +123,9 @@ class FrozenTeacherDistill(SingleTeacherDistill):
             losses.update(add_prefix(distill_losses, 'distill'))
         return losses
 
-    def parse_losses(
-        self, losses: Dict[str, torch.Tensor]
-    ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
-        """mmengine's ``parse_losses``, the logged values (only) averaged
-        over processes."""
+    def parse_losses(self, losses: Dict[str, torch.Tensor]
+                     ) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+        """``parse_losses`` with the logged values averaged over processes."""
         loss, log_vars = super().parse_losses(losses)
         with torch.no_grad():  # new tensors: the loss stays this process's
             all_reduce_dict(log_vars, op='mean')
@@ -151,8 +147,7 @@ def _as_default_tensor(tensor: torch.Tensor) -> torch.Tensor:
 
 def check_num_classes(student: torch.nn.Module,
                       teacher: torch.nn.Module) -> None:
-    """Raise a ``ValueError`` unless both segmentors' decode heads predict
-    the same number of classes (a model without one is not checked)."""
+    """Raise a ``ValueError`` if the decode heads' ``num_classes`` differ."""
     s_classes, t_classes = (
         getattr(getattr(model, 'decode_head', None), 'num_classes', None)
         for model in (student, teacher))
@@ -165,18 +160,15 @@ def check_num_classes(student: torch.nn.Module,
 
 def check_finite_losses(distill_losses: Dict[str, torch.Tensor],
                         student_losses: Dict[str, torch.Tensor]) -> None:
-    """Raise a ``FloatingPointError`` naming the iteration, the layers and
-    every loss term when a distillation loss is NaN or infinite."""
+    """Raise a ``FloatingPointError`` if a distillation loss is not finite."""
     bad = [k for k, v in distill_losses.items()
            if not torch.isfinite(v).all()]
     if not bad:
         return
     iteration = MessageHub.get_current_instance().get_info('iter')
-    terms = {
-        k: float(v.detach().float().mean())
-        for k, v in {**student_losses, **distill_losses}.items()
-        if isinstance(v, torch.Tensor) and 'loss' in k
-    }
+    terms = {k: float(v.detach().float().mean())
+             for k, v in {**student_losses, **distill_losses}.items()
+             if isinstance(v, torch.Tensor) and 'loss' in k}
     raise FloatingPointError(
         f'Non-finite distillation loss at iteration '
         f'{"?" if iteration is None else iteration + 1}: {bad}; loss terms: '
@@ -184,3 +176,24 @@ def check_finite_losses(distill_losses: Dict[str, torch.Tensor],
         'in the work dir is the last good state. Lower the learning rate or '
         'the loss weights, check the teacher checkpoint and the data, then '
         'resume with --resume.')
+
+
+def _summarize_teacher_log(count: int) -> None:
+    """One INFO line for mmengine's "skipped" warnings of the teacher."""
+    skipped = re.compile(
+        r'^teacher\.\S+ is skipped since its requires_grad=False$')
+    told = []
+
+    def summarize(record: logging.LogRecord) -> bool:
+        if not skipped.match(record.getMessage()):
+            return True
+        if told:
+            return False
+        told.append(True)
+        record.msg = (f'The {count} parameters of the frozen teacher are '
+                      'left out of the optimizer (requires_grad=False).')
+        record.args = ()
+        record.levelno, record.levelname = logging.INFO, 'INFO'
+        return True
+
+    MMLogger.get_current_instance().addFilter(summarize)

@@ -1,6 +1,8 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""The frozen teacher from what a config names: its model config and its
-checkpoint, loaded strictly, with named errors."""
+"""The frozen teacher's model config and checkpoint, loaded strictly, and
+checkpoints that leave the teacher out, its fingerprint kept."""
+import hashlib
+import json
 import os.path as osp
 import pickle
 import re
@@ -10,13 +12,15 @@ import torch
 from mmengine.config import Config
 from mmengine.model import BaseModel
 from mmengine.runner import CheckpointLoader
+from torch import nn
+
+TEACHER_PREFIX = 'teacher.'  # of the teacher's keys in the state dict
+FINGERPRINT = 'teacher_fingerprint'  # the buffer of its fingerprint
 
 
 def teacher_model_cfg(
         teacher: Union[BaseModel, Dict]) -> Union[BaseModel, Dict]:
-    """Turn ``dict(cfg_path=<config>)`` (a file or ``'<package>::...'``)
-    into that config's scoped model dict (other keys dropped: the weights
-    come from ``teacher_ckpt``); anything else is returned as is."""
+    """``dict(cfg_path=<file or 'pkg::...'>)`` as its scoped model dict."""
     cfg_path = teacher.get('cfg_path') if isinstance(teacher, dict) \
         and 'type' not in teacher else None
     if cfg_path is None:
@@ -38,14 +42,7 @@ def teacher_model_cfg(
 
 
 def load_teacher_checkpoint(teacher: torch.nn.Module, filename: str) -> None:
-    """Load ``filename`` (a path or URL) into ``teacher``, strictly.
-
-    Raises:
-        FileNotFoundError: A local ``filename`` does not exist.
-        RuntimeError: It cannot be read, is not plain data or holds no
-            state dict.
-        ValueError: Its keys or shapes do not fit the teacher's.
-    """
+    """Load ``filename`` (a path or URL) into ``teacher``, strictly."""
     url = '://' in filename
     if not url and not osp.isfile(filename):
         raise FileNotFoundError(
@@ -88,9 +85,7 @@ def load_teacher_checkpoint(teacher: torch.nn.Module, filename: str) -> None:
 
 def check_teacher_state(teacher: torch.nn.Module, state: Dict,
                         filename: str) -> None:
-    """Raise a ``ValueError`` naming a few keys of ``state`` (read from
-    ``filename``) missing (bar ``num_batches_tracked``), unexpected or of
-    another shape than ``teacher``'s."""
+    """Raise a ``ValueError`` naming keys of ``state`` that do not fit."""
     own = teacher.state_dict()
     missing = [k for k in own if k not in state
                and not k.endswith('num_batches_tracked')]
@@ -103,7 +98,7 @@ def check_teacher_state(teacher: torch.nn.Module, state: Dict,
     ]
     if not (missing or unexpected or reshaped):
         return
-    distilled = any(k.startswith(('architecture.', 'teacher.'))
+    distilled = any(k.startswith(('architecture.', TEACHER_PREFIX))
                     for k in unexpected)
     raise ValueError(
         f'The teacher checkpoint {filename!r} does not fit the teacher '
@@ -114,3 +109,65 @@ def check_teacher_state(teacher: torch.nn.Module, state: Dict,
         'backbone depth, channels and num_classes).' +
         (' It looks like a distillation checkpoint: convert it with '
          'tools/convert_kd_ckpt_to_student.py first.' if distilled else ''))
+
+
+class TeacherChangedError(ValueError):
+    """The teacher rebuilt from ``teacher_ckpt`` is not a checkpoint's."""
+
+
+def encode_fingerprint(module: nn.Module, teacher_ckpt: str) -> torch.Tensor:
+    """SHA-256 of ``module``'s state dict and ``teacher_ckpt``, uint8 JSON."""
+    digest = hashlib.sha256()
+    for key, value in sorted(module.state_dict().items()):
+        digest.update(key.encode())
+        if isinstance(value, torch.Tensor):
+            data = value.detach().cpu().contiguous().reshape(-1)
+            digest.update(str(value.dtype).encode())
+            digest.update(data.view(torch.uint8).numpy().tobytes())
+    text = json.dumps(dict(sha256=digest.hexdigest(),
+                           teacher_ckpt=teacher_ckpt), sort_keys=True)
+    return torch.tensor(list(text.encode()), dtype=torch.uint8)
+
+
+def decode_fingerprint(tensor: torch.Tensor) -> Dict[str, str]:
+    """The inverse of :func:`encode_fingerprint`."""
+    return json.loads(bytes(tensor.cpu().tolist()).decode())
+
+
+def make_checkpoints_lean(algorithm: nn.Module, teacher_ckpt: str) -> None:
+    """Save ``algorithm``'s teacher as a fingerprint, not as its weights."""
+    algorithm.register_buffer(
+        FINGERPRINT, encode_fingerprint(algorithm.teacher, teacher_ckpt))
+    algorithm.register_state_dict_post_hook(_leave_out_teacher)
+    algorithm.register_load_state_dict_pre_hook(_keep_own_teacher)
+
+
+def _leave_out_teacher(algorithm: nn.Module, state: Dict, prefix: str,
+                       local_metadata: Dict) -> None:
+    """State-dict post-hook: drop the ``<prefix>teacher.*`` entries."""
+    for key in [k for k in state if k.startswith(prefix + TEACHER_PREFIX)]:
+        del state[key]
+
+
+def _keep_own_teacher(algorithm: nn.Module, state: Dict, prefix: str,
+                      *args) -> None:
+    """Load pre-hook: check the fingerprint; fill in absent teacher weights."""
+    key, buffer = prefix + FINGERPRINT, getattr(algorithm, FINGERPRINT)
+    saved = decode_fingerprint(state[key]) if key in state else {}
+    own = decode_fingerprint(buffer)
+    if saved and saved.get('sha256') != own['sha256']:
+        same_file = saved.get('teacher_ckpt') == own['teacher_ckpt']
+        raise TeacherChangedError(
+            'The teacher is not the one this checkpoint was trained with: '
+            f"its weights came from {saved.get('teacher_ckpt')!r} (SHA-256 "
+            f"{saved.get('sha256', '?')[:12]}), the teacher rebuilt now from "
+            f"{own['teacher_ckpt']!r} has SHA-256 {own['sha256'][:12]}"
+            + (' (the file changed since).' if same_file else '.') +
+            ' Checkpoints of a frozen teacher leave its weights out and '
+            'rebuild it from teacher_ckpt: restore that file, or start a new '
+            'run.')
+    state[key] = buffer
+    head = prefix + TEACHER_PREFIX
+    if not any(k.startswith(head) for k in state):
+        state.update((head + k, v)
+                     for k, v in algorithm.teacher.state_dict().items())

@@ -78,8 +78,8 @@ class BAMConnector(AttentionConnector):
 
     Args:
         in_channels (int): Channels of the input feature.
-        out_channels (int, optional): Channels of the student-side
-            alignment. Defaults to None (no alignment).
+        out_channels (int, optional): Channels after alignment (student).
+            Defaults to None.
         reduction (int): Bottleneck ratio r. Defaults to 16.
         dilation (int): Dilation of the spatial 3x3 convs. Defaults to 4.
         learnable (bool): Student (learnable) or teacher. Defaults to True.
@@ -128,8 +128,8 @@ class EMAConnector(AttentionConnector):
     Args:
         in_channels (int): Channels of the input feature; divisible by
             ``groups``.
-        out_channels (int, optional): Channels of the student-side
-            alignment. Defaults to None (no alignment).
+        out_channels (int, optional): Channels after alignment (student).
+            Defaults to None.
         groups (int): Channel groups g. Defaults to 8.
         learnable (bool): Student (learnable) or teacher. Defaults to True.
         init_cfg (dict, optional): mmengine init config. Defaults to None.
@@ -162,11 +162,9 @@ class EMAConnector(AttentionConnector):
         gate_h, gate_w = directions.split([h, w], dim=2)
         gated = group * gate_h.sigmoid() * gate_w.transpose(2, 3).sigmoid()
         if self.learnable:
-            branch1 = self.norm(gated)
-            branch2 = self.local_conv(group)
+            branch1, branch2 = self.norm(gated), self.local_conv(group)
         else:
-            branch1 = F.group_norm(gated, gated.shape[1])
-            branch2 = group
+            branch1, branch2 = F.group_norm(gated, gated.shape[1]), group
 
         def descriptor(x: Tensor) -> Tensor:
             return x.mean(dim=(2, 3)).softmax(dim=1).unsqueeze(1)

@@ -1,6 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Base of the attention connectors: input check, channel MLP and channel
-alignment."""
+"""Base of the attention connectors: input check, channel MLP, alignment."""
 import math
 from typing import Dict, Optional
 
@@ -12,9 +11,8 @@ from torch import Tensor, nn
 
 def build_channel_align(in_channels: int, out_channels: int,
                         norm_cfg: Dict = dict(type='BN')) -> nn.Sequential:
-    """Conv1x1 (no bias) + norm from ``in_channels`` to ``out_channels``,
-    initialised as in AttnFD's code: N(0, sqrt(2 / out_channels)), norm
-    weight 1 and bias 0."""
+    """Conv1x1 (no bias) + norm, initialised as in AttnFD's code: weight
+    N(0, sqrt(2 / out_channels)), norm weight 1 and bias 0."""
     conv = nn.Conv2d(in_channels, out_channels, 1, bias=False)
     nn.init.normal_(conv.weight, 0.0, math.sqrt(2.0 / out_channels))
     bn = build_norm_layer(norm_cfg, out_channels)[1]
@@ -26,7 +24,7 @@ def build_channel_align(in_channels: int, out_channels: int,
 class AttentionConnector(BaseConnector):
     """A connector that checks its input, refines it (:meth:`attend`) and,
     on the student side, aligns its channels (:meth:`init_align`, called
-    after the subclass's layers so that their initialisation comes first).
+    after the subclass's layers).
 
     Args:
         in_channels (int): Channels of the input feature.

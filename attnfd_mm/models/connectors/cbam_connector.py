@@ -36,14 +36,11 @@ class CBAMConnector(AttentionConnector):
     :math:`M_C(F) = \sigma(\mathrm{avg}(F) + \mathrm{max}(F))` and
     :math:`M_S(F') = \sigma(\max_c F' + \mathrm{mean}_c F')`.
 
-    With ``out_channels``, the refined map is then aligned to the teacher's
-    channel count (:func:`build_channel_align`). Learnable parameters
-    without alignment: ``c*c/8 + c/16 + c + 100`` for r=16 and a 7x7 kernel.
-
     Args:
         in_channels (int): Channels of the input feature.
-        out_channels (int, optional): Channels after alignment; ``None``
-            for no alignment. Only with ``learnable=True``. Defaults to None.
+        out_channels (int, optional): Channels after alignment
+            (:func:`build_channel_align`), only with ``learnable=True``.
+            Defaults to None (no alignment).
         reduction (int): MLP reduction ratio r. Defaults to 16.
         spatial_kernel (int): Odd kernel size of the spatial conv.
             Defaults to 7.
@@ -51,10 +48,9 @@ class CBAMConnector(AttentionConnector):
             (teacher). Defaults to True.
         norm_cfg (dict): Norm of the learnable spatial gate. Defaults to
             ``dict(type='BN', eps=1e-5, momentum=0.01)`` (the paper's).
-        align_norm_cfg (dict): Norm of the channel alignment. Defaults to
-            ``dict(type='BN')``. A batch-independent norm (e.g.
-            ``dict(type='GN', num_groups=1)``) makes both independent of how
-            a batch is split across processes.
+        align_norm_cfg (dict): Norm of the channel alignment, e.g.
+            ``dict(type='GN', num_groups=1)`` for one independent of how a
+            batch is split across processes. Defaults to ``dict(type='BN')``.
         init_cfg (dict, optional): mmengine init config. Defaults to None.
 
     Shapes:
@@ -84,8 +80,7 @@ class CBAMConnector(AttentionConnector):
 
     def channel_gate(self, x: Tensor) -> Tensor:
         """:math:`M_C`, shape (B, C, 1, 1)."""
-        avg = x.mean(dim=(2, 3))
-        mx = x.amax(dim=(2, 3))
+        avg, mx = x.mean(dim=(2, 3)), x.amax(dim=(2, 3))
         if self.learnable:
             logits = self.channel_mlp(avg) + self.channel_mlp(mx)
         else:
@@ -94,8 +89,7 @@ class CBAMConnector(AttentionConnector):
 
     def spatial_gate(self, x: Tensor) -> Tensor:
         """:math:`M_S`, shape (B, 1, H, W)."""
-        mx = x.amax(dim=1, keepdim=True)
-        mean = x.mean(dim=1, keepdim=True)
+        mx, mean = x.amax(dim=1, keepdim=True), x.mean(dim=1, keepdim=True)
         if self.learnable:
             logits = self.spatial_bn(
                 self.spatial_conv(torch.cat([mx, mean], dim=1)))
@@ -108,9 +102,7 @@ class CBAMConnector(AttentionConnector):
         return refined * self.spatial_gate(refined)
 
     def channel_map(self, feature: Tensor) -> ChannelMap:
-        """The output for ``feature`` as a channel map that
-        :class:`~attnfd_mm.models.losses.AttnFDLoss` reads a few channels at
-        a time (``docs/design.md``, Memory of the AttnFD terms)."""
+        """The output for ``feature`` as a channel map for ``AttnFDLoss``."""
         if not self.learnable:
             return GatedMap(feature, *self.factored_gates(feature))
         if not chunkable_align(self.align):  # also without an alignment
@@ -124,14 +116,9 @@ class CBAMConnector(AttentionConnector):
             feature: Tensor,
             chunk_elements: int = DEFAULT_CHUNK_ELEMENTS
     ) -> Tuple[Tensor, Tensor]:
-        """:math:`(M_C, M_S)` of a parameter-free connector, so that its
-        output is ``feature * M_C * M_S``, computed a few channels at a time
-        instead of holding ``feature * M_C`` (no gradients: for the frozen
-        teacher's side of :meth:`channel_map`).
-
-        Returns:
-            tuple[Tensor, Tensor]: (B, C, 1, 1) and (B, 1, H, W).
-        """
+        """:math:`(M_C, M_S)`, (B, C, 1, 1) and (B, 1, H, W), of a
+        parameter-free connector, computed a few channels at a time, without
+        grad (the frozen teacher's side of :meth:`channel_map`)."""
         if self.learnable or self.align is not None:
             raise ValueError(
                 'CBAMConnector.factored_gates needs a parameter-free '

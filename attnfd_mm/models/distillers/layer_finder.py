@@ -1,9 +1,12 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Find AttnFD's layers B, E, D and the logits in a built mmseg segmentor
-by tensor identity in one logged forward (``docs/design.md``, Layers)."""
+"""AttnFD's layers B, E, D and the logits of mmseg segmentors: presets,
+checked layer dicts, and the layers found in a built segmentor by tensor
+identity in one logged forward (``docs/design.md``, Layers)."""
 import contextlib
+import copy
 import functools
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import (Any, Dict, Iterator, List, Optional, Sequence, Tuple,
+                    Union)
 
 import torch
 from torch import Tensor, nn
@@ -15,8 +18,40 @@ CONTEXT_MODULES: Dict[str, str] = {
     'UPerHead': 'bottleneck',
 }
 
-#: Probe input size (then the preprocessor's ``size`` if the model refuses)
-DEFAULT_PROBE_SIZE: Tuple[int, int] = (64, 64)
+
+def _layer(source: str, record_idx: int, channels: int,
+           recorder: str = 'ModuleOutputs', **extra) -> Dict:
+    """A complete layer dict (:func:`resolve_layers`)."""
+    return dict(source=source, recorder=recorder, record_idx=record_idx,
+                channels=channels, **extra)
+
+
+_RESNET_BASIC_B = _layer('backbone.layer4.1.relu', 1, 512, 'PreForwardInputs')
+# ResNet-34 (BasicBlock, 3 blocks in its last stage)
+_RESNET34_B = _layer('backbone.layer4.2.relu', 1, 512, 'PreForwardInputs')
+_RESNET_BOTTLENECK_B = _layer('backbone.layer4.2.relu', 2, 2048,
+                              'PreForwardInputs')
+_MBV2_B = _layer('backbone.layer7', 0, 320)
+# E and D of the DeepLabV3(+) and PSPNet heads, by channels
+_e = functools.partial(_layer, 'decode_head.bottleneck', 0)
+_d = functools.partial(_layer, 'decode_head.sep_bottleneck', 0)
+
+
+#: Layer dicts of stock mmseg models, by ``<architecture>_<backbone>``.
+ATTNFD_LAYER_PRESETS: Dict[str, Dict[str, Dict]] = {
+    'deeplabv3_r18': dict(B=_RESNET_BASIC_B, E=_e(128)),
+    # R34 with the R18 head (``deeplabv3_segmentor('r34')``)
+    'deeplabv3_r34': dict(B=_RESNET34_B, E=_e(128)),
+    'deeplabv3_r50': dict(B=_RESNET_BOTTLENECK_B, E=_e(512)),
+    'deeplabv3_r101': dict(B=_RESNET_BOTTLENECK_B, E=_e(512)),
+    'deeplabv3_mbv2': dict(B=_MBV2_B, E=_e(512)),
+    'pspnet_r18': dict(B=_RESNET_BASIC_B, E=_e(128)),
+    'pspnet_r101': dict(B=_RESNET_BOTTLENECK_B, E=_e(512)),
+    'deeplabv3plus_r18': dict(B=_RESNET_BASIC_B, E=_e(128), D=_d(128)),
+    'deeplabv3plus_r101': dict(
+        B=_RESNET_BOTTLENECK_B, E=_e(512), D=_d(512)),
+    'deeplabv3plus_mbv2': dict(B=_MBV2_B, E=_e(512), D=_d(512)),
+}
 
 
 class LayerNotFoundError(KeyError):
@@ -26,26 +61,50 @@ class LayerNotFoundError(KeyError):
         return str(self.args[0]) if self.args else ''
 
 
+#: The keys of a layer dict (``path``/``train_path``: ``OutputElement``).
+LAYER_KEYS = frozenset(
+    {'source', 'channels', 'recorder', 'record_idx', 'path', 'train_path'})
+
+
+def resolve_layers(layers: Union[str, Dict[str, Dict]],
+                   side: str) -> Dict[str, Dict]:
+    """A preset's or a dict's layer dicts, checked, copied and completed
+    (``recorder='ModuleOutputs'``, ``record_idx=0``); ``side`` for messages."""
+    if isinstance(layers, str):
+        if layers not in ATTNFD_LAYER_PRESETS:
+            raise KeyError(
+                f'Unknown {side}_layers preset {layers!r}. Presets: '
+                f"{sorted(ATTNFD_LAYER_PRESETS)}; 'auto' to find the layers "
+                'in the built model; or pass a dict such as '
+                "dict(B=dict(source='backbone.layer4', channels=512)).")
+        layers = ATTNFD_LAYER_PRESETS[layers]
+    for name, layer in layers.items():
+        missing = {'source', 'channels'} - set(layer)
+        unknown = set(layer) - LAYER_KEYS
+        if missing or unknown:
+            raise ValueError(
+                f'{side}_layers[{name!r}] = {dict(layer)} must have the keys '
+                "'source' and 'channels' (optional: "
+                f'{sorted(LAYER_KEYS - {"source", "channels"})}); missing '
+                f'{sorted(missing)}, unknown {sorted(unknown)}.')
+    return {name: {'recorder': 'ModuleOutputs', 'record_idx': 0,
+                   **copy.deepcopy(dict(layer))}
+            for name, layer in layers.items()}
+
+
 def _is_pass_through(module: nn.Module) -> bool:
     """Modules that may return their input unchanged in eval mode."""
     return isinstance(module, nn.Identity) or 'Drop' in type(module).__name__
-
-
-def _layer(source: str, record_idx: int, channels: int,
-           recorder: str = 'ModuleOutputs', **extra) -> Dict:
-    """A complete layer dict (:func:`resolve_layers`)."""
-    return dict(source=source, recorder=recorder, record_idx=record_idx,
-                channels=channels, **extra)
 
 
 class ModelProbe:
     """One eval-mode forward of a segmentor with every module call logged.
 
     Args:
-        model (nn.Module): A built mmseg segmentor (``EncoderDecoder`` or
-            ``CascadeEncoderDecoder``).
+        model (nn.Module): A built ``EncoderDecoder`` or
+            ``CascadeEncoderDecoder``.
         probe_size (Sequence[int], optional): Input ``(H, W)``. Defaults to
-            64x64, then the data preprocessor's ``size`` if 64x64 fails.
+            64x64, then the data preprocessor's ``size``.
     """
 
     def __init__(self, model: nn.Module,
@@ -80,11 +139,10 @@ class ModelProbe:
         calls.append((output, inputs[0] if inputs else None))
 
     def _run(self, probe_size: Optional[Sequence[int]]) -> Tensor:
-        """The input of the first probe size the model accepts, with every
-        module call of its forward logged."""
+        """The input of the first probe size the model accepts, logged."""
         crop = getattr(getattr(self.model, 'data_preprocessor', None), 'size',
                        None)
-        sizes = [tuple(probe_size or DEFAULT_PROBE_SIZE)]
+        sizes = [tuple(probe_size or (64, 64))]
         if probe_size is None and crop is not None and tuple(crop) != sizes[0]:
             sizes.append(tuple(crop))
         device = next((p.device for p in self.model.parameters()),
@@ -119,8 +177,7 @@ class ModelProbe:
             'channels=<C>)).')
 
     def _producers(self, tensor: Tensor, prefix: str) -> List[Tuple[str, int]]:
-        """``(name, call index)`` of the calls under ``prefix`` that
-        returned ``tensor`` itself, in the order they finished."""
+        """Calls ``(name, index)`` under ``prefix`` returning ``tensor``."""
         return [(name, idx) for name, idx in self.order
                 if name.startswith(prefix)
                 and self.calls[name][idx][0] is tensor
@@ -143,9 +200,7 @@ class ModelProbe:
         return [elements[i] for i in indices]
 
     def find_b(self) -> Dict:
-        """Layer dict of B: the lowest-resolution (last on ties) backbone
-        output the head reads, before the ``nn.ReLU`` that produced it, else
-        at its producer, else as an ``OutputElement`` of the backbone."""
+        """Layer dict of B (``docs/design.md``, Layers)."""
         path, tensor = min(reversed(self._backbone_candidates()),
                            key=lambda c: c[1].shape[-2] * c[1].shape[-1])
         channels = tensor.shape[1]
@@ -164,8 +219,7 @@ class ModelProbe:
 
     def _train_path(self, path: Tuple[int, ...],
                     target: Tensor) -> Tuple[int, ...]:
-        """Position of B in the backbone's train-mode output, found by
-        value (norm and dropout layers in eval mode)."""
+        """Position of B in the backbone's train-mode output, by value."""
         backbone = self.model.backbone
         with _eval_mode(backbone, train=True), torch.no_grad():
             out = backbone(self.inputs)
@@ -206,22 +260,16 @@ class ModelProbe:
                 return _layer(dropout, idx, channels, 'PreForwardInputs')
         return _layer(self.classifier, cls_idx, channels, 'PreForwardInputs')
 
-    def find_context(self) -> Optional[Dict]:
-        """Layer dict of the head's context module, if it has one."""
-        attr = CONTEXT_MODULES.get(type(self.head).__name__)
-        if attr is None:
-            return None
-        name = f'{self.head_prefix}.{attr}'
-        calls = self.calls[name]
-        return _layer(name, len(calls) - 1, calls[-1][0].shape[1])
-
     def find_layers(self) -> Dict[str, Dict]:
         """Layer dicts ``B``, ``E`` and, with a context module, ``D``."""
-        b, context = self.find_b(), self.find_context()
-        classifier_input = self.find_classifier_input()
-        if context is None:
-            return dict(B=b, E=classifier_input)
-        return dict(B=b, E=context, D=classifier_input)
+        layers = dict(B=self.find_b(), E=self.find_classifier_input())
+        attr = CONTEXT_MODULES.get(type(self.head).__name__)
+        if attr is not None:  # E: its output; D: the classifier input
+            name = f'{self.head_prefix}.{attr}'
+            calls = self.calls[name]
+            layers.update(E=_layer(name, len(calls) - 1,
+                                   calls[-1][0].shape[1]), D=layers['E'])
+        return layers
 
     def find_logits(self) -> Dict:
         """Layer dict of the last head's ``conv_seg`` output."""
@@ -231,8 +279,7 @@ class ModelProbe:
 
 @contextlib.contextmanager
 def _eval_mode(module: nn.Module, train: bool = False) -> Iterator[None]:
-    """Put ``module`` in eval mode (or train mode with norm and dropout
-    layers in eval mode) and restore every submodule's mode on exit."""
+    """Eval mode (``train``: train but norm and dropout), restored on exit."""
     modes = {m: m.training for m in module.modules()}
     module.train(train)
     for m in module.modules() if train else ():
@@ -258,9 +305,7 @@ def _flatten(out: Any, path: Tuple[int, ...] = ()) -> List:
 
 def find_layers(model: nn.Module,
                 probe_size: Optional[Sequence[int]] = None) -> Dict[str, Dict]:
-    """AttnFD's complete layer dicts ``B``, ``E`` (and ``D`` where the head
-    has a context module) of a built mmseg segmentor (see
-    :class:`ModelProbe` for the arguments)."""
+    """AttnFD's layer dicts of a built mmseg segmentor (see ModelProbe)."""
     return ModelProbe(model, probe_size).find_layers()
 
 

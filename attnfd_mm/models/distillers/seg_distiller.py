@@ -1,25 +1,87 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""One distiller for mmseg segmentors: feature and logits terms."""
+"""One distiller for mmseg segmentors, feature and logits terms, and its
+base, a ``ConfigurableDistiller`` that names bad recorder sources."""
 import copy
-from typing import Dict, Optional, Sequence, Union
+import difflib
+import os.path as osp
+from typing import Dict, List, Optional, Sequence, Union
 
 import torch.nn.functional as F
+from mmengine.registry import DefaultScope
 from mmrazor.models.algorithms.base import LossResults
-from mmrazor.models.task_modules.recorder import RecorderManager
+from mmrazor.models.distillers import ConfigurableDistiller
+from mmrazor.models.task_modules.recorder import (ModuleOutputsRecorder,
+                                                  ParameterRecorder,
+                                                  RecorderManager)
 from mmrazor.registry import MODELS
 from torch import Tensor, nn
 
 from attnfd_mm.models.connectors import CBAMConnector
 from attnfd_mm.models.losses import AttnFDLoss
 
-from .checked_distiller import CheckedDistiller, in_mmrazor_scope
-from .layer_finder import ModelProbe
-from .layer_presets import resolve_layers
+from .layer_finder import ModelProbe, resolve_layers
 
 #: A ``*_layers``/``*_logits`` value: the layers found in the built model.
 AUTO = 'auto'
 LOGITS = 'logits'  # the recorder name of the logits
 Layers = Union[str, Dict[str, Dict]]
+#: Decorator: run a method in the ``mmrazor`` registry scope, where a
+#: distiller's recorders, connectors and losses are found.
+in_mmrazor_scope = DefaultScope.overwrite_default_scope('mmrazor')
+
+
+def closest_names(name: str, candidates: List[str], n: int = 5) -> List[str]:
+    """Up to ``n`` candidates close to ``name``, else sharing most parents."""
+    close = difflib.get_close_matches(name, candidates, n=n, cutoff=0.4)
+    parents = name.split('.')[:-1]
+    shared = {c: len(osp.commonprefix([c.split('.')[:-1], parents]))
+              for c in candidates}
+    most = max(shared.values(), default=0)
+    return close or [c for c in candidates if shared[c] == most][:n]
+
+
+def check_recorder_sources(recorders: RecorderManager, model: nn.Module,
+                           side: str) -> None:
+    """Raise a ``KeyError`` naming recorders whose source is not in model."""
+    modules = [n for n, _ in model.named_modules() if n]
+    params = [n for n, _ in model.named_parameters()]
+    problems = []
+    for key, recorder in recorders.recorders.items():
+        if isinstance(recorder, ModuleOutputsRecorder):
+            valid, kind = modules, 'module'
+        elif isinstance(recorder, ParameterRecorder):
+            valid, kind = params, 'parameter'
+        else:
+            continue
+        if recorder.source not in valid:
+            problems.append(
+                f'{side}_recorders[{key!r}]: source {recorder.source!r} is '
+                f'not a {kind} of the {side} ({type(model).__name__}); '
+                'closest valid names: '
+                f'{closest_names(recorder.source, valid)}')
+    if problems:
+        raise KeyError('\n'.join(problems) +
+                       '\nFix the source names in the distiller config.')
+
+
+@MODELS.register_module()
+class CheckedDistiller(ConfigurableDistiller):
+    """MMRazor's ``ConfigurableDistiller``, built in the ``mmrazor`` scope,
+    that names bad recorder sources (:func:`check_recorder_sources`)."""
+
+    __init__ = in_mmrazor_scope(ConfigurableDistiller.__init__)
+
+    def prepare_from_student(self, model: nn.Module) -> None:
+        self.prepare_side('student', model)
+
+    def prepare_from_teacher(self, model: nn.Module) -> None:
+        self.prepare_side('teacher', model)
+
+    def prepare_side(self, side: str, model: nn.Module) -> None:
+        """Check the ``side`` recorders' sources, then hook them."""
+        recorders = getattr(self, f'{side}_recorders')
+        check_recorder_sources(recorders, model, side)
+        recorders.initialize(model)
 
 
 def recorder_cfg(layer: Dict) -> Dict:
@@ -44,12 +106,10 @@ def record_mapping(recorder: str, layer: Dict, from_student: bool,
 
 
 def align_logits(preds_S: Tensor, preds_T: Tensor) -> Dict[str, Tensor]:
-    """The student's logits resized to the teacher's, both contiguous
-    (MMRazor's CWD reshapes with ``.view``)."""
+    """The student's logits resized to the teacher's; both contiguous (CWD)."""
     if preds_S.shape[-2:] != preds_T.shape[-2:]:
-        preds_S = F.interpolate(
-            preds_S, size=preds_T.shape[-2:], mode='bilinear',
-            align_corners=False)
+        preds_S = F.interpolate(preds_S, size=preds_T.shape[-2:],
+                                mode='bilinear', align_corners=False)
     return dict(preds_S=preds_S.contiguous(), preds_T=preds_T.contiguous())
 
 
@@ -86,15 +146,11 @@ def check_settings(layers: Sequence[str], logits_loss: Optional[Dict],
 class SegDistiller(CheckedDistiller):
     """Feature and logits distillation between two mmseg segmentors, by
     default `AttnFD <https://arxiv.org/abs/2403.05451>`_ (also registered as
-    ``AttnFDDistiller``). Each feature layer ``L`` gets the recorder ``L``,
-    connectors ``L_s``/``L_t`` and the loss ``loss_attnfd_L``; ``'auto'``
-    layers are found when the model is prepared (``docs/design.md``, The
-    distiller).
+    ``AttnFDDistiller``; ``docs/design.md``, The distiller).
 
     Args:
-        student_layers (str | dict): ``'auto'``, a preset of
-            :data:`ATTNFD_LAYER_PRESETS` or layer dicts by layer name
-            (:func:`resolve_layers`). Defaults to ``'auto'``.
+        student_layers (str | dict): ``'auto'`` (default), a preset name or
+            layer dicts by layer name (:func:`resolve_layers`).
         teacher_layers (str | dict): The same for the teacher.
         layers (Sequence[str]): Feature layers; empty for logits only.
             Defaults to ``('B', 'E')``.
@@ -121,8 +177,7 @@ class SegDistiller(CheckedDistiller):
     """
 
     @in_mmrazor_scope
-    def __init__(self,
-                 student_layers: Layers = AUTO,
+    def __init__(self, student_layers: Layers = AUTO,
                  teacher_layers: Layers = AUTO,
                  layers: Sequence[str] = ('B', 'E'),
                  connector: Optional[Dict] = None,
@@ -133,8 +188,7 @@ class SegDistiller(CheckedDistiller):
                  student_logits: Optional[Layers] = AUTO,
                  teacher_logits: Optional[Layers] = AUTO,
                  probe_size: Optional[Sequence[int]] = None,
-                 memory_efficient: bool = True,
-                 **kwargs) -> None:
+                 memory_efficient: bool = True, **kwargs) -> None:
         check_settings(layers, logits_loss, logits_loss_name,
                        dict(student=student_logits, teacher=teacher_logits))
         super().__init__(**kwargs)
@@ -173,8 +227,7 @@ class SegDistiller(CheckedDistiller):
 
     def _set_layers(self, side: str,
                     model: Optional[nn.Module] = None) -> None:
-        """Resolve ``side``'s layers (``'auto'``: in ``model``) and recorders;
-        once both sides are set, the terms."""
+        """Resolve ``side``'s layers and recorders; with both, the terms."""
         features, logits = self.given[side]
         if AUTO in (features, logits):  # one probe forward for both
             probe = ModelProbe(model, self.probe_size)
@@ -245,8 +298,7 @@ class SegDistiller(CheckedDistiller):
         return losses
 
     def _connected(self, record: Dict, as_map: bool) -> Tensor:
-        """The record through its connector, if it has one; with ``as_map``
-        a ``CBAMConnector``'s output as its channel map."""
+        """The record through its connector (``as_map``: as a channel map)."""
         connector = self.connectors[record['connector']] \
             if 'connector' in record else None
         if as_map and isinstance(connector, CBAMConnector):
@@ -260,12 +312,8 @@ AttnFDDistiller = SegDistiller  # AttnFD: SegDistiller's defaults
 
 @MODELS.register_module()
 def LogitsDistiller(loss: Dict, loss_name: str = 'loss_kd',
-                    student_logits: Layers = AUTO,
-                    teacher_logits: Layers = AUTO, **kwargs) -> SegDistiller:
-    """Logit distillation (e.g. KD, CWD) between two mmseg segmentors:
-    :class:`SegDistiller` with ``loss``, named ``loss_name``, as its only
-    term. Other arguments as :class:`SegDistiller`."""
+                    **kwargs) -> SegDistiller:
+    """:class:`SegDistiller` with one term, the logits loss ``loss`` named
+    ``loss_name`` (e.g. KD, CWD); other arguments as :class:`SegDistiller`."""
     return SegDistiller(layers=(), logits_loss=loss,
-                        logits_loss_name=loss_name,
-                        student_logits=student_logits,
-                        teacher_logits=teacher_logits, **kwargs)
+                        logits_loss_name=loss_name, **kwargs)

@@ -4,7 +4,5 @@ from .channel_maps import (AlignedMap, ChannelMap, GatedMap, TensorMap,
                            chunkable_align)
 from .pixel_kl_divergence import PixelKLDivergence
 
-__all__ = [
-    'AttnFDLoss', 'AlignedMap', 'ChannelMap', 'GatedMap', 'TensorMap',
-    'chunkable_align', 'PixelKLDivergence'
-]
+__all__ = ['AttnFDLoss', 'AlignedMap', 'ChannelMap', 'GatedMap', 'TensorMap',
+           'chunkable_align', 'PixelKLDivergence']

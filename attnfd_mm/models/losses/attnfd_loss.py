@@ -27,37 +27,28 @@ class AttnFDLoss(nn.Module):
         L_{Attn} = \alpha \cdot \frac{1}{B}
             \sum \Big( \frac{S}{\|S\|_2} - \frac{T}{\|T\|_2} \Big)^2
 
-    - ``normalize='batch'`` (default, the authors' code): :math:`\|\cdot\|_2`
-      is taken over the whole batch tensor. The value then depends on the
-      batch size: each sample contributes about :math:`1/B` of the norm.
-    - ``normalize='sample'``: each sample is normalised on its own, so the
-      loss is the mean over samples of a per-sample distance; it does not
-      depend on the batch size or on how a batch is split across processes.
-
-    The teacher map is detached by default. With a learnable teacher-side
-    connector trained jointly through this loss (an option of the paper),
-    set ``detach_teacher=False``: the teacher network itself still gets no
-    gradient (a frozen teacher runs without grad), only its connector does.
-    When the spatial sizes differ, the student map is resized to the
-    teacher's with bilinear interpolation.
-
-    The distance is evaluated in closed form from :math:`\|S\|^2`,
-    :math:`\|T\|^2` and :math:`\langle S, T\rangle`, summed in float64 over
-    blocks of ``chunk_elements`` elements, each under
-    ``torch.utils.checkpoint``, with maps given as
-    :class:`~attnfd_mm.models.losses.ChannelMap` or tensors
-    (``docs/design.md``, Memory of the AttnFD terms).
+    The student map is resized (bilinear) to the teacher's size. The distance
+    is evaluated in closed form from float64 sums over blocks of channels,
+    each under ``torch.utils.checkpoint`` (``docs/design.md``, Memory of the
+    AttnFD terms).
 
     Args:
         loss_weight (float): :math:`\alpha`, the weight of the loss.
             Defaults to 2.0 (``attn_lambda`` in the authors' code).
-        normalize (str): ``'batch'`` or ``'sample'``. Defaults to ``'batch'``.
-        detach_teacher (bool): Stop gradients at the teacher map.
-            Defaults to True.
+        normalize (str): :math:`\|\cdot\|_2` over the whole batch
+            (``'batch'``, the authors' code: the value depends on the batch
+            size) or over each sample (``'sample'``). Defaults to ``'batch'``.
+        detach_teacher (bool): Stop gradients at the teacher map; False for
+            a learnable teacher-side connector. Defaults to True.
         eps (float): Lower bound of a norm, against division by zero.
             Defaults to 1e-12.
         chunk_elements (int): Elements of one block of channels. Defaults
             to 2**21 (8 MiB in float32).
+
+    Shapes:
+        - s_feature: (B, C, H', W'), a tensor or a ``ChannelMap``
+        - t_feature: (B, C, H, W), a tensor or a ``ChannelMap``
+        - output: scalar, of the student map's dtype
     """
 
     def __init__(self,
@@ -80,17 +71,7 @@ class AttnFDLoss(nn.Module):
 
     def forward(self, s_feature: Union[Tensor, ChannelMap],
                 t_feature: Union[Tensor, ChannelMap]) -> Tensor:
-        """Compute the loss.
-
-        Args:
-            s_feature (Tensor | ChannelMap): Refined student map, shape
-                (B, C, H', W').
-            t_feature (Tensor | ChannelMap): Refined teacher map, shape
-                (B, C, H, W).
-
-        Returns:
-            Tensor: Scalar loss, of the student map's dtype.
-        """
+        """The loss of the refined student and teacher maps."""
         s_map, t_map = (x if isinstance(x, ChannelMap) else TensorMap(x)
                         for x in (s_feature, t_feature))
         self._check_shapes(s_map.shape, t_map.shape)
@@ -129,8 +110,7 @@ class AttnFDLoss(nn.Module):
 
     @staticmethod
     def _check_shapes(s_shape: Sequence[int], t_shape: Sequence[int]) -> None:
-        """Raise a named error when maps of these shapes cannot be
-        compared."""
+        """Raise a named error unless the maps can be compared."""
         if len(s_shape) != 4 or len(t_shape) != 4:
             raise ValueError(
                 'AttnFDLoss expects 4-D maps (B, C, H, W); got student '
@@ -148,10 +128,9 @@ class AttnFDLoss(nn.Module):
 
 
 def _dot(x: Tensor, y: Tensor, per_sample: bool) -> Tensor:
-    """Inner product of (B, c, H, W) ``x`` and ``y``, over all of them or per
-    sample: summed over each channel's pixels in float32 (or ``x``'s wider
-    dtype), then in float64 (the float64 step takes no full-size tensor, in
-    the forward or the backward pass)."""
+    """Inner product of (B, c, H, W) ``x`` and ``y``, in all or per sample:
+    summed over pixels in float32 (or wider), then in float64 (no full-size
+    float64 tensor, forward or backward)."""
     prod = x * y
     part = prod.sum(dim=(2, 3), dtype=torch.promote_types(
         prod.dtype, torch.float32)).double()

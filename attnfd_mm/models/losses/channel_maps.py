@@ -1,6 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Feature maps that :class:`~attnfd_mm.models.losses.AttnFDLoss` reads a
-few channels at a time, never held at full width."""
+"""Feature maps that ``AttnFDLoss`` reads a few channels at a time."""
 from typing import Optional, Set, Tuple
 
 import torch
@@ -9,8 +8,7 @@ from torch import Tensor, nn
 
 
 class ChannelMap:
-    """A (B, C, H, W) map whose channels ``start:end`` are computed on
-    demand by :meth:`channels`."""
+    """A (B, C, H, W) map whose channels are computed by :meth:`channels`."""
 
     shape: Tuple[int, int, int, int]
     dtype: torch.dtype  # the dtype of the map's source tensor
@@ -31,27 +29,22 @@ class TensorMap(ChannelMap):
         return self.tensor[:, start:end]
 
 
-class GatedMap(ChannelMap):
-    """``feature * channel_gate * spatial_gate`` (the gates (B, C, 1, 1) and
-    (B, 1, H, W)), kept as its factors: the output of a parameter-free
-    CBAM."""
+class GatedMap(TensorMap):
+    """A parameter-free CBAM's output ``feature * channel_gate *
+    spatial_gate`` (gates (B, C, 1, 1) and (B, 1, H, W)), kept as factors."""
 
     def __init__(self, feature: Tensor, channel_gate: Tensor,
                  spatial_gate: Tensor) -> None:
-        self.feature = feature
-        self.channel_gate = channel_gate
-        self.spatial_gate = spatial_gate
-        self.shape = tuple(feature.shape)
-        self.dtype = feature.dtype
+        super().__init__(feature)
+        self.channel_gate, self.spatial_gate = channel_gate, spatial_gate
 
     def channels(self, start: int, end: int) -> Tensor:
-        return (self.feature[:, start:end] * self.channel_gate[:, start:end]
+        return (super().channels(start, end) * self.channel_gate[:, start:end]
                 * self.spatial_gate)
 
 
 def chunkable_align(align: Optional[nn.Module]) -> bool:
-    """Whether ``align`` is ``Sequential(Conv2d 1x1 without bias,
-    BatchNorm2d)`` (not SyncBN), which :class:`AlignedMap` can evaluate."""
+    """Whether ``align`` is Conv2d 1x1 without bias + BatchNorm2d."""
     if not isinstance(align, nn.Sequential) or len(align) != 2:
         return False
     conv, norm = align
@@ -62,11 +55,9 @@ def chunkable_align(align: Optional[nn.Module]) -> bool:
 
 
 class AlignedMap(ChannelMap):
-    """``align(refined)`` for a :func:`chunkable_align` alignment (else a
-    ``ValueError``), one block of output channels at a time (exact: BN is
-    per channel). The batch is counted once, on creation; the running
-    statistics are updated by the first computation of each block, not by
-    its recomputations in the backward pass (``torch.utils.checkpoint``)."""
+    """``align(refined)`` for a :func:`chunkable_align` alignment, one block
+    of output channels at a time; BN counts the batch once and updates its
+    statistics once per block (``docs/design.md``)."""
 
     def __init__(self, refined: Tensor, align: nn.Sequential) -> None:
         if not chunkable_align(align):

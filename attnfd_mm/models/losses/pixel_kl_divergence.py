@@ -9,8 +9,7 @@ from torch import Tensor
 class PixelKLDivergence(KLDivergence):
     """`KD <https://arxiv.org/abs/1503.02531>`_ per pixel: the KL divergence
     of each pixel's class distribution, summed over the classes and averaged
-    over the pixels (MMRazor's ``KLDivergence(reduction='mean')`` times the
-    number of classes, which a config thus need not know).
+    over the pixels (``KLDivergence(reduction='mean')`` times the classes).
 
     Args:
         tau (float): Temperature. Defaults to 1.0.
@@ -19,9 +18,7 @@ class PixelKLDivergence(KLDivergence):
             True.
     """
 
-    def __init__(self,
-                 tau: float = 1.0,
-                 loss_weight: float = 1.0,
+    def __init__(self, tau: float = 1.0, loss_weight: float = 1.0,
                  teacher_detach: bool = True) -> None:
         super().__init__(tau, 'mean', loss_weight, teacher_detach)
 

@@ -10,8 +10,7 @@ from torch import Tensor, nn
 @TASK_UTILS.register_module()
 class OutputElementRecorder(ModuleOutputsRecorder):
     """Record one tensor of a module's nested output (MMRazor's
-    ``data_idx`` reaches one level only), e.g. of mmseg's ViTs with
-    ``output_cls_token`` or of DDRNet, whose train-mode output is a tuple.
+    ``data_idx`` reaches one level only), e.g. of a ViT or DDRNet.
 
     Args:
         source (str): The module whose output is recorded.
@@ -22,8 +21,7 @@ class OutputElementRecorder(ModuleOutputsRecorder):
     """
 
     def __init__(self, source: str, path: Sequence[int] = (),
-                 train_path: Optional[Sequence[int]] = None,
-                 **kwargs) -> None:
+                 train_path: Optional[Sequence[int]] = None, **kwargs) -> None:
         super().__init__(source, **kwargs)
         self.path: Tuple[int, ...] = tuple(path)
         self.train_path: Tuple[int, ...] = self.path if train_path is None \

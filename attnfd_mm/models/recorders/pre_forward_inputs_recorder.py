@@ -10,9 +10,8 @@ from torch import Tensor, nn
 @TASK_UTILS.register_module()
 class PreForwardInputsRecorder(ModuleOutputsRecorder):
     """Record copies of a module's inputs in a forward *pre*-hook, before
-    an in-place module (``nn.ReLU(inplace=True)``) overwrites them, as it
-    does for MMRazor's ``ModuleInputs``: e.g. AttnFD's pre-ReLU layer B. The
-    copies stay in the autograd graph.
+    an in-place module (``nn.ReLU(inplace=True)``) overwrites them, e.g.
+    AttnFD's pre-ReLU layer B. The copies stay in the autograd graph.
 
     Args:
         source (str): Name of the module whose inputs are recorded.
@@ -46,17 +45,15 @@ class PreForwardInputsRecorder(ModuleOutputsRecorder):
         """Save copies of the inputs (a placeholder outside copy_calls)."""
         if not self.recording:
             return
-        if self.copy_calls is not None and \
-                len(self.data_buffer) not in self.copy_calls:
+        if self.copy_calls is None or len(self.data_buffer) in self.copy_calls:
+            self.data_buffer.append(tuple(
+                x.clone() if isinstance(x, Tensor) else x for x in inputs))
+        else:
             self.data_buffer.append(None)  # a placeholder
-            return
-        self.data_buffer.append(
-            tuple(x.clone() if isinstance(x, Tensor) else x for x in inputs))
 
     def get_record_data(self, record_idx: int = 0,
                         data_idx: Optional[int] = None) -> Any:
-        """The record of call ``record_idx`` (its ``data_idx``-th input);
-        a named error for a call left out by ``copy_calls``."""
+        """The record of call ``record_idx`` (its ``data_idx``-th input)."""
         if record_idx < len(self.data_buffer) and \
                 self.data_buffer[record_idx] is None:
             raise ValueError(
