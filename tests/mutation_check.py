@@ -68,7 +68,7 @@ MUTANTS = [
            '    if not any(k.startswith(head) for k in state):',
            '    if True:', ['test_lean_checkpoints.py']),
     Mutant('teacher-log-not-summarized',
-           M + 'algorithms/frozen_teacher_distill.py',
+           M + 'algorithms/frozen_teacher_log.py',
            '        if told:\n            return False\n', '',
            ['test_lean_checkpoints.py']),
     Mutant('without-init-keeps-backbone-init', 'attnfd_mm/utils.py',

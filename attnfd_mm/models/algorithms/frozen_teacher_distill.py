@@ -1,12 +1,10 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Single-teacher distillation with a frozen teacher, and its checks."""
-import logging
-import re
 from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 from mmengine.dist import all_reduce_dict
-from mmengine.logging import MessageHub, MMLogger
+from mmengine.logging import MessageHub
 from mmengine.model import BaseModel
 from mmengine.structures import BaseDataElement
 from mmengine.utils import apply_to
@@ -15,6 +13,7 @@ from mmrazor.models.utils import add_prefix
 from mmrazor.registry import MODELS
 
 from attnfd_mm.utils import without_init
+from .frozen_teacher_log import summarize_frozen_teacher_log
 from .teacher_checkpoint import (load_teacher_checkpoint,
                                  make_checkpoints_lean, teacher_model_cfg)
 
@@ -77,7 +76,7 @@ class FrozenTeacherDistill(SingleTeacherDistill):
         self.teacher_autocast = teacher_autocast
         self.teacher_channels_last = teacher_channels_last
         if frozen:
-            _summarize_teacher_log(len(list(self.teacher.parameters())))
+            summarize_frozen_teacher_log(len(list(self.teacher.parameters())))
         if frozen and teacher_ckpt:
             make_checkpoints_lean(self, teacher_ckpt)
         if teacher_channels_last:
@@ -176,24 +175,3 @@ def check_finite_losses(distill_losses: Dict[str, torch.Tensor],
         'in the work dir is the last good state. Lower the learning rate or '
         'the loss weights, check the teacher checkpoint and the data, then '
         'resume with --resume.')
-
-
-def _summarize_teacher_log(count: int) -> None:
-    """One INFO line for mmengine's "skipped" warnings of the teacher."""
-    skipped = re.compile(
-        r'^teacher\.\S+ is skipped since its requires_grad=False$')
-    told = []
-
-    def summarize(record: logging.LogRecord) -> bool:
-        if not skipped.match(record.getMessage()):
-            return True
-        if told:
-            return False
-        told.append(True)
-        record.msg = (f'The {count} parameters of the frozen teacher are '
-                      'left out of the optimizer (requires_grad=False).')
-        record.args = ()
-        record.levelno, record.levelname = logging.INFO, 'INFO'
-        return True
-
-    MMLogger.get_current_instance().addFilter(summarize)
