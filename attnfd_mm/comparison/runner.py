@@ -115,8 +115,7 @@ class StageRunner:
                          osp.join(self.dirs['eval'], f'{stage}.{split}'), out]
         return args
 
-    def train(self, stage: str, cfg: Config,
-              splits: Optional[Splits] = None) -> None:
+    def train(self, stage: str, cfg: Config, splits: Splits) -> None:
         """Train (or resume) ``stage``, export its student's weights and
         score them on ``splits`` (as :meth:`score`), in one child."""
         if osp.isfile(self.checkpoint(stage)):
@@ -127,7 +126,7 @@ class StageRunner:
                                             f'{stage}.py'))
         self.launch(['train', config, work_dir, self.checkpoint(stage)] +
                     ['--keep-checkpoints'] * self.keep_train_checkpoints +
-                    self._score_args(stage, splits or {}), stage,
+                    self._score_args(stage, splits), stage,
                     f'{"resuming" if resume else "training"} '
                     f'{cfg.train_cfg.max_iters} iterations')
         shutil.rmtree(self.dirs['eval'], ignore_errors=True)
