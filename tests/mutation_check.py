@@ -212,7 +212,7 @@ MUTANTS = [
            ['test_comparison.py']),
     Mutant('stage-scored-in-another-child',
            'attnfd_mm/comparison/runner.py',
-           'self._score_args(stage, splits or {}), stage,', '[], stage,',
+           'self._score_args(stage, splits), stage,', '[], stage,',
            ['test_comparison.py']),
     Mutant('stage-checkpoints-kept', 'attnfd_mm/apis/stages.py',
            '    if not keep_checkpoints:', '    if False:',

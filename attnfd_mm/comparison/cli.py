@@ -13,8 +13,7 @@ from .report import write_results
 
 def comparison_parser(doc: str, methods: List[str], iters: int,
                       seeds: List[int]) -> argparse.ArgumentParser:
-    """A tool's parser (``doc``: its module docstring) with the flags of
-    every comparison and their defaults."""
+    """A tool's parser (``doc``: its docstring) with the shared flags."""
     parser = argparse.ArgumentParser(
         description=doc.split('\n')[0], epilog=doc.split('\n', 2)[2],
         formatter_class=argparse.RawDescriptionHelpFormatter)

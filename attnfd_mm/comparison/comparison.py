@@ -18,7 +18,6 @@ from attnfd_mm.apis import (METHODS, WeightsUnavailableError,
 from attnfd_mm.apis.distill_config import add_custom_hook, add_custom_import
 from attnfd_mm.deploy.cost import (COST_FILE, configs_cost, load_cost,
                                    write_cost)
-from attnfd_mm.engine.hooks.step_time_hook import load_step_times
 from attnfd_mm.models.algorithms.teacher_checkpoint import \
     load_teacher_checkpoint
 from .plan import ALONE, SAME_TIME, Arm, ComparisonError, Plan
@@ -28,9 +27,8 @@ from .statistics import same_time_iters
 
 
 def bind_settings(path: str, settings: Dict, held: str, fix: str) -> None:
-    """Save ``settings`` at ``path`` on the first call; after, raise a
-    :class:`ComparisonError` naming those that differ from the saved ones
-    (``{name: (there, now)}``), ``held`` and ``fix``."""
+    """Save ``settings`` at ``path``, or raise a :class:`ComparisonError`
+    naming those that differ from the saved ones, ``held`` and ``fix``."""
     if not osp.isfile(path):
         mmengine.dump(settings, path, indent=2)
         return
@@ -51,8 +49,7 @@ class Comparison:
         teacher_ckpt: Path or URL of the teacher's weights.
         methods, seeds, iters, layers, same_time_as: The :class:`Plan`.
         checkpoint_interval: Iterations between resumable checkpoints.
-        work_dir, keep_train_checkpoints, prefix, cwd: The
-            :class:`StageRunner`'s.
+        work_dir, keep_train_checkpoints, prefix, cwd: :class:`StageRunner`'s.
         test_split: Also score on the test set (not bound).
         measure_cost: Measure what the student and the teacher cost once.
         skip_bad_samples: Log and skip bad training samples (not bound).
@@ -158,8 +155,7 @@ class Comparison:
     def check(self) -> None:
         """Check what can be checked before training (after :meth:`bind`)."""
         self.check_weights()
-        for split in self.splits:
-            self.val_config(split=split)
+        self.scored_on()  # the student config has the sets to score on
         pending = [m for m in self.plan.distilled if not all(
             self.runner.is_done(Arm(m, s).stage) for s in self.plan.seeds)]
         if self.runner.is_done('teacher') and not pending:
@@ -174,20 +170,20 @@ class Comparison:
                 raise ComparisonError(f'--teacher-checkpoint: {e}') from e
             del teacher
             for method in pending:
-                model = copy.deepcopy(self.arm_config(method, 0).model)
-                model.update(teacher_ckpt=None, random_teacher=True)
-                MODELS.build(model)
+                MODELS.build(dict(self.arm_config(method, 0).model,
+                                  teacher_ckpt=None, random_teacher=True))
 
-    def teacher_splits(self) -> Splits:
-        """What the teacher is scored on: the student's val (and test)
-        sets."""
-        return {split: (self.val_config(self.teacher_model(), split),
-                        f'teacher_{split}') for split in self.splits}
+    def scored_on(self, who: str = 'student') -> Splits:
+        """What ``who`` (the student or the teacher) is scored on: the
+        student's val (and test) sets."""
+        model = self.teacher_model() if who == 'teacher' else None
+        return {split: (self.val_config(model, split), f'{who}_{split}')
+                for split in self.splits}
 
     def score_teacher(self) -> Dict[str, Dict[str, float]]:
         """The teacher's metrics on each of the student's splits."""
         return self.runner.score('teacher', self.teacher_ckpt,
-                                 self.teacher_splits())
+                                 self.scored_on('teacher'))
 
     def reference(self, steps: Dict[str, float]) -> str:
         """The method the same-time arm matches, by ``steps`` (s / step)."""
@@ -203,10 +199,10 @@ class Comparison:
             return plan.iters
         if steps is None:
             refs = [plan.same_time_as] if plan.same_time_as else plan.distilled
-            steps = {m: self.runner.step_seconds(Arm(m, arm.seed).stage)
-                     for m in [ALONE, *refs]}
-            missing = [Arm(m, arm.seed).stage for m, s in steps.items()
-                       if s is None]
+            stages = {m: Arm(m, arm.seed).stage for m in [ALONE, *refs]}
+            steps = {m: self.runner.step_times(s)['step_s']
+                     for m, s in stages.items()}
+            missing = [s for m, s in stages.items() if steps[m] is None]
             if missing:
                 raise ComparisonError(
                     f'No step times for the same-time arm of seed '
@@ -218,19 +214,15 @@ class Comparison:
     def run_arm(self, arm: Arm) -> Dict:
         """Train, export and score one arm; reuse it when finished."""
         runner, stage = self.runner, arm.stage
-        iters = self.arm_iters(arm)
-        splits = {split: (self.val_config(split=split), f'student_{split}')
-                  for split in self.splits}
+        iters, splits = self.arm_iters(arm), self.scored_on()
         if runner.is_done(stage):
             print(f'{runner.prefix} {stage}: reusing its results', flush=True)
         else:
             runner.train(stage, self.arm_config(arm.method, arm.seed, iters),
                          splits)
         metrics = runner.score(stage, runner.checkpoint(stage), splits)
-        saved = load_step_times(osp.join(runner.dirs['train'], stage)) or {}
         return dict(metrics=metrics['val'], test_metrics=metrics.get('test'),
-                    iters=iters, step_s=runner.step_seconds(stage),
-                    peak_memory_mib=saved.get('peak_memory_mib'),
+                    iters=iters, **runner.step_times(stage),
                     wall_s=runner.timings().get(stage))
 
     def eta(self, pending: Sequence[Arm]) -> Optional[float]:

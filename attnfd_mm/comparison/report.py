@@ -54,9 +54,8 @@ def summarize_arms(arms: Dict[str, Dict[str, Dict]],
         mean, std, spread_ = spread(miou.values())
         test_mean, test_std, _ = spread(test.values()) if test else [None] * 3
         out[method] = dict(
-            label=label(method), mIoU=miou, mean=mean, std=std,
-            spread=spread_, test_mIoU=test or None, test_mean=test_mean,
-            test_std=test_std,
+            label=label(method), mIoU=miou, mean=mean, std=std, spread=spread_,
+            test_mIoU=test or None, test_mean=test_mean, test_std=test_std,
             iters={s: r['iters'] for s, r in by_seed.items()},
             step_s={s: r.get('step_s') for s, r in by_seed.items()},
             step_s_mean=statistics.fmean(steps) if steps else None,
@@ -177,13 +176,12 @@ def report(results: Dict, label: Callable[[str], str],
         matched = (f'{summary[same_time_as]["label"]}\'s'
                    if same_time_as in summary else
                    'the slowest distillation arm\'s')
+        iters = ', '.join(f'{seed}: {n}' for seed, n in
+                          summary[SAME_TIME]['iters'].items())
         lines += ['', 'The same-time arm trains the student alone for as '
                   f'many iterations as {matched} compute buys: iterations x '
                   'its median seconds per step / the student\'s, both '
-                  'measured in this comparison (seed ' + ', '.join(
-                      f'{s}: {n}'
-                      for s, n in summary[SAME_TIME]['iters'].items()) +
-                  ' iterations).']
+                  f'measured in this comparison (seed {iters} iterations).']
     lines += ['', 'Seconds per step: the median over the steps of each arm\'s'
               ' own training run (data loading included, the first step left'
               ' out), mean over seeds. Peak memory: the training process\'s '
@@ -235,9 +233,8 @@ def plot(data: Dict, path: str, title: str) -> None:
         if ALONE in arms:
             ax.axhline(arms[ALONE]['mean'], color='0.3', ls=':',
                        label='student alone (mean)')
-        ax.set_xticks(list(xs))
-        ax.set_xticklabels([got['label'] for got in arms.values()],
-                           rotation=30, ha='right', fontsize=8)
+        ax.set_xticks(list(xs), [got['label'] for got in arms.values()],
+                      rotation=30, ha='right', fontsize=8)
         ax.set_ylim(max(0.0, min(min(v) for v in seeds) - 5), max(tops) + 2)
         ax.set_ylabel('val mIoU (bar: mean; dots: seeds)')
         ax.set_title(textwrap.fill(title, 100), fontsize=8)
@@ -246,8 +243,7 @@ def plot(data: Dict, path: str, title: str) -> None:
 
 def cost_section(data: Dict, cost: Dict, teacher_label: str = 'teacher'
                  ) -> Tuple[List[str], List[Dict]]:
-    """The report ``data``'s accuracy-against-cost Markdown lines and rows
-    (the teacher, then each arm)."""
+    """The report ``data``'s accuracy-against-cost Markdown lines and rows."""
 
     def latency(network: str, backend: str = 'torch') -> Optional[float]:
         got = cost[network]['latency_ms'].get(backend)
@@ -259,13 +255,12 @@ def cost_section(data: Dict, cost: Dict, teacher_label: str = 'teacher'
     models += [(m, 'student', got['mean'], got.get('gap_closed'))
                for m, got in data['arms'].items()]
     rows = []
-    for arm, network, miou, gap in models:
-        ms = latency(network)
+    for arm, net, miou, gap in models:
+        ms = latency(net)
         rows.append(dict(
-            arm=arm, network=network, mIoU=miou, gap_closed=gap,
-            params=cost[network]['params'], gflops=cost[network]['gflops'],
-            latency_ms=ms, latency_onnxruntime_ms=latency(
-                network, 'onnxruntime'),
+            arm=arm, network=net, mIoU=miou, gap_closed=gap,
+            params=cost[net]['params'], gflops=cost[net]['gflops'],
+            latency_ms=ms, latency_onnxruntime_ms=latency(net, 'onnxruntime'),
             speedup=teacher_ms / ms if teacher_ms and ms else None))
     h, w = cost['size']
     agreed = all(lat['agreed'] for name in ('teacher', 'student')
@@ -336,8 +331,7 @@ def write_results(comparison, results: Dict, preamble: Sequence[str] = (),
         text += '\n'.join(lines) + '\n'
         data.update(cost=results['cost'], cost_rows=rows)
         plot_cost(data, rows, f'{base}_cost.png', teacher_label)
-    data['settings'] = dict(comparison.settings(),
-                            methods=list(plan.methods),
+    data['settings'] = dict(comparison.settings(), methods=list(plan.methods),
                             seeds=list(plan.seeds))
     data.update(extra or {})
     mmengine.put_text(text, f'{base}.md')

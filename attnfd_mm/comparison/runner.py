@@ -23,10 +23,10 @@ from attnfd_mm.engine.hooks.step_time_hook import load_step_times
 Splits = Dict[str, Tuple[Config, str]]
 
 
-def median_step(work_dir: str) -> Optional[float]:
-    """Median seconds per training step of the run in ``work_dir`` (its
-    first step, which starts the data loader, left out), or None."""
-    seconds = (load_step_times(work_dir) or {}).get('seconds')
+def median_step(saved: Optional[Dict]) -> Optional[float]:
+    """Median seconds per training step of a :func:`load_step_times` record
+    (its first step, which starts the data loader, left out), or None."""
+    seconds = (saved or {}).get('seconds')
     if not seconds:
         return None
     return statistics.median([v for k, v in seconds.items() if int(k) > 1]
@@ -74,9 +74,8 @@ class StageRunner:
 
     def launch(self, args: List[str], stage: str, what: str,
                timed: bool = True, logs: Optional[str] = None) -> None:
-        """Run :mod:`attnfd_mm.apis.stages` with ``args`` for ``stage``,
-        its wall time added to the timings (``timed``), also when stopped.
-        A failure names ``logs`` (default: the train folder)."""
+        """Run :mod:`attnfd_mm.apis.stages` with ``args``, timing ``stage``
+        (``timed``) also when stopped; a failure names ``logs``."""
         print(f'{self.prefix} {stage}: {what}', flush=True)
         env = dict(os.environ)
         root = osp.dirname(osp.dirname(osp.abspath(attnfd_mm.__file__)))
@@ -106,9 +105,7 @@ class StageRunner:
                 'continue.')
 
     def _score_args(self, stage: str, splits: Splits) -> List[str]:
-        """``--score`` args of :mod:`attnfd_mm.apis.stages` for each of
-        ``splits`` not scored yet, its config saved as
-        ``configs/<name>.py``."""
+        """``--score`` args for each of ``splits`` not scored yet."""
         args = []
         for split, (cfg, name) in splits.items():
             out = self.metrics_file(stage, split)
@@ -118,8 +115,7 @@ class StageRunner:
                          osp.join(self.dirs['eval'], f'{stage}.{split}'), out]
         return args
 
-    def train(self, stage: str, cfg: Config,
-              splits: Optional[Splits] = None) -> None:
+    def train(self, stage: str, cfg: Config, splits: Splits) -> None:
         """Train (or resume) ``stage``, export its student's weights and
         score them on ``splits`` (as :meth:`score`), in one child."""
         if osp.isfile(self.checkpoint(stage)):
@@ -130,16 +126,15 @@ class StageRunner:
                                             f'{stage}.py'))
         self.launch(['train', config, work_dir, self.checkpoint(stage)] +
                     ['--keep-checkpoints'] * self.keep_train_checkpoints +
-                    self._score_args(stage, splits or {}), stage,
+                    self._score_args(stage, splits), stage,
                     f'{"resuming" if resume else "training"} '
                     f'{cfg.train_cfg.max_iters} iterations')
         shutil.rmtree(self.dirs['eval'], ignore_errors=True)
 
     def score(self, stage: str, checkpoint: str,
               splits: Splits) -> Dict[str, Dict[str, float]]:
-        """The metrics of ``checkpoint`` on each of ``splits``
-        (``{split: (cfg, name)}``), kept in :meth:`metrics_file`; those not
-        scored yet are scored in one child."""
+        """The metrics of ``checkpoint`` on each of ``splits``, kept in
+        :meth:`metrics_file`; those not scored yet are scored in one child."""
         args = self._score_args(stage, splits)
         if args:
             self.launch(['test', checkpoint, *args], stage,
@@ -149,9 +144,11 @@ class StageRunner:
         return {split: mmengine.load(self.metrics_file(stage, split))
                 for split in splits}
 
-    def step_seconds(self, stage: str) -> Optional[float]:
-        """Median seconds per step of a trained ``stage``."""
-        return median_step(osp.join(self.dirs['train'], stage))
+    def step_times(self, stage: str) -> Dict[str, Optional[float]]:
+        """Median seconds per step (``step_s``) and peak memory of a stage."""
+        saved = load_step_times(osp.join(self.dirs['train'], stage)) or {}
+        return dict(step_s=median_step(saved),
+                    peak_memory_mib=saved.get('peak_memory_mib'))
 
     def time_steps(self, cfg: Config, name: str) -> float:
         """Median seconds per step of ``cfg`` run in ``estimate/<name>``."""
@@ -163,7 +160,7 @@ class StageRunner:
                      osp.join(folder, 'weights.pth')], name,
                     f'timing {cfg.train_cfg.max_iters} iterations',
                     timed=False, logs=work_dir)
-        step = median_step(work_dir)
+        step = median_step(load_step_times(work_dir))
         shutil.rmtree(folder, ignore_errors=True)
         if not os.listdir(osp.dirname(folder)):
             os.rmdir(osp.dirname(folder))

@@ -284,7 +284,7 @@ class CamVidBenchmark(Comparison):
         else:
             self.runner.train(
                 'teacher', self.teacher_train_config(self.args.teacher_iters),
-                self.teacher_splits())
+                self.scored_on('teacher'))
 
     def adopt_teacher(self, src: str) -> None:
         """Check that ``src`` holds every weight of this run's teacher,
