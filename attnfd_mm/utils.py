@@ -8,8 +8,7 @@ from typing import Any, List, Tuple
 
 
 def check_loss_weight(loss_weight: float, owner: str) -> float:
-    """``loss_weight`` as a float, or a named error naming ``owner``, the
-    module that takes it."""
+    """``loss_weight`` as a float, or an error naming ``owner``."""
     if isinstance(loss_weight, bool) or not isinstance(loss_weight, Real):
         raise TypeError(f'{owner}: loss_weight must be a number, got '
                         f'{loss_weight!r} ({type(loss_weight).__name__}).')
@@ -19,17 +18,15 @@ def check_loss_weight(loss_weight: float, owner: str) -> float:
     return float(loss_weight)
 
 
-#: Elements of one channel chunk (B x c x H x W) in the chunked AttnFD
-#: path: 8 MiB in float32.
+#: Elements of one channel chunk (B x c x H x W): 8 MiB in float32.
 DEFAULT_CHUNK_ELEMENTS = 1 << 21
 
 
 def channel_chunks(num_channels: int, per_channel: int,
                    chunk_elements: int = DEFAULT_CHUNK_ELEMENTS
                    ) -> List[Tuple[int, int]]:
-    """``(start, end)`` ranges of ``num_channels`` channels, each holding
-    about ``chunk_elements`` elements (at least one channel) when a channel
-    has ``per_channel`` elements."""
+    """``(start, end)`` ranges of channels of ``per_channel`` elements, each
+    about ``chunk_elements`` elements (at least one channel)."""
     if chunk_elements < 1:
         raise ValueError(
             f'chunk_elements must be >= 1, got {chunk_elements!r}.')
@@ -39,8 +36,7 @@ def channel_chunks(num_channels: int, per_channel: int,
 
 
 def parse_size(text: str) -> Tuple[int, int]:
-    """``'512x1024'`` -> ``(512, 1024)`` (height, width): the argparse type
-    of the tools' ``--size`` flags."""
+    """``'512x1024'`` -> ``(512, 1024)``: the tools' ``--size`` type."""
     try:
         h, w = (int(v) for v in text.lower().split('x'))
     except ValueError:
@@ -50,8 +46,8 @@ def parse_size(text: str) -> Tuple[int, int]:
 
 
 def without_init(model_cfg: Any) -> Any:
-    """A copy of the model dict ``model_cfg`` that loads no pretrained
-    weights when initialised (a built model is returned as is)."""
+    """A copy of the model dict ``model_cfg`` without pretrained weights (a
+    built model: as is)."""
     if not isinstance(model_cfg, dict):
         return model_cfg
     model_cfg = copy.deepcopy(model_cfg)

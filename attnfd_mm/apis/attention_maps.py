@@ -15,9 +15,8 @@ MAP_COLUMNS = ('teacher raw', 'teacher refined', 'student raw',
 @torch.no_grad()
 def collect_attention_maps(model: torch.nn.Module,
                            inputs: Tensor) -> Dict[str, Dict[str, Tensor]]:
-    """Loss name -> :data:`MAP_COLUMNS` -> heat map (N, h, w): the channel
-    mean of each feature ``model`` (a distillation algorithm, eval mode)
-    records for ``inputs`` (N, 3, H, W), before and after its connector."""
+    """Loss name -> :data:`MAP_COLUMNS` -> channel mean (N, h, w) of each
+    feature a distillation ``model`` records for ``inputs`` (N, 3, H, W)."""
     distiller = model.distiller
     with distiller.teacher_recorders, distiller.deliveries:
         model.teacher(inputs, None, mode='tensor')
@@ -57,7 +56,6 @@ def draw_attention_grid(model: torch.nn.Module, image: np.ndarray,
             heat = F.interpolate(layer[column][0][None, None],
                                  size=image.shape[:2], mode='bilinear',
                                  align_corners=False)[0, 0]
-            # the colour scale spans the map's own minimum to maximum
             axes[row, col].imshow(heat.cpu().numpy(), cmap='jet')
             if row == 0:
                 axes[row, col].set_title(column)

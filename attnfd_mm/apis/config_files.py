@@ -20,9 +20,8 @@ class ConfigNotFoundError(FileNotFoundError):
 def closest_names(name: str, candidates: List[str], n: int = 3) -> List[str]:
     """The ``n`` candidates closest to ``name`` (path, then file name)."""
     close = difflib.get_close_matches(name, candidates, n=n, cutoff=0.6)
-    by_base = {}
-    for path in candidates:
-        by_base.setdefault(osp.basename(path), path)
+    # file name -> the first path of that name
+    by_base = {osp.basename(path): path for path in reversed(candidates)}
     for base in difflib.get_close_matches(osp.basename(name), list(by_base),
                                           n=n, cutoff=0.6):
         if by_base[base] not in close:

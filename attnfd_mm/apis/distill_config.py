@@ -36,11 +36,10 @@ def add_custom_hook(cfg: Config, hook: Dict) -> None:
 
 
 def add_sample_checks(cfg: Config, skip_bad: bool = False) -> None:
-    """Insert ``CheckSegSample`` (the last decode head's int ``num_classes``
-    and ``ignore_index``) first in every pipeline that loads annotations;
-    ``skip_bad``: log and skip bad samples."""
+    """Insert ``CheckSegSample`` (the last decode head's classes) first in
+    every pipeline that loads annotations."""
     head = cfg.model.get('decode_head')
-    if isinstance(head, (list, tuple)):  # cascade heads: the last
+    if isinstance(head, (list, tuple)):  # cascade heads
         head = head[-1] if head else None
     if not isinstance(head, dict) or \
             not isinstance(head.get('num_classes'), int):
@@ -61,16 +60,14 @@ def distill_config(student: Union[str, Config], teacher: Union[str, Config],
                    teacher_ckpt: Optional[str] = None,
                    layers: Optional[Sequence[str]] = None,
                    skip_bad_samples: bool = False) -> Config:
-    """The student config with the ``attnfd_mm`` import, ``RandomStateHook``
-    and :func:`add_sample_checks`, its model distilled from the teacher
-    config's by ``method`` in a ``FrozenTeacherDistill`` (docs/design.md).
+    """The student config, its model distilled from the teacher's by
+    ``method`` in a ``FrozenTeacherDistill`` (docs/design.md).
 
     Args:
         student: The student's config (Config, file, ``'mmseg::...'``).
         teacher: The teacher's config, the same kinds (only its ``model``).
         method: A key of :data:`METHODS` (``'student'``: no distillation).
-        teacher_ckpt: The teacher's weights (path or URL; None: its own
-            initialisation).
+        teacher_ckpt: The teacher's weights (path or URL; None: its init).
         layers: An AttnFD method's feature layers (default: the method's).
         skip_bad_samples: Log and skip bad samples instead of stopping.
 

@@ -15,8 +15,8 @@ class WeightsUnavailableError(RuntimeError):
 
 def init_weight_files(node: Any, key: str = 'model') -> \
         Iterator[Tuple[str, str]]:
-    """``(config key, path or URL)`` of every ``pretrained``/``Pretrained``
-    file of the model dict ``node``, none of a frozen teacher."""
+    """``(config key, path or URL)`` of every pretrained file of the model
+    dict ``node``, none of a frozen teacher."""
     if isinstance(node, (list, tuple)):
         for value in node:
             yield from init_weight_files(value, key)
@@ -38,7 +38,7 @@ def init_weight_files(node: Any, key: str = 'model') -> \
 
 def check_init_weights(cfg: Config) -> None:
     """Check that every initial weight file of ``cfg.model`` exists or
-    downloads (into the cache that training reads).
+    downloads (into training's cache).
 
     Raises:
         WeightsUnavailableError: One cannot.

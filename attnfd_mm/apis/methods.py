@@ -15,8 +15,7 @@ from attnfd_mm.compat.config_bases import PACKAGE_DIR
 METHODS_DIR = osp.join(PACKAGE_DIR, '.mim', 'configs', '_base_', 'methods')
 #: The AttnFD layers distilled unless ``layers`` says otherwise.
 DEFAULT_LAYERS = ('B', 'E')
-#: The method ``tools/distill.py`` uses unless told otherwise: the highest
-#: mean of the CamVid benchmark (docs/benchmarks.md).
+#: ``tools/distill.py``'s default: the best CamVid mean (docs/benchmarks.md).
 DEFAULT_METHOD = 'attnfd_kd'
 
 
@@ -26,15 +25,15 @@ class UnknownMethodError(ValueError):
 
 @dataclass(frozen=True)
 class DistillMethod:
-    """One method file, read: its ``label`` in reports, ``description``
-    for ``--help`` and ``distiller`` dict (None: the student alone)."""
+    """A method file: ``label`` (reports), ``description`` (``--help``) and
+    ``distiller`` (None: the student alone)."""
     label: str
     description: str
     distiller: Optional[Dict]
 
     @property
     def feature_layers(self) -> bool:
-        """Whether the method distils feature layers (takes ``layers``)."""
+        """Whether the method takes feature ``layers``."""
         return self.distiller is not None and 'layers' in self.distiller
 
 
@@ -47,8 +46,7 @@ def read_method(path: str) -> DistillMethod:
 
 
 class MethodFiles(Mapping):
-    """Method name -> :class:`DistillMethod` of ``folder/<name>.py``, each
-    file read on first use."""
+    """Method name -> :class:`DistillMethod` of ``folder/<name>.py``."""
 
     def __init__(self, folder: str) -> None:
         self.folder = folder

@@ -45,9 +45,8 @@ def load_runner_config(config: str, work_dir: Optional[str] = None,
                        cfg_options: Optional[Dict] = None,
                        launcher: str = 'none',
                        data_root: Optional[str] = None) -> Config:
-    """``config`` (a file, ``mmseg::...``, ``attnfd_mm::...``) ready for
-    ``Runner.from_cfg``, as mmseg's tools load it, the datasets at
-    ``data_root`` (:func:`set_data_root`) and :func:`keep_config_files`.
+    """``config`` (a file, ``mmseg::...``, ``attnfd_mm::...``) loaded as
+    mmseg's tools do, its datasets at ``data_root``, for ``Runner.from_cfg``.
 
     Raises:
         ConfigNotFoundError: ``config`` does not exist (closest names).
@@ -72,7 +71,7 @@ def config_name(config: str) -> str:
 
 
 def keep_config_files(cfg: Config, always: bool = False) -> Config:
-    """``cfg``, without its file name (dumped as ``<timestamp>.py``) if
+    """``cfg`` without its file name (so dumped as ``<timestamp>.py``) if
     ``always`` or the work dir has a file of that name."""
     if cfg.filename is not None and (always or osp.exists(
             osp.join(cfg.work_dir, osp.basename(cfg.filename)))):
@@ -106,13 +105,12 @@ def dataset_dicts(cfg: Config) -> Iterator[Dict]:
 
 
 def set_data_root(cfg: Config, data_root: str) -> None:
-    """Point every dataset of :func:`dataset_dicts` at the directory
-    ``data_root`` (``--cfg-options data_root=...`` cannot: the file's
-    variable is substituted when it is parsed)."""
+    """Point every dataset of :func:`dataset_dicts` at ``data_root`` (which
+    ``--cfg-options data_root=...`` cannot: the file's variable is parsed)."""
     if not osp.isdir(data_root):
         raise FileNotFoundError(f'Dataset root not found: {data_root!r}.')
     cfg.data_root = data_root
-    for dataset in dataset_dicts(cfg):  # those that hold data
+    for dataset in dataset_dicts(cfg):
         if 'data_root' in dataset or not {'dataset', 'datasets'} & {*dataset}:
             dataset['data_root'] = data_root
 
@@ -147,8 +145,7 @@ def sync_bn_to_bn(node: Any) -> Any:
 
 
 def configure_cpu_distributed(cfg: Config) -> None:
-    """Adapt ``cfg`` to multi-process training without CUDA: gloo, DDP
-    without ``device_ids`` and BN for SyncBN (which needs CUDA)."""
+    """Multi-process training without CUDA: gloo, no ``device_ids``, BN."""
     env = cfg.setdefault('env_cfg', {})
     env.setdefault('dist_cfg', {})['backend'] = 'gloo'
     wrapper = cfg.get('model_wrapper_cfg', None) or dict(

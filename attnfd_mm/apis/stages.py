@@ -9,7 +9,7 @@ import glob
 import json
 import os
 import os.path as osp
-from typing import Dict, List, Optional
+from typing import List, Optional
 
 import torch
 
@@ -38,20 +38,15 @@ def train_and_export(config: str, work_dir: str, export: str,
             os.remove(path)
 
 
-def evaluate(config: str, checkpoint: str, work_dir: str) -> Dict[str, float]:
-    """The metrics of ``checkpoint`` (:func:`check_checkpoint_fits`)."""
-    cfg = keep_config_files(load_runner_config(config, work_dir), True)
-    cfg.update(resume=False, load_from=checkpoint)
-    runner = build_runner(cfg)
-    check_checkpoint_fits(runner.model, checkpoint)
-    return {k: float(v) for k, v in runner.test().items()}
-
-
 def score(checkpoint: str, scores: List[List[str]]) -> None:
-    """Write the metrics of ``checkpoint`` for each ``[config, work_dir,
-    metrics_json]`` of ``scores``."""
+    """Write the metrics of ``checkpoint`` (:func:`check_checkpoint_fits`)
+    for each ``[config, work_dir, metrics_json]`` of ``scores``."""
     for config, work_dir, out in scores:
-        metrics = evaluate(config, checkpoint, work_dir)
+        cfg = keep_config_files(load_runner_config(config, work_dir), True)
+        cfg.update(resume=False, load_from=checkpoint)
+        runner = build_runner(cfg)
+        check_checkpoint_fits(runner.model, checkpoint)
+        metrics = {k: float(v) for k, v in runner.test().items()}
         with atomic_file(out) as tmp, open(tmp, 'w') as f:
             json.dump(metrics, f, indent=2)
 

@@ -4,7 +4,6 @@ from typing import Dict, Optional, Tuple
 
 #: Prefix of the student's weights in an MMRazor distillation checkpoint.
 STUDENT_PREFIX = 'architecture.'
-#: Meta entries kept in exported checkpoints.
 KEPT_META = ('dataset_meta', 'seed', 'mmseg_version', 'mmengine_version',
              'time')
 
@@ -18,8 +17,8 @@ def _plain(state_dict: Dict, checkpoint: Dict, converted_from: str) -> Dict:
 
 
 def student_checkpoint(checkpoint: Dict) -> Dict:
-    """The student-only checkpoint of a distillation ``checkpoint``: its
-    ``architecture.*`` weights without the prefix, and the dataset meta."""
+    """The student's weights (no prefix) and meta of a distillation
+    ``checkpoint``."""
     state = checkpoint.get('state_dict', checkpoint)
     student = {k[len(STUDENT_PREFIX):]: v for k, v in state.items()
                if k.startswith(STUDENT_PREFIX)}

@@ -19,8 +19,8 @@ def is_distillation(cfg: Config) -> bool:
 
 def student_test_config(cfg: Config, checkpoint: str,
                         tmp_dir: str) -> Tuple[Config, str]:
-    """``cfg`` with its student as the model, and the student's checkpoint:
-    ``checkpoint``, or its student weights written to ``tmp_dir``."""
+    """``cfg`` with its student as the model, and the student's checkpoint
+    (``checkpoint`` or its student weights written to ``tmp_dir``)."""
     cfg.model = cfg.model.architecture
     cfg.model.setdefault('_scope_', cfg.default_scope)
     _, weights = load_weights(checkpoint)
@@ -40,8 +40,8 @@ def _examples(keys: Set[str], n: int = 3) -> str:
 
 
 def check_checkpoint_fits(model: nn.Module, checkpoint: str) -> None:
-    """Raise unless the weights of ``checkpoint`` are exactly those of
-    ``model`` (unwrapped; a ``module.`` prefix ignored): mmengine only warns.
+    """Raise unless ``checkpoint`` holds exactly the weights of ``model``
+    (mmengine only warns).
 
     Raises:
         CheckpointMismatchError: Keys missing or unexpected.

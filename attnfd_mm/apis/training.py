@@ -25,7 +25,7 @@ class NoGoodCheckpointError(RuntimeError):
 
 def resume_checkpoint(work_dir: str) -> Tuple[Optional[str], List[str]]:
     """The newest checkpoint of ``work_dir`` that loads (``last_checkpoint``'s,
-    then ``iter|epoch_N.pth`` by decreasing N; None: none), and warnings.
+    then ``iter|epoch_N.pth`` by decreasing N) or None, and warnings.
 
     Raises:
         NoGoodCheckpointError: There are checkpoints but none loads.
@@ -89,9 +89,9 @@ def enable_amp(cfg: Config) -> None:
 
 
 def add_student_hooks(cfg: Config) -> None:
-    """Add ``StudentExportHook`` and ``StudentCostHook`` (with a teacher) to
-    a distillation config unless it sets ``export_student`` /
-    ``measure_student_cost`` False."""
+    """Add ``StudentExportHook`` and ``StudentCostHook`` (with a teacher) to a
+    distillation config, unless ``export_student`` / ``measure_student_cost``
+    is False."""
     if not is_distillation(cfg):
         return
     if cfg.get('export_student', True):
@@ -109,8 +109,7 @@ def build_runner(cfg: Config) -> Runner:
 
 def train(cfg: Config, resume: bool = False, amp: bool = False) -> Runner:
     """Train ``cfg`` (:func:`load_runner_config`'s); return the runner.
-    ``resume``: from ``cfg.load_from``, else :func:`resume_checkpoint`;
-    ``amp``: :func:`enable_amp`.
+    ``resume``: from ``cfg.load_from``, else :func:`resume_checkpoint`.
 
     Raises:
         WeightsUnavailableError: Initial weights cannot be read.

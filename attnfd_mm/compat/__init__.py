@@ -13,8 +13,7 @@ from . import (atomic_checkpoints, checkpoint_loading, config_bases,
 
 
 def installed_version(package: str) -> Optional[str]:
-    """The installed version of distribution ``package`` (None if absent),
-    read without importing it."""
+    """The version of distribution ``package`` (None: absent), not imported."""
     try:
         return version(package)
     except PackageNotFoundError:
@@ -23,16 +22,14 @@ def installed_version(package: str) -> Optional[str]:
 
 @dataclass(frozen=True)
 class Patch:
-    """A fix, needed where every package of ``affects`` (distribution name
-    -> PEP 440 range) is installed in its range; ``at_import``: applied by
-    ``import attnfd_mm``, else by the entry points."""
+    """A fix, needed where each package of ``affects`` (name -> PEP 440
+    range) is in its range; ``at_import``: applied by ``import attnfd_mm``."""
     name: str
     affects: Dict[str, str]
     apply: Callable[[], None]
     at_import: bool = False
 
     def needed(self) -> bool:
-        """Whether every package of ``affects`` is in its range."""
         for package, versions in self.affects.items():
             installed = installed_version(package)
             if installed is None or installed not in SpecifierSet(
@@ -59,7 +56,9 @@ PATCHES = (
 _applied: Set[str] = set()
 
 
-def _apply(at_import_only: bool) -> List[str]:
+def apply_entry_point_patches(at_import_only: bool = False) -> List[str]:
+    """Apply every needed fix (``at_import_only``: those of ``import
+    attnfd_mm``), each once; return the names of the fixes in effect."""
     for patch in PATCHES:
         if (patch.at_import or not at_import_only) and \
                 patch.name not in _applied and patch.needed():
@@ -69,15 +68,8 @@ def _apply(at_import_only: bool) -> List[str]:
 
 
 def apply_import_patches() -> List[str]:
-    """Apply the needed fixes of ``import attnfd_mm`` (each once); return
-    the names of the fixes in effect."""
-    return _apply(at_import_only=True)
-
-
-def apply_entry_point_patches() -> List[str]:
-    """Apply every needed fix (each once), as the package's tools and
-    training API do; return the names of the fixes in effect."""
-    return _apply(at_import_only=False)
+    """Apply the fixes of ``import attnfd_mm``; return those in effect."""
+    return apply_entry_point_patches(at_import_only=True)
 
 
 __all__ = [

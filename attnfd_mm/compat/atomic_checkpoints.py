@@ -1,8 +1,7 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Checkpoints written whole or not at all: mmengine 0.10 writes one in
-place, so a killed job leaves it truncated. A local one is written to a
-temporary file, synced and moved into place before ``CheckpointHook`` names
-it in ``last_checkpoint``."""
+place, so a killed job leaves it truncated; a local one is now written to a
+synced temporary file moved into place."""
 import os
 from typing import Callable
 

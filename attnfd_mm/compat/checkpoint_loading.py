@@ -1,8 +1,7 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Let ``torch.load(weights_only=True)`` (torch >= 2.6's default) read
-mmengine 0.10's checkpoints: only their data-only globals (``HistoryBuffer``,
-numpy arrays and scalars) are allowed, and the ``getattr`` a
-``HistoryBuffer`` pickles resolves only its statistics methods."""
+mmengine 0.10's checkpoints: only their data-only globals are allowed, and
+the ``getattr`` a ``HistoryBuffer`` pickles only for its statistics."""
 import pickle
 from typing import Any
 
@@ -30,19 +29,15 @@ def allow_mmengine_checkpoints() -> None:
         from numpy._core import multiarray  # numpy >= 2 (shim in 1.26)
     except ImportError:
         from numpy.core import multiarray
-    safe = [
-        HistoryBuffer, np.ndarray, np.dtype,
-        (history_buffer_getattr, 'builtins.getattr'),
-        (history_buffer_getattr, '__builtin__.getattr')
-    ]
+    safe = [HistoryBuffer, np.ndarray, np.dtype,
+            (history_buffer_getattr, 'builtins.getattr'),
+            (history_buffer_getattr, '__builtin__.getattr')]
     # written under numpy 1.x as numpy.core.*, under 2.x as numpy._core.*
     for prefix in ('numpy.core.multiarray', 'numpy._core.multiarray'):
         safe.append((multiarray._reconstruct, f'{prefix}._reconstruct'))
         safe.append((multiarray.scalar, f'{prefix}.scalar'))
     dtypes = getattr(np, 'dtypes', None)  # numpy >= 1.25
     if dtypes is not None:
-        safe += [
-            obj for obj in vars(dtypes).values()
-            if isinstance(obj, type) and issubclass(obj, np.dtype)
-        ]
+        safe += [obj for obj in vars(dtypes).values()
+                 if isinstance(obj, type) and issubclass(obj, np.dtype)]
     torch.serialization.add_safe_globals(safe)

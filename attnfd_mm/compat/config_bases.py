@@ -1,11 +1,8 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Let mmengine resolve ``attnfd_mm::`` config bases (``attnfd_mm/.mim``):
-mmengine 0.10 resolves ``pkg::path`` bases only for the packages it lists,
-located with ``pkg_resources`` (which misplaces an editable install and
-misses a checkout on ``PYTHONPATH``), scoped ``'<pkg>'``. For attnfd_mm: the
-name is listed, the package is where Python imports it from, and bases are
-scoped ``mmseg``, where its modules are registered.
-"""
+"""Let mmengine 0.10 resolve ``attnfd_mm::`` config bases: it knows only the
+packages it lists, found with ``pkg_resources`` (which misses an editable
+install or a checkout on ``PYTHONPATH``). attnfd_mm is listed, found where
+Python imports it from, and its bases are scoped ``mmseg``."""
 import os.path as osp
 from typing import Callable, Optional, Tuple
 
@@ -24,8 +21,7 @@ class PackageNameClaimedError(RuntimeError):
 
 
 def mim_dir(package_dir: str = PACKAGE_DIR) -> str:
-    """``attnfd_mm/.mim`` (``model-index.yml``, ``configs/``, ``tools/``), or
-    :class:`ConfigBasesNotFoundError`."""
+    """``attnfd_mm/.mim``, or :class:`ConfigBasesNotFoundError`."""
     path = osp.join(package_dir, '.mim')
     if not osp.isfile(osp.join(path, 'model-index.yml')):
         raise ConfigBasesNotFoundError(

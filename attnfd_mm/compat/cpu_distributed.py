@@ -1,7 +1,7 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""Let mmengine start torchrun-launched training on CPU: its launcher calls
-``torch.cuda.set_device``, which a CPU-only torch lacks; without CUDA the
-wrapped launcher initialises the process group directly."""
+"""Let mmengine 0.10 start torchrun-launched training on CPU: its launcher
+calls ``torch.cuda.set_device``; without CUDA the process group is started
+directly."""
 from typing import Callable
 
 import torch

@@ -1,15 +1,13 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Let ``import mmrazor.models`` work on torch other than 1.13.x: mmrazor
 1.0.0 builds quantization tables at import from torch 1.13's private APIs.
-As upstream's unreleased fix does, a stand-in for that subpackage maps every
-backend of ``BackendConfigs`` to ``None``; its getters raise."""
+As upstream's unreleased fix, a stand-in maps every backend to ``None``."""
 import sys
 import types
 from typing import NoReturn
 
 import torch
 
-#: The mmrazor subpackage whose import-time tables need torch 1.13.x.
 BACKEND_CONFIG_MODULE = 'mmrazor.structures.quantization.backend_config'
 BACKENDS = ('academic', 'native', 'tensorrt', 'openvino')
 

@@ -15,17 +15,14 @@ class CamVidDataset(CheckedSegDataset):
     <http://mi.eng.cam.ac.uk/research/projects/VideoRec/CamVid/>`_) in the
     SegNet layout: 11 classes, 360x480 images, label 11 = void (ignored).
 
-    ``data_root`` holds ``{split}/*.png`` images, ``{split}annot/*.png``
-    labels and, optionally, ``{split}.txt`` (SegNet's paths of each image
-    and label: only the file names are used), else every PNG of ``{split}/``.
+    ``data_root`` holds :attr:`LAYOUT`; ``{split}.txt`` (SegNet's list: only
+    the file names are used) or else every PNG of ``{split}/`` is the split.
 
     Args:
         split (str): ``'train'``, ``'val'`` or ``'test'``.
-        check_labels (bool): Scan every label map at start-up for values
-            outside 0-11. Defaults to True (CamVid is small).
-        **kwargs: The arguments of ``BaseSegDataset`` but ``data_prefix``,
-            ``ann_file``, ``img_suffix`` and ``seg_map_suffix``, which the
-            layout fixes.
+        check_labels (bool): Scan the label maps at start-up. Defaults to True.
+        **kwargs: The arguments of ``BaseSegDataset`` but those the layout
+            fixes (``data_prefix``, ``ann_file``, the suffixes).
     """
 
     METAINFO = dict(

@@ -16,10 +16,8 @@ class BadSampleError(ValueError):
 
 def labels_outside(label: np.ndarray, info: Dict, num_classes: int,
                    ignore_index: int) -> List[int]:
-    """The values of ``label`` that, as ``LoadAnnotations`` leaves them
-    (after the ``reduce_zero_label`` and ``label_map`` of the sample's
-    ``info``), are neither a class nor ``ignore_index`` (8-bit labels:
-    counted, not sorted)."""
+    """The values of ``label`` that, after the ``reduce_zero_label`` and
+    ``label_map`` of ``info``, are neither a class nor ``ignore_index``."""
     values = np.flatnonzero(np.bincount(label.ravel())) \
         if label.dtype == np.uint8 else np.unique(label).astype(np.int64)
     if info.get('reduce_zero_label'):
@@ -35,21 +33,15 @@ def labels_outside(label: np.ndarray, info: Dict, num_classes: int,
 
 @TRANSFORMS.register_module()
 class CheckSegSample(BaseTransform):
-    """Check a sample's files before they are loaded (first in the
-    pipeline): the image is whole (OpenCV fills a truncated JPEG silently),
-    the label map decodes, has the image's size and, after the sample's
-    ``label_map`` and ``reduce_zero_label``, holds only classes and
-    ``ignore_index``. A bad sample raises :class:`BadSampleError` naming the
-    files and the fault, or, with ``skip_bad=True``, is logged and replaced
-    by another (the pipeline returns None). Each sample is checked once per
-    process.
+    """Check a sample's files first in the pipeline, once per process: the
+    image is whole, the label map decodes, has its size and holds only
+    classes and ``ignore_index``. A bad sample raises :class:`BadSampleError`
+    or, with ``skip_bad``, is logged and skipped (the pipeline returns None).
 
     Args:
         num_classes (int): The classes of the labels (after any label map).
-        ignore_index (int): The label value ignored by the loss. Defaults
-            to 255.
-        skip_bad (bool): Log and skip a bad sample instead of raising.
-            Defaults to False.
+        ignore_index (int): The label ignored by the loss. Defaults to 255.
+        skip_bad (bool): Log and skip bad samples. Defaults to False.
     """
 
     def __init__(self,
@@ -59,7 +51,7 @@ class CheckSegSample(BaseTransform):
         self.num_classes = num_classes
         self.ignore_index = ignore_index
         self.skip_bad = skip_bad
-        self.passed: Set[Tuple] = set()  # the samples that passed here
+        self.passed: Set[Tuple] = set()
 
     def problems(self, results: Dict) -> List[str]:
         """What is wrong with the sample's files (empty: nothing)."""
@@ -119,14 +111,13 @@ class CheckSegSample(BaseTransform):
                 f'skip_bad={self.skip_bad})')
 
 
-#: a PNG's IEND chunk (with its CRC), a JPEG's end-of-image marker (0xFFD9
-#: cannot occur in its compressed data)
+#: A PNG's IEND chunk with its CRC, a JPEG's end-of-image marker.
 _END_MARKERS = {'PNG': b'IEND\xaeB`\x82', 'JPEG': b'\xff\xd9'}
 
 
 def _check_whole(image: Image.Image, path: str) -> None:
-    """Raise ``OSError`` unless a PNG or JPEG ``image`` ends with its end
-    marker (nothing is decoded) or an image of another format decodes."""
+    """Raise ``OSError`` unless a PNG/JPEG ends with its marker (OpenCV fills
+    a truncated JPEG silently) or an image of another format decodes."""
     marker = _END_MARKERS.get(image.format)
     if marker is None:
         image.load()

@@ -11,14 +11,13 @@ from .check_seg_sample import labels_outside
 
 
 class CheckedSegDataset(BaseSegDataset):
-    """``BaseSegDataset`` that names what is wrong with its files: a missing
-    folder or no samples (``FileNotFoundError`` naming the folder and the
-    expected :attr:`LAYOUT`) and, with ``check_labels``, label values outside
-    the classes (``ValueError`` naming the files and values).
+    """``BaseSegDataset`` whose errors name a missing folder or no samples
+    (``FileNotFoundError``, with the expected :attr:`LAYOUT`) and, with
+    ``check_labels``, label values outside the classes (``ValueError``).
 
     Args:
-        check_labels (bool): Scan the label maps at start-up (as
-            :class:`CheckSegSample` checks them). Defaults to False.
+        check_labels (bool): Scan the label maps at start-up. Defaults to
+            False.
         void_labels (Sequence[int]): Raw label values mapped to
             ``ignore_index``.
         **kwargs: The arguments of ``BaseSegDataset``.
@@ -65,8 +64,7 @@ class CheckedSegDataset(BaseSegDataset):
         return data_list
 
     def check_label_files(self, data_list: List[Dict]) -> None:
-        """Raise a ``ValueError`` naming label maps with values outside the
-        classes and the ignored values."""
+        """Raise a ``ValueError`` naming label maps with values not allowed."""
         num_classes, bad = len(self.metainfo['classes']), []
         for info in data_list:
             if info.get('seg_map_path') is None:

@@ -8,17 +8,13 @@ from .checked_seg_dataset import CheckedSegDataset
 
 @DATASETS.register_module()
 class COCOVOC21Dataset(CheckedSegDataset):
-    """COCO-VOC21, the "COCO" of AttnFD and of the DeepLab papers: COCO 2017
-    images whose instance masks of the 20 VOC categories are drawn into
-    21-class label maps (0 = background) by
-    ``tools/dataset_converters/coco_voc21.py``.
-
-    ``data_root`` is the COCO root, laid out as :attr:`LAYOUT` says
-    (``voc21/{split}.txt``: the image names the converter kept).
+    """COCO-VOC21, the "COCO" of AttnFD and DeepLab: COCO 2017 images with
+    21-class VOC label maps drawn by ``tools/dataset_converters/coco_voc21.py``
+    under the COCO ``data_root`` (:attr:`LAYOUT`).
 
     Args:
-        check_labels (bool): Scan every label map at start-up for values
-            outside 0-20 and 255. Defaults to False (about 100k files).
+        check_labels (bool): Scan the label maps at start-up. Defaults to
+            False (about 100k files).
         **kwargs: The arguments of ``BaseSegDataset``.
     """
 

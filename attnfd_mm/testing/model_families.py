@@ -71,13 +71,6 @@ INPUT_SIZES: Dict[str, Tuple[int, int]] = {
     'mobilenet_v3': (392, 392),  # LR-ASPP pools 49x49 windows of its 1/8 map
 }
 
-#: Backbone settings for a 64x64 input (BEiT and MAE accept only
-#: ``img_size``).
-BACKBONE_OVERRIDES: Dict[str, Dict] = {
-    'beit': dict(img_size=(64, 64)),
-    'mae': dict(img_size=(64, 64)),
-}
-
 
 def family_segmentor(family: str) -> Dict:
     """:func:`stock_segmentor` of ``family`` at its size and overrides."""
@@ -86,7 +79,8 @@ def family_segmentor(family: str) -> Dict:
                        f'{sorted(MODEL_FAMILIES)}.')
     model = stock_segmentor('mmseg::' + MODEL_FAMILIES[family],
                             crop_size=INPUT_SIZES.get(family, (64, 64)))
-    model['backbone'].update(BACKBONE_OVERRIDES.get(family, {}))
+    if family in ('beit', 'mae'):  # their backbones take only img_size
+        model['backbone']['img_size'] = (64, 64)
     return model
 
 
@@ -98,9 +92,8 @@ def build_segmentor(cfg: Dict) -> nn.Module:
 
 def distill_step(student: Dict, teacher: Dict,
                  size: Tuple[int, int] = (64, 64)) -> Dict:
-    """One training step of AttnFD B+E between two segmentor dicts: the
-    distillation ``losses``, and whether all connector / some student /
-    some teacher parameters got gradients (``*_grads``)."""
+    """One AttnFD B+E step between two segmentor dicts: its ``losses`` and
+    whether all connector / any student / any teacher parameters got grads."""
     algo = build_segmentor(dict(
         _scope_='mmrazor', type='FrozenTeacherDistill', random_teacher=True,
         architecture=student, teacher=teacher,

@@ -34,7 +34,6 @@ def _draw_sample(rng: np.random.Generator,
             mask = (yy - cy)**2 + (xx - cx)**2 <= r * r
         else:
             mask = (abs(yy - cy) <= r // 3) & (abs(xx - cx) <= 2 * r)
-        # shapes are told apart by form, not only by a fixed colour
         colour = np.asarray(SHAPES_PALETTE[cls], float) * rng.uniform(
             0.6, 1.0) + rng.normal(0, 20, size=3)
         image[mask] = colour + rng.normal(0, 25, size=(mask.sum(), 3))

@@ -24,14 +24,12 @@ DEEPLABV3_CONFIGS: Dict[str, str] = {
 
 def stock_segmentor(cfg_path: str, num_classes: int = len(SHAPES_CLASSES),
                     crop_size: Tuple[int, int] = (64, 64)) -> Dict:
-    """The model dict of a config (``'mmseg::...'``) for tiny CPU runs: no
-    initial weights, BN for SyncBN, ``num_classes``, ``crop_size``."""
+    """A config's model dict for tiny CPU runs: no initial weights, BN."""
     model = sync_bn_to_bn(load_config(cfg_path).model.to_dict())
     model['_scope_'] = 'mmseg'
     model['pretrained'] = None
     model['backbone'].pop('init_cfg', None)
     model['data_preprocessor']['size'] = tuple(crop_size)
-    # every num_classes (K-Net's kernel heads too), no class weights
     for head in config_dicts([model.get('decode_head'),
                               model.get('auxiliary_head')]):
         if 'num_classes' in head:
@@ -79,8 +77,7 @@ def tiny_runner_config(work_dir: str, data_root: str, model: Dict,
                        checkpoint_interval: Optional[int] = None,
                        lr: float = 0.01) -> Config:
     """The quick-start config training ``model`` on the shapes at
-    ``data_root``: no flip, logs at WARNING, ``RandomStateHook``, no
-    ``StudentCostHook``, mmengine's visualizer, no file name."""
+    ``data_root``: no flip, logs at WARNING, no ``StudentCostHook``."""
     cfg = Config(copy.deepcopy(_quickstart()))
     cfg.merge_from_dict({
         'train_dataloader.batch_size': batch_size,
