@@ -1,7 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""AttnFD's layers B, E, D and the logits of mmseg segmentors: presets,
-checked layer dicts, and the layers found in a built segmentor by tensor
-identity in one logged forward (``docs/design.md``, Layers)."""
+"""AttnFD's layers B, E, D and the logits of mmseg segmentors: presets, layer
+dicts, and those found in a built segmentor (``docs/design.md``, Layers)."""
 import contextlib
 import copy
 import functools
@@ -27,7 +26,6 @@ def _layer(source: str, record_idx: int, channels: int,
 
 
 _RESNET_BASIC_B = _layer('backbone.layer4.1.relu', 1, 512, 'PreForwardInputs')
-# ResNet-34 (BasicBlock, 3 blocks in its last stage)
 _RESNET34_B = _layer('backbone.layer4.2.relu', 1, 512, 'PreForwardInputs')
 _RESNET_BOTTLENECK_B = _layer('backbone.layer4.2.relu', 2, 2048,
                               'PreForwardInputs')
@@ -48,8 +46,7 @@ ATTNFD_LAYER_PRESETS: Dict[str, Dict[str, Dict]] = {
     'pspnet_r18': dict(B=_RESNET_BASIC_B, E=_e(128)),
     'pspnet_r101': dict(B=_RESNET_BOTTLENECK_B, E=_e(512)),
     'deeplabv3plus_r18': dict(B=_RESNET_BASIC_B, E=_e(128), D=_d(128)),
-    'deeplabv3plus_r101': dict(
-        B=_RESNET_BOTTLENECK_B, E=_e(512), D=_d(512)),
+    'deeplabv3plus_r101': dict(B=_RESNET_BOTTLENECK_B, E=_e(512), D=_d(512)),
     'deeplabv3plus_mbv2': dict(B=_MBV2_B, E=_e(512), D=_d(512)),
 }
 

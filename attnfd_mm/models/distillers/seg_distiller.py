@@ -1,6 +1,5 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""One distiller for mmseg segmentors, feature and logits terms, and its
-base, a ``ConfigurableDistiller`` that names bad recorder sources."""
+"""``SegDistiller`` (feature and logits terms) and its ``CheckedDistiller``."""
 import copy
 import difflib
 import os.path as osp
@@ -25,8 +24,7 @@ from .layer_finder import ModelProbe, resolve_layers
 AUTO = 'auto'
 LOGITS = 'logits'  # the recorder name of the logits
 Layers = Union[str, Dict[str, Dict]]
-#: Decorator: run a method in the ``mmrazor`` registry scope, where a
-#: distiller's recorders, connectors and losses are found.
+#: Decorator: run in the ``mmrazor`` scope (recorders, connectors, losses).
 in_mmrazor_scope = DefaultScope.overwrite_default_scope('mmrazor')
 
 
@@ -144,36 +142,31 @@ def check_settings(layers: Sequence[str], logits_loss: Optional[Dict],
 
 @MODELS.register_module(name=['SegDistiller', 'AttnFDDistiller'])
 class SegDistiller(CheckedDistiller):
-    """Feature and logits distillation between two mmseg segmentors, by
-    default `AttnFD <https://arxiv.org/abs/2403.05451>`_ (also registered as
-    ``AttnFDDistiller``; ``docs/design.md``, The distiller).
+    """Feature and logits distillation between two mmseg segmentors; by
+    default `AttnFD <https://arxiv.org/abs/2403.05451>`_, also registered as
+    ``AttnFDDistiller`` (``docs/design.md``, The distiller).
 
     Args:
-        student_layers (str | dict): ``'auto'`` (default), a preset name or
-            layer dicts by layer name (:func:`resolve_layers`).
+        student_layers (str | dict): ``'auto'``, a preset name or layer dicts
+            by layer name (:func:`resolve_layers`). Defaults to ``'auto'``.
         teacher_layers (str | dict): The same for the teacher.
-        layers (Sequence[str]): Feature layers; empty for logits only.
-            Defaults to ``('B', 'E')``.
-        connector (dict): Student connector (``in_channels``,
-            ``out_channels``). Defaults to a learnable ``CBAMConnector``.
-        teacher_connector (dict): Teacher connector. Defaults to
-            ``CBAMConnector(learnable=False)``.
-        loss (dict): Loss of each feature layer. Defaults to ``AttnFDLoss``,
-            ``detach_teacher`` unless the teacher connector is learnable.
-        logits_loss (dict, optional): A loss on ``preds_S, preds_T``, e.g.
-            ``dict(type='PixelKLDivergence')`` (KD). Defaults to None.
+        layers (Sequence[str]): Feature layers, empty for logits only.
+        connector (dict, optional): Student connector. Defaults to a
+            learnable ``CBAMConnector``.
+        teacher_connector (dict, optional): Defaults to a fixed CBAM.
+        loss (dict, optional): Loss of each feature layer. Defaults to
+            ``AttnFDLoss``, teacher detached unless its connector learns.
+        logits_loss (dict, optional): A loss on ``preds_S, preds_T`` (KD).
         logits_loss_name (str): Its name. Defaults to ``'loss_kd'``.
         student_logits (str | dict): ``'auto'`` or the logits layer dict.
         teacher_logits (str | dict): The same for the teacher.
-        probe_size (Sequence[int], optional): ``(H, W)`` of the ``'auto'``
-            probe (:class:`ModelProbe`).
-        memory_efficient (bool): Hand ``AttnFDLoss`` a ``CBAMConnector``'s
-            output as its channel map (same values). Defaults to True.
+        probe_size (Sequence[int], optional): ``(H, W)`` of the probe.
+        memory_efficient (bool): ``AttnFDLoss`` reads CBAM outputs as channel
+            maps (same values). Defaults to True.
         **kwargs: Other arguments of ``ConfigurableDistiller``.
 
-    Shapes:
-        features ``(N, C, H, W)``, logits ``(N, num_classes, H, W)``;
-        channels and sizes may differ between student and teacher.
+    Shapes: features ``(N, C, H, W)``, logits ``(N, K, H, W)``; channels and
+    sizes may differ between student and teacher.
     """
 
     @in_mmrazor_scope
