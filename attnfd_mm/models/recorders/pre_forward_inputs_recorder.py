@@ -33,8 +33,13 @@ class PreForwardInputsRecorder(ModuleOutputsRecorder):
 
     def prepare_from_model(self, model: Optional[nn.Module] = None) -> None:
         """Register a forward pre-hook on the source module."""
-        dict(model.named_modules())[self.source].register_forward_pre_hook(
-            self.forward_pre_hook)
+        module = None if model is None else dict(
+            model.named_modules()).get(self.source)
+        if module is None:
+            raise KeyError(
+                f'"{self.source}" is not a module of the model; see '
+                'model.named_modules() for the valid names.')
+        module.register_forward_pre_hook(self.forward_pre_hook)
 
     def forward_pre_hook(self, module: nn.Module, inputs: Tuple) -> None:
         """Save copies of the inputs (a placeholder outside copy_calls)."""
