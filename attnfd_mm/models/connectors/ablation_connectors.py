@@ -46,8 +46,7 @@ class SAConnector(AttentionConnector):
     Args:
         in_channels (int): Channels of the input feature (checked).
         out_channels (int, optional): Ignored (no channel dimension).
-        pool_size (tuple[int, int]): Size the feature is pooled to (the
-            output grows with its fourth power). Defaults to (16, 16).
+        pool_size (tuple[int, int]): Pooled size. Defaults to (16, 16).
         init_cfg (dict, optional): mmengine init config. Defaults to None.
 
     Shapes:
@@ -72,9 +71,9 @@ class BAMConnector(AttentionConnector):
     r"""The "BAM" row, the Bottleneck Attention Module (`Park et al., BMVC
     2018 <https://arxiv.org/abs/1807.06514>`_):
     :math:`F' = F + F \otimes \sigma(M_c(F) + M_s(F))`, :math:`M_c` an MLP
-    of the average-pooled feature (no BatchNorm1d: one sample per device
-    trains), :math:`M_s` a dilated conv bottleneck; parameter-free
-    (teacher): :math:`M_c = \mathrm{avg}(F)`, :math:`M_s = \mathrm{mean}_c(F)`.
+    of the average-pooled feature (no BatchNorm1d), :math:`M_s` a dilated
+    conv bottleneck; parameter-free: :math:`M_c = \mathrm{avg}(F)`,
+    :math:`M_s = \mathrm{mean}_c(F)`.
 
     Args:
         in_channels (int): Channels of the input feature.
@@ -122,12 +121,10 @@ class EMAConnector(AttentionConnector):
     r"""The "EMA" row, Efficient Multi-scale Attention (`Ouyang et al.,
     ICASSP 2023 <https://arxiv.org/abs/2305.13563>`_): per channel group,
     directional gates, a GN branch and a 3x3 branch that weight each other
-    (:meth:`attend`). Parameter-free (teacher): the convs are identities,
-    GN has no affine parameters.
+    (:meth:`attend`). Parameter-free: identity convs, GN without affine.
 
     Args:
-        in_channels (int): Channels of the input feature; divisible by
-            ``groups``.
+        in_channels (int): Channels of the input feature, divisible by g.
         out_channels (int, optional): Channels after alignment (student).
             Defaults to None.
         groups (int): Channel groups g. Defaults to 8.
@@ -165,11 +162,8 @@ class EMAConnector(AttentionConnector):
             branch1, branch2 = self.norm(gated), self.local_conv(group)
         else:
             branch1, branch2 = F.group_norm(gated, gated.shape[1]), group
-
-        def descriptor(x: Tensor) -> Tensor:
-            return x.mean(dim=(2, 3)).softmax(dim=1).unsqueeze(1)
-
-        weights = (descriptor(branch1) @ branch2.flatten(2) +
-                   descriptor(branch2) @ branch1.flatten(2))
+        desc1, desc2 = (x.mean(dim=(2, 3)).softmax(dim=1).unsqueeze(1)
+                        for x in (branch1, branch2))  # (bg, 1, c')
+        weights = desc1 @ branch2.flatten(2) + desc2 @ branch1.flatten(2)
         refined = group * weights.view(b * self.groups, 1, h, w).sigmoid()
         return refined.reshape(b, c, h, w)
