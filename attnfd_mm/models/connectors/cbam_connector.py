@@ -39,8 +39,7 @@ class CBAMConnector(AttentionConnector):
     Args:
         in_channels (int): Channels of the input feature.
         out_channels (int, optional): Channels after alignment
-            (:func:`build_channel_align`), only with ``learnable=True``.
-            Defaults to None (no alignment).
+            (:func:`build_channel_align`, student only). Defaults to None.
         reduction (int): MLP reduction ratio r. Defaults to 16.
         spatial_kernel (int): Odd kernel size of the spatial conv.
             Defaults to 7.
