@@ -162,8 +162,11 @@ class EMAConnector(AttentionConnector):
             branch1, branch2 = self.norm(gated), self.local_conv(group)
         else:
             branch1, branch2 = F.group_norm(gated, gated.shape[1]), group
-        desc1, desc2 = (x.mean(dim=(2, 3)).softmax(dim=1).unsqueeze(1)
-                        for x in (branch1, branch2))  # (bg, 1, c')
-        weights = desc1 @ branch2.flatten(2) + desc2 @ branch1.flatten(2)
+
+        def descriptor(x: Tensor) -> Tensor:
+            return x.mean(dim=(2, 3)).softmax(dim=1).unsqueeze(1)
+
+        weights = (descriptor(branch1) @ branch2.flatten(2) +
+                   descriptor(branch2) @ branch1.flatten(2))
         refined = group * weights.view(b * self.groups, 1, h, w).sigmoid()
         return refined.reshape(b, c, h, w)
