@@ -23,7 +23,7 @@ def build_channel_align(in_channels: int, out_channels: int,
 
 class AttentionConnector(BaseConnector):
     """Checks its input, refines it (:meth:`attend`) and, on the student
-    side, aligns its channels (:meth:`init_align`, after the own layers).
+    side, aligns its channels (:meth:`init_align`, after a subclass's layers).
 
     Args:
         in_channels (int): Channels of the input feature.
