@@ -28,16 +28,14 @@ class FrozenTeacherDistill(SingleTeacherDistill):
     runs in ``'tensor'`` mode without grad (``docs/design.md``).
 
     Args:
-        teacher (dict | BaseModel): The teacher's model dict, a
-            ``dict(cfg_path=...)`` or a built model.
-        teacher_ckpt (str, optional): Path or URL of the teacher's mmseg
-            checkpoint. A frozen teacher needs it unless ``random_teacher``.
-        random_teacher (bool): Allow a frozen teacher with random weights,
-            for tests and smoke runs. Defaults to False.
-        teacher_autocast (str, optional): The frozen teacher's precision,
-            ``'bfloat16'`` or ``'float16'``. Defaults to None.
+        teacher (dict | BaseModel): A model dict, ``dict(cfg_path=...)`` or
+            a built model.
+        teacher_ckpt (str, optional): Path or URL of the teacher's weights;
+            a frozen teacher needs it unless ``random_teacher``.
+        random_teacher (bool): Allow a random frozen teacher (tests).
+        teacher_autocast (str, optional): ``'bfloat16'``, ``'float16'`` or
+            None (float32) for the frozen teacher.
         teacher_channels_last (bool): Channels-last frozen teacher.
-            Defaults to False.
         **kwargs: The other arguments of ``SingleTeacherDistill``.
     """
 
@@ -95,10 +93,12 @@ class FrozenTeacherDistill(SingleTeacherDistill):
                     enabled=dtype is not None):
                 self.teacher(batch_inputs, data_samples, mode='tensor')
             if dtype is not None or self.teacher_channels_last:
-                # what losses written for float32 expect (CWD uses .view())
+                # contiguous float32, as losses expect (CWD uses .view())
                 for rec in self.distiller.teacher_recorders.recorders.values():
                     rec.data_buffer[:] = apply_to(
-                        rec.data_buffer, torch.is_tensor, _as_default_tensor)
+                        rec.data_buffer, torch.is_tensor,
+                        lambda t: (t.float() if t.is_floating_point()
+                                   else t).contiguous())
 
     def loss(self, batch_inputs: torch.Tensor,
              data_samples: Optional[List[BaseDataElement]] = None) -> Dict:
@@ -138,12 +138,6 @@ class FrozenTeacherDistill(SingleTeacherDistill):
         return self
 
 
-def _as_default_tensor(tensor: torch.Tensor) -> torch.Tensor:
-    """``tensor`` contiguous, in float32 if floating."""
-    return (tensor.float() if tensor.is_floating_point() else
-            tensor).contiguous()
-
-
 def check_num_classes(student: torch.nn.Module,
                       teacher: torch.nn.Module) -> None:
     """Raise a ``ValueError`` if the decode heads' ``num_classes`` differ."""
@@ -160,8 +154,7 @@ def check_num_classes(student: torch.nn.Module,
 def check_finite_losses(distill_losses: Dict[str, torch.Tensor],
                         student_losses: Dict[str, torch.Tensor]) -> None:
     """Raise a ``FloatingPointError`` if a distillation loss is not finite."""
-    bad = [k for k, v in distill_losses.items()
-           if not torch.isfinite(v).all()]
+    bad = [k for k, v in distill_losses.items() if not torch.isfinite(v).all()]
     if not bad:
         return
     iteration = MessageHub.get_current_instance().get_info('iter')

@@ -1,6 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""The frozen teacher's model config and checkpoint, loaded strictly, and
-checkpoints that leave the teacher out, its fingerprint kept."""
+"""The frozen teacher's config and strictly loaded weights; checkpoints
+that keep its fingerprint instead of its weights."""
 import hashlib
 import json
 import os.path as osp
@@ -90,12 +90,10 @@ def check_teacher_state(teacher: torch.nn.Module, state: Dict,
     missing = [k for k in own if k not in state
                and not k.endswith('num_batches_tracked')]
     unexpected = [k for k in state if k not in own]
-    reshaped = [
-        f'{k}: {tuple(state[k].shape)} vs {tuple(v.shape)}'
-        for k, v in own.items()
-        if k in state and hasattr(state[k], 'shape')
-        and state[k].shape != v.shape
-    ]
+    reshaped = [f'{k}: {tuple(state[k].shape)} vs {tuple(v.shape)}'
+                for k, v in own.items() if k in state
+                and hasattr(state[k], 'shape')
+                and state[k].shape != v.shape]
     if not (missing or unexpected or reshaped):
         return
     distilled = any(k.startswith(('architecture.', TEACHER_PREFIX))

@@ -46,8 +46,7 @@ class SAConnector(AttentionConnector):
     Args:
         in_channels (int): Channels of the input feature (checked).
         out_channels (int, optional): Ignored (no channel dimension).
-        pool_size (tuple[int, int]): Size the feature is pooled to (the
-            output grows with its fourth power). Defaults to (16, 16).
+        pool_size (tuple[int, int]): Pooled size. Defaults to (16, 16).
         init_cfg (dict, optional): mmengine init config. Defaults to None.
 
     Shapes:
@@ -72,9 +71,9 @@ class BAMConnector(AttentionConnector):
     r"""The "BAM" row, the Bottleneck Attention Module (`Park et al., BMVC
     2018 <https://arxiv.org/abs/1807.06514>`_):
     :math:`F' = F + F \otimes \sigma(M_c(F) + M_s(F))`, :math:`M_c` an MLP
-    of the average-pooled feature (no BatchNorm1d: one sample per device
-    trains), :math:`M_s` a dilated conv bottleneck; parameter-free
-    (teacher): :math:`M_c = \mathrm{avg}(F)`, :math:`M_s = \mathrm{mean}_c(F)`.
+    of the average-pooled feature (no BatchNorm1d), :math:`M_s` a dilated
+    conv bottleneck; parameter-free: :math:`M_c = \mathrm{avg}(F)`,
+    :math:`M_s = \mathrm{mean}_c(F)`.
 
     Args:
         in_channels (int): Channels of the input feature.
@@ -122,12 +121,10 @@ class EMAConnector(AttentionConnector):
     r"""The "EMA" row, Efficient Multi-scale Attention (`Ouyang et al.,
     ICASSP 2023 <https://arxiv.org/abs/2305.13563>`_): per channel group,
     directional gates, a GN branch and a 3x3 branch that weight each other
-    (:meth:`attend`). Parameter-free (teacher): the convs are identities,
-    GN has no affine parameters.
+    (:meth:`attend`). Parameter-free: identity convs, GN without affine.
 
     Args:
-        in_channels (int): Channels of the input feature; divisible by
-            ``groups``.
+        in_channels (int): Channels of the input feature, divisible by g.
         out_channels (int, optional): Channels after alignment (student).
             Defaults to None.
         groups (int): Channel groups g. Defaults to 8.

@@ -22,9 +22,8 @@ def build_channel_align(in_channels: int, out_channels: int,
 
 
 class AttentionConnector(BaseConnector):
-    """A connector that checks its input, refines it (:meth:`attend`) and,
-    on the student side, aligns its channels (:meth:`init_align`, called
-    after the subclass's layers).
+    """Checks its input, refines it (:meth:`attend`) and, on the student
+    side, aligns its channels (:meth:`init_align`, after a subclass's layers).
 
     Args:
         in_channels (int): Channels of the input feature.

@@ -39,8 +39,7 @@ class CBAMConnector(AttentionConnector):
     Args:
         in_channels (int): Channels of the input feature.
         out_channels (int, optional): Channels after alignment
-            (:func:`build_channel_align`), only with ``learnable=True``.
-            Defaults to None (no alignment).
+            (:func:`build_channel_align`, student only). Defaults to None.
         reduction (int): MLP reduction ratio r. Defaults to 16.
         spatial_kernel (int): Odd kernel size of the spatial conv.
             Defaults to 7.
@@ -49,8 +48,8 @@ class CBAMConnector(AttentionConnector):
         norm_cfg (dict): Norm of the learnable spatial gate. Defaults to
             ``dict(type='BN', eps=1e-5, momentum=0.01)`` (the paper's).
         align_norm_cfg (dict): Norm of the channel alignment, e.g.
-            ``dict(type='GN', num_groups=1)`` for one independent of how a
-            batch is split across processes. Defaults to ``dict(type='BN')``.
+            ``dict(type='GN', num_groups=1)`` (independent of the batch
+            split). Defaults to ``dict(type='BN')``.
         init_cfg (dict, optional): mmengine init config. Defaults to None.
 
     Shapes:
@@ -117,8 +116,7 @@ class CBAMConnector(AttentionConnector):
             chunk_elements: int = DEFAULT_CHUNK_ELEMENTS
     ) -> Tuple[Tensor, Tensor]:
         """:math:`(M_C, M_S)`, (B, C, 1, 1) and (B, 1, H, W), of a
-        parameter-free connector, computed a few channels at a time, without
-        grad (the frozen teacher's side of :meth:`channel_map`)."""
+        parameter-free connector, a few channels at a time, without grad."""
         if self.learnable or self.align is not None:
             raise ValueError(
                 'CBAMConnector.factored_gates needs a parameter-free '
@@ -126,13 +124,12 @@ class CBAMConnector(AttentionConnector):
         self.check_feature(feature)
         channel_gate = self.channel_gate(feature)
         batch, channels, height, width = feature.shape
-        top = total = None
+        top, total = None, 0
         for start, end in channel_chunks(channels, batch * height * width,
                                          chunk_elements):
             part = feature[:, start:end] * channel_gate[:, start:end]
             part_max = part.amax(dim=1, keepdim=True)
-            part_sum = part.sum(dim=1, keepdim=True, dtype=torch.float64)
             top = part_max if top is None else torch.maximum(top, part_max)
-            total = part_sum if total is None else total + part_sum
+            total = total + part.sum(dim=1, keepdim=True, dtype=torch.float64)
         mean = (total / channels).to(feature.dtype)
         return channel_gate, torch.sigmoid(top + mean)

@@ -27,10 +27,9 @@ class AttnFDLoss(nn.Module):
         L_{Attn} = \alpha \cdot \frac{1}{B}
             \sum \Big( \frac{S}{\|S\|_2} - \frac{T}{\|T\|_2} \Big)^2
 
-    The student map is resized (bilinear) to the teacher's size. The distance
-    is evaluated in closed form from float64 sums over blocks of channels,
-    each under ``torch.utils.checkpoint`` (``docs/design.md``, Memory of the
-    AttnFD terms).
+    The student map is resized (bilinear) to the teacher's size; the distance
+    is summed in float64 over checkpointed blocks of channels
+    (``docs/design.md``, Memory of the AttnFD terms).
 
     Args:
         loss_weight (float): :math:`\alpha`, the weight of the loss.
@@ -128,9 +127,8 @@ class AttnFDLoss(nn.Module):
 
 
 def _dot(x: Tensor, y: Tensor, per_sample: bool) -> Tensor:
-    """Inner product of (B, c, H, W) ``x`` and ``y``, in all or per sample:
-    summed over pixels in float32 (or wider), then in float64 (no full-size
-    float64 tensor, forward or backward)."""
+    """Inner product of (B, c, H, W) ``x`` and ``y``, in all or per sample,
+    over pixels in float32 (or wider), then in float64 (no full-size one)."""
     prod = x * y
     part = prod.sum(dim=(2, 3), dtype=torch.promote_types(
         prod.dtype, torch.float32)).double()
