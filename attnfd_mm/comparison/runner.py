@@ -104,15 +104,19 @@ class StageRunner:
                 f'{where}. Fix the cause and re-run the same command to '
                 'continue.')
 
+    def _unscored(self, stage: str, splits: Splits) -> Splits:
+        """Those of ``splits`` that ``stage`` has no metrics of yet."""
+        return {split: v for split, v in splits.items()
+                if not osp.isfile(self.metrics_file(stage, split))}
+
     def _score_args(self, stage: str, splits: Splits) -> List[str]:
-        """``--score`` args for each of ``splits`` not scored yet."""
+        """``--score`` args for each of ``splits``."""
         args = []
         for split, (cfg, name) in splits.items():
-            out = self.metrics_file(stage, split)
-            if not osp.isfile(out):
-                config = osp.join(self.dirs['configs'], f'{name}.py')
-                args += ['--score', write_config(cfg, config),
-                         osp.join(self.dirs['eval'], f'{stage}.{split}'), out]
+            config = osp.join(self.dirs['configs'], f'{name}.py')
+            args += ['--score', write_config(cfg, config),
+                     osp.join(self.dirs['eval'], f'{stage}.{split}'),
+                     self.metrics_file(stage, split)]
         return args
 
     def train(self, stage: str, cfg: Config, splits: Splits) -> None:
@@ -126,7 +130,8 @@ class StageRunner:
                                             f'{stage}.py'))
         self.launch(['train', config, work_dir, self.checkpoint(stage)] +
                     ['--keep-checkpoints'] * self.keep_train_checkpoints +
-                    self._score_args(stage, splits), stage,
+                    self._score_args(stage, self._unscored(stage, splits)),
+                    stage,
                     f'{"resuming" if resume else "training"} '
                     f'{cfg.train_cfg.max_iters} iterations')
         shutil.rmtree(self.dirs['eval'], ignore_errors=True)
@@ -135,10 +140,10 @@ class StageRunner:
               splits: Splits) -> Dict[str, Dict[str, float]]:
         """The metrics of ``checkpoint`` on each of ``splits``, kept in
         :meth:`metrics_file`; those not scored yet are scored in one child."""
-        args = self._score_args(stage, splits)
-        if args:
-            self.launch(['test', checkpoint, *args], stage,
-                        f'scoring on {" and ".join(splits)}',
+        todo = self._unscored(stage, splits)
+        if todo:
+            self.launch(['test', checkpoint, *self._score_args(stage, todo)],
+                        stage, f'scoring on {" and ".join(todo)}',
                         logs=self.dirs['eval'])
             shutil.rmtree(self.dirs['eval'], ignore_errors=True)
         return {split: mmengine.load(self.metrics_file(stage, split))
