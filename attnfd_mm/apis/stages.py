@@ -69,7 +69,8 @@ def main(argv: Optional[List[str]] = None) -> None:
         if args.command == 'train':
             train_and_export(args.config, args.work_dir, args.export,
                              args.keep_checkpoints)
-        score(getattr(args, 'checkpoint', None) or args.export, args.score)
+        score(args.export if args.command == 'train' else args.checkpoint,
+              args.score)
     except (ConfigNotFoundError, WeightsUnavailableError) as e:
         raise SystemExit(f'[{args.command}] {type(e).__name__}: {e}')
 
