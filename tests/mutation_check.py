@@ -201,7 +201,7 @@ MUTANTS = [
     Mutant('test-size-transposed', D + 'cost.py',
            '            return int(h), int(w)',
            '            return int(w), int(h)', ['test_cost.py']),
-    Mutant('speedup-inverted', 'attnfd_mm/comparison/report.py',
+    Mutant('speedup-inverted', 'attnfd_mm/comparison/cost_report.py',
            'speedup=teacher_ms / ms if', 'speedup=ms / teacher_ms if',
            ['test_cost.py']),
     Mutant('same-time-as-fastest', 'attnfd_mm/comparison/comparison.py',

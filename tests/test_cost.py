@@ -13,7 +13,8 @@ from torch import nn
 
 from attnfd_mm.apis.training import add_student_hooks
 from attnfd_mm.comparison import write_results
-from attnfd_mm.comparison.report import cost_section, plot_cost, report
+from attnfd_mm.comparison.cost_report import cost_section, plot_cost
+from attnfd_mm.comparison.report import report
 from attnfd_mm.deploy import (COST_FILE, cost_line, cost_table,
                               measure_latency, model_cost, config_test_size)
 from attnfd_mm.engine.hooks import StudentCostHook

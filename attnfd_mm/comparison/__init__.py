@@ -1,9 +1,9 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Distillation methods compared on a user's own teacher, student, data."""
-from .cli import comparison_parser, run_comparison
+from .cli import comparison_parser, run_comparison, write_results
 from .comparison import Comparison, bind_settings
 from .plan import ALONE, ARMS, SAME_TIME, Arm, ComparisonError, Plan
-from .report import compare_arms, plot, report, summarize_arms, write_results
+from .report import compare_arms, plot, report, summarize_arms
 from .runner import StageRunner
 from .schedule import ScheduleError, shorten_schedule
 from .statistics import paired_difference, same_time_iters, t_quantile_975

@@ -1,14 +1,19 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
-"""The command line of a comparison, shared by its tools."""
+"""The command line of a comparison, shared by its tools, and the files
+of its results."""
 import argparse
+import os.path as osp
 import signal
 import sys
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Sequence
+
+import mmengine
 
 from attnfd_mm.apis import METHODS
 from .comparison import Comparison
+from .cost_report import cost_section, plot_cost
 from .plan import ARMS, SAME_TIME
-from .report import write_results
+from .report import plot, report
 
 
 def comparison_parser(doc: str, methods: List[str], iters: int,
@@ -42,6 +47,31 @@ def comparison_parser(doc: str, methods: List[str], iters: int,
                         help='only time a few training steps of each arm on '
                         'this machine and print the projected training time')
     return parser
+
+
+def write_results(comparison: Comparison, results: Dict,
+                  preamble: Sequence[str] = (),
+                  teacher_label: str = 'teacher', title: str = 'Comparison',
+                  extra: Optional[Dict] = None) -> str:
+    """Write a :class:`Comparison`'s ``results.md``, ``results.json`` (with
+    ``extra``'s items) and charts into its work dir; return the Markdown."""
+    plan = comparison.plan
+    text, data = report(results, plan.label, preamble,
+                        comparison.runner.timings(), teacher_label, title,
+                        same_time_as=plan.same_time_as)
+    base = osp.join(comparison.work_dir, 'results')
+    if results.get('cost'):
+        lines, rows = cost_section(data, results['cost'], teacher_label)
+        text += '\n'.join(lines) + '\n'
+        data.update(cost=results['cost'], cost_rows=rows)
+        plot_cost(data, rows, f'{base}_cost.png', teacher_label)
+    data['settings'] = dict(comparison.settings(), methods=list(plan.methods),
+                            seeds=list(plan.seeds))
+    data.update(extra or {})
+    mmengine.put_text(text, f'{base}.md')
+    mmengine.dump(data, f'{base}.json', indent=2)
+    plot(data, f'{base}.png', preamble[0] if preamble else 'Comparison')
+    return text
 
 
 def run_comparison(

@@ -1,32 +1,33 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """The results of a comparison: Markdown, JSON and charts."""
 import math
-import os.path as osp
 import statistics
 import textwrap
 from contextlib import contextmanager
 from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
-
-import mmengine
 
 from attnfd_mm.apis import METHODS
 from .plan import ALONE, SAME_TIME, references
 from .statistics import paired_difference, spread
 
 
-def _fmt(value: Optional[float], spec: str = '.2f', suffix: str = '') -> str:
+def format_value(value: Optional[float], spec: str = '.2f',
+                 suffix: str = '') -> str:
+    """``value`` formatted, ``'-'`` if it is None or NaN."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return '-'
     return format(value, spec) + suffix
 
 
-def _table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> List[str]:
+def markdown_table(head: Sequence[str],
+                   rows: Sequence[Sequence[str]]) -> List[str]:
+    """The lines of a Markdown table."""
     lines = ['| ' + ' | '.join(cells) + ' |' for cells in [head, *rows]]
     return [lines[0], '|---' * len(head) + '|', *lines[1:]]
 
 
 @contextmanager
-def _figure(path: str, size: Tuple[float, float]) -> Iterator:
+def saved_figure(path: str, size: Tuple[float, float]) -> Iterator:
     """A matplotlib axes; its figure is saved at ``path`` after the block."""
     import matplotlib
     matplotlib.use('Agg')
@@ -92,8 +93,8 @@ def _pair_table(pairs: Dict[str, Dict[str, Dict]],
         '[{:+.2f}, {:+.2f}]'.format(*diff['ci95']),
         'yes' if diff['beats'] else 'no'
     ] for method, refs in pairs.items() for ref, diff in refs.items()]
-    return _table(['arm', 'minus', 'per seed', 'mean', '95 % interval',
-                   'beats'], rows)
+    return markdown_table(['arm', 'minus', 'per seed', 'mean',
+                           '95 % interval', 'beats'], rows)
 
 
 def _split_table(summary: Dict[str, Dict], teacher: Optional[Dict],
@@ -104,7 +105,7 @@ def _split_table(summary: Dict[str, Dict], teacher: Optional[Dict],
     alone = summary.get(ALONE, {}).get(f'{p}mean')
 
     def vs_alone(value: float, method: Optional[str] = None) -> str:
-        return _fmt(None if alone is None or method == ALONE else
+        return format_value(None if alone is None or method == ALONE else
                     value - alone, '+.2f')
 
     head = ['arm', 'test mIoU per seed', 'test mean', 'test std'] if test \
@@ -125,17 +126,18 @@ def _split_table(summary: Dict[str, Dict], teacher: Optional[Dict],
         cells = [' / '.join(f'{v:.2f}' for v in scores.values()),
                  f'{got[p + "mean"]:.2f}', f'{got[p + "std"]:.2f}']
         if test:
-            extra = [_fmt(got['gap_closed'], '+.2f'),
-                     _fmt(got['test_gap_closed'], '+.2f')]
+            extra = [format_value(got['gap_closed'], '+.2f'),
+                     format_value(got['test_gap_closed'], '+.2f')]
         else:
             cells = [' '.join(scores), *cells, f'{got["spread"]:.2f}']
             wall = got['wall_s'] and got['wall_s'] / 60
             extra = ['/'.join(map(str, sorted(set(got['iters'].values())))),
-                     _fmt(got['step_s_mean'], '.3f'), _fmt(wall, '.1f'),
-                     _fmt(got['peak_memory_mib'], '.0f')]
+                     format_value(got['step_s_mean'], '.3f'),
+                     format_value(wall, '.1f'),
+                     format_value(got['peak_memory_mib'], '.0f')]
         rows.append([got['label'], *cells,
                      vs_alone(got[f'{p}mean'], method), *extra])
-    return _table(head, rows)
+    return markdown_table(head, rows)
 
 
 def report(results: Dict, label: Callable[[str], str],
@@ -193,9 +195,10 @@ def report(results: Dict, label: Callable[[str], str],
         if teacher is not None:
             columns.insert(0, (teacher_label, {c: teacher.get(f'IoU.{c}')
                                                for c in classes}))
-        lines += ['', 'Per-class IoU (mean over seeds):', '', *_table(
+        lines += ['', 'Per-class IoU (mean over seeds):', '', *markdown_table(
             ['class', *(name for name, _ in columns)],
-            [[c, *(_fmt(ious[c]) for _, ious in columns)] for c in classes])]
+            [[c, *(format_value(ious[c]) for _, ious in columns)]
+             for c in classes])]
     if timings:
         lines += ['', 'Wall time per stage (training + scoring, minutes): ' +
                   ', '.join(f'{k} {v / 60:.1f}' for k, v in timings.items())
@@ -214,7 +217,7 @@ def plot(data: Dict, path: str, title: str) -> None:
     means = [got['mean'] for got in arms.values()]
     seeds = [list(got['mIoU'].values()) for got in arms.values()]
     xs = range(len(arms))
-    with _figure(path, (1.1 * len(arms) + 3, 4.5)) as ax:
+    with saved_figure(path, (1.1 * len(arms) + 3, 4.5)) as ax:
         ax.bar(xs, means, color=[
             'tab:blue' if m in METHODS and METHODS[m].feature_layers else
             '0.6' for m in arms])
@@ -239,102 +242,3 @@ def plot(data: Dict, path: str, title: str) -> None:
         ax.set_ylabel('val mIoU (bar: mean; dots: seeds)')
         ax.set_title(textwrap.fill(title, 100), fontsize=8)
         ax.legend(fontsize=8, loc='lower right')
-
-
-def cost_section(data: Dict, cost: Dict, teacher_label: str = 'teacher'
-                 ) -> Tuple[List[str], List[Dict]]:
-    """The report ``data``'s accuracy-against-cost Markdown lines and rows."""
-
-    def latency(network: str, backend: str = 'torch') -> Optional[float]:
-        got = cost[network]['latency_ms'].get(backend)
-        return got['median_ms'] if got else None
-
-    teacher_ms = latency('teacher')
-    models = [('teacher', 'teacher', data['teacher']['mIoU'], None)] \
-        if data.get('teacher') else []
-    models += [(m, 'student', got['mean'], got.get('gap_closed'))
-               for m, got in data['arms'].items()]
-    rows = []
-    for arm, net, miou, gap in models:
-        ms = latency(net)
-        rows.append(dict(
-            arm=arm, network=net, mIoU=miou, gap_closed=gap,
-            params=cost[net]['params'], gflops=cost[net]['gflops'],
-            latency_ms=ms, latency_onnxruntime_ms=latency(net, 'onnxruntime'),
-            speedup=teacher_ms / ms if teacher_ms and ms else None))
-    h, w = cost['size']
-    agreed = all(lat['agreed'] for name in ('teacher', 'student')
-                 for lat in cost[name]['latency_ms'].values() if lat)
-    labels = {**{m: got['label'] for m, got in data['arms'].items()},
-              'teacher': teacher_label}
-    lines = [
-        '', f'Accuracy against cost: one {h}x{w} image on the CPU, CPU '
-        f'threads: {cost["threads"]}. Every arm trains the same student '
-        'network, so its cost was measured once; the teacher\'s once. '
-        'Latency: the median of the last two rounds of runs, ' +
-        ('which agreed within 5 %' if agreed else 'which did NOT all agree '
-         'within 5 % (a busy machine)') + '; speed-up: teacher latency / '
-        'the arm\'s (PyTorch); gap closed: (arm - student alone) / (teacher '
-        '- student alone), of the mean val mIoU.', '', *_table(
-            ['model', 'val mIoU', 'gap closed', 'params (M)', 'GFLOPs',
-             'CPU latency, PyTorch (ms)', 'CPU latency, onnxruntime (ms)',
-             'speed-up'],
-            [[labels[row['arm']], f'{row["mIoU"]:.2f}',
-              _fmt(row['gap_closed'], '+.2f'), f'{row["params"] / 1e6:.2f}',
-              _fmt(row['gflops'], '.1f'), _fmt(row['latency_ms'], '.1f'),
-              _fmt(row['latency_onnxruntime_ms'], '.1f'),
-              _fmt(row['speedup'], '.2f', 'x')] for row in rows]), '',
-        '![mIoU against latency](results_cost.png)'
-    ]
-    return lines, rows
-
-
-def plot_cost(data: Dict, rows: List[Dict], path: str,
-              teacher_label: str = 'teacher') -> List[Tuple]:
-    """Draw val mIoU against PyTorch CPU latency at ``path`` for the rows of
-    :func:`cost_section`; return the points ``(label, ms, mIoU)``."""
-    points = []
-    with _figure(path, (6.5, 4.5)) as ax:
-        for i, row in enumerate(rows):
-            label = teacher_label if row['arm'] == 'teacher' else \
-                data['arms'][row['arm']]['label']
-            color = 'tab:red' if row['arm'] == 'teacher' else (
-                '0.3' if row['arm'] == 'student' else f'C{i % 10}')
-            ax.scatter([row['latency_ms']], [row['mIoU']], color=color, s=40,
-                       zorder=3, label=label,
-                       marker='s' if row['network'] == 'teacher' else 'o')
-            points.append((label, row['latency_ms'], row['mIoU']))
-        latencies = [p[1] for p in points if p[1] is not None]
-        if latencies:
-            ax.set_xlim(0, 1.1 * max(latencies))
-        ax.set_xlabel('CPU latency, PyTorch (ms, one image)')
-        ax.set_ylabel('val mIoU (mean over seeds)')
-        ax.set_title('mIoU against latency: teacher, student alone, each '
-                     'method', fontsize=9)
-        ax.grid(True, which='both', alpha=0.3)
-        ax.legend(fontsize=7, loc='best')
-    return points
-
-
-def write_results(comparison, results: Dict, preamble: Sequence[str] = (),
-                  teacher_label: str = 'teacher', title: str = 'Comparison',
-                  extra: Optional[Dict] = None) -> str:
-    """Write a :class:`Comparison`'s ``results.md``, ``results.json`` (with
-    ``extra``'s items) and charts into its work dir; return the Markdown."""
-    plan = comparison.plan
-    text, data = report(results, plan.label, preamble,
-                        comparison.runner.timings(), teacher_label, title,
-                        same_time_as=plan.same_time_as)
-    base = osp.join(comparison.work_dir, 'results')
-    if results.get('cost'):
-        lines, rows = cost_section(data, results['cost'], teacher_label)
-        text += '\n'.join(lines) + '\n'
-        data.update(cost=results['cost'], cost_rows=rows)
-        plot_cost(data, rows, f'{base}_cost.png', teacher_label)
-    data['settings'] = dict(comparison.settings(), methods=list(plan.methods),
-                            seeds=list(plan.seeds))
-    data.update(extra or {})
-    mmengine.put_text(text, f'{base}.md')
-    mmengine.dump(data, f'{base}.json', indent=2)
-    plot(data, f'{base}.png', preamble[0] if preamble else 'Comparison')
-    return text
