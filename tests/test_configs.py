@@ -78,7 +78,7 @@ FAST_CONFIGS = ('configs/attnfd/deeplabv3_r101_r18_camvid.py',
 
 
 @pytest.mark.parametrize('config', slow_except(CONFIGS, FAST_CONFIGS))
-def test_config_builds_and_trains_one_step(config):
+def test_config_builds_and_trains_one_step(config, pooled_weight_init):
     cfg = Config.fromfile(osp.join(ROOT, config))
     dataset = cfg.train_dataloader.dataset
     if dataset.type == 'ConcatDataset':  # VOC + SBD aug

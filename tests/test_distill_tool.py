@@ -118,7 +118,7 @@ SHRINK = {
       for m in ('kd', 'cwd', 'attnfd'))
 ])
 def test_stock_mmseg_pair_trains_one_step_with_each_method(
-        tmp_path, method, monkeypatch):
+        tmp_path, method, monkeypatch, pooled_weight_init):
     data = _fake_cityscapes(str(tmp_path / 'cityscapes'))
     teacher = _save_teacher(
         stock_segmentor(STOCK_TEACHER, num_classes=19),

@@ -39,7 +39,7 @@ def test_the_issue_families_are_covered():
 
 @pytest.mark.parametrize('role', ['student', 'teacher'])
 @pytest.mark.parametrize('family', sorted(MODEL_FAMILIES))
-def test_family_distils_with_auto_layers(family, role):
+def test_family_distils_with_auto_layers(family, role, pooled_weight_init):
     size = INPUT_SIZES.get(family, (64, 64))
     model = family_segmentor(family)
     r18 = deeplabv3_segmentor('r18', crop_size=size)
