@@ -2,7 +2,7 @@
 # shapes that `python tools/demo.py --data-only` writes to work_dirs/demo/data
 # (64 train / 16 val images, 64x64, 4 classes). A CPU smoke run of the
 # commands, not a benchmark.
-# Schedule: 50 iterations, batch 4, SGD LR 0.01, poly decay.
+# Schedule: 25 iterations, batch 4, SGD LR 0.01, poly decay.
 #   python tools/train.py configs/quickstart/deeplabv3_r18_shapes.py
 # The tests' runner config (attnfd_mm.testing.tiny_runner_config) is this one, shrunk.
 _base_ = [
@@ -55,7 +55,7 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(type='PerClassIoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator
-max_iters = 50
+max_iters = 25
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
 val_cfg = dict(type='ValLoop')
