@@ -77,10 +77,11 @@ def family_segmentor(family: str) -> Dict:
     if family not in MODEL_FAMILIES:
         raise KeyError(f'Unknown model family {family!r}; valid ones: '
                        f'{sorted(MODEL_FAMILIES)}.')
+    size = INPUT_SIZES.get(family, (64, 64))
     model = stock_segmentor('mmseg::' + MODEL_FAMILIES[family],
-                            crop_size=INPUT_SIZES.get(family, (64, 64)))
+                            crop_size=size)
     if family in ('beit', 'mae'):  # their backbones take only img_size
-        model['backbone']['img_size'] = (64, 64)
+        model['backbone']['img_size'] = size
     return model
 
 
