@@ -3,8 +3,8 @@
 import pytest
 import torch
 from mmengine.hooks import Hook
-from mmengine.runner import Runner
 
+from attnfd_mm.apis import build_runner
 from attnfd_mm.engine import ConnectorWarmupHook
 from attnfd_mm.testing import tiny_distill_model, tiny_runner_config
 
@@ -40,7 +40,7 @@ def test_student_frozen_then_trained(tmp_path, shapes_root):
     model = tiny_distill_model('r18', 'r18')
     cfg = tiny_runner_config(str(tmp_path), shapes_root, model, max_iters=3)
     cfg.custom_hooks = [dict(type='ConnectorWarmupHook', warmup_iters=2)]
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     snaps = Snapshots()
     runner.register_hook(snaps)
     runner.train()
@@ -58,7 +58,7 @@ def test_keeps_deliberately_frozen_parameters_frozen(tmp_path, shapes_root):
     model['architecture']['backbone']['frozen_stages'] = 1
     cfg = tiny_runner_config(str(tmp_path), shapes_root, model, max_iters=2)
     cfg.custom_hooks = [dict(type='ConnectorWarmupHook', warmup_iters=1)]
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
     stem = runner.model.student.backbone.stem
     assert not any(p.requires_grad for p in stem.parameters())

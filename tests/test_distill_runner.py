@@ -4,8 +4,8 @@ import os.path as osp
 
 import pytest
 import torch
-from mmengine.runner import Runner
 
+from attnfd_mm.apis import build_runner
 from attnfd_mm.testing import (DEEPLABV3_CONFIGS, stock_segmentor,
                                tiny_distill_model, tiny_runner_config)
 
@@ -15,11 +15,11 @@ def distill_model(algorithm: str = 'SingleTeacherDistill', **kwargs) -> dict:
     return tiny_distill_model('r18', 'r50', algorithm, **kwargs)
 
 
-def build_runner(work_dir, shapes_root, max_iters, algorithm, **kw):
+def tiny_runner(work_dir, shapes_root, max_iters, algorithm, **kw):
     cfg = tiny_runner_config(
         str(work_dir), shapes_root, distill_model(algorithm),
         max_iters=max_iters, **kw)
-    return Runner.from_cfg(cfg)
+    return build_runner(cfg)
 
 
 def state(runner):
@@ -47,7 +47,7 @@ def test_two_iterations_log_attnfd_terms(tmp_path, shapes_root, algorithm):
     teacher_state = save_teacher(tmp_path / 'teacher.pth')
     model = distill_model(algorithm)
     model['teacher_ckpt'] = str(tmp_path / 'teacher.pth')
-    runner = Runner.from_cfg(
+    runner = build_runner(
         tiny_runner_config(str(tmp_path), shapes_root, model, max_iters=2))
     connectors = runner.model.distiller.connectors
     before = {k: v.clone() for k, v in connectors.state_dict().items()}
@@ -72,7 +72,7 @@ def test_learnable_teacher_connectors_train_jointly(tmp_path, shapes_root):
     teacher_state = save_teacher(tmp_path / 'teacher.pth')
     model = distill_model('FrozenTeacherDistill', method='attnfd_tcbam')
     model['teacher_ckpt'] = str(tmp_path / 'teacher.pth')
-    runner = Runner.from_cfg(
+    runner = build_runner(
         tiny_runner_config(str(tmp_path), shapes_root, model, max_iters=1))
     conn_t = runner.model.distiller.connectors['B_t']
     before = {k: v.clone() for k, v in conn_t.state_dict().items()}
@@ -84,7 +84,7 @@ def test_learnable_teacher_connectors_train_jointly(tmp_path, shapes_root):
 
 
 def test_frozen_teacher_stays_in_eval_mode(tmp_path, shapes_root):
-    runner = build_runner(tmp_path, shapes_root, 1, 'FrozenTeacherDistill')
+    runner = tiny_runner(tmp_path, shapes_root, 1, 'FrozenTeacherDistill')
     model = runner.model
     model.train()
     assert model.student.training
@@ -97,19 +97,19 @@ def test_missing_teacher_checkpoint_is_named(tmp_path, shapes_root):
     model['teacher_ckpt'] = str(tmp_path / 'no_such_teacher.pth')
     cfg = tiny_runner_config(str(tmp_path), shapes_root, model)
     with pytest.raises(FileNotFoundError, match='no_such_teacher.pth'):
-        Runner.from_cfg(cfg).train()
+        build_runner(cfg).train()
 
 
 @pytest.mark.slow
 def test_save_and_resume_under_current_torch(tmp_path, shapes_root):
     """Train 2 iters, resume to 4: checkpoints round-trip on torch 2.13."""
-    first = build_runner(tmp_path, shapes_root, 2, 'SingleTeacherDistill',
+    first = tiny_runner(tmp_path, shapes_root, 2, 'SingleTeacherDistill',
                          checkpoint_interval=2)
     first.train()
     saved = state(first)
     saved_optim = first.optim_wrapper.state_dict()
 
-    second = build_runner(tmp_path, shapes_root, 4, 'SingleTeacherDistill',
+    second = tiny_runner(tmp_path, shapes_root, 4, 'SingleTeacherDistill',
                           checkpoint_interval=2)
     second._resume = True  # what tools/train.py --resume sets
     second.load_or_resume()

@@ -11,12 +11,12 @@ import torch
 from conftest import run_tool
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
-from mmengine.runner import CheckpointLoader, Runner
+from mmengine.runner import CheckpointLoader
 from mmengine.runner.checkpoint import get_state_dict
 from mmseg.apis import init_model
 from mmseg.registry import MODELS
 
-from attnfd_mm.apis import train
+from attnfd_mm.apis import build_runner, train
 from attnfd_mm.models.algorithms import (TeacherChangedError,
                                          decode_fingerprint)
 from attnfd_mm.testing import tiny_distill_model, tiny_runner_config
@@ -110,7 +110,7 @@ def test_state_dicts_leave_the_teacher_out_and_both_kinds_load(tmp_path):
 def test_trainable_teacher_stays_in_the_checkpoint(tmp_path, shapes_root):
     _save_teacher(tmp_path / 'teacher.pth')
     cfg = _cfg(tmp_path, shapes_root, 2, teacher_trainable=True)
-    Runner.from_cfg(cfg).train()
+    build_runner(cfg).train()
     state = _load(tmp_path / 'w' / 'iter_2.pth')['state_dict']
     assert [k for k in state if k.startswith('teacher.')]
     assert 'teacher_fingerprint' not in state
@@ -120,7 +120,7 @@ def test_lean_checkpoint_resumes_losslessly_and_refuses_another_teacher(
         tmp_path, shapes_root):
     teacher = _save_teacher(tmp_path / 'teacher.pth')
     # uninterrupted: 4 iterations
-    whole = Runner.from_cfg(_cfg(tmp_path, shapes_root, 4, work='whole'))
+    whole = build_runner(_cfg(tmp_path, shapes_root, 4, work='whole'))
     whole.train()
     # its checkpoints: no teacher weights, the teacher's fingerprint
     ckpt = _load(tmp_path / 'whole' / 'iter_4.pth')
@@ -137,10 +137,10 @@ def test_lean_checkpoint_resumes_losslessly_and_refuses_another_teacher(
     cut = _cfg(tmp_path, shapes_root, 4, work='cut')
     cut.train_cfg.max_iters = 2
     cut.visualizer.name = 'vis_cut_first'
-    Runner.from_cfg(cut).train()
+    build_runner(cut).train()
     resumed = _cfg(tmp_path, shapes_root, 4, work='cut')
     resumed.resume = True
-    runner = Runner.from_cfg(resumed)
+    runner = build_runner(resumed)
     runner.train()
     assert runner.iter == 4
     expected = _load(tmp_path / 'whole' / 'iter_4.pth')
@@ -156,7 +156,7 @@ def test_lean_checkpoint_resumes_losslessly_and_refuses_another_teacher(
     with pytest.raises(TeacherChangedError,
                        match=r"came from '.*teacher\.pth'.*the file "
                        r'changed since'):
-        Runner.from_cfg(again).train()
+        build_runner(again).train()
 
 
 @pytest.mark.slow
@@ -228,7 +228,7 @@ def test_frozen_teacher_parameters_are_logged_once(tmp_path, shapes_root):
     # per-parameter rules: mmengine then logs each frozen parameter
     cfg.optim_wrapper.paramwise_cfg = dict(
         custom_keys={'distiller.connectors': dict(lr_mult=10.0)})
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.build_optim_wrapper(runner.optim_wrapper)
     (log, ) = (tmp_path / 'log').glob('*/*.log')
     text = log.read_text()

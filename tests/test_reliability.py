@@ -13,8 +13,8 @@ import torch
 from conftest import run_tool
 from mmengine.hooks import Hook
 from mmengine.registry import MODELS, DefaultScope
-from mmengine.runner import Runner
 
+from attnfd_mm.apis import build_runner
 from attnfd_mm.models.algorithms.teacher_checkpoint import \
     load_teacher_checkpoint
 from attnfd_mm.testing import (DEEPLABV3_CONFIGS, stock_segmentor,
@@ -61,7 +61,7 @@ def test_non_finite_loss_stops_after_last_good_checkpoint(
                                teacher_ckpt=_teacher_ckpt(tmp_path))
     cfg = tiny_runner_config(str(tmp_path / 'work'), shapes_root, model,
                              max_iters=4, checkpoint_interval=2)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.register_hook(_PoisonConnector())
     with pytest.raises(FloatingPointError) as err:
         runner.train()

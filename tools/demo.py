@@ -30,7 +30,7 @@ import mmcv
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from attnfd_mm.apis import draw_attention_grid
+from attnfd_mm.apis import build_runner, draw_attention_grid
 from attnfd_mm.compat import apply_entry_point_patches
 from attnfd_mm.testing import (deeplabv3_segmentor, make_synthetic_shapes,
                                tiny_distill_model, tiny_runner_config)
@@ -72,7 +72,7 @@ def _train_logged(cfg, log_file: str) -> Runner:
     warnings) written to ``log_file``; return the runner."""
     with open(log_file, 'w') as log, redirect_stdout(log), \
             redirect_stderr(log):
-        runner = Runner.from_cfg(cfg)
+        runner = build_runner(cfg)
         keep = _KeepValMetrics()
         runner.register_hook(keep)
         try:

@@ -101,8 +101,16 @@ def add_student_hooks(cfg: Config) -> None:
 
 
 def build_runner(cfg: Config) -> Runner:
-    """The runner of ``cfg`` (its ``runner_type``), version fixes applied."""
+    """The runner of ``cfg`` (its ``runner_type``), version fixes applied.
+
+    The runner writes ``cfg`` without yapf formatting (mmengine's
+    ``format_python_code=False``): it writes the config several times per run
+    (log, work dir, visualizer, run info, each checkpoint), and formatting
+    a distillation config takes about half a second each time.
+    """
     apply_entry_point_patches()
+    cfg = Config(cfg.to_dict(), cfg_text=cfg.text, filename=cfg.filename,
+                 format_python_code=False)
     return (Runner.from_cfg(cfg)
             if 'runner_type' not in cfg else RUNNERS.build(cfg))
 

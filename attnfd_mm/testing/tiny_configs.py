@@ -2,6 +2,7 @@
 """Stock mmseg models and runner configs shrunk for CPU tests and demos."""
 import copy
 import functools
+import itertools
 from typing import Dict, Optional, Tuple
 
 from mmengine.config import Config
@@ -71,13 +72,22 @@ def _quickstart() -> Dict:
         'attnfd_mm::quickstart/deeplabv3_r18_shapes.py').to_dict()
 
 
+#: numbers the runs of :func:`tiny_runner_config` in this process
+_RUN_NUMBERS = itertools.count()
+
+
 def tiny_runner_config(work_dir: str, data_root: str, model: Dict,
                        max_iters: int = 4, batch_size: int = 2,
                        val_interval: Optional[int] = None,
                        checkpoint_interval: Optional[int] = None,
                        lr: float = 0.01) -> Config:
     """The quick-start config training ``model`` on the shapes at
-    ``data_root``: no flip, logs at WARNING, no ``StudentCostHook``."""
+    ``data_root``: no flip, logs at WARNING, no ``StudentCostHook``.
+
+    Each config has its own ``experiment_name``: mmengine names a run's
+    logger, visualizer and message hub after it (by default the time, to the
+    second), and a process may build several tiny runs a second.
+    """
     cfg = Config(copy.deepcopy(_quickstart()))
     cfg.merge_from_dict({
         'train_dataloader.batch_size': batch_size,
@@ -100,5 +110,6 @@ def tiny_runner_config(work_dir: str, data_root: str, model: Dict,
     cfg.update(work_dir=work_dir, model=model, launcher='none',
                custom_hooks=[dict(type='RandomStateHook')],
                log_level='WARNING', measure_student_cost=False,
+               experiment_name=f'tiny_run_{next(_RUN_NUMBERS)}',
                randomness=dict(seed=0, deterministic=False))
     return cfg
