@@ -7,6 +7,7 @@ import json
 import os
 import os.path as osp
 import re
+import signal
 
 import numpy as np
 import pytest
@@ -59,7 +60,8 @@ def _args(root, work_dir, iters='2'):
 
 
 @pytest.mark.slow
-def test_camvid_benchmark_trains_reports_and_reuses(tmp_path, camvid_root):
+def test_camvid_benchmark_trains_reports_and_reuses(tmp_path, camvid_root,
+                                                   capsys):
     work_dir = str(tmp_path / 'bench')
     # 1. the teacher, then each arm (stopping and continuing: in
     # tests/test_comparison.py, which runs the same code)
@@ -139,22 +141,30 @@ def test_camvid_benchmark_trains_reports_and_reuses(tmp_path, camvid_root):
     assert 'Iter(test) [3/3]' in out.stdout + out.stderr  # 3 test images
     assert 0 <= json.load(open(scored))['mIoU'] <= 100
 
-    # 3. re-running trains nothing; other settings are refused
-    out = run_tool(_args(camvid_root, work_dir), cwd=ROOT)
-    assert out.returncode == 0, out.stderr[-3000:]
-    assert out.stdout.count('reusing its results') == len(stages) - 1
-    assert not re.search(r'^\[camvid\] \w+: (training|resuming|scoring)',
-                         out.stdout, re.M), out.stdout
-    # a teacher far from the expected score stops it before any student
-    out = run_tool(_args(camvid_root, work_dir) + [
-        '--expect-teacher-miou', '150'], cwd=ROOT)
-    assert out.returncode != 0
-    assert 'from the expected 150.00' in out.stderr, out.stderr[-2000:]
-    assert 'no student is trained from it' in out.stderr
-    out = run_tool(_args(camvid_root, work_dir, iters='3'), cwd=ROOT)
-    assert out.returncode != 0
-    assert "other settings" in out.stderr and "'iters': [2, 3]" \
-        not in out.stderr and "'iters': (2, 3)" in out.stderr
+    # 3. re-running trains nothing; other settings are refused (in this
+    # process: nothing is trained)
+    camvid = _camvid_tool()
+    sigterm = signal.getsignal(signal.SIGTERM)  # main() sets its own
+    try:
+        capsys.readouterr()
+        camvid.main(_args(camvid_root, work_dir)[1:])
+        printed = capsys.readouterr().out
+        assert printed.count('reusing its results') == len(stages) - 1
+        assert not re.search(r'^\[camvid\] \w+: (training|resuming|scoring)',
+                             printed, re.M), printed
+        # a teacher far from the expected score stops it before any student
+        with pytest.raises(SystemExit) as refused:
+            camvid.main(_args(camvid_root, work_dir)[1:] +
+                        ['--expect-teacher-miou', '150'])
+        assert 'from the expected 150.00' in str(refused.value.code)
+        assert 'no student is trained from it' in str(refused.value.code)
+        with pytest.raises(SystemExit) as refused:
+            camvid.main(_args(camvid_root, work_dir, iters='3')[1:])
+        message = str(refused.value.code)
+        assert 'other settings' in message and "'iters': [2, 3]" \
+            not in message and "'iters': (2, 3)" in message, message
+    finally:
+        signal.signal(signal.SIGTERM, sigterm)
 
 
 def test_camvid_benchmark_names_a_bad_root(tmp_path, capsys):
