@@ -64,6 +64,8 @@ def test_two_iterations_log_attnfd_terms(tmp_path, shapes_root, algorithm):
     for k, v in runner.model.teacher.state_dict().items():
         assert torch.equal(v, teacher_state[k]), k
     assert osp.isfile(osp.join(str(tmp_path), 'iter_2.pth'))
+    # the runner's copies of the config are written without yapf
+    assert '\nmodel=dict(\n' in runner.cfg.pretty_text
 
 
 @pytest.mark.slow

@@ -103,6 +103,14 @@ def test_train_resume_and_test(tmp_path, shapes_root):
     assert osp.isfile(osp.join(work_dir, 'iter_2.pth'))
     assert open(osp.join(work_dir, 'last_checkpoint')).read().strip() \
         .endswith('iter_2.pth')
+    # the run's copy of its config: the same values, written without yapf
+    # (build_runner: mmengine's format_python_code=False)
+    from mmengine.config import Config
+    copied = osp.join(work_dir, 'tiny_attnfd.py')
+    given, kept = (Config.fromfile(p).to_dict() for p in (config, copied))
+    for key in ('model', 'train_dataloader', 'val_dataloader', 'train_cfg'):
+        assert kept[key] == given[key], key
+    assert '\nmodel=dict(\n' in open(copied).read()
     # --resume continues from iter 2 up to the new max_iters
     out = run_tool([
         'tools/train.py', config, '--work-dir', work_dir, '--resume',
