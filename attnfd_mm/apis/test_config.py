@@ -1,7 +1,6 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """What ``tools/test.py`` scores: a segmentor or a distilled student."""
 import os.path as osp
-import re
 from typing import Set, Tuple
 
 import torch
@@ -50,7 +49,7 @@ def check_checkpoint_fits(model: nn.Module, checkpoint: str) -> None:
         model = model.module
     loaded = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
     state = loaded.get('state_dict', loaded)
-    keys = {re.sub(r'^module\.', '', k) for k in state}
+    keys = {k.removeprefix('module.') for k in state}
     expected = set(model.state_dict())
     missing, unexpected = expected - keys, keys - expected
     if not missing and not unexpected:

@@ -28,15 +28,13 @@ def markdown_table(head: Sequence[str],
 
 @contextmanager
 def saved_figure(path: str, size: Tuple[float, float]) -> Iterator:
-    """A matplotlib axes; its figure is saved at ``path`` after the block."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=size)
-    yield ax
+    """A matplotlib axes; its figure is saved at ``path`` after the block
+    (no pyplot: the process's backend and figures are left alone)."""
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=size)
+    yield fig.subplots()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def summarize_arms(arms: Dict[str, Dict[str, Dict]],

@@ -1,11 +1,11 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 """Seconds per training step and peak memory, written to the work dir."""
-import json
 import os.path as osp
 import resource
 import time
 from typing import Dict, Optional
 
+import mmengine
 import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
@@ -20,10 +20,7 @@ STEP_TIMES_FILE = 'step_times.json'
 def load_step_times(work_dir: str) -> Optional[Dict]:
     """What :class:`StepTimeHook` wrote in ``work_dir``, or None."""
     path = osp.join(work_dir, STEP_TIMES_FILE)
-    if not osp.isfile(path):
-        return None
-    with open(path) as f:
-        return json.load(f)
+    return mmengine.load(path) if osp.isfile(path) else None
 
 
 @HOOKS.register_module()
@@ -71,8 +68,8 @@ class StepTimeHook(Hook):
         if not is_main_process():
             return
         path = osp.join(runner.work_dir, STEP_TIMES_FILE)
-        with atomic_file(path) as tmp, open(tmp, 'w') as f:
-            json.dump(dict(seconds=self.seconds, peak_memory_mib=self.peak,
-                           device=device), f)
+        with atomic_file(path) as tmp:
+            mmengine.dump(dict(seconds=self.seconds, peak_memory_mib=self.peak,
+                               device=device), tmp, file_format='json')
 
     before_save_checkpoint = after_train
