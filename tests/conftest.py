@@ -1,11 +1,13 @@
 # Copyright (c) attnfd-mm contributors. All rights reserved.
 import copy
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+from types import ModuleType
 from typing import List, Union
 
 import pytest
@@ -135,6 +137,18 @@ def wait_for_file(path: Union[str, Path], proc: subprocess.Popen,
         assert proc.poll() is None, f'the process ended before {what}'
         assert time.time() < deadline, f'no {what} in {timeout} s'
         time.sleep(0.05)
+
+
+def load_tool(path: str) -> ModuleType:
+    """A script of this repository (``tools/...py``) as a module, to call its
+    functions in the test's process."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    name = 'tool_' + os.path.splitext(path)[0].replace('/', '_')
+    spec = importlib.util.spec_from_file_location(
+        name, os.path.join(root, path))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_tool(args: List[str], cwd: str,

@@ -12,7 +12,7 @@ import signal
 import numpy as np
 import pytest
 import torch
-from conftest import run_tool
+from conftest import load_tool, run_tool
 from PIL import Image
 
 from attnfd_mm.comparison import ComparisonError
@@ -177,13 +177,7 @@ def test_camvid_benchmark_names_a_bad_root(tmp_path, capsys):
 
 
 def _camvid_tool():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'camvid_benchmark', osp.join(ROOT, 'tools', 'benchmarks',
-                                     'camvid.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/benchmarks/camvid.py')
 
 
 @pytest.mark.parametrize('flags,size,iters,depth', [

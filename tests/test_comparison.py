@@ -15,7 +15,7 @@ import sys
 
 import pytest
 import torch
-from conftest import wait_for_file
+from conftest import load_tool, wait_for_file
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmseg.registry import MODELS
@@ -296,16 +296,6 @@ def test_bad_input_is_named_before_training(tiny_files):
 
 
 # ------------------------------------------------------------ end to end
-def _compare_tool():
-    """tools/compare.py as a module."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'compare_tool', osp.join(ROOT, 'tools', 'compare.py'))
-    compare = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(compare)
-    return compare
-
-
 def _compare(files, *extra):
     return [
         sys.executable, osp.join(ROOT, 'tools', 'compare.py'), 'student.py',
@@ -394,7 +384,7 @@ def test_compare_killed_then_continued_writes_its_results(tiny_files,
     monkeypatch.setattr(signal, 'signal', lambda *_: None)  # pytest's own
     monkeypatch.chdir(tiny_files)
     with pytest.raises(SystemExit, match='holds a different comparison'):
-        _compare_tool().main(_compare(tiny_files)[2:] + ['--iters', '5'])
+        load_tool('tools/compare.py').main(_compare(tiny_files)[2:] + ['--iters', '5'])
     assert (work / 'metrics' / 'student_seed0.json').read_text() == \
         student_before
 
@@ -576,7 +566,7 @@ def test_compare_tool_runs_checks_and_reports(tiny_files, monkeypatch,
                                               capsys):
     """tools/compare.py through run_comparison, its stages faked: checked,
     run and reported once, then another setting refused by name."""
-    compare = _compare_tool()
+    compare = load_tool('tools/compare.py')
     fake = tiny_files / 'fake_stages.py'
     fake.write_text(FAKE_STAGES)
     monkeypatch.setattr(StageRunner, 'command', [sys.executable, str(fake)])

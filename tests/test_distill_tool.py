@@ -2,7 +2,6 @@
 """tools/distill.py: from two configs to a trained student, from any
 directory; the written config re-runs unchanged; stock mmseg pairs train
 with every method; bad input is named before training."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -11,6 +10,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import load_tool
 import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
@@ -25,14 +25,6 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 STOCK_STUDENT = \
     'mmseg::deeplabv3/deeplabv3_r18-d8_4xb2-80k_cityscapes-512x1024.py'
 STOCK_TEACHER = 'mmseg::pspnet/pspnet_r18-d8_4xb2-80k_cityscapes-512x1024.py'
-
-
-def _distill_module():
-    spec = importlib.util.spec_from_file_location(
-        'distill_tool', osp.join(ROOT, 'tools', 'distill.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _save_teacher(model_cfg: dict, path: str) -> str:
@@ -124,7 +116,7 @@ def test_stock_mmseg_pair_trains_one_step_with_each_method(
         stock_segmentor(STOCK_TEACHER, num_classes=19),
         str(tmp_path / 'teacher.pth'))
     monkeypatch.chdir(tmp_path)
-    tool = _distill_module()
+    tool = load_tool('tools/distill.py')
     args = tool.parse_args([
         STOCK_STUDENT, STOCK_TEACHER, '--teacher-checkpoint', teacher,
         '--method', method, '--data-root', data, '--work-dir', 'w'
@@ -148,7 +140,7 @@ def test_stock_mmseg_pair_trains_one_step_with_each_method(
 
 
 def _tiny_args(pair, *extra):
-    tool = _distill_module()
+    tool = load_tool('tools/distill.py')
     return tool, tool.parse_args([
         str(pair / 'student.py'), str(pair / 'teacher.py'),
         '--teacher-checkpoint', str(pair / 'teacher.pth'), '--work-dir',

@@ -3,12 +3,11 @@
 PyTorch's match mmseg's own whole-image inference, for three model families
 at two input sizes; tools/export.py exports a student.pth or a distillation
 checkpoint and names a missing dependency."""
-import importlib.util
-import os.path as osp
 import sys
 
 import numpy as np
 import pytest
+from conftest import load_tool
 import torch
 from mmengine.config import Config, ConfigDict
 from mmseg.structures import SegDataSample
@@ -23,7 +22,6 @@ from attnfd_mm.testing.model_families import (build_segmentor,
 from attnfd_mm.testing.tiny_configs import (deeplabv3_segmentor,
                                             tiny_distill_model)
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 #: two input sizes, neither square, height and width both changing: a
 #: transposed or mis-sized output cannot pass
 SIZES = [(64, 96), (96, 80)]
@@ -121,14 +119,6 @@ def test_map_output_is_mmsegs_prediction_and_a_wrong_graph_is_caught(
         check_onnx(logits, segmentor, [SIZES[0]], atol=ATOL)
 
 
-def _export_tool():
-    spec = importlib.util.spec_from_file_location(
-        'export_tool', osp.join(ROOT, 'tools', 'export.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_tool_exports_a_distillation_checkpoint_and_a_student_pth(
         tmp_path, capsys):
     from attnfd_mm.apis import student_checkpoint
@@ -146,7 +136,7 @@ def test_tool_exports_a_distillation_checkpoint_and_a_student_pth(
     with torch.no_grad():
         expected = DeployableSegmentor(trained)(image).numpy()
     out = str(tmp_path / 'student.onnx')
-    _export_tool().main([str(tmp_path / 'student.py'),
+    load_tool('tools/export.py').main([str(tmp_path / 'student.py'),
                          str(tmp_path / 'iter_1.pth'), out])
     printed = capsys.readouterr().out
     # traced at the config's test size (its crop: 48x64), checked there and
@@ -173,5 +163,5 @@ def test_missing_onnxruntime_says_how_to_install(tmp_path, monkeypatch):
         str(tmp_path / 'student.py'))
     with pytest.raises(SystemExit, match=r'onnxruntime is not installed.*'
                        r'pip install attnfd-mm\[export\]'):
-        _export_tool().main([str(tmp_path / 'student.py'), 'missing.pth',
+        load_tool('tools/export.py').main([str(tmp_path / 'student.py'), 'missing.pth',
                              str(tmp_path / 'out.onnx')])

@@ -10,7 +10,7 @@ import time
 
 import pytest
 import torch
-from conftest import run_tool, wait_for_file
+from conftest import load_tool, run_tool, wait_for_file
 from mmengine.runner import CheckpointLoader
 
 from attnfd_mm.apis import train
@@ -297,8 +297,6 @@ def test_a_bad_label_stops_distillation_before_the_step(tmp_path,
                                                          monkeypatch):
     """tools/distill.py's composed config checks samples: a label outside
     the classes is named in the data loader, before any step."""
-    import importlib.util
-
     from mmengine.config import Config
     from mmengine.registry import DefaultScope
     from mmseg.registry import MODELS
@@ -319,10 +317,7 @@ def test_a_bad_label_stops_distillation_before_the_step(tmp_path,
     with DefaultScope.overwrite_default_scope('mmseg'):
         state = MODELS.build(deeplabv3_segmentor('r18')).state_dict()
     torch.save(dict(state_dict=state), str(tmp_path / 'teacher.pth'))
-    spec = importlib.util.spec_from_file_location(
-        'distill_tool', osp.join(ROOT, 'tools', 'distill.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('tools/distill.py')
     monkeypatch.chdir(tmp_path)
     args = tool.parse_args(['student.py', 'teacher.py',
                             '--teacher-checkpoint', 'teacher.pth',
@@ -347,10 +342,7 @@ def test_a_bad_label_stops_distillation_before_the_step(tmp_path,
             type='CheckSegSample', num_classes=4, ignore_index=255,
             skip_bad=True)
     # compare.py passes the same flag to every arm
-    spec = importlib.util.spec_from_file_location(
-        'compare_tool', osp.join(ROOT, 'tools', 'compare.py'))
-    compare = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(compare)
+    compare = load_tool('tools/compare.py')
     for flag, skip in (([], False), (['--skip-bad-samples'], True)):
         comparison = compare.build(compare.parse_args([
             'student.py', 'teacher.py', '--teacher-checkpoint',

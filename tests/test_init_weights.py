@@ -3,6 +3,7 @@
 built or trained: offline downloads and missing files are named errors with
 the key to set and the fix."""
 import pytest
+from conftest import load_tool
 import torch
 from mmengine.config import Config
 
@@ -75,15 +76,8 @@ def test_missing_and_present_local_files(tmp_path):
 def test_distill_stops_before_the_teacher_loads(tmp_path, shapes_root):
     """tools/distill.py with an offline student download: the named error,
     before the teacher (here a file that does not exist) is read."""
-    import importlib.util
-    import os.path as osp
-
     from attnfd_mm.testing.tiny_configs import tiny_runner_config
-    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    spec = importlib.util.spec_from_file_location(
-        'distill_tool', osp.join(root, 'tools', 'distill.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('tools/distill.py')
     student = tiny_runner_config('unused', shapes_root, dict(
         deeplabv3_segmentor('r18'), pretrained=OFFLINE_URL))
     student.dump(str(tmp_path / 'student.py'))
