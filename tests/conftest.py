@@ -18,6 +18,9 @@ from attnfd_mm.testing import make_synthetic_shapes
 
 apply_entry_point_patches()  # the tests run as the package's tools do
 
+#: the repository's root
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 if os.environ.get('PYTEST_XDIST_WORKER'):
     # several test processes share the cores: one thread each, for them and
     # for the tools they start, instead of each oversubscribing every core
@@ -142,10 +145,9 @@ def wait_for_file(path: Union[str, Path], proc: subprocess.Popen,
 def load_tool(path: str) -> ModuleType:
     """A script of this repository (``tools/...py``) as a module, to call its
     functions in the test's process."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     name = 'tool_' + os.path.splitext(path)[0].replace('/', '_')
     spec = importlib.util.spec_from_file_location(
-        name, os.path.join(root, path))
+        name, os.path.join(ROOT, path))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -154,10 +156,9 @@ def load_tool(path: str) -> ModuleType:
 def run_tool(args: List[str], cwd: str,
              timeout: int = 600) -> subprocess.CompletedProcess:
     """Run a ``tools/`` script of this repository."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     return subprocess.run([sys.executable, *args],
                           capture_output=True,
                           text=True,
                           timeout=timeout,
                           cwd=cwd,
-                          env=dict(os.environ, PYTHONPATH=root))
+                          env=dict(os.environ, PYTHONPATH=ROOT))

@@ -104,7 +104,7 @@ def _split_table(summary: Dict[str, Dict], teacher: Optional[Dict],
 
     def vs_alone(value: float, method: Optional[str] = None) -> str:
         return format_value(None if alone is None or method == ALONE else
-                    value - alone, '+.2f')
+                            value - alone, '+.2f')
 
     head = ['arm', 'test mIoU per seed', 'test mean', 'test std'] if test \
         else ['arm', 'seeds', 'mIoU per seed', 'mean', 'std', 'spread']
